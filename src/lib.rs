@@ -1,1 +1,16 @@
+//! unionflow: a workflow engine for trade unions. Process definitions (`workflows/*.toml`) are
+//! loaded into typed [`definition`]s; the pure [`engine`] decides what an event does; the
+//! [`store`] applies decisions durably; the [`scheduler`] fires timers; [`audit`] keeps the
+//! hash chain.
 
+pub mod audit;
+pub mod bench;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod definition;
+pub mod engine;
+pub mod runtime;
+pub mod scheduler;
+pub mod server;
+pub mod store;

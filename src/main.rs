@@ -1,1 +1,90 @@
-fn main() {}
+//! The `unionflow` command: parse the command line, call into the library.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use unionflow::config::{DbArgs, DefinitionArgs};
+
+#[derive(Parser)]
+#[command(
+    name = "unionflow",
+    version,
+    about = "A workflow engine for trade unions: bargaining rounds, assembly votes, training cohorts"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    defs: DefinitionArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check every definition in a folder; print each problem as FILE:LINE:COL: message.
+    Validate {
+        /// The folder (default: ./workflows).
+        #[arg(default_value = "workflows")]
+        dir: std::path::PathBuf,
+    },
+    /// Apply the database migrations.
+    Migrate,
+    /// Serve the web app, and fire due timers.
+    Serve(unionflow::server::ServeArgs),
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Measure durable throughput of the engine against the database's own floor.
+    Bench(unionflow::bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chain: exit 0 with a count when intact, 1 naming the first bad event.
+    Verify,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "unionflow=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Validate { dir } => Ok(unionflow::cli::validate(&dir)),
+        Command::Migrate => {
+            let db = unionflow::store::connect(&cli.db.database).await?;
+            unionflow::store::migrate(&db).await?;
+            println!("migrated {}", cli.db.database);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve(args) => {
+            unionflow::server::serve(&cli.db, &cli.defs, args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => unionflow::cli::audit_verify(&cli.db.database).await,
+        Command::Bench(args) => {
+            unionflow::bench::run(&cli.db, &cli.defs, args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,1 +1,41 @@
+//! The schema of unionflow, as sea-orm migrations applied by `unionflow migrate` and at start.
+//! Both backends run the same migrations; each writes its SQL through [`sql`] where they differ.
+
 pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_engine;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_engine::Migration)]
+    }
+}
+
+/// Adapts the few spellings that differ between the backends, so a migration is written once:
+/// `{pk}` is an auto-increment 64-bit primary key.
+pub fn sql(backend: sea_orm::DbBackend, text: &str) -> String {
+    let pk = match backend {
+        sea_orm::DbBackend::Postgres => "BIGSERIAL PRIMARY KEY",
+        _ => "INTEGER PRIMARY KEY AUTOINCREMENT",
+    };
+    text.replace("{pk}", pk)
+}
+
+/// Runs each `;`-separated statement of a script.
+pub async fn run_script(manager: &SchemaManager<'_>, script: &str) -> Result<(), DbErr> {
+    let backend = manager.get_database_backend();
+    for statement in sql(backend, script)
+        .split(";\n")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        manager
+            .get_connection()
+            .execute_unprepared(statement)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,1121 @@
+//! Loading definition files: TOML → raw shapes → checked, typed [`Definition`]s. Every problem of
+//! every file is reported, each at its place, so one run of `validate` shows them all.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::definition::calendar::{Calendar, RawCalendar, parse_date};
+use crate::definition::model::*;
+use crate::definition::problem::{Problem, Problems, Reporter};
+use crate::definition::raw::*;
+use crate::definition::values::{Fraction, Period};
+
+/// One file of a definitions folder, by its path relative to the folder.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: String,
+    pub text: String,
+}
+
+/// Everything a definitions folder declares, checked as a whole.
+#[derive(Debug, Clone, Default)]
+pub struct DefinitionSet {
+    pub roles: Roles,
+    pub definitions: BTreeMap<String, Arc<Definition>>,
+    /// The exact text of each definition, by id: what the store versions.
+    pub sources: BTreeMap<String, String>,
+    pub calendar: Calendar,
+}
+
+impl DefinitionSet {
+    pub fn get(&self, id: &str) -> Option<&Arc<Definition>> {
+        self.definitions.get(id)
+    }
+}
+
+pub const ROLES_FILE: &str = "roles.toml";
+const CALENDARS_DIR: &str = "calendars/";
+
+/// Reads every `*.toml` of a folder (and its `calendars/`), then loads them as one set.
+pub fn load_dir(dir: &Path) -> Result<DefinitionSet, Problems> {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    let mut read = |sub: &str| {
+        let folder = dir.join(sub);
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            return;
+        };
+        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        {
+            let name = format!(
+                "{}/{}{}",
+                dir.display(),
+                sub,
+                path.file_name().unwrap_or_default().to_string_lossy()
+            );
+            match std::fs::read_to_string(&path) {
+                Ok(text) => files.push(SourceFile { path: name, text }),
+                Err(e) => problems.push(Problem {
+                    file: name,
+                    line: 1,
+                    col: 1,
+                    message: format!("cannot read: {e}"),
+                }),
+            }
+        }
+    };
+    read("");
+    read(CALENDARS_DIR);
+    if !dir.is_dir() {
+        return Err(Problems(vec![Problem {
+            file: dir.display().to_string(),
+            line: 1,
+            col: 1,
+            message: "no such folder of definitions".into(),
+        }]));
+    }
+    match load(&files) {
+        Ok(set) if problems.is_empty() => Ok(set),
+        Ok(_) => Err(Problems(problems)),
+        Err(Problems(more)) => {
+            problems.extend(more);
+            Err(Problems(problems))
+        }
+    }
+}
+
+/// Loads a set of files: `roles.toml`, calendars (paths under `calendars/`), and definitions.
+pub fn load(files: &[SourceFile]) -> Result<DefinitionSet, Problems> {
+    let mut problems = Vec::new();
+    let is_roles =
+        |f: &&SourceFile| f.path == ROLES_FILE || f.path.ends_with(&format!("/{ROLES_FILE}"));
+    let is_calendar = |f: &&SourceFile| {
+        f.path.starts_with(CALENDARS_DIR) || f.path.contains(&format!("/{CALENDARS_DIR}"))
+    };
+
+    let roles = match files.iter().find(is_roles) {
+        Some(f) => parse_roles(f, &mut problems),
+        None => {
+            problems.push(Problem {
+                file: ROLES_FILE.into(),
+                line: 1,
+                col: 1,
+                message: "missing roles.toml: definitions may only name the roles it declares"
+                    .into(),
+            });
+            Roles::default()
+        }
+    };
+
+    let mut calendar = Calendar::default();
+    for f in files.iter().filter(is_calendar) {
+        parse_calendar(f, &mut calendar, &mut problems);
+    }
+
+    let mut set = DefinitionSet {
+        roles,
+        calendar,
+        ..Default::default()
+    };
+    let mut spawn_refs: Vec<(String, String, Range<usize>, String, SpawnSpec)> = Vec::new();
+    let mut id_files: BTreeMap<String, String> = BTreeMap::new();
+    for f in files.iter().filter(|f| !is_roles(f) && !is_calendar(f)) {
+        let mut rep = Reporter::new(&f.path, &f.text);
+        if let Some((def, spawns)) = parse_definition(&f.text, Some(&set.roles), &mut rep) {
+            if let Some(first) = id_files.get(&def.id) {
+                rep.at(
+                    0..0,
+                    format!(
+                        "duplicate definition id {:?}: {first} declares it too",
+                        def.id
+                    ),
+                );
+            } else {
+                id_files.insert(def.id.clone(), f.path.clone());
+                for (span, spec) in spawns {
+                    spawn_refs.push((f.path.clone(), f.text.clone(), span, def.id.clone(), spec));
+                }
+                set.sources.insert(def.id.clone(), f.text.clone());
+                set.definitions.insert(def.id.clone(), Arc::new(def));
+            }
+        }
+        problems.extend(rep.problems);
+    }
+
+    // Fan-outs must name a definition of the folder that has the fields they fill.
+    for (path, text, span, parent, spec) in spawn_refs {
+        let mut rep = Reporter::new(&path, &text);
+        match set.definitions.get(&spec.definition) {
+            None => rep.at(
+                span,
+                format!("fan-out to unknown definition {:?}", spec.definition),
+            ),
+            Some(child) => {
+                for field in std::iter::once(&spec.as_field).chain(&spec.copy) {
+                    if child.field(field).is_none() {
+                        rep.at(
+                            span.clone(),
+                            format!("fan-out from {parent:?} fills field {field:?}, which {:?} does not declare", child.id),
+                        );
+                    }
+                }
+            }
+        }
+        problems.extend(rep.problems);
+    }
+
+    if problems.is_empty() {
+        Ok(set)
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+fn parse_roles(f: &SourceFile, problems: &mut Vec<Problem>) -> Roles {
+    let mut rep = Reporter::new(&f.path, &f.text);
+    let roles = match toml::from_str::<RawRoles>(&f.text) {
+        Ok(raw) => Roles {
+            roles: raw.role.into_iter().map(|(id, r)| (id, r.label)).collect(),
+        },
+        Err(e) => {
+            rep.at(e.span().unwrap_or(0..0), e.message().to_owned());
+            Roles::default()
+        }
+    };
+    problems.extend(rep.problems);
+    roles
+}
+
+fn parse_calendar(f: &SourceFile, calendar: &mut Calendar, problems: &mut Vec<Problem>) {
+    let mut rep = Reporter::new(&f.path, &f.text);
+    match toml::from_str::<RawCalendar>(&f.text) {
+        Ok(raw) => {
+            let mut take = |days: &[toml::Spanned<String>], rest: bool| {
+                for d in days {
+                    match parse_date(d.get_ref()) {
+                        Some(date) if date.year() == raw.year => {
+                            if rest {
+                                calendar.add_rest_day(date)
+                            } else {
+                                calendar.add_working_day(date)
+                            }
+                        }
+                        Some(_) => rep.at(
+                            d.span(),
+                            format!(
+                                "{:?} is not in the calendar's year {}",
+                                d.get_ref(),
+                                raw.year
+                            ),
+                        ),
+                        None => rep.at(
+                            d.span(),
+                            format!("malformed date {:?}: write YYYY-MM-DD", d.get_ref()),
+                        ),
+                    }
+                }
+            };
+            take(&raw.rest_days, true);
+            take(&raw.working_days, false);
+        }
+        Err(e) => rep.at(e.span().unwrap_or(0..0), e.message().to_owned()),
+    }
+    problems.extend(rep.problems);
+}
+
+type SpawnRefs = Vec<(Range<usize>, SpawnSpec)>;
+
+/// Parses and checks one definition. `roles: None` skips the role check, for re-reading a stored
+/// version whose roles may since have changed.
+pub fn parse_definition(
+    text: &str,
+    roles: Option<&Roles>,
+    rep: &mut Reporter<'_>,
+) -> Option<(Definition, SpawnRefs)> {
+    let raw: RawDefinition = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            rep.at(e.span().unwrap_or(0..0), e.message().trim().to_owned());
+            return None;
+        }
+    };
+    let before = rep.problems.len();
+    let out = Checker { rep, roles }.check(raw);
+    (rep.problems.len() == before).then_some(out)
+}
+
+/// Parses one stored definition text, for running an instance on the version it started on.
+pub fn parse_stored(name: &str, text: &str) -> Result<Definition, Problems> {
+    let mut rep = Reporter::new(name, text);
+    match parse_definition(text, None, &mut rep) {
+        Some((def, _)) => Ok(def),
+        None => Err(Problems(rep.problems)),
+    }
+}
+
+struct Checker<'r, 'a> {
+    rep: &'r mut Reporter<'a>,
+    roles: Option<&'r Roles>,
+}
+
+fn ids_unique<'x>(
+    rep: &mut Reporter<'_>,
+    what: &str,
+    ids: impl Iterator<Item = &'x S>,
+) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    for id in ids {
+        if !seen.insert(id.get_ref().clone()) {
+            rep.at(id.span(), format!("duplicate {what} id {:?}", id.get_ref()));
+        }
+    }
+    seen
+}
+
+impl Checker<'_, '_> {
+    fn check(mut self, raw: RawDefinition) -> (Definition, SpawnRefs) {
+        let stage_ids = ids_unique(self.rep, "stage", raw.stage.iter().map(|s| &s.id));
+        let state_ids = ids_unique(self.rep, "state", raw.state.iter().map(|s| &s.id));
+        let field_ids = ids_unique(self.rep, "field", raw.field.iter().map(|f| &f.id));
+        let events: BTreeSet<String> = raw
+            .transition
+            .iter()
+            .map(|t| t.event.get_ref().clone())
+            .collect();
+
+        if !state_ids.contains(raw.initial.get_ref()) {
+            self.rep.at(
+                raw.initial.span(),
+                format!("unknown initial state {:?}", raw.initial.get_ref()),
+            );
+        }
+        for f in &raw.title {
+            self.field_ref(&field_ids, f);
+        }
+
+        let fields: Vec<Field> = raw.field.iter().filter_map(|f| self.field(f)).collect();
+        let field_kinds: BTreeMap<&str, &FieldKind> =
+            fields.iter().map(|f| (f.id.as_str(), &f.kind)).collect();
+
+        let start = raw.start.as_ref().map(|s| {
+            for r in &s.roles {
+                self.role_ref(r, false);
+            }
+            for f in s.ask.iter().chain(&s.optional) {
+                self.field_ref(&field_ids, f);
+            }
+            StartRule {
+                roles: s.roles.iter().map(|r| r.get_ref().clone()).collect(),
+                ask: s.ask.iter().map(|r| r.get_ref().clone()).collect(),
+                optional: s.optional.iter().map(|r| r.get_ref().clone()).collect(),
+            }
+        });
+
+        let scopes = raw
+            .scope
+            .iter()
+            .filter_map(|s| {
+                self.role_ref(&s.role, false);
+                self.field_ref(&field_ids, &s.field);
+                let matches = match s.matches.get_ref().as_str() {
+                    "unit" => ScopeMatch::Unit,
+                    "person" => ScopeMatch::Person,
+                    other => {
+                        self.rep.at(
+                            s.matches.span(),
+                            format!("unknown scope match {other:?}: use \"unit\" or \"person\""),
+                        );
+                        return None;
+                    }
+                };
+                Some(Scope {
+                    role: s.role.get_ref().clone(),
+                    field: s.field.get_ref().clone(),
+                    matches,
+                })
+            })
+            .collect();
+
+        let stages = raw
+            .stage
+            .iter()
+            .map(|s| Stage {
+                id: s.id.get_ref().clone(),
+                label: s.label.clone(),
+            })
+            .collect();
+
+        let mut vote_rules = BTreeMap::new();
+        for (id, rule) in &raw.vote_rule {
+            let span = rule.span();
+            let rule = rule.get_ref();
+            let quorum = self.threshold(&rule.quorum, span.clone());
+            let pass = self.threshold(&rule.pass, span);
+            if let (Some(quorum), Some(pass)) = (quorum, pass) {
+                vote_rules.insert(
+                    id.clone(),
+                    VoteRule {
+                        label: rule.label.clone(),
+                        quorum,
+                        pass,
+                    },
+                );
+            }
+        }
+
+        let states: Vec<State> = raw
+            .state
+            .iter()
+            .map(|s| self.state(s, &stage_ids, &events, &field_kinds))
+            .collect();
+
+        let mut spawns = Vec::new();
+        let mut seen_pairs = BTreeSet::new();
+        let transitions: Vec<Transition> = raw
+            .transition
+            .iter()
+            .map(|t| {
+                let tr = self.transition(t, &state_ids, &field_kinds, &vote_rules, &mut spawns);
+                for from in &t.from_list() {
+                    if !seen_pairs.insert((from.get_ref().clone(), t.event.get_ref().clone())) {
+                        self.rep.at(
+                            t.event.span(),
+                            format!(
+                                "event {:?} is declared twice from state {:?}",
+                                t.event.get_ref(),
+                                from.get_ref()
+                            ),
+                        );
+                    }
+                }
+                tr
+            })
+            .collect();
+
+        let def = Definition {
+            id: raw.id.get_ref().clone(),
+            label: raw.label.clone(),
+            initial: raw.initial.get_ref().clone(),
+            title: raw.title.iter().map(|t| t.get_ref().clone()).collect(),
+            start,
+            scopes,
+            stages,
+            states,
+            fields,
+            vote_rules,
+            transitions,
+        };
+        self.system_events(&raw, &def);
+        self.reachability(&raw, &def);
+        (def, spawns)
+    }
+
+    fn role_ref(&mut self, role: &S, system_allowed: bool) {
+        let name = role.get_ref();
+        if name == SYSTEM_ROLE {
+            if !system_allowed {
+                self.rep
+                    .at(role.span(), "the system role cannot be named here");
+            }
+            return;
+        }
+        if let Some(roles) = self.roles
+            && !roles.roles.contains_key(name)
+        {
+            self.rep.at(
+                role.span(),
+                format!("unknown role {name:?}: roles.toml does not declare it"),
+            );
+        }
+    }
+
+    fn field_ref(&mut self, fields: &BTreeSet<String>, f: &S) {
+        if !fields.contains(f.get_ref()) {
+            self.rep
+                .at(f.span(), format!("unknown field {:?}", f.get_ref()));
+        }
+    }
+
+    fn field(&mut self, f: &RawField) -> Option<Field> {
+        let span = f.kind.span();
+        let kind = match f.kind.get_ref().as_str() {
+            "text" => FieldKind::Text {
+                max_len: f.max_len.unwrap_or(200),
+            },
+            "long_text" => FieldKind::LongText {
+                max_len: f.max_len.unwrap_or(20_000),
+            },
+            "int" => {
+                let (min, max) = (f.min.unwrap_or(i64::MIN), f.max.unwrap_or(i64::MAX));
+                if min > max {
+                    self.rep.at(
+                        span.clone(),
+                        format!("field {:?}: min {min} is above max {max}", f.id.get_ref()),
+                    );
+                }
+                FieldKind::Int { min, max }
+            }
+            "date" => FieldKind::Date,
+            "bool" => FieldKind::Bool,
+            "choice" => match &f.options {
+                Some(options) if !options.is_empty() => FieldKind::Choice {
+                    options: options
+                        .iter()
+                        .map(|o| ChoiceOption {
+                            id: o.id.clone(),
+                            label: o.label.clone(),
+                        })
+                        .collect(),
+                },
+                _ => {
+                    self.rep.at(
+                        span,
+                        format!("choice field {:?} needs options", f.id.get_ref()),
+                    );
+                    return None;
+                }
+            },
+            "list" => {
+                let (min_items, max_items) =
+                    (f.min_items.unwrap_or(0), f.max_items.unwrap_or(10_000));
+                if min_items > max_items {
+                    self.rep.at(
+                        span.clone(),
+                        format!("field {:?}: min_items is above max_items", f.id.get_ref()),
+                    );
+                }
+                FieldKind::List {
+                    min_items,
+                    max_items,
+                }
+            }
+            other => {
+                self.rep.at(
+                    span,
+                    format!("unknown field type {other:?}: use text, long_text, int, date, bool, choice or list"),
+                );
+                return None;
+            }
+        };
+        Some(Field {
+            id: f.id.get_ref().clone(),
+            label: f.label.clone(),
+            kind,
+        })
+    }
+
+    fn fraction(&mut self, s: &S) -> Option<Fraction> {
+        match s.get_ref().parse::<Fraction>() {
+            Ok(f) => Some(f),
+            Err(e) => {
+                self.rep.at(s.span(), e.to_string());
+                None
+            }
+        }
+    }
+
+    fn period(&mut self, s: &S) -> Option<Period> {
+        match s.get_ref().parse::<Period>() {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.rep.at(s.span(), e.to_string());
+                None
+            }
+        }
+    }
+
+    fn threshold(&mut self, t: &RawThreshold, span: Range<usize>) -> Option<Threshold> {
+        let (strict, share) = match (&t.at_least, &t.more_than) {
+            (Some(s), None) => (false, s),
+            (None, Some(s)) => (true, s),
+            _ => {
+                self.rep.at(
+                    span,
+                    "a threshold needs exactly one of at_least or more_than",
+                );
+                return None;
+            }
+        };
+        let share = self.fraction(share)?;
+        let of = match t.of.get_ref().as_str() {
+            "roster" => VoteBase::Roster,
+            "present" => VoteBase::Present,
+            other => {
+                self.rep.at(
+                    t.of.span(),
+                    format!("unknown vote base {other:?}: use \"roster\" or \"present\""),
+                );
+                return None;
+            }
+        };
+        Some(Threshold { strict, share, of })
+    }
+
+    fn state(
+        &mut self,
+        s: &RawState,
+        stages: &BTreeSet<String>,
+        events: &BTreeSet<String>,
+        fields: &BTreeMap<&str, &FieldKind>,
+    ) -> State {
+        if !stages.contains(s.stage.get_ref()) {
+            self.rep.at(
+                s.stage.span(),
+                format!("unknown stage {:?}", s.stage.get_ref()),
+            );
+        }
+        let outcome = s
+            .outcome
+            .as_ref()
+            .and_then(|o| match Outcome::parse(o.get_ref()) {
+                Some(o) => Some(o),
+                None => {
+                    self.rep.at(
+                        o.span(),
+                        format!(
+                            "unknown outcome {:?}: use \"passed\" or \"failed\"",
+                            o.get_ref()
+                        ),
+                    );
+                    None
+                }
+            });
+        if s.is_final && s.outcome.is_none() {
+            self.rep.at(
+                s.id.span(),
+                format!(
+                    "final state {:?} needs an outcome (passed or failed)",
+                    s.id.get_ref()
+                ),
+            );
+        }
+        if !s.is_final && s.outcome.is_some() {
+            self.rep.at(
+                s.id.span(),
+                format!("state {:?} has an outcome but is not final", s.id.get_ref()),
+            );
+        }
+        let mut timers = Vec::new();
+        ids_unique(self.rep, "timer", s.timer.iter().map(|t| &t.id));
+        for t in &s.timer {
+            if !events.contains(t.fires.get_ref()) {
+                self.rep.at(
+                    t.fires.span(),
+                    format!("timer fires unknown event {:?}", t.fires.get_ref()),
+                );
+            }
+            let when = match (&t.date, &t.after, &t.before) {
+                (None, Some(after), None) => self.period(after).map(TimerWhen::AfterEntry),
+                (Some(date), after, before) if after.is_some() != before.is_some() => {
+                    match fields.get(date.get_ref().as_str()) {
+                        Some(FieldKind::Date) => {}
+                        Some(_) => self.rep.at(
+                            date.span(),
+                            format!("timer date {:?} is not a date field", date.get_ref()),
+                        ),
+                        None => self
+                            .rep
+                            .at(date.span(), format!("unknown field {:?}", date.get_ref())),
+                    }
+                    let offset = after
+                        .as_ref()
+                        .or(before.as_ref())
+                        .and_then(|p| self.period(p));
+                    offset.map(|offset| TimerWhen::FromField {
+                        field: date.get_ref().clone(),
+                        offset,
+                        before: before.is_some(),
+                    })
+                }
+                _ => {
+                    self.rep.at(
+                        t.id.span(),
+                        "a timer needs `after` alone, or a `date` field with one of `after` or `before`",
+                    );
+                    None
+                }
+            };
+            if let Some(when) = when {
+                timers.push(TimerSpec {
+                    id: t.id.get_ref().clone(),
+                    fires: t.fires.get_ref().clone(),
+                    when,
+                    working_day: t.working_day.unwrap_or(true),
+                });
+            }
+        }
+        let join = s.join.as_ref().and_then(|j| {
+            for e in [&j.on_pass, &j.on_fail] {
+                if !events.contains(e.get_ref()) {
+                    self.rep.at(e.span(), format!("join fires unknown event {:?}", e.get_ref()));
+                }
+            }
+            let pass = match j.pass.get_ref() {
+                RawQuota::Word(w) if w == "all" => Quota::All,
+                RawQuota::AtLeast { at_least } => Quota::AtLeast(*at_least),
+                RawQuota::Share { share } => {
+                    let spanned = S::new(j.pass.span(), share.clone());
+                    Quota::Share(self.fraction(&spanned)?)
+                }
+                RawQuota::Word(w) => {
+                    self.rep.at(j.pass.span(), format!("unknown join rule {w:?}: use \"all\", {{ at_least = N }} or {{ share = \"2/3\" }}"));
+                    return None;
+                }
+            };
+            let wait = match j.wait.as_ref().map(|w| w.get_ref().as_str()) {
+                None | Some("all_decided") => JoinWait::AllDecided,
+                Some("determined") => JoinWait::Determined,
+                Some(other) => {
+                    let span = j.wait.as_ref().map(|w| w.span()).unwrap_or(0..0);
+                    self.rep.at(span, format!("unknown join wait {other:?}: use \"all_decided\" or \"determined\""));
+                    return None;
+                }
+            };
+            Some(JoinSpec { pass, wait, on_pass: j.on_pass.get_ref().clone(), on_fail: j.on_fail.get_ref().clone() })
+        });
+        State {
+            id: s.id.get_ref().clone(),
+            stage: s.stage.get_ref().clone(),
+            label: s.label.clone(),
+            is_final: s.is_final,
+            outcome,
+            timers,
+            join,
+        }
+    }
+
+    fn transition(
+        &mut self,
+        t: &RawTransition,
+        states: &BTreeSet<String>,
+        fields: &BTreeMap<&str, &FieldKind>,
+        vote_rules: &BTreeMap<String, VoteRule>,
+        spawns: &mut SpawnRefs,
+    ) -> Transition {
+        let from = t.from_list();
+        for s in from.iter().chain(&t.to) {
+            if !states.contains(s.get_ref()) {
+                self.rep
+                    .at(s.span(), format!("unknown state {:?}", s.get_ref()));
+            }
+        }
+        if t.roles.is_empty() {
+            self.rep.at(
+                t.event.span(),
+                format!(
+                    "transition {:?} names no role that may fire it",
+                    t.event.get_ref()
+                ),
+            );
+        }
+        for r in &t.roles {
+            self.role_ref(r, true);
+        }
+        let field_set: BTreeSet<String> = fields.keys().map(|k| (*k).to_owned()).collect();
+        for f in t.ask.iter().chain(&t.optional) {
+            self.field_ref(&field_set, f);
+        }
+        let mut guards = Vec::new();
+        for g in &t.guards {
+            if let Some(g) = self.guard(g, fields) {
+                guards.push(g);
+            }
+        }
+        let mut effects = Vec::new();
+        for raw_effect in &t.effects {
+            if let Some(effect) = self.effect(raw_effect, fields, vote_rules) {
+                if let Effect::Spawn(spec) = &effect {
+                    spawns.push((raw_effect.span(), spec.clone()));
+                }
+                effects.push(effect);
+            }
+        }
+        Transition {
+            event: t.event.get_ref().clone(),
+            from: from.iter().map(|s| s.get_ref().clone()).collect(),
+            to: t.to.as_ref().map(|s| s.get_ref().clone()),
+            roles: t.roles.iter().map(|s| s.get_ref().clone()).collect(),
+            label: t.label.clone(),
+            ask: t.ask.iter().map(|s| s.get_ref().clone()).collect(),
+            optional: t.optional.iter().map(|s| s.get_ref().clone()).collect(),
+            guards,
+            effects,
+        }
+    }
+}
+
+impl RawTransition {
+    fn from_list(&self) -> Vec<S> {
+        let span = self.from.span();
+        match self.from.get_ref() {
+            OneOrMany::One(s) => vec![S::new(span, s.clone())],
+            OneOrMany::Many(v) => v.iter().map(|s| S::new(span.clone(), s.clone())).collect(),
+        }
+    }
+}
+
+fn toml_to_json(v: &toml::Value) -> serde_json::Value {
+    match v {
+        toml::Value::String(s) => serde_json::Value::String(s.clone()),
+        toml::Value::Integer(i) => serde_json::Value::from(*i),
+        toml::Value::Float(f) => serde_json::Value::from(*f),
+        toml::Value::Boolean(b) => serde_json::Value::Bool(*b),
+        toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
+        toml::Value::Array(a) => serde_json::Value::Array(a.iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => serde_json::Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// What a guard or effect needs of a field it names.
+#[derive(Clone, Copy)]
+enum Need {
+    Any,
+    Int,
+    Date,
+    List,
+    Bool,
+}
+
+impl Checker<'_, '_> {
+    fn need(
+        &mut self,
+        span: &Range<usize>,
+        fields: &BTreeMap<&str, &FieldKind>,
+        field: &str,
+        need: Need,
+    ) {
+        let Some(kind) = fields.get(field) else {
+            self.rep
+                .at(span.clone(), format!("unknown field {field:?}"));
+            return;
+        };
+        let fits = match need {
+            Need::Any => true,
+            Need::Int => matches!(kind, FieldKind::Int { .. }),
+            Need::Date => matches!(kind, FieldKind::Date),
+            Need::List => matches!(kind, FieldKind::List { .. }),
+            Need::Bool => matches!(kind, FieldKind::Bool),
+        };
+        if !fits {
+            let what = match need {
+                Need::Int => "an int",
+                Need::Date => "a date",
+                Need::List => "a list",
+                Need::Bool => "a bool",
+                Need::Any => "a",
+            };
+            self.rep
+                .at(span.clone(), format!("field {field:?} is not {what} field"));
+        }
+    }
+
+    fn guard(
+        &mut self,
+        g: &toml::Spanned<RawGuard>,
+        fields: &BTreeMap<&str, &FieldKind>,
+    ) -> Option<Guard> {
+        let span = g.span();
+        let need = |c: &mut Self, f: &str, n: Need| c.need(&span, fields, f, n);
+        Some(match g.get_ref() {
+            RawGuard::IsSet(f) => {
+                need(self, f, Need::Any);
+                Guard::IsSet(f.clone())
+            }
+            RawGuard::IsUnset(f) => {
+                need(self, f, Need::Any);
+                Guard::IsUnset(f.clone())
+            }
+            RawGuard::IsTrue(f) => {
+                need(self, f, Need::Bool);
+                Guard::IsTrue(f.clone())
+            }
+            RawGuard::Equals { field, value } => {
+                need(self, field, Need::Any);
+                Guard::Equals {
+                    field: field.clone(),
+                    value: toml_to_json(value),
+                }
+            }
+            RawGuard::Compare { field, op, than } => {
+                need(self, field, Need::Int);
+                let op = match op.as_str() {
+                    "<" => CompareOp::Lt,
+                    "<=" => CompareOp::Le,
+                    ">" => CompareOp::Gt,
+                    ">=" => CompareOp::Ge,
+                    "=" | "==" => CompareOp::Eq,
+                    "!=" => CompareOp::Ne,
+                    other => {
+                        self.rep.at(
+                            span,
+                            format!("unknown comparison {other:?}: use < <= > >= = !="),
+                        );
+                        return None;
+                    }
+                };
+                let than = match than {
+                    toml::Value::Integer(n) => Operand::Number(*n),
+                    toml::Value::String(f) => {
+                        need(self, f, Need::Int);
+                        Operand::Field(f.clone())
+                    }
+                    _ => {
+                        self.rep
+                            .at(span, "`than` must be a field name or a whole number");
+                        return None;
+                    }
+                };
+                Guard::Compare {
+                    field: field.clone(),
+                    op,
+                    than,
+                }
+            }
+            RawGuard::SameCount([a, b]) => {
+                need(self, a, Need::List);
+                need(self, b, Need::List);
+                Guard::SameCount(a.clone(), b.clone())
+            }
+            RawGuard::MinCount { field, min } => {
+                need(self, field, Need::List);
+                Guard::MinCount {
+                    field: field.clone(),
+                    min: *min,
+                }
+            }
+            RawGuard::MemberOf { field, list } => {
+                need(self, field, Need::Any);
+                need(self, list, Need::List);
+                Guard::MemberOf {
+                    field: field.clone(),
+                    list: list.clone(),
+                }
+            }
+            RawGuard::NotMemberOf { field, list } => {
+                need(self, field, Need::Any);
+                need(self, list, Need::List);
+                Guard::NotMemberOf {
+                    field: field.clone(),
+                    list: list.clone(),
+                }
+            }
+            RawGuard::ShareAtMost { list, part, share } => {
+                need(self, list, Need::List);
+                need(self, part, Need::List);
+                let share = self.fraction(&S::new(span.clone(), share.clone()))?;
+                Guard::ShareAtMost {
+                    list: list.clone(),
+                    part: part.clone(),
+                    share,
+                }
+            }
+            RawGuard::ActorIs(f) => {
+                need(self, f, Need::Any);
+                Guard::ActorIs(f.clone())
+            }
+            RawGuard::Vote(o) => match Outcome::parse(o) {
+                Some(o) => Guard::Vote(o),
+                None => {
+                    self.rep.at(
+                        span,
+                        format!("unknown vote outcome {o:?}: use \"passed\" or \"failed\""),
+                    );
+                    return None;
+                }
+            },
+        })
+    }
+
+    fn effect(
+        &mut self,
+        e: &toml::Spanned<RawEffect>,
+        fields: &BTreeMap<&str, &FieldKind>,
+        vote_rules: &BTreeMap<String, VoteRule>,
+    ) -> Option<Effect> {
+        let span = e.span();
+        let need = |c: &mut Self, f: &str, n: Need| c.need(&span, fields, f, n);
+        Some(match e.get_ref() {
+            RawEffect::Spawn {
+                definition,
+                for_each,
+                as_field,
+                copy,
+            } => {
+                need(self, for_each, Need::List);
+                for f in copy {
+                    need(self, f, Need::Any);
+                }
+                Effect::Spawn(SpawnSpec {
+                    definition: definition.clone(),
+                    for_each: for_each.clone(),
+                    as_field: as_field.clone(),
+                    copy: copy.clone(),
+                })
+            }
+            RawEffect::Tally {
+                rule,
+                roster,
+                present,
+                yes,
+                no,
+                abstain,
+            } => {
+                if !vote_rules.contains_key(rule) {
+                    self.rep
+                        .at(span.clone(), format!("unknown vote rule {rule:?}"));
+                }
+                for f in [roster, present, yes, no, abstain] {
+                    need(self, f, Need::Int);
+                }
+                Effect::Tally(TallySpec {
+                    rule: rule.clone(),
+                    roster: roster.clone(),
+                    present: present.clone(),
+                    yes: yes.clone(),
+                    no: no.clone(),
+                    abstain: abstain.clone(),
+                })
+            }
+            RawEffect::Set { field, value } => {
+                need(self, field, Need::Any);
+                Effect::Set {
+                    field: field.clone(),
+                    value: toml_to_json(value),
+                }
+            }
+            RawEffect::Clear(f) => {
+                need(self, f, Need::Any);
+                Effect::Clear(f.clone())
+            }
+            RawEffect::Stamp(f) => {
+                need(self, f, Need::Date);
+                Effect::Stamp(f.clone())
+            }
+            RawEffect::AddYears { into, date, years } => {
+                need(self, into, Need::Date);
+                need(self, date, Need::Date);
+                need(self, years, Need::Int);
+                Effect::AddYears {
+                    into: into.clone(),
+                    date: date.clone(),
+                    years: years.clone(),
+                }
+            }
+            RawEffect::Increment(f) => {
+                need(self, f, Need::Int);
+                Effect::Increment(f.clone())
+            }
+            RawEffect::Escalate(role) => {
+                self.role_ref(&S::new(span.clone(), role.clone()), false);
+                Effect::Escalate(role.clone())
+            }
+        })
+    }
+
+    /// Timers and joins fire their events as `system`: from their own state, the event must exist
+    /// and let the system fire it, or the timer would fire into nothing.
+    fn system_events(&mut self, raw: &RawDefinition, def: &Definition) {
+        for (raw_state, state) in raw.state.iter().zip(&def.states) {
+            let check = |c: &mut Self, event: &S, what: &str| match def
+                .transition(&state.id, event.get_ref())
+            {
+                None => c.rep.at(
+                    event.span(),
+                    format!(
+                        "{what} fires {:?}, but no transition takes it from state {:?}",
+                        event.get_ref(),
+                        state.id
+                    ),
+                ),
+                Some(t) if !t.roles.iter().any(|r| r == SYSTEM_ROLE) => c.rep.at(
+                    event.span(),
+                    format!(
+                        "{what} fires {:?}, whose transition does not list the role \"system\"",
+                        event.get_ref()
+                    ),
+                ),
+                Some(_) => {}
+            };
+            for t in &raw_state.timer {
+                check(self, &t.fires, "a timer");
+            }
+            if let Some(j) = &raw_state.join {
+                check(self, &j.on_pass, "a join");
+                check(self, &j.on_fail, "a join");
+            }
+        }
+    }
+
+    /// Every state must be reachable from the initial one, and every state must be able to reach
+    /// a final one: otherwise instances could get stuck forever.
+    fn reachability(&mut self, raw: &RawDefinition, def: &Definition) {
+        let mut edges: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut back: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for t in &def.transitions {
+            let Some(to) = &t.to else { continue };
+            for from in &t.from {
+                edges.entry(from.as_str()).or_default().push(to.as_str());
+                back.entry(to.as_str()).or_default().push(from.as_str());
+            }
+        }
+        let walk = |starts: Vec<&str>, graph: &BTreeMap<&str, Vec<&str>>| -> BTreeSet<String> {
+            let mut seen: BTreeSet<String> = starts.iter().map(|s| (*s).to_owned()).collect();
+            let mut queue: VecDeque<&str> = starts.into_iter().collect();
+            while let Some(s) = queue.pop_front() {
+                for next in graph.get(s).into_iter().flatten() {
+                    if seen.insert((*next).to_owned()) {
+                        queue.push_back(next);
+                    }
+                }
+            }
+            seen
+        };
+        let reachable = walk(vec![def.initial.as_str()], &edges);
+        let finals: Vec<&str> = def
+            .states
+            .iter()
+            .filter(|s| s.is_final)
+            .map(|s| s.id.as_str())
+            .collect();
+        if finals.is_empty() {
+            self.rep
+                .at(raw.id.span(), "the definition has no final state");
+        }
+        let can_finish = walk(finals, &back);
+        for s in &raw.state {
+            if !reachable.contains(s.id.get_ref()) {
+                self.rep.at(
+                    s.id.span(),
+                    format!(
+                        "state {:?} cannot be reached from the initial state",
+                        s.id.get_ref()
+                    ),
+                );
+            } else if !can_finish.contains(s.id.get_ref()) {
+                self.rep.at(
+                    s.id.span(),
+                    format!(
+                        "no final state can be reached from state {:?}",
+                        s.id.get_ref()
+                    ),
+                );
+            }
+            if s.is_final && def.transitions_from(s.id.get_ref()).next().is_some() {
+                self.rep.at(
+                    s.id.span(),
+                    format!("final state {:?} has transitions out of it", s.id.get_ref()),
+                );
+            }
+        }
+    }
+}

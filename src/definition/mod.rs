@@ -1,0 +1,14 @@
+//! Process definitions: the files under `workflows/`, loaded and checked into typed values.
+
+pub mod calendar;
+pub mod embedded;
+pub mod load;
+pub mod model;
+pub mod problem;
+mod raw;
+pub mod values;
+
+pub use calendar::Calendar;
+pub use load::{DefinitionSet, SourceFile, load, load_dir, parse_stored};
+pub use model::*;
+pub use problem::{Problem, Problems};

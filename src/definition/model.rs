@@ -1,0 +1,382 @@
+//! The typed form of a process definition: what the engine runs on. Built only by the loader, so
+//! every reference in it (state, event, field, role, vote rule) is known to resolve.
+
+use std::collections::BTreeMap;
+
+use crate::definition::values::{Fraction, Period};
+
+/// A user-facing text in both languages of the UI.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct Label {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Label {
+    /// The text for a language tag ("zh-CN", "en", ...); Chinese unless English is asked for.
+    pub fn get(&self, lang: &str) -> &str {
+        if lang.starts_with("en") {
+            &self.en
+        } else {
+            &self.zh
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub id: String,
+    pub label: Label,
+    pub initial: String,
+    /// Fields whose values name an instance in lists ("sector", "year").
+    pub title: Vec<String>,
+    pub start: Option<StartRule>,
+    pub scopes: Vec<Scope>,
+    pub stages: Vec<Stage>,
+    pub states: Vec<State>,
+    pub fields: Vec<Field>,
+    pub vote_rules: BTreeMap<String, VoteRule>,
+    pub transitions: Vec<Transition>,
+}
+
+impl Definition {
+    pub fn state(&self, id: &str) -> Option<&State> {
+        self.states.iter().find(|s| s.id == id)
+    }
+    pub fn field(&self, id: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.id == id)
+    }
+    pub fn stage(&self, id: &str) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.id == id)
+    }
+    /// The transitions that may leave (or stay in) `state`, in file order.
+    pub fn transitions_from<'a, 's>(
+        &'a self,
+        state: &'s str,
+    ) -> impl Iterator<Item = &'a Transition> + use<'a, 's> {
+        self.transitions
+            .iter()
+            .filter(move |t| t.from.iter().any(|f| f == state))
+    }
+    /// The transition for `event` from `state`; an event may be declared once per source state.
+    pub fn transition(&self, state: &str, event: &str) -> Option<&Transition> {
+        self.transitions_from(state).find(|t| t.event == event)
+    }
+    pub fn has_event(&self, event: &str) -> bool {
+        self.transitions.iter().any(|t| t.event == event)
+    }
+    /// The instance's display title from its data, or the definition's label when it has none.
+    pub fn title_of(
+        &self,
+        data: &serde_json::Map<String, serde_json::Value>,
+        lang: &str,
+    ) -> String {
+        let parts: Vec<String> = self
+            .title
+            .iter()
+            .filter_map(|f| data.get(f))
+            .map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect();
+        if parts.is_empty() {
+            self.label.get(lang).to_owned()
+        } else {
+            parts.join(" ")
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StartRule {
+    pub roles: Vec<String>,
+    pub ask: Vec<String>,
+    pub optional: Vec<String>,
+}
+
+/// A role that acts only on instances whose `field` matches the actor.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub role: String,
+    pub field: String,
+    pub matches: ScopeMatch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeMatch {
+    /// The field holds a unit id, which must be one of the actor's units.
+    Unit,
+    /// The field holds a person's username, which must be the actor's.
+    Person,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub id: String,
+    pub label: Label,
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub id: String,
+    pub stage: String,
+    pub label: Label,
+    pub is_final: bool,
+    pub outcome: Option<Outcome>,
+    pub timers: Vec<TimerSpec>,
+    pub join: Option<JoinSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "passed" => Some(Outcome::Passed),
+            "failed" => Some(Outcome::Failed),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TimerSpec {
+    pub id: String,
+    pub fires: String,
+    pub when: TimerWhen,
+    /// A deadline on a rest day moves to the next working day.
+    pub working_day: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum TimerWhen {
+    /// A period counted from the day the state was entered.
+    AfterEntry(Period),
+    /// A period before or after a date held in a field.
+    FromField {
+        field: String,
+        offset: Period,
+        before: bool,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct JoinSpec {
+    pub pass: Quota,
+    pub wait: JoinWait,
+    pub on_pass: String,
+    pub on_fail: String,
+}
+
+/// How many children must pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quota {
+    All,
+    AtLeast(u32),
+    Share(Fraction),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinWait {
+    /// Decide only when every child has decided.
+    AllDecided,
+    /// Decide as soon as the outcome can no longer change.
+    Determined,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub id: String,
+    pub label: Label,
+    pub kind: FieldKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum FieldKind {
+    Text { max_len: usize },
+    LongText { max_len: usize },
+    Int { min: i64, max: i64 },
+    Date,
+    Bool,
+    Choice { options: Vec<ChoiceOption> },
+    List { min_items: usize, max_items: usize },
+}
+
+#[derive(Debug, Clone)]
+pub struct ChoiceOption {
+    pub id: String,
+    pub label: Label,
+}
+
+#[derive(Debug, Clone)]
+pub struct VoteRule {
+    pub label: Label,
+    pub quorum: Threshold,
+    pub pass: Threshold,
+}
+
+/// "At least 2/3 of the roster", "more than 1/2 of those present".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Threshold {
+    pub strict: bool,
+    pub share: Fraction,
+    pub of: VoteBase,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoteBase {
+    Roster,
+    Present,
+}
+
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub event: String,
+    pub from: Vec<String>,
+    /// `None`: the instance stays in its state and its timers keep running.
+    pub to: Option<String>,
+    pub roles: Vec<String>,
+    pub label: Label,
+    pub ask: Vec<String>,
+    pub optional: Vec<String>,
+    pub guards: Vec<Guard>,
+    pub effects: Vec<Effect>,
+}
+
+impl Transition {
+    pub fn is_system_only(&self) -> bool {
+        self.roles.iter().all(|r| r == SYSTEM_ROLE)
+    }
+}
+
+/// The role of the engine itself: timers and joins fire with it.
+pub const SYSTEM_ROLE: &str = "system";
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Guard {
+    IsSet(String),
+    IsUnset(String),
+    IsTrue(String),
+    Equals {
+        field: String,
+        value: serde_json::Value,
+    },
+    Compare {
+        field: String,
+        op: CompareOp,
+        than: Operand,
+    },
+    SameCount(String, String),
+    MinCount {
+        field: String,
+        min: usize,
+    },
+    MemberOf {
+        field: String,
+        list: String,
+    },
+    NotMemberOf {
+        field: String,
+        list: String,
+    },
+    ShareAtMost {
+        list: String,
+        part: String,
+        share: Fraction,
+    },
+    ActorIs(String),
+    Vote(Outcome),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+impl CompareOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CompareOp::Lt => "<",
+            CompareOp::Le => "<=",
+            CompareOp::Gt => ">",
+            CompareOp::Ge => ">=",
+            CompareOp::Eq => "=",
+            CompareOp::Ne => "!=",
+        }
+    }
+    pub fn holds(self, a: i64, b: i64) -> bool {
+        match self {
+            CompareOp::Lt => a < b,
+            CompareOp::Le => a <= b,
+            CompareOp::Gt => a > b,
+            CompareOp::Ge => a >= b,
+            CompareOp::Eq => a == b,
+            CompareOp::Ne => a != b,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operand {
+    Field(String),
+    Number(i64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Spawn(SpawnSpec),
+    Tally(TallySpec),
+    Set {
+        field: String,
+        value: serde_json::Value,
+    },
+    Clear(String),
+    Stamp(String),
+    AddYears {
+        into: String,
+        date: String,
+        years: String,
+    },
+    Increment(String),
+    Escalate(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpawnSpec {
+    pub definition: String,
+    pub for_each: String,
+    pub as_field: String,
+    pub copy: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TallySpec {
+    pub rule: String,
+    pub roster: String,
+    pub present: String,
+    pub yes: String,
+    pub no: String,
+    pub abstain: String,
+}
+
+/// The roles of the organisation, from `roles.toml`.
+#[derive(Debug, Clone, Default)]
+pub struct Roles {
+    pub roles: BTreeMap<String, Label>,
+}

@@ -1,0 +1,249 @@
+//! The shape of a definition file as TOML gives it, with source spans kept on every name that
+//! refers to something else, so the loader can point at the exact place of a problem.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::definition::model::Label;
+
+pub type S = Spanned<String>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDefinition {
+    pub id: S,
+    pub label: Label,
+    pub initial: S,
+    #[serde(default)]
+    pub title: Vec<S>,
+    pub start: Option<RawStart>,
+    #[serde(default)]
+    pub scope: Vec<RawScope>,
+    #[serde(default)]
+    pub stage: Vec<RawStage>,
+    #[serde(default)]
+    pub state: Vec<RawState>,
+    #[serde(default)]
+    pub field: Vec<RawField>,
+    #[serde(default)]
+    pub vote_rule: BTreeMap<String, Spanned<RawVoteRule>>,
+    #[serde(default)]
+    pub transition: Vec<RawTransition>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStart {
+    pub roles: Vec<S>,
+    #[serde(default)]
+    pub ask: Vec<S>,
+    #[serde(default)]
+    pub optional: Vec<S>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScope {
+    pub role: S,
+    pub field: S,
+    pub matches: S,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    pub id: S,
+    pub label: Label,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawState {
+    pub id: S,
+    pub stage: S,
+    pub label: Label,
+    #[serde(default, rename = "final")]
+    pub is_final: bool,
+    pub outcome: Option<S>,
+    #[serde(default)]
+    pub timer: Vec<RawTimer>,
+    pub join: Option<RawJoin>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTimer {
+    pub id: S,
+    pub fires: S,
+    pub after: Option<S>,
+    pub before: Option<S>,
+    pub date: Option<S>,
+    pub working_day: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJoin {
+    pub pass: Spanned<RawQuota>,
+    pub wait: Option<S>,
+    pub on_pass: S,
+    pub on_fail: S,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawQuota {
+    Word(String),
+    AtLeast { at_least: u32 },
+    Share { share: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawField {
+    pub id: S,
+    #[serde(rename = "type")]
+    pub kind: S,
+    pub label: Label,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    pub max_len: Option<usize>,
+    pub min_items: Option<usize>,
+    pub max_items: Option<usize>,
+    pub options: Option<Vec<RawOption>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOption {
+    pub id: String,
+    pub label: Label,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVoteRule {
+    pub label: Label,
+    pub quorum: RawThreshold,
+    pub pass: RawThreshold,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawThreshold {
+    pub at_least: Option<S>,
+    pub more_than: Option<S>,
+    pub of: S,
+}
+
+/// One name or a list of names. (Spans cannot pass through an untagged enum, so the whole value
+/// carries one span.)
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTransition {
+    pub event: S,
+    pub from: Spanned<OneOrMany>,
+    pub to: Option<S>,
+    pub roles: Vec<S>,
+    pub label: Label,
+    #[serde(default)]
+    pub ask: Vec<S>,
+    #[serde(default)]
+    pub optional: Vec<S>,
+    #[serde(default)]
+    pub guards: Vec<Spanned<RawGuard>>,
+    #[serde(default)]
+    pub effects: Vec<Spanned<RawEffect>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawGuard {
+    IsSet(String),
+    IsUnset(String),
+    IsTrue(String),
+    Equals {
+        field: String,
+        value: toml::Value,
+    },
+    Compare {
+        field: String,
+        op: String,
+        than: toml::Value,
+    },
+    SameCount([String; 2]),
+    MinCount {
+        field: String,
+        min: usize,
+    },
+    MemberOf {
+        field: String,
+        list: String,
+    },
+    NotMemberOf {
+        field: String,
+        list: String,
+    },
+    ShareAtMost {
+        list: String,
+        part: String,
+        share: String,
+    },
+    ActorIs(String),
+    Vote(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawEffect {
+    Spawn {
+        definition: String,
+        for_each: String,
+        #[serde(rename = "as")]
+        as_field: String,
+        #[serde(default)]
+        copy: Vec<String>,
+    },
+    Tally {
+        rule: String,
+        roster: String,
+        present: String,
+        yes: String,
+        no: String,
+        abstain: String,
+    },
+    Set {
+        field: String,
+        value: toml::Value,
+    },
+    Clear(String),
+    Stamp(String),
+    AddYears {
+        into: String,
+        date: String,
+        years: String,
+    },
+    Increment(String),
+    Escalate(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoles {
+    pub role: BTreeMap<String, RawRole>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRole {
+    pub label: Label,
+}

@@ -1,0 +1,61 @@
+use std::collections::BTreeSet;
+
+use crate::definition::{Definition, SYSTEM_ROLE, ScopeMatch};
+use crate::engine::input::Data;
+
+/// Who fires an event: a person with roles and the units they act for, or the engine itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub name: String,
+    pub roles: BTreeSet<String>,
+    pub units: BTreeSet<String>,
+}
+
+impl Actor {
+    pub fn new<R: Into<String>>(
+        name: impl Into<String>,
+        roles: impl IntoIterator<Item = R>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            roles: roles.into_iter().map(Into::into).collect(),
+            units: BTreeSet::new(),
+        }
+    }
+
+    pub fn with_units<U: Into<String>>(mut self, units: impl IntoIterator<Item = U>) -> Self {
+        self.units = units.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The engine itself, which fires timers and joins.
+    pub fn system() -> Self {
+        Self::new(SYSTEM_ROLE, [SYSTEM_ROLE])
+    }
+
+    pub fn is_system(&self) -> bool {
+        self.roles.contains(SYSTEM_ROLE)
+    }
+
+    /// Whether the actor may act in `role` on an instance with `data`: they hold the role, and
+    /// the definition's scope for that role (if any) matches them.
+    pub fn acts_as(&self, def: &Definition, data: &Data, role: &str) -> bool {
+        if !self.roles.contains(role) {
+            return false;
+        }
+        def.scopes.iter().filter(|s| s.role == role).all(|scope| {
+            let Some(value) = data.get(&scope.field).and_then(|v| v.as_str()) else {
+                return false;
+            };
+            match scope.matches {
+                ScopeMatch::Unit => self.units.contains(value),
+                ScopeMatch::Person => self.name == value,
+            }
+        })
+    }
+
+    /// Whether the actor may act in at least one of `roles`.
+    pub fn acts_as_any(&self, def: &Definition, data: &Data, roles: &[String]) -> bool {
+        roles.iter().any(|r| self.acts_as(def, data, r))
+    }
+}

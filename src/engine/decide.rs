@@ -1,0 +1,337 @@
+//! The decision itself: is an event allowed now, and what does it do.
+
+use serde_json::Value;
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::definition::calendar::{format_date, parse_date};
+use crate::definition::values::Period;
+use crate::definition::{Calendar, Definition, Effect, Outcome, SYSTEM_ROLE, Transition};
+use crate::engine::actor::Actor;
+use crate::engine::input::{Data, parse_input};
+use crate::engine::refusal::{Refusal, TallyError};
+use crate::engine::timers::{TimerStart, shift, timers_for_state};
+use crate::engine::vote::{VoteCounts, count_vote};
+use crate::engine::{ESCALATIONS_KEY, VOTE_KEY, guards};
+
+/// What a decision may depend on besides the instance: the time and how days are counted.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub now: OffsetDateTime,
+    pub calendar: &'a Calendar,
+    pub offset: UtcOffset,
+}
+
+/// What firing an event does, for the store to apply as one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub event: String,
+    pub from: String,
+    pub to: String,
+    /// The state is entered (even the same one again): the old state's timers are cancelled and
+    /// the new state's started. False for a transition without `to`.
+    pub enters: bool,
+    pub data: Data,
+    /// The values the actor gave, as parsed: what the audit trail records.
+    pub input: Data,
+    pub timers: Vec<TimerStart>,
+    pub spawns: Vec<SpawnOrder>,
+    /// Set when the new state is final.
+    pub outcome: Option<Outcome>,
+    /// The result of a tally this event made, with the figures that decided it.
+    pub vote: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpawnOrder {
+    pub definition: String,
+    pub data: Data,
+}
+
+/// A new instance: its first state, data and timers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Started {
+    pub state: String,
+    pub data: Data,
+    pub timers: Vec<TimerStart>,
+}
+
+/// An event the actor could fire from the current state, or the reason they cannot.
+#[derive(Debug, Clone)]
+pub struct EventOption<'d> {
+    pub transition: &'d Transition,
+    pub refusal: Option<Refusal>,
+}
+
+fn permitted(def: &Definition, t: &Transition, data: &Data, actor: &Actor) -> Result<(), Refusal> {
+    if actor.is_system() {
+        return if t.roles.iter().any(|r| r == SYSTEM_ROLE) {
+            Ok(())
+        } else {
+            Err(Refusal::RoleNotAllowed {
+                roles: t.roles.clone(),
+            })
+        };
+    }
+    if t.is_system_only() {
+        return Err(Refusal::SystemOnly {
+            event: t.event.clone(),
+        });
+    }
+    let human_roles: Vec<String> = t
+        .roles
+        .iter()
+        .filter(|r| *r != SYSTEM_ROLE)
+        .cloned()
+        .collect();
+    if !human_roles.iter().any(|r| actor.roles.contains(r)) {
+        return Err(Refusal::RoleNotAllowed { roles: human_roles });
+    }
+    if !actor.acts_as_any(def, data, &human_roles) {
+        let field = def
+            .scopes
+            .iter()
+            .find(|s| human_roles.contains(&s.role) && actor.roles.contains(&s.role))
+            .map_or_else(String::new, |s| s.field.clone());
+        return Err(Refusal::OutOfScope { field });
+    }
+    Ok(())
+}
+
+/// The events a person could fire now, each allowed or refused with its reason. Guards over the
+/// values the event asks for are left to the firing, where those values are known.
+pub fn options<'d>(
+    def: &'d Definition,
+    state: &str,
+    data: &Data,
+    actor: &Actor,
+) -> Vec<EventOption<'d>> {
+    def.transitions_from(state)
+        .filter(|t| !t.is_system_only())
+        .map(|t| {
+            let refusal = permitted(def, t, data, actor).err().or_else(|| {
+                t.guards
+                    .iter()
+                    .filter(|g| {
+                        !guards::fields_read(g)
+                            .iter()
+                            .any(|f| t.ask.iter().chain(&t.optional).any(|a| a == f))
+                    })
+                    .find_map(|g| guards::check(g, data, actor).err())
+                    .map(Refusal::Guard)
+            });
+            EventOption {
+                transition: t,
+                refusal,
+            }
+        })
+        .collect()
+}
+
+pub fn decide(
+    def: &Definition,
+    state: &str,
+    data: &Data,
+    actor: &Actor,
+    event: &str,
+    given: &Data,
+    ctx: Context<'_>,
+) -> Result<Decision, Refusal> {
+    if def.state(state).is_some_and(|s| s.is_final) {
+        return Err(Refusal::Finished {
+            state: state.to_owned(),
+        });
+    }
+    let t = def.transition(state, event).ok_or_else(|| {
+        if def.has_event(event) {
+            Refusal::NotFromState {
+                event: event.to_owned(),
+                state: state.to_owned(),
+            }
+        } else {
+            Refusal::UnknownEvent {
+                event: event.to_owned(),
+            }
+        }
+    })?;
+    permitted(def, t, data, actor)?;
+    let input =
+        parse_input(|f| def.field(f), &t.ask, &t.optional, given).map_err(Refusal::Input)?;
+    let mut next = data.clone();
+    next.extend(input.clone());
+    for g in &t.guards {
+        guards::check(g, &next, actor).map_err(Refusal::Guard)?;
+    }
+    let mut spawns = Vec::new();
+    for effect in &t.effects {
+        apply_effect(def, effect, &mut next, &mut spawns, actor, event, ctx)?;
+    }
+    let tallied = t.effects.iter().any(|e| matches!(e, Effect::Tally(_)));
+    let vote = if tallied {
+        next.get(VOTE_KEY).cloned()
+    } else {
+        None
+    };
+    let to = t.to.clone().unwrap_or_else(|| state.to_owned());
+    let target = def.state(&to).ok_or_else(|| Refusal::UnknownEvent {
+        event: event.to_owned(),
+    })?;
+    let enters = t.to.is_some();
+    let timers = if enters {
+        next.remove(ESCALATIONS_KEY);
+        timers_for_state(target, &next, ctx.now, ctx.calendar, ctx.offset)?
+    } else {
+        Vec::new()
+    };
+    Ok(Decision {
+        event: event.to_owned(),
+        from: state.to_owned(),
+        to,
+        enters,
+        data: next,
+        input,
+        timers,
+        spawns,
+        outcome: if target.is_final {
+            target.outcome
+        } else {
+            None
+        },
+        vote,
+    })
+}
+
+fn int(data: &Data, field: &str) -> Option<i64> {
+    data.get(field).and_then(Value::as_i64)
+}
+
+fn apply_effect(
+    def: &Definition,
+    effect: &Effect,
+    data: &mut Data,
+    spawns: &mut Vec<SpawnOrder>,
+    actor: &Actor,
+    event: &str,
+    ctx: Context<'_>,
+) -> Result<(), Refusal> {
+    let today = ctx.now.to_offset(ctx.offset).date();
+    match effect {
+        Effect::Spawn(spec) => {
+            let items = match data.get(&spec.for_each) {
+                Some(Value::Array(items)) => items.clone(),
+                _ => Vec::new(),
+            };
+            for item in items {
+                let mut child = Data::new();
+                child.insert(spec.as_field.clone(), item);
+                for f in &spec.copy {
+                    if let Some(v) = data.get(f) {
+                        child.insert(f.clone(), v.clone());
+                    }
+                }
+                spawns.push(SpawnOrder {
+                    definition: spec.definition.clone(),
+                    data: child,
+                });
+            }
+        }
+        Effect::Tally(spec) => {
+            let count = |field: &String| {
+                int(data, field)
+                    .and_then(|n| u64::try_from(n).ok())
+                    .ok_or_else(|| {
+                        Refusal::Tally(TallyError::MissingCount {
+                            field: field.clone(),
+                        })
+                    })
+            };
+            let counts = VoteCounts {
+                roster: count(&spec.roster)?,
+                present: count(&spec.present)?,
+                yes: count(&spec.yes)?,
+                no: count(&spec.no)?,
+                abstain: count(&spec.abstain)?,
+            };
+            let rule = def
+                .vote_rules
+                .get(&spec.rule)
+                .ok_or_else(|| Refusal::UnknownEvent {
+                    event: event.to_owned(),
+                })?;
+            let result = count_vote(rule, counts).map_err(Refusal::Tally)?;
+            let mut value = serde_json::to_value(&result).unwrap_or(Value::Null);
+            if let Value::Object(map) = &mut value {
+                map.insert("rule".into(), Value::String(spec.rule.clone()));
+            }
+            data.insert(VOTE_KEY.into(), value);
+        }
+        Effect::Set { field, value } => {
+            data.insert(field.clone(), value.clone());
+        }
+        Effect::Clear(field) => {
+            data.remove(field);
+        }
+        Effect::Stamp(field) => {
+            data.insert(field.clone(), Value::String(format_date(today)));
+        }
+        Effect::AddYears { into, date, years } => {
+            let start = data.get(date).and_then(Value::as_str).and_then(parse_date);
+            let years = int(data, years).and_then(|y| u32::try_from(y).ok());
+            if let (Some(start), Some(years)) = (start, years)
+                && let Some(end) = shift(start, Period::Months(years * 12), false)
+            {
+                data.insert(into.clone(), Value::String(format_date(end)));
+            }
+        }
+        Effect::Increment(field) => {
+            let n = int(data, field).unwrap_or(0);
+            data.insert(field.clone(), Value::from(n + 1));
+        }
+        Effect::Escalate(role) => {
+            let entry = serde_json::json!({ "role": role, "event": event, "by": actor.name, "on": format_date(today) });
+            match data.get_mut(ESCALATIONS_KEY) {
+                Some(Value::Array(list)) => list.push(entry),
+                _ => {
+                    data.insert(ESCALATIONS_KEY.into(), Value::Array(vec![entry]));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Starting an instance by hand: the actor must hold a start role, and give what it asks.
+pub fn start(
+    def: &Definition,
+    actor: &Actor,
+    given: &Data,
+    ctx: Context<'_>,
+) -> Result<Started, Refusal> {
+    let rule = def.start.as_ref().ok_or(Refusal::NotStartable)?;
+    if !actor.is_system() && !rule.roles.iter().any(|r| actor.roles.contains(r)) {
+        return Err(Refusal::RoleNotAllowed {
+            roles: rule.roles.clone(),
+        });
+    }
+    let data =
+        parse_input(|f| def.field(f), &rule.ask, &rule.optional, given).map_err(Refusal::Input)?;
+    if !actor.is_system() && !rule.roles.iter().any(|r| actor.acts_as(def, &data, r)) {
+        return Err(Refusal::OutOfScope {
+            field: def
+                .scopes
+                .first()
+                .map_or_else(String::new, |s| s.field.clone()),
+        });
+    }
+    spawned(def, data, ctx)
+}
+
+/// An instance started by a parent's fan-out, with the data the parent gave it.
+pub fn spawned(def: &Definition, data: Data, ctx: Context<'_>) -> Result<Started, Refusal> {
+    let initial = def.state(&def.initial).ok_or(Refusal::NotStartable)?;
+    let timers = timers_for_state(initial, &data, ctx.now, ctx.calendar, ctx.offset)?;
+    Ok(Started {
+        state: def.initial.clone(),
+        data,
+        timers,
+    })
+}

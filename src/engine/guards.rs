@@ -1,0 +1,166 @@
+//! Evaluating guards against an instance's data and the actor.
+
+use serde_json::Value;
+
+use crate::definition::{Guard, Operand};
+use crate::engine::VOTE_KEY;
+use crate::engine::actor::Actor;
+use crate::engine::input::Data;
+use crate::engine::refusal::GuardFailure;
+use crate::engine::vote::VoteResult;
+
+fn list<'a>(data: &'a Data, field: &str) -> Vec<&'a str> {
+    match data.get(field) {
+        Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn text(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// The fields a guard reads: a guard over a field the transition asks for is judged only when the
+/// values are given, not when listing what may be done.
+pub fn fields_read(g: &Guard) -> Vec<&str> {
+    match g {
+        Guard::IsSet(f) | Guard::IsUnset(f) | Guard::IsTrue(f) | Guard::ActorIs(f) => vec![f],
+        Guard::Equals { field, .. } | Guard::MinCount { field, .. } => vec![field],
+        Guard::Compare { field, than, .. } => match than {
+            Operand::Field(other) => vec![field, other],
+            Operand::Number(_) => vec![field],
+        },
+        Guard::SameCount(a, b) => vec![a, b],
+        Guard::MemberOf { field, list } | Guard::NotMemberOf { field, list } => vec![field, list],
+        Guard::ShareAtMost { list, part, .. } => vec![list, part],
+        Guard::Vote(_) => vec![VOTE_KEY],
+    }
+}
+
+pub fn check(g: &Guard, data: &Data, actor: &Actor) -> Result<(), GuardFailure> {
+    let is_set = |f: &str| !matches!(data.get(f), None | Some(Value::Null));
+    let int = |f: &str| data.get(f).and_then(Value::as_i64);
+    match g {
+        Guard::IsSet(f) if !is_set(f) => Err(GuardFailure::NotSet { field: f.clone() }),
+        Guard::IsUnset(f) if is_set(f) => Err(GuardFailure::AlreadySet { field: f.clone() }),
+        Guard::IsTrue(f) if data.get(f) != Some(&Value::Bool(true)) => {
+            Err(GuardFailure::NotTrue { field: f.clone() })
+        }
+        Guard::Equals { field, value } if data.get(field) != Some(value) => {
+            Err(GuardFailure::NotEqual {
+                field: field.clone(),
+                expected: text(Some(value)),
+            })
+        }
+        Guard::Compare { field, op, than } => {
+            let rhs = match than {
+                Operand::Number(n) => Some(*n),
+                Operand::Field(other) => int(other),
+            };
+            let than_text = match than {
+                Operand::Number(n) => n.to_string(),
+                Operand::Field(other) => format!("{other} ({})", text(data.get(other))),
+            };
+            match (int(field), rhs) {
+                (Some(a), Some(b)) if op.holds(a, b) => Ok(()),
+                _ => Err(GuardFailure::Compare {
+                    field: field.clone(),
+                    value: text(data.get(field)),
+                    op: op.symbol(),
+                    than: than_text,
+                }),
+            }
+        }
+        Guard::SameCount(a, b) => {
+            let (ac, bc) = (list(data, a).len(), list(data, b).len());
+            if ac == bc {
+                Ok(())
+            } else {
+                Err(GuardFailure::CountsDiffer {
+                    a: a.clone(),
+                    a_count: ac,
+                    b: b.clone(),
+                    b_count: bc,
+                })
+            }
+        }
+        Guard::MinCount { field, min } => {
+            let count = list(data, field).len();
+            if count >= *min {
+                Ok(())
+            } else {
+                Err(GuardFailure::TooFew {
+                    field: field.clone(),
+                    count,
+                    min: *min,
+                })
+            }
+        }
+        Guard::MemberOf { field, list: l } => {
+            let value = text(data.get(field));
+            if list(data, l).contains(&value.as_str()) {
+                Ok(())
+            } else {
+                Err(GuardFailure::NotMember {
+                    field: field.clone(),
+                    list: l.clone(),
+                    value,
+                })
+            }
+        }
+        Guard::NotMemberOf { field, list: l } => {
+            let value = text(data.get(field));
+            if is_set(field) && list(data, l).contains(&value.as_str()) {
+                Err(GuardFailure::Member {
+                    field: field.clone(),
+                    list: l.clone(),
+                    value,
+                })
+            } else {
+                Ok(())
+            }
+        }
+        Guard::ShareAtMost {
+            list: l,
+            part,
+            share,
+        } => {
+            let all = list(data, l);
+            let others = list(data, part);
+            let part_count = all.iter().filter(|i| others.contains(i)).count();
+            // part/total <= num/den, by cross-multiplication.
+            if (part_count as u128) * u128::from(share.den())
+                <= (all.len() as u128) * u128::from(share.num())
+            {
+                Ok(())
+            } else {
+                Err(GuardFailure::ShareTooLarge {
+                    list: l.clone(),
+                    part: part.clone(),
+                    part_count,
+                    total: all.len(),
+                    share: share.to_string(),
+                })
+            }
+        }
+        Guard::ActorIs(f) if data.get(f).and_then(Value::as_str) != Some(actor.name.as_str()) => {
+            Err(GuardFailure::NotTheActor { field: f.clone() })
+        }
+        Guard::Vote(expected) => {
+            let result: Option<VoteResult> = data
+                .get(VOTE_KEY)
+                .and_then(|v| serde_json::from_value(v.clone()).ok());
+            match result {
+                Some(r) if r.outcome() == *expected => Ok(()),
+                _ => Err(GuardFailure::Vote {
+                    expected: *expected,
+                }),
+            }
+        }
+        _ => Ok(()),
+    }
+}

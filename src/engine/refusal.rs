@@ -1,0 +1,140 @@
+//! Why the engine refuses an event. Every refusal names its cause in words a user can act on.
+
+use crate::definition::Outcome;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("there is no event {event:?} in this process")]
+    UnknownEvent { event: String },
+    #[error("{event:?} cannot be done in state {state:?}")]
+    NotFromState { event: String, state: String },
+    #[error("the process has ended (state {state:?})")]
+    Finished { state: String },
+    #[error("only {} may do this", roles.join(", "))]
+    RoleNotAllowed { roles: Vec<String> },
+    #[error("you may act here only where {field:?} is yours")]
+    OutOfScope { field: String },
+    #[error("{event:?} is done by the system (a timer or a join), not by a person")]
+    SystemOnly { event: String },
+    #[error("{0}")]
+    Guard(GuardFailure),
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Input(Vec<FieldError>),
+    #[error("{0}")]
+    Tally(TallyError),
+    #[error("timer {timer:?} needs the date in field {field:?}")]
+    TimerNeedsDate { timer: String, field: String },
+    #[error("this process cannot be started by hand")]
+    NotStartable,
+}
+
+/// A guard that does not hold, with what it asked for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GuardFailure {
+    #[error("{field:?} must be given first")]
+    NotSet { field: String },
+    #[error("{field:?} is already set")]
+    AlreadySet { field: String },
+    #[error("{field:?} must be yes")]
+    NotTrue { field: String },
+    #[error("{field:?} must be {expected}")]
+    NotEqual { field: String, expected: String },
+    #[error("{field:?} ({value}) must be {op} {than}")]
+    Compare {
+        field: String,
+        value: String,
+        op: &'static str,
+        than: String,
+    },
+    #[error("{a:?} has {a_count} and {b:?} has {b_count}: they must be equal")]
+    CountsDiffer {
+        a: String,
+        a_count: usize,
+        b: String,
+        b_count: usize,
+    },
+    #[error("{field:?} has {count}; at least {min} are needed")]
+    TooFew {
+        field: String,
+        count: usize,
+        min: usize,
+    },
+    #[error("{value:?} ({field:?}) must be one of {list:?}")]
+    NotMember {
+        field: String,
+        list: String,
+        value: String,
+    },
+    #[error("{value:?} ({field:?}) must not be one of {list:?}")]
+    Member {
+        field: String,
+        list: String,
+        value: String,
+    },
+    #[error("{part_count} of the {total} in {list:?} are in {part:?}; at most {share} may be")]
+    ShareTooLarge {
+        list: String,
+        part: String,
+        part_count: usize,
+        total: usize,
+        share: String,
+    },
+    #[error("only the person named in {field:?} may do this")]
+    NotTheActor { field: String },
+    #[error("the vote must have {expected}")]
+    Vote { expected: Outcome },
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct FieldError {
+    pub field: String,
+    pub problem: FieldProblem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldProblem {
+    #[error("is required")]
+    Missing,
+    #[error("is not asked for here")]
+    NotAsked,
+    #[error("must be a whole number")]
+    NotANumber,
+    #[error("must be at least {min}")]
+    TooSmall { min: i64 },
+    #[error("must be at most {max}")]
+    TooLarge { max: i64 },
+    #[error("must be at most {max} characters")]
+    TooLong { max: usize },
+    #[error("must be a date (YYYY-MM-DD)")]
+    NotADate,
+    #[error("must be yes or no")]
+    NotABool,
+    #[error("must be one of the options")]
+    NotAnOption,
+    #[error("needs at least {min} items")]
+    TooFewItems { min: usize },
+    #[error("may have at most {max} items")]
+    TooManyItems { max: usize },
+    #[error("lists {item:?} twice")]
+    Duplicate { item: String },
+    #[error("must be text")]
+    NotText,
+}
+
+/// Counts of a vote that cannot all be true.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TallyError {
+    #[error("present ({present}) cannot exceed the roster ({roster})")]
+    PresentAboveRoster { present: u64, roster: u64 },
+    #[error("yes + no + abstain ({cast}) cannot exceed those present ({present})")]
+    VotesAbovePresent { cast: u64, present: u64 },
+    #[error("the vote needs {field:?} as a number of at least 0")]
+    MissingCount { field: String },
+}

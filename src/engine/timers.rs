@@ -1,0 +1,172 @@
+//! When a state's timers fall due. Periods count in calendar days from the day after the event;
+//! a deadline on a rest day moves to the next working day; a timer fires at the end of its day.
+
+use time::{Date, Month, OffsetDateTime, UtcOffset};
+
+use crate::definition::calendar::parse_date;
+use crate::definition::values::Period;
+use crate::definition::{Calendar, State, TimerWhen};
+use crate::engine::input::Data;
+use crate::engine::refusal::Refusal;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimerStart {
+    pub name: String,
+    pub event: String,
+    pub due_at: OffsetDateTime,
+    /// The last day of the period, as people read the deadline.
+    pub last_day: Date,
+}
+
+fn add_months(d: Date, months: i64) -> Option<Date> {
+    let index = i64::from(d.year()) * 12 + i64::from(u8::from(d.month())) - 1 + months;
+    let year = i32::try_from(index.div_euclid(12)).ok()?;
+    let month = Month::try_from(u8::try_from(index.rem_euclid(12) + 1).ok()?).ok()?;
+    let day = d.day().min(month.length(year));
+    Date::from_calendar_date(year, month, day).ok()
+}
+
+pub fn shift(d: Date, period: Period, backwards: bool) -> Option<Date> {
+    let sign = if backwards { -1 } else { 1 };
+    match period {
+        Period::Days(n) => d.checked_add(time::Duration::days(sign * i64::from(n))),
+        Period::Months(n) => add_months(d, sign * i64::from(n)),
+    }
+}
+
+/// The timers a state starts when it is entered at `entered`.
+pub fn timers_for_state(
+    state: &State,
+    data: &Data,
+    entered: OffsetDateTime,
+    calendar: &Calendar,
+    offset: UtcOffset,
+) -> Result<Vec<TimerStart>, Refusal> {
+    state
+        .timers
+        .iter()
+        .map(|spec| {
+            let (base, period, backwards) = match &spec.when {
+                TimerWhen::AfterEntry(p) => (entered.to_offset(offset).date(), *p, false),
+                TimerWhen::FromField {
+                    field,
+                    offset: p,
+                    before,
+                } => {
+                    let date = data
+                        .get(field)
+                        .and_then(|v| v.as_str())
+                        .and_then(parse_date)
+                        .ok_or_else(|| Refusal::TimerNeedsDate {
+                            timer: spec.id.clone(),
+                            field: field.clone(),
+                        })?;
+                    (date, *p, *before)
+                }
+            };
+            let overflow = || Refusal::TimerNeedsDate {
+                timer: spec.id.clone(),
+                field: "date".into(),
+            };
+            let mut last_day = shift(base, period, backwards).ok_or_else(overflow)?;
+            if spec.working_day {
+                last_day = calendar.next_working_day(last_day);
+            }
+            let due_at = last_day
+                .next_day()
+                .ok_or_else(overflow)?
+                .midnight()
+                .assume_offset(offset);
+            Ok(TimerStart {
+                name: spec.id.clone(),
+                event: spec.fires.clone(),
+                due_at,
+                last_day,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::definition::{Label, TimerSpec};
+    use time::macros::{date, datetime, offset};
+
+    fn state(when: TimerWhen, working_day: bool) -> State {
+        State {
+            id: "s".into(),
+            stage: "x".into(),
+            label: Label {
+                zh: String::new(),
+                en: String::new(),
+            },
+            is_final: false,
+            outcome: None,
+            timers: vec![TimerSpec {
+                id: "t".into(),
+                fires: "e".into(),
+                when,
+                working_day,
+            }],
+            join: None,
+        }
+    }
+
+    #[test]
+    fn twenty_days_count_from_the_day_after_and_end_with_the_day() {
+        let s = state(TimerWhen::AfterEntry(Period::Days(20)), true);
+        // Entered Monday 2026-03-02 in Beijing; day 20 is Sunday 03-22, which moves to Monday 03-23.
+        let entered = datetime!(2026-03-02 10:00 +08:00);
+        let t = &timers_for_state(&s, &Data::new(), entered, &Calendar::default(), offset!(+8))
+            .unwrap()[0];
+        assert_eq!(t.last_day, date!(2026 - 03 - 23));
+        assert_eq!(t.due_at, datetime!(2026-03-24 00:00 +08:00));
+    }
+
+    #[test]
+    fn a_deadline_in_a_holiday_moves_past_it() {
+        let mut cal = Calendar::default();
+        for d in 1..=7 {
+            cal.add_rest_day(Date::from_calendar_date(2026, Month::October, d).unwrap());
+        }
+        let s = state(TimerWhen::AfterEntry(Period::Days(10)), true);
+        let entered = datetime!(2026-09-21 09:00 +08:00); // day 10 = Thursday 10-01, a holiday
+        let t = &timers_for_state(&s, &Data::new(), entered, &cal, offset!(+8)).unwrap()[0];
+        assert_eq!(t.last_day, date!(2026 - 10 - 08));
+    }
+
+    #[test]
+    fn three_months_before_a_date_field_clamps_to_the_month() {
+        let s = state(
+            TimerWhen::FromField {
+                field: "end".into(),
+                offset: Period::Months(3),
+                before: true,
+            },
+            false,
+        );
+        let mut data = Data::new();
+        data.insert("end".into(), "2029-05-31".into());
+        let t = &timers_for_state(
+            &s,
+            &data,
+            datetime!(2026-01-01 0:00 UTC),
+            &Calendar::default(),
+            offset!(+8),
+        )
+        .unwrap()[0];
+        assert_eq!(t.last_day, date!(2029 - 02 - 28));
+        data.remove("end");
+        assert!(
+            timers_for_state(
+                &s,
+                &data,
+                datetime!(2026-01-01 0:00 UTC),
+                &Calendar::default(),
+                offset!(+8)
+            )
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! The runtime: definitions, store and clock together. It reads an instance, asks the engine what
+//! an event does, and has the store apply the decision in one transaction.
+
+use std::sync::Arc;
+
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use time::UtcOffset;
+
+use crate::clock::Clock;
+use crate::definition::{Definition, DefinitionSet};
+use crate::engine::{self, Actor, Context, Data, EventOption, Refusal};
+use crate::store::apply::{Applier, ApplyError};
+use crate::store::audit::{self, NewEvent};
+use crate::store::definitions::{Registry, RegistryError};
+use crate::store::instances::{self, InstanceRow};
+use crate::store::timers::{self, TimerRow};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("no instance {0}")]
+    NotFound(i64),
+    #[error("no process {0:?}")]
+    UnknownProcess(String),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(
+        "instance {instance} was changed by someone else (it is at version {found}, not {expected}); reload and try again"
+    )]
+    Conflict {
+        instance: i64,
+        expected: i64,
+        found: i64,
+    },
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<ApplyError> for RuntimeError {
+    fn from(e: ApplyError) -> Self {
+        match e {
+            ApplyError::Conflict {
+                instance,
+                expected,
+                found,
+            } => RuntimeError::Conflict {
+                instance,
+                expected,
+                found,
+            },
+            ApplyError::Refused(r) => RuntimeError::Refused(r),
+            ApplyError::UnknownProcess(p) => RuntimeError::UnknownProcess(p),
+            ApplyError::Registry(r) => RuntimeError::Registry(r),
+            ApplyError::Db(d) => RuntimeError::Db(d),
+        }
+    }
+}
+
+/// An instance with the definition version it runs on.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub row: InstanceRow,
+    pub definition: Arc<Definition>,
+}
+
+/// The result of a fire: where the instance is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fired {
+    pub state: String,
+    pub version: i64,
+}
+
+pub struct Runtime {
+    db: DatabaseConnection,
+    registry: Registry,
+    clock: Arc<dyn Clock>,
+    offset: UtcOffset,
+}
+
+impl Runtime {
+    /// Stores new definition versions and returns a runtime over them.
+    pub async fn new(
+        db: DatabaseConnection,
+        set: DefinitionSet,
+        clock: Arc<dyn Clock>,
+        offset: UtcOffset,
+    ) -> Result<Self, RuntimeError> {
+        let registry = Registry::sync(&db, set, clock.now()).await?;
+        Ok(Self {
+            db,
+            registry,
+            clock,
+            offset,
+        })
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+    pub fn definitions(&self) -> &DefinitionSet {
+        &self.registry.set
+    }
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+    pub fn offset(&self) -> UtcOffset {
+        self.offset
+    }
+
+    fn ctx(&self) -> Context<'_> {
+        Context {
+            now: self.clock.now(),
+            calendar: &self.registry.set.calendar,
+            offset: self.offset,
+        }
+    }
+
+    fn applier<'a, C: sea_orm::ConnectionTrait>(
+        &'a self,
+        conn: &'a C,
+        ctx: Context<'a>,
+    ) -> Applier<'a, C> {
+        Applier {
+            conn,
+            db: &self.db,
+            registry: &self.registry,
+            ctx,
+        }
+    }
+
+    /// Starts an instance of `process` by hand.
+    #[tracing::instrument(skip(self, given), fields(actor = %actor.name))]
+    pub async fn start(
+        &self,
+        process: &str,
+        actor: &Actor,
+        given: &Data,
+    ) -> Result<i64, RuntimeError> {
+        let (row, def) = self
+            .registry
+            .current(process)
+            .ok_or_else(|| RuntimeError::UnknownProcess(process.to_owned()))?;
+        let ctx = self.ctx();
+        let started = engine::start(def, actor, given, ctx)?;
+        let txn = self.db.begin().await?;
+        let id = self
+            .applier(&txn, ctx)
+            .insert_instance(row, def, &started, None, actor, "start")
+            .await?;
+        txn.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn instance(&self, id: i64) -> Result<Instance, RuntimeError> {
+        let row = instances::find(&self.db, id)
+            .await?
+            .ok_or(RuntimeError::NotFound(id))?;
+        let definition = self.registry.by_row(&self.db, row.definition_id).await?;
+        Ok(Instance { row, definition })
+    }
+
+    /// What `actor` could fire on the instance now, each allowed or refused with the reason.
+    pub async fn options(
+        &self,
+        id: i64,
+        actor: &Actor,
+    ) -> Result<Vec<(String, Option<Refusal>)>, RuntimeError> {
+        let inst = self.instance(id).await?;
+        Ok(
+            engine::options(&inst.definition, &inst.row.state, &inst.row.data, actor)
+                .into_iter()
+                .map(
+                    |EventOption {
+                         transition,
+                         refusal,
+                     }| (transition.event.clone(), refusal),
+                )
+                .collect(),
+        )
+    }
+
+    /// Fires `event` on an instance. With `expected_version`, a change since the caller read the
+    /// instance is a conflict rather than a surprise.
+    #[tracing::instrument(skip(self, given), fields(actor = %actor.name))]
+    pub async fn fire(
+        &self,
+        id: i64,
+        expected_version: Option<i64>,
+        actor: &Actor,
+        event: &str,
+        given: &Data,
+    ) -> Result<Fired, RuntimeError> {
+        let inst = self.instance(id).await?;
+        if let Some(expected) = expected_version
+            && expected != inst.row.version
+        {
+            return Err(RuntimeError::Conflict {
+                instance: id,
+                expected,
+                found: inst.row.version,
+            });
+        }
+        let ctx = self.ctx();
+        let decision = engine::decide(
+            &inst.definition,
+            &inst.row.state,
+            &inst.row.data,
+            actor,
+            event,
+            given,
+            ctx,
+        )?;
+        let state = decision.to.clone();
+        let txn = self.db.begin().await?;
+        let version = self
+            .applier(&txn, ctx)
+            .apply(&inst.row, &inst.definition, decision, actor, "transition")
+            .await?;
+        txn.commit().await?;
+        Ok(Fired { state, version })
+    }
+
+    /// Fires every timer that is due, earliest first, each in its own transaction; returns how
+    /// many fired. A timer whose event is no longer allowed is closed as refused, with the
+    /// reason in the audit trail.
+    pub async fn fire_due_timers(&self) -> Result<usize, RuntimeError> {
+        let mut fired = 0;
+        loop {
+            let ctx = self.ctx();
+            let txn = self.db.begin().await?;
+            let Some(timer) = timers::claim_due(&txn, ctx.now).await? else {
+                txn.commit().await?;
+                return Ok(fired);
+            };
+            let inst = instances::lock(&txn, timer.instance_id)
+                .await?
+                .ok_or(RuntimeError::NotFound(timer.instance_id))?;
+            let def = self.registry.by_row(&self.db, inst.definition_id).await?;
+            let system = Actor::system();
+            match engine::decide(
+                &def,
+                &inst.state,
+                &inst.data,
+                &system,
+                &timer.event,
+                &Data::new(),
+                ctx,
+            ) {
+                Ok(decision) => {
+                    self.applier(&txn, ctx)
+                        .apply(&inst, &def, decision, &system, "timer")
+                        .await?;
+                }
+                Err(refusal) => {
+                    timers::set_status(&txn, timer.id, timers::REFUSED).await?;
+                    audit::append(
+                        &txn,
+                        NewEvent {
+                            stream: audit::instance_stream(inst.id),
+                            at: ctx.now,
+                            actor: &system.name,
+                            kind: "timer_refused",
+                            process: Some(&def.id),
+                            instance_id: Some(inst.id),
+                            event: Some(&timer.event),
+                            from_state: Some(&inst.state),
+                            to_state: Some(&inst.state),
+                            data: serde_json::json!({ "timer": timer.name, "reason": refusal.to_string() }),
+                        },
+                    )
+                    .await?;
+                }
+            }
+            txn.commit().await?;
+            fired += 1;
+        }
+    }
+
+    pub async fn children(&self, id: i64) -> Result<Vec<InstanceRow>, RuntimeError> {
+        Ok(instances::children(&self.db, id).await?)
+    }
+
+    pub async fn timers(&self, id: i64) -> Result<Vec<TimerRow>, RuntimeError> {
+        Ok(timers::pending_for(&self.db, id).await?)
+    }
+
+    pub async fn history(&self, id: i64) -> Result<Vec<audit::AuditRow>, RuntimeError> {
+        Ok(audit::stream(&self.db, &audit::instance_stream(id)).await?)
+    }
+}

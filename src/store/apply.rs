@@ -1,0 +1,252 @@
+//! Applying decisions inside one transaction: the state change with its optimistic version check,
+//! the timers, the children a fan-out spawns, the audit events, and the joins that the change
+//! completes — all commit together or not at all.
+
+use std::collections::VecDeque;
+
+use sea_orm::{ConnectionTrait, DbErr};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::clock::to_micros;
+use crate::definition::Definition;
+use crate::engine::{self, Actor, Context, Decision, JoinStatus, Refusal};
+use crate::store::audit::{NewEvent, append, instance_stream};
+use crate::store::db::{exec, get, one};
+use crate::store::definitions::{Registry, RegistryError};
+use crate::store::instances::{self, InstanceRow};
+use crate::store::timers;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(
+        "instance {instance} was changed by someone else (it is at version {found}, not {expected}); reload and try again"
+    )]
+    Conflict {
+        instance: i64,
+        expected: i64,
+        found: i64,
+    },
+    #[error("a fan-out or join was refused: {0}")]
+    Refused(Refusal),
+    #[error("fan-out to {0:?}, which is not loaded")]
+    UnknownProcess(String),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Work that a change leaves to be done in the same transaction.
+enum Pending {
+    /// An instance entered a joining state, or one of its children finished: see if its join is
+    /// decided.
+    CheckJoin(i64),
+}
+
+pub struct Applier<'a, C> {
+    pub conn: &'a C,
+    pub db: &'a sea_orm::DatabaseConnection,
+    pub registry: &'a Registry,
+    pub ctx: Context<'a>,
+}
+
+impl<'a, C: ConnectionTrait> Applier<'a, C> {
+    fn now(&self) -> OffsetDateTime {
+        self.ctx.now
+    }
+
+    /// Inserts a new instance with its initial timers and its first audit event.
+    pub async fn insert_instance(
+        &self,
+        definition_id: i64,
+        def: &Definition,
+        started: &engine::Started,
+        parent: Option<(i64, i64)>,
+        actor: &Actor,
+        kind: &str,
+    ) -> Result<i64, ApplyError> {
+        let now = to_micros(self.now());
+        let (parent_id, fanout) = match parent {
+            Some((p, f)) => (Some(p), f),
+            None => (None, 0),
+        };
+        let row = one(
+            self.conn,
+            "INSERT INTO instances (definition_id, process, state, data, version, parent_id, fanout, fanouts, outcome, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, 1, $5, $6, 0, NULL, $7, $8, $8) RETURNING id",
+            vec![
+                definition_id.into(),
+                def.id.clone().into(),
+                started.state.clone().into(),
+                serde_json::Value::Object(started.data.clone()).to_string().into(),
+                parent_id.into(),
+                fanout.into(),
+                actor.name.clone().into(),
+                now.into(),
+            ],
+        )
+        .await?
+        .ok_or(DbErr::RecordNotInserted)?;
+        let id: i64 = get(&row, "id")?;
+        for t in &started.timers {
+            timers::insert(self.conn, id, t, self.now()).await?;
+        }
+        append(
+            self.conn,
+            NewEvent {
+                stream: instance_stream(id),
+                at: self.now(),
+                actor: &actor.name,
+                kind,
+                process: Some(&def.id),
+                instance_id: Some(id),
+                event: None,
+                from_state: None,
+                to_state: Some(&started.state),
+                data: json!({ "data": started.data, "parent": parent_id }),
+            },
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// Applies a decision made on `inst` (read at `inst.version`), then everything it sets off.
+    pub async fn apply(
+        &self,
+        inst: &InstanceRow,
+        def: &Definition,
+        decision: Decision,
+        actor: &Actor,
+        kind: &str,
+    ) -> Result<i64, ApplyError> {
+        let mut pending = VecDeque::new();
+        let version = self
+            .apply_one(inst, def, decision, actor, kind, &mut pending)
+            .await?;
+        while let Some(Pending::CheckJoin(id)) = pending.pop_front() {
+            self.check_join(id, &mut pending).await?;
+        }
+        Ok(version)
+    }
+
+    async fn apply_one(
+        &self,
+        inst: &InstanceRow,
+        def: &Definition,
+        d: Decision,
+        actor: &Actor,
+        kind: &str,
+        pending: &mut VecDeque<Pending>,
+    ) -> Result<i64, ApplyError> {
+        let fanouts = inst.fanouts + i64::from(!d.spawns.is_empty());
+        let changed = exec(
+            self.conn,
+            "UPDATE instances SET state = $1, data = $2, version = version + 1, outcome = $3, fanouts = $4, updated_at = $5
+             WHERE id = $6 AND version = $7",
+            vec![
+                d.to.clone().into(),
+                serde_json::Value::Object(d.data.clone()).to_string().into(),
+                d.outcome.map(|o| o.as_str().to_owned()).into(),
+                fanouts.into(),
+                to_micros(self.now()).into(),
+                inst.id.into(),
+                inst.version.into(),
+            ],
+        )
+        .await?;
+        if changed == 0 {
+            let found = instances::find(self.conn, inst.id)
+                .await?
+                .map_or(-1, |i| i.version);
+            return Err(ApplyError::Conflict {
+                instance: inst.id,
+                expected: inst.version,
+                found,
+            });
+        }
+        if d.enters {
+            timers::cancel_pending(self.conn, inst.id, self.now()).await?;
+            for t in &d.timers {
+                timers::insert(self.conn, inst.id, t, self.now()).await?;
+            }
+        }
+        append(
+            self.conn,
+            NewEvent {
+                stream: instance_stream(inst.id),
+                at: self.now(),
+                actor: &actor.name,
+                kind,
+                process: Some(&def.id),
+                instance_id: Some(inst.id),
+                event: Some(&d.event),
+                from_state: Some(&d.from),
+                to_state: Some(&d.to),
+                data: json!({ "input": d.input, "vote": d.vote, "spawned": d.spawns.len() }),
+            },
+        )
+        .await?;
+        for order in &d.spawns {
+            let (row, child_def) = self
+                .registry
+                .current(&order.definition)
+                .ok_or_else(|| ApplyError::UnknownProcess(order.definition.clone()))?;
+            let started = engine::spawned(child_def, order.data.clone(), self.ctx)
+                .map_err(ApplyError::Refused)?;
+            self.insert_instance(
+                row,
+                child_def,
+                &started,
+                Some((inst.id, fanouts)),
+                &Actor::system(),
+                "spawn",
+            )
+            .await?;
+        }
+        if d.enters && def.state(&d.to).is_some_and(|s| s.join.is_some()) {
+            pending.push_back(Pending::CheckJoin(inst.id));
+        }
+        if d.outcome.is_some()
+            && let Some(parent) = inst.parent_id
+        {
+            pending.push_back(Pending::CheckJoin(parent));
+        }
+        Ok(inst.version + 1)
+    }
+
+    /// Decides the join of an instance, if it waits on one. The row is locked first, so two
+    /// children finishing at once are counted one after the other: the second sees the first,
+    /// and the join fires exactly once.
+    async fn check_join(&self, id: i64, pending: &mut VecDeque<Pending>) -> Result<(), ApplyError> {
+        let Some(inst) = instances::lock(self.conn, id).await? else {
+            return Ok(());
+        };
+        let def = self.registry.by_row(self.db, inst.definition_id).await?;
+        let Some(join) = def.state(&inst.state).and_then(|s| s.join.clone()) else {
+            return Ok(());
+        };
+        let tally = instances::child_tally(self.conn, inst.id, inst.fanouts).await?;
+        let JoinStatus::Decided(outcome) = engine::evaluate_join(&join, tally) else {
+            return Ok(());
+        };
+        let event = if outcome == crate::definition::Outcome::Passed {
+            &join.on_pass
+        } else {
+            &join.on_fail
+        };
+        let decision = engine::decide(
+            &def,
+            &inst.state,
+            &inst.data,
+            &Actor::system(),
+            event,
+            &engine::Data::new(),
+            self.ctx,
+        )
+        .map_err(ApplyError::Refused)?;
+        self.apply_one(&inst, &def, decision, &Actor::system(), "join", pending)
+            .await?;
+        Ok(())
+    }
+}

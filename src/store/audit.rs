@@ -1,0 +1,282 @@
+//! Appending to the audit chain, reading it back page by page, and verifying it.
+
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
+use time::OffsetDateTime;
+
+use crate::audit::{AuditRecord, ChainBreak, GENESIS, canonical_json, chain_hash, check_link};
+use crate::clock::{from_micros, to_micros};
+use crate::store::db::{all, exec, get, one};
+
+/// What happened, before it is numbered and chained.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub stream: String,
+    pub at: OffsetDateTime,
+    pub actor: &'a str,
+    pub kind: &'a str,
+    pub process: Option<&'a str>,
+    pub instance_id: Option<i64>,
+    pub event: Option<&'a str>,
+    pub from_state: Option<&'a str>,
+    pub to_state: Option<&'a str>,
+    pub data: serde_json::Value,
+}
+
+pub fn instance_stream(id: i64) -> String {
+    format!("instance:{id}")
+}
+
+/// Appends an event to its stream, in the caller's transaction. The stream's head row is taken
+/// first (a write), which serialises appenders of one stream on both backends.
+pub async fn append<C: ConnectionTrait>(c: &C, e: NewEvent<'_>) -> Result<i64, DbErr> {
+    let head = one(
+        c,
+        "INSERT INTO audit_heads (stream, seq, hash) VALUES ($1, 0, $2)
+         ON CONFLICT (stream) DO UPDATE SET seq = audit_heads.seq + 1
+         RETURNING seq, hash",
+        vec![e.stream.clone().into(), GENESIS.into()],
+    )
+    .await?
+    .ok_or_else(|| DbErr::RecordNotInserted)?;
+    let seq: i64 = get(&head, "seq")?;
+    let prev_hash: String = get(&head, "hash")?;
+    let record = AuditRecord {
+        stream: e.stream,
+        seq,
+        at: to_micros(e.at),
+        actor: e.actor.to_owned(),
+        kind: e.kind.to_owned(),
+        process: e.process.map(str::to_owned),
+        instance_id: e.instance_id,
+        event: e.event.map(str::to_owned),
+        from_state: e.from_state.map(str::to_owned),
+        to_state: e.to_state.map(str::to_owned),
+        data: canonical_json(&e.data),
+    };
+    let hash = chain_hash(&prev_hash, &record);
+    let row = one(
+        c,
+        "INSERT INTO audit_events (stream, seq, at, actor, kind, process, instance_id, event, from_state, to_state, data, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+        vec![
+            record.stream.clone().into(),
+            seq.into(),
+            record.at.into(),
+            record.actor.into(),
+            record.kind.into(),
+            record.process.into(),
+            record.instance_id.into(),
+            record.event.into(),
+            record.from_state.into(),
+            record.to_state.into(),
+            record.data.into(),
+            prev_hash.into(),
+            hash.clone().into(),
+        ],
+    )
+    .await?
+    .ok_or_else(|| DbErr::RecordNotInserted)?;
+    exec(
+        c,
+        "UPDATE audit_heads SET hash = $1 WHERE stream = $2",
+        vec![hash.into(), record.stream.into()],
+    )
+    .await?;
+    get(&row, "id")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub id: i64,
+    pub record: AuditRecord,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditRow {
+    pub fn at(&self) -> OffsetDateTime {
+        from_micros(self.record.at)
+    }
+    pub fn data(&self) -> serde_json::Value {
+        serde_json::from_str(&self.record.data).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+const COLUMNS: &str = "id, stream, seq, at, actor, kind, process, instance_id, event, from_state, to_state, data, prev_hash, hash";
+
+fn from_row(row: &QueryResult) -> Result<AuditRow, DbErr> {
+    Ok(AuditRow {
+        id: get(row, "id")?,
+        record: AuditRecord {
+            stream: get(row, "stream")?,
+            seq: get(row, "seq")?,
+            at: get(row, "at")?,
+            actor: get(row, "actor")?,
+            kind: get(row, "kind")?,
+            process: get(row, "process")?,
+            instance_id: get(row, "instance_id")?,
+            event: get(row, "event")?,
+            from_state: get(row, "from_state")?,
+            to_state: get(row, "to_state")?,
+            data: get(row, "data")?,
+        },
+        prev_hash: get(row, "prev_hash")?,
+        hash: get(row, "hash")?,
+    })
+}
+
+/// Filters of the audit trail; every one is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub process: Option<String>,
+    pub instance_id: Option<i64>,
+    pub actor: Option<String>,
+    pub kind: Option<String>,
+    pub from: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
+}
+
+/// One page of events, newest first, strictly older than the id `before` (keyset paging: the
+/// cost of a page does not grow with how deep it is).
+pub async fn page<C: ConnectionTrait>(
+    c: &C,
+    f: &Filter,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<AuditRow>, DbErr> {
+    let mut clauses = vec!["id < $1".to_owned()];
+    let mut values: Vec<Value> = vec![before.unwrap_or(i64::MAX).into()];
+    let mut add = |clause: &str, v: Value| {
+        values.push(v);
+        clauses.push(clause.replace('?', &format!("${}", values.len())));
+    };
+    if let Some(p) = &f.process {
+        add("process = ?", p.clone().into());
+    }
+    if let Some(i) = f.instance_id {
+        add("instance_id = ?", i.into());
+    }
+    if let Some(a) = &f.actor {
+        add("actor = ?", a.clone().into());
+    }
+    if let Some(k) = &f.kind {
+        add("kind = ?", k.clone().into());
+    }
+    if let Some(t) = f.from {
+        add("at >= ?", to_micros(t).into());
+    }
+    if let Some(t) = f.until {
+        add("at < ?", to_micros(t).into());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_events WHERE {} ORDER BY id DESC LIMIT {}",
+        clauses.join(" AND "),
+        limit.min(10_000)
+    );
+    all(c, &sql, values).await?.iter().map(from_row).collect()
+}
+
+/// The history of one instance, oldest first.
+pub async fn stream<C: ConnectionTrait>(c: &C, stream: &str) -> Result<Vec<AuditRow>, DbErr> {
+    let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE stream = $1 ORDER BY seq");
+    all(c, &sql, vec![stream.into()])
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// The first event that breaks the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    pub id: Option<i64>,
+    pub stream: String,
+    pub seq: i64,
+    pub reason: ChainBreak,
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.id {
+            Some(id) => write!(
+                f,
+                "event {id} ({} #{}): {}",
+                self.stream, self.seq, self.reason
+            ),
+            None => write!(f, "stream {}: {}", self.stream, self.reason),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub checked: u64,
+    pub broken: Option<Broken>,
+}
+
+const VERIFY_BATCH: u64 = 2000;
+
+/// Walks every stream in order, checking each link, then that no stream lost its last events.
+pub async fn verify<C: ConnectionTrait>(c: &C) -> Result<Verification, DbErr> {
+    let mut checked = 0u64;
+    let mut cursor: Option<(String, i64)> = None;
+    let mut prev: Option<(String, i64, String)> = None;
+    loop {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE (stream > $1 OR (stream = $1 AND seq > $2)) ORDER BY stream, seq LIMIT {VERIFY_BATCH}"
+        );
+        let (s, q) = cursor.clone().unwrap_or_else(|| (String::new(), i64::MIN));
+        let rows = all(c, &sql, vec![s.into(), q.into()]).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in &rows {
+            let row = from_row(row)?;
+            let link = prev
+                .as_ref()
+                .filter(|(stream, ..)| *stream == row.record.stream)
+                .map(|(_, seq, hash)| (*seq, hash.as_str()));
+            if let Err(reason) = check_link(link, &row.record, &row.prev_hash, &row.hash) {
+                return Ok(Verification {
+                    checked,
+                    broken: Some(Broken {
+                        id: Some(row.id),
+                        stream: row.record.stream,
+                        seq: row.record.seq,
+                        reason,
+                    }),
+                });
+            }
+            checked += 1;
+            cursor = Some((row.record.stream.clone(), row.record.seq));
+            prev = Some((row.record.stream, row.record.seq, row.hash));
+        }
+    }
+    // A stream whose head is ahead of its last event lost events at its end.
+    let truncated = one(
+        c,
+        "SELECT h.stream, h.seq FROM audit_heads h
+         LEFT JOIN audit_events e ON e.stream = h.stream AND e.seq = h.seq
+         WHERE e.id IS NULL OR e.hash <> h.hash
+         ORDER BY h.stream LIMIT 1",
+        vec![],
+    )
+    .await?;
+    if let Some(row) = truncated {
+        let stream: String = get(&row, "stream")?;
+        let seq: i64 = get(&row, "seq")?;
+        return Ok(Verification {
+            checked,
+            broken: Some(Broken {
+                id: None,
+                stream,
+                seq,
+                reason: ChainBreak::Truncated { expected: seq },
+            }),
+        });
+    }
+    Ok(Verification {
+        checked,
+        broken: None,
+    })
+}

@@ -1,0 +1,82 @@
+//! Connecting, migrating, and the few helpers every store file uses to run SQL.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, QueryResult, Statement,
+    Value,
+};
+
+/// Connects to `url`: `sqlite://FILE?mode=rwc` or `postgres://...`. SQLite runs in WAL mode with
+/// `synchronous=FULL`, so every committed step is on disk.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(30))
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+                .create_if_missing(true)
+        });
+    Database::connect(opts).await
+}
+
+/// Connects to a PostgreSQL schema: every table the app touches lives there (used by tests to
+/// give each run a fresh schema).
+pub async fn connect_schema(url: &str, schema: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .max_connections(8)
+        .set_schema_search_path(schema.to_owned());
+    Database::connect(opts).await
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+pub fn stmt(backend: sea_orm::DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+pub async fn exec<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Result<u64, DbErr> {
+    Ok(c.execute_raw(stmt(c.get_database_backend(), sql, values))
+        .await?
+        .rows_affected())
+}
+
+pub async fn one<C: ConnectionTrait>(
+    c: &C,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Option<QueryResult>, DbErr> {
+    c.query_one_raw(stmt(c.get_database_backend(), sql, values))
+        .await
+}
+
+pub async fn all<C: ConnectionTrait>(
+    c: &C,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<QueryResult>, DbErr> {
+    c.query_all_raw(stmt(c.get_database_backend(), sql, values))
+        .await
+}
+
+/// `FOR UPDATE` where the backend has row locks; SQLite's single writer makes it needless.
+pub fn for_update<C: ConnectionTrait>(c: &C) -> &'static str {
+    match c.get_database_backend() {
+        sea_orm::DbBackend::Postgres => " FOR UPDATE",
+        _ => "",
+    }
+}
+
+/// Reads a column by name.
+pub fn get<T: sea_orm::TryGetable>(row: &QueryResult, col: &str) -> Result<T, DbErr> {
+    row.try_get("", col)
+}

@@ -1,0 +1,13 @@
+//! The store: durable state through sea-orm, on SQLite (embedded default) or PostgreSQL. It
+//! applies the engine's decisions atomically and keeps the audit chain. SQL is written once with
+//! `$N` parameters, which both backends accept.
+
+pub mod apply;
+pub mod audit;
+pub mod db;
+pub mod definitions;
+pub mod instances;
+pub mod timers;
+
+pub use db::{connect, migrate};
+pub use sea_orm::{DatabaseConnection, DbBackend, DbErr};

@@ -1,0 +1,140 @@
+//! Durable timers: started when a state is entered, cancelled when it is left, claimed one at a
+//! time by whichever server process gets to it first.
+
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+use time::OffsetDateTime;
+
+use crate::clock::{from_micros, to_micros};
+use crate::engine::TimerStart;
+use crate::store::db::{all, exec, get, one};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimerRow {
+    pub id: i64,
+    pub instance_id: i64,
+    pub name: String,
+    pub event: String,
+    pub due_at: OffsetDateTime,
+    pub last_day: String,
+    pub status: String,
+}
+
+fn from_row(row: &QueryResult) -> Result<TimerRow, DbErr> {
+    Ok(TimerRow {
+        id: get(row, "id")?,
+        instance_id: get(row, "instance_id")?,
+        name: get(row, "name")?,
+        event: get(row, "event")?,
+        due_at: from_micros(get(row, "due_at")?),
+        last_day: get(row, "last_day")?,
+        status: get(row, "status")?,
+    })
+}
+
+pub const PENDING: &str = "pending";
+pub const FIRED: &str = "fired";
+pub const CANCELLED: &str = "cancelled";
+/// The timer fell due but its event was no longer allowed (the refusal is in the audit trail).
+pub const REFUSED: &str = "refused";
+
+pub async fn insert<C: ConnectionTrait>(
+    c: &C,
+    instance: i64,
+    t: &TimerStart,
+    now: OffsetDateTime,
+) -> Result<(), DbErr> {
+    exec(
+        c,
+        "INSERT INTO timers (instance_id, name, event, due_at, last_day, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        vec![
+            instance.into(),
+            t.name.clone().into(),
+            t.event.clone().into(),
+            to_micros(t.due_at).into(),
+            crate::definition::calendar::format_date(t.last_day).into(),
+            PENDING.into(),
+            to_micros(now).into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn cancel_pending<C: ConnectionTrait>(
+    c: &C,
+    instance: i64,
+    now: OffsetDateTime,
+) -> Result<u64, DbErr> {
+    exec(
+        c,
+        "UPDATE timers SET status = $1, done_at = $2 WHERE instance_id = $3 AND status = $4",
+        vec![
+            CANCELLED.into(),
+            to_micros(now).into(),
+            instance.into(),
+            PENDING.into(),
+        ],
+    )
+    .await
+}
+
+/// Claims the earliest due timer, marking it fired. On PostgreSQL a timer another process is
+/// firing is skipped (`SKIP LOCKED`), so each fires once; SQLite has a single writer.
+pub async fn claim_due<C: ConnectionTrait>(
+    c: &C,
+    now: OffsetDateTime,
+) -> Result<Option<TimerRow>, DbErr> {
+    let skip_locked = match c.get_database_backend() {
+        sea_orm::DbBackend::Postgres => " FOR UPDATE SKIP LOCKED",
+        _ => "",
+    };
+    let sql = format!(
+        "UPDATE timers SET status = $1, done_at = $2
+         WHERE status = $3 AND id = (SELECT id FROM timers WHERE status = $3 AND due_at <= $4 ORDER BY due_at, id LIMIT 1{skip_locked})
+         RETURNING id, instance_id, name, event, due_at, last_day, status"
+    );
+    let now = to_micros(now);
+    one(
+        c,
+        &sql,
+        vec![FIRED.into(), now.into(), PENDING.into(), now.into()],
+    )
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+pub async fn set_status<C: ConnectionTrait>(c: &C, id: i64, status: &str) -> Result<(), DbErr> {
+    exec(
+        c,
+        "UPDATE timers SET status = $1 WHERE id = $2",
+        vec![status.into(), id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn pending_for<C: ConnectionTrait>(c: &C, instance: i64) -> Result<Vec<TimerRow>, DbErr> {
+    all(
+        c,
+        "SELECT id, instance_id, name, event, due_at, last_day, status FROM timers WHERE instance_id = $1 AND status = $2 ORDER BY due_at, id",
+        vec![instance.into(), PENDING.into()],
+    )
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+pub async fn next_due<C: ConnectionTrait>(c: &C) -> Result<Option<OffsetDateTime>, DbErr> {
+    let row = one(
+        c,
+        "SELECT MIN(due_at) AS due FROM timers WHERE status = $1",
+        vec![PENDING.into()],
+    )
+    .await?;
+    Ok(row
+        .and_then(|r| get::<Option<i64>>(&r, "due").ok().flatten())
+        .map(from_micros))
+}
