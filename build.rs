@@ -15,22 +15,10 @@ fn main() {
         };
         let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
-        for path in paths
-            .iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        {
-            let name = path
-                .strip_prefix(&root)
-                .expect("under workflows/")
-                .to_string_lossy()
-                .replace('\\', "/");
+        for path in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "toml")) {
+            let name = path.strip_prefix(&root).expect("under workflows/").to_string_lossy().replace('\\', "/");
             println!("cargo:rerun-if-changed={}", path.display());
-            writeln!(
-                out,
-                "    ({name:?}, include_str!({:?})),",
-                path.display().to_string()
-            )
-            .expect("write to string");
+            writeln!(out, "    ({name:?}, include_str!({:?})),", path.display().to_string()).expect("write to string");
         }
     }
     out.push_str("];\n");

@@ -102,9 +102,7 @@ pub fn canonical_json(v: &serde_json::Value) -> String {
 pub enum ChainBreak {
     #[error("its hash does not match its content (the row was edited)")]
     HashMismatch,
-    #[error(
-        "it does not follow the previous event of its stream (an event before it was deleted, edited or moved)"
-    )]
+    #[error("it does not follow the previous event of its stream (an event before it was deleted, edited or moved)")]
     PrevMismatch,
     #[error("its sequence number {found} should be {expected} (events were deleted or reordered)")]
     SeqGap { expected: i64, found: i64 },
@@ -124,10 +122,7 @@ pub fn check_link(
         None => (0, GENESIS),
     };
     if record.seq != expected_seq {
-        return Err(ChainBreak::SeqGap {
-            expected: expected_seq,
-            found: record.seq,
-        });
+        return Err(ChainBreak::SeqGap { expected: expected_seq, found: record.seq });
     }
     if prev_hash != expected_prev {
         return Err(ChainBreak::PrevMismatch);
@@ -167,22 +162,13 @@ mod tests {
         assert_eq!(check_link(None, &first, GENESIS, &h0), Ok(()));
         assert_eq!(check_link(Some((0, &h0)), &second, &h0, &h1), Ok(()));
         let edited = record(1, r#"{"x":2}"#);
-        assert_eq!(
-            check_link(Some((0, &h0)), &edited, &h0, &h1),
-            Err(ChainBreak::HashMismatch)
-        );
-        assert!(matches!(
-            check_link(None, &second, &h0, &h1),
-            Err(ChainBreak::SeqGap { .. })
-        ));
+        assert_eq!(check_link(Some((0, &h0)), &edited, &h0, &h1), Err(ChainBreak::HashMismatch));
+        assert!(matches!(check_link(None, &second, &h0, &h1), Err(ChainBreak::SeqGap { .. })));
     }
 
     #[test]
     fn canonical_json_sorts_keys_at_every_depth() {
         let v = serde_json::json!({"b": 1, "a": {"d": [2, {"z": 0, "y": 1}], "c": "名"}});
-        assert_eq!(
-            canonical_json(&v),
-            r#"{"a":{"c":"名","d":[2,{"y":1,"z":0}]},"b":1}"#
-        );
+        assert_eq!(canonical_json(&v), r#"{"a":{"c":"名","d":[2,{"y":1,"z":0}]},"b":1}"#);
     }
 }

@@ -28,17 +28,9 @@ const PROCESS: &str = "assembly_approval";
 fn steps() -> Vec<(&'static str, Data)> {
     let data = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
     vec![
-        (
-            "schedule",
-            data(
-                json!({ "assembly_date": "2026-12-01", "kind": "representatives", "roster_size": 25 }),
-            ),
-        ),
+        ("schedule", data(json!({ "assembly_date": "2026-12-01", "kind": "representatives", "roster_size": 25 }))),
         ("open_session", Data::new()),
-        (
-            "record_vote",
-            data(json!({ "present": 20, "yes": 15, "no": 4, "abstain": 1 })),
-        ),
+        ("record_vote", data(json!({ "present": 20, "yes": 15, "no": 4, "abstain": 1 }))),
         ("confirm", Data::new()),
     ]
 }
@@ -68,9 +60,7 @@ impl Measure {
     }
 }
 
-async fn timed<F: std::future::Future<Output = anyhow::Result<usize>>>(
-    f: F,
-) -> anyhow::Result<Measure> {
+async fn timed<F: std::future::Future<Output = anyhow::Result<usize>>>(f: F) -> anyhow::Result<Measure> {
     let (c0, t0) = (cpu_seconds(), Instant::now());
     let steps = f.await?;
     let wall = t0.elapsed().as_secs_f64();
@@ -83,18 +73,12 @@ pub async fn run(db: &DbArgs, defs: &DefinitionArgs, args: BenchArgs) -> anyhow:
     let n = args.instances;
     let actor = Actor::new("bench", ["admin"]);
     let steps = steps();
-    println!(
-        "unionflow bench: {n} {PROCESS} instances (create + {} transitions each) on {}",
-        steps.len(),
-        db.database
-    );
+    println!("unionflow bench: {n} {PROCESS} instances (create + {} transitions each) on {}", steps.len(), db.database);
 
     let engine = timed(async {
         for i in 0..n {
             let start = json!({ "unit": format!("bench-{i}"), "draft_version": 1 });
-            let id = rt
-                .start(PROCESS, &actor, start.as_object().unwrap_or(&Data::new()))
-                .await?;
+            let id = rt.start(PROCESS, &actor, start.as_object().unwrap_or(&Data::new())).await?;
             for (event, input) in &steps {
                 rt.fire(id, None, &actor, event, input).await?;
             }
@@ -113,45 +97,33 @@ pub async fn run(db: &DbArgs, defs: &DefinitionArgs, args: BenchArgs) -> anyhow:
         transitions as f64 / engine.wall,
         engine.per_sec()
     );
-    println!(
-        "floor:  {:>8.1} steps/s (same rows, same connection, no engine)",
-        floor.per_sec()
-    );
-    println!(
-        "ratio:  {:.2}× the floor's throughput",
-        engine.per_sec() / floor.per_sec()
-    );
+    println!("floor:  {:>8.1} steps/s (same rows, same connection, no engine)", floor.per_sec());
+    println!("ratio:  {:.2}× the floor's throughput", engine.per_sec() / floor.per_sec());
     if let (Some(e), Some(f)) = (engine.cpu_us_per_step(), floor.cpu_us_per_step()) {
-        println!(
-            "cpu:    {e:.1} µs per step with the engine, {f:.1} µs without: the engine's own {:.1} µs",
-            e - f
-        );
+        println!("cpu:    {e:.1} µs per step with the engine, {f:.1} µs without: the engine's own {:.1} µs", e - f);
     }
     Ok(())
 }
 
 /// The same rows per step as the engine writes — one instance row, one audit event, one chain
 /// head — each step in its own transaction, with no definition, decision or hashing.
-async fn floor(
-    db: &sea_orm::DatabaseConnection,
-    n: usize,
-    transitions: usize,
-) -> anyhow::Result<usize> {
+async fn floor(db: &sea_orm::DatabaseConnection, n: usize, transitions: usize) -> anyhow::Result<usize> {
     let pk = match db.get_database_backend() {
         sea_orm::DbBackend::Postgres => "BIGSERIAL PRIMARY KEY",
         _ => "INTEGER PRIMARY KEY AUTOINCREMENT",
     };
-    for t in [
-        "bench_floor_instances",
-        "bench_floor_audit",
-        "bench_floor_heads",
-    ] {
-        db.execute_unprepared(&format!("DROP TABLE IF EXISTS {t}"))
-            .await?;
+    for t in ["bench_floor_instances", "bench_floor_audit", "bench_floor_heads"] {
+        db.execute_unprepared(&format!("DROP TABLE IF EXISTS {t}")).await?;
     }
-    db.execute_unprepared(&format!("CREATE TABLE bench_floor_instances (id {pk}, state TEXT NOT NULL, data TEXT NOT NULL, version BIGINT NOT NULL)")).await?;
+    db.execute_unprepared(&format!(
+        "CREATE TABLE bench_floor_instances (id {pk}, state TEXT NOT NULL, data TEXT NOT NULL, version BIGINT NOT NULL)"
+    ))
+    .await?;
     db.execute_unprepared(&format!("CREATE TABLE bench_floor_audit (id {pk}, stream TEXT NOT NULL, seq BIGINT NOT NULL, data TEXT NOT NULL, hash TEXT NOT NULL, UNIQUE (stream, seq))")).await?;
-    db.execute_unprepared("CREATE TABLE bench_floor_heads (stream TEXT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)").await?;
+    db.execute_unprepared(
+        "CREATE TABLE bench_floor_heads (stream TEXT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
+    )
+    .await?;
     let data = r#"{"unit":"bench","draft_version":1,"roster_size":25}"#;
     let hash = crate::audit::GENESIS;
     for i in 0..n {
@@ -196,11 +168,7 @@ async fn floor(
             txn.commit().await?;
         }
     }
-    for t in [
-        "bench_floor_instances",
-        "bench_floor_audit",
-        "bench_floor_heads",
-    ] {
+    for t in ["bench_floor_instances", "bench_floor_audit", "bench_floor_heads"] {
         db.execute_unprepared(&format!("DROP TABLE {t}")).await?;
     }
     Ok(n * (transitions + 1))

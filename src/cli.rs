@@ -31,22 +31,15 @@ pub fn validate(dir: &Path) -> ExitCode {
 }
 
 pub async fn audit_verify(database: &str) -> anyhow::Result<ExitCode> {
-    let db = crate::store::connect(database)
-        .await
-        .with_context(|| format!("connecting to {database}"))?;
-    let report = crate::store::audit::verify(&db)
-        .await
-        .context("reading the audit trail")?;
+    let db = crate::store::connect(database).await.with_context(|| format!("connecting to {database}"))?;
+    let report = crate::store::audit::verify(&db).await.context("reading the audit trail")?;
     match report.broken {
         None => {
             println!("audit chain intact: {} events verified", report.checked);
             Ok(ExitCode::SUCCESS)
         }
         Some(broken) => {
-            println!(
-                "audit chain BROKEN at {broken} ({} events before it verified)",
-                report.checked
-            );
+            println!("audit chain BROKEN at {broken} ({} events before it verified)", report.checked);
             Ok(ExitCode::FAILURE)
         }
     }

@@ -9,12 +9,7 @@ use time::UtcOffset;
 #[derive(Debug, Clone, Args)]
 pub struct DbArgs {
     /// Database URL: sqlite://FILE?mode=rwc (embedded, the default) or postgres://USER@HOST/DB.
-    #[arg(
-        long = "database",
-        env = "DATABASE_URL",
-        default_value = "sqlite://unionflow.db?mode=rwc",
-        global = true
-    )]
+    #[arg(long = "database", env = "DATABASE_URL", default_value = "sqlite://unionflow.db?mode=rwc", global = true)]
     pub database: String,
 }
 

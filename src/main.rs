@@ -51,8 +51,7 @@ enum AuditCommand {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "unionflow=info,warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "unionflow=info,warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -79,9 +78,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             unionflow::server::serve(&cli.db, &cli.defs, args).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit {
-            command: AuditCommand::Verify,
-        } => unionflow::cli::audit_verify(&cli.db.database).await,
+        Command::Audit { command: AuditCommand::Verify } => unionflow::cli::audit_verify(&cli.db.database).await,
         Command::Bench(args) => {
             unionflow::bench::run(&cli.db, &cli.defs, args).await?;
             Ok(ExitCode::SUCCESS)

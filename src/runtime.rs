@@ -26,11 +26,7 @@ pub enum RuntimeError {
     #[error(
         "instance {instance} was changed by someone else (it is at version {found}, not {expected}); reload and try again"
     )]
-    Conflict {
-        instance: i64,
-        expected: i64,
-        found: i64,
-    },
+    Conflict { instance: i64, expected: i64, found: i64 },
     #[error(transparent)]
     Registry(#[from] RegistryError),
     #[error(transparent)]
@@ -40,15 +36,7 @@ pub enum RuntimeError {
 impl From<ApplyError> for RuntimeError {
     fn from(e: ApplyError) -> Self {
         match e {
-            ApplyError::Conflict {
-                instance,
-                expected,
-                found,
-            } => RuntimeError::Conflict {
-                instance,
-                expected,
-                found,
-            },
+            ApplyError::Conflict { instance, expected, found } => RuntimeError::Conflict { instance, expected, found },
             ApplyError::Refused(r) => RuntimeError::Refused(r),
             ApplyError::UnknownProcess(p) => RuntimeError::UnknownProcess(p),
             ApplyError::Registry(r) => RuntimeError::Registry(r),
@@ -87,12 +75,7 @@ impl Runtime {
         offset: UtcOffset,
     ) -> Result<Self, RuntimeError> {
         let registry = Registry::sync(&db, set, clock.now()).await?;
-        Ok(Self {
-            db,
-            registry,
-            clock,
-            offset,
-        })
+        Ok(Self { db, registry, clock, offset })
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -112,75 +95,39 @@ impl Runtime {
     }
 
     fn ctx(&self) -> Context<'_> {
-        Context {
-            now: self.clock.now(),
-            calendar: &self.registry.set.calendar,
-            offset: self.offset,
-        }
+        Context { now: self.clock.now(), calendar: &self.registry.set.calendar, offset: self.offset }
     }
 
-    fn applier<'a, C: sea_orm::ConnectionTrait>(
-        &'a self,
-        conn: &'a C,
-        ctx: Context<'a>,
-    ) -> Applier<'a, C> {
-        Applier {
-            conn,
-            db: &self.db,
-            registry: &self.registry,
-            ctx,
-        }
+    fn applier<'a, C: sea_orm::ConnectionTrait>(&'a self, conn: &'a C, ctx: Context<'a>) -> Applier<'a, C> {
+        Applier { conn, db: &self.db, registry: &self.registry, ctx }
     }
 
     /// Starts an instance of `process` by hand.
     #[tracing::instrument(skip(self, given), fields(actor = %actor.name))]
-    pub async fn start(
-        &self,
-        process: &str,
-        actor: &Actor,
-        given: &Data,
-    ) -> Result<i64, RuntimeError> {
-        let (row, def) = self
-            .registry
-            .current(process)
-            .ok_or_else(|| RuntimeError::UnknownProcess(process.to_owned()))?;
+    pub async fn start(&self, process: &str, actor: &Actor, given: &Data) -> Result<i64, RuntimeError> {
+        let (row, def) =
+            self.registry.current(process).ok_or_else(|| RuntimeError::UnknownProcess(process.to_owned()))?;
         let ctx = self.ctx();
         let started = engine::start(def, actor, given, ctx)?;
         let txn = self.db.begin().await?;
-        let id = self
-            .applier(&txn, ctx)
-            .insert_instance(row, def, &started, None, actor, "start")
-            .await?;
+        let id = self.applier(&txn, ctx).insert_instance(row, def, &started, None, actor, "start").await?;
         txn.commit().await?;
         Ok(id)
     }
 
     pub async fn instance(&self, id: i64) -> Result<Instance, RuntimeError> {
-        let row = instances::find(&self.db, id)
-            .await?
-            .ok_or(RuntimeError::NotFound(id))?;
+        let row = instances::find(&self.db, id).await?.ok_or(RuntimeError::NotFound(id))?;
         let definition = self.registry.by_row(&self.db, row.definition_id).await?;
         Ok(Instance { row, definition })
     }
 
     /// What `actor` could fire on the instance now, each allowed or refused with the reason.
-    pub async fn options(
-        &self,
-        id: i64,
-        actor: &Actor,
-    ) -> Result<Vec<(String, Option<Refusal>)>, RuntimeError> {
+    pub async fn options(&self, id: i64, actor: &Actor) -> Result<Vec<(String, Option<Refusal>)>, RuntimeError> {
         let inst = self.instance(id).await?;
-        Ok(
-            engine::options(&inst.definition, &inst.row.state, &inst.row.data, actor)
-                .into_iter()
-                .map(
-                    |EventOption {
-                         transition,
-                         refusal,
-                     }| (transition.event.clone(), refusal),
-                )
-                .collect(),
-        )
+        Ok(engine::options(&inst.definition, &inst.row.state, &inst.row.data, actor)
+            .into_iter()
+            .map(|EventOption { transition, refusal }| (transition.event.clone(), refusal))
+            .collect())
     }
 
     /// Fires `event` on an instance. With `expected_version`, a change since the caller read the
@@ -198,28 +145,13 @@ impl Runtime {
         if let Some(expected) = expected_version
             && expected != inst.row.version
         {
-            return Err(RuntimeError::Conflict {
-                instance: id,
-                expected,
-                found: inst.row.version,
-            });
+            return Err(RuntimeError::Conflict { instance: id, expected, found: inst.row.version });
         }
         let ctx = self.ctx();
-        let decision = engine::decide(
-            &inst.definition,
-            &inst.row.state,
-            &inst.row.data,
-            actor,
-            event,
-            given,
-            ctx,
-        )?;
+        let decision = engine::decide(&inst.definition, &inst.row.state, &inst.row.data, actor, event, given, ctx)?;
         let state = decision.to.clone();
         let txn = self.db.begin().await?;
-        let version = self
-            .applier(&txn, ctx)
-            .apply(&inst.row, &inst.definition, decision, actor, "transition")
-            .await?;
+        let version = self.applier(&txn, ctx).apply(&inst.row, &inst.definition, decision, actor, "transition").await?;
         txn.commit().await?;
         Ok(Fired { state, version })
     }
@@ -236,24 +168,13 @@ impl Runtime {
                 txn.commit().await?;
                 return Ok(fired);
             };
-            let inst = instances::lock(&txn, timer.instance_id)
-                .await?
-                .ok_or(RuntimeError::NotFound(timer.instance_id))?;
+            let inst =
+                instances::lock(&txn, timer.instance_id).await?.ok_or(RuntimeError::NotFound(timer.instance_id))?;
             let def = self.registry.by_row(&self.db, inst.definition_id).await?;
             let system = Actor::system();
-            match engine::decide(
-                &def,
-                &inst.state,
-                &inst.data,
-                &system,
-                &timer.event,
-                &Data::new(),
-                ctx,
-            ) {
+            match engine::decide(&def, &inst.state, &inst.data, &system, &timer.event, &Data::new(), ctx) {
                 Ok(decision) => {
-                    self.applier(&txn, ctx)
-                        .apply(&inst, &def, decision, &system, "timer")
-                        .await?;
+                    self.applier(&txn, ctx).apply(&inst, &def, decision, &system, "timer").await?;
                 }
                 Err(refusal) => {
                     timers::set_status(&txn, timer.id, timers::REFUSED).await?;

@@ -7,11 +7,7 @@ use std::time::Duration;
 use crate::runtime::Runtime;
 
 /// Polls for due timers every `every` until `shutdown` resolves.
-pub async fn run(
-    runtime: Arc<Runtime>,
-    every: Duration,
-    shutdown: impl std::future::Future<Output = ()>,
-) {
+pub async fn run(runtime: Arc<Runtime>, every: Duration, shutdown: impl std::future::Future<Output = ()>) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);

@@ -23,37 +23,26 @@ pub struct ServeArgs {
 }
 
 pub async fn runtime(db: &DbArgs, defs: &DefinitionArgs) -> anyhow::Result<Arc<Runtime>> {
-    let set = defs
-        .load()
-        .map_err(|p| anyhow::anyhow!("invalid process definitions:\n{p}"))?;
-    let conn = crate::store::connect(&db.database)
-        .await
-        .with_context(|| format!("connecting to {}", db.database))?;
-    crate::store::migrate(&conn)
-        .await
-        .context("migrating the database")?;
-    let rt = Runtime::new(conn, set, Arc::new(SystemClock), defs.utc_offset)
-        .await
-        .context("storing definition versions")?;
+    let set = defs.load().map_err(|p| anyhow::anyhow!("invalid process definitions:\n{p}"))?;
+    let conn = crate::store::connect(&db.database).await.with_context(|| format!("connecting to {}", db.database))?;
+    crate::store::migrate(&conn).await.context("migrating the database")?;
+    let rt =
+        Runtime::new(conn, set, Arc::new(SystemClock), defs.utc_offset).await.context("storing definition versions")?;
     Ok(Arc::new(rt))
 }
 
 pub async fn serve(db: &DbArgs, defs: &DefinitionArgs, args: ServeArgs) -> anyhow::Result<()> {
     let rt = runtime(db, defs).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let scheduler = tokio::spawn(crate::scheduler::run(
-        rt.clone(),
-        Duration::from_secs(args.timer_poll_secs.max(1)),
-        {
+    let scheduler =
+        tokio::spawn(crate::scheduler::run(rt.clone(), Duration::from_secs(args.timer_poll_secs.max(1)), {
             let mut rx = stop_rx.clone();
             async move {
                 let _ = rx.changed().await;
             }
-        },
-    ));
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
+        }));
+    let listener =
+        tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!("unionflow listening on http://{}", args.listen);
     let app = axum::Router::new().route("/health", axum::routing::get(|| async { "ok" }));
     axum::serve(listener, app)

@@ -27,15 +27,8 @@ pub fn sql(backend: sea_orm::DbBackend, text: &str) -> String {
 /// Runs each `;`-separated statement of a script.
 pub async fn run_script(manager: &SchemaManager<'_>, script: &str) -> Result<(), DbErr> {
     let backend = manager.get_database_backend();
-    for statement in sql(backend, script)
-        .split(";\n")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        manager
-            .get_connection()
-            .execute_unprepared(statement)
-            .await?;
+    for statement in sql(backend, script).split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
+        manager.get_connection().execute_unprepared(statement).await?;
     }
     Ok(())
 }

@@ -94,10 +94,7 @@ impl MigrationTrait for Migration {
         run_script(manager, SCHEMA).await?;
         if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
             for statement in POSTGRES_APPEND_ONLY {
-                manager
-                    .get_connection()
-                    .execute_unprepared(statement)
-                    .await?;
+                manager.get_connection().execute_unprepared(statement).await?;
             }
         }
         Ok(())
@@ -110,10 +107,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared("DROP FUNCTION audit_events_append_only()")
-                .await?;
+            manager.get_connection().execute_unprepared("DROP FUNCTION audit_events_append_only()").await?;
         }
         Ok(())
     }

@@ -78,9 +78,6 @@ mod tests {
         assert!(!cal.is_rest_day(date!(2026 - 10 - 10))); // Saturday made a working day
         assert!(cal.is_rest_day(date!(2026 - 10 - 11))); // Sunday
         assert!(!cal.is_rest_day(date!(2026 - 10 - 12))); // Monday
-        assert_eq!(
-            cal.next_working_day(date!(2026 - 10 - 11)),
-            date!(2026 - 10 - 12)
-        );
+        assert_eq!(cal.next_working_day(date!(2026 - 10 - 11)), date!(2026 - 10 - 12));
     }
 }

@@ -6,13 +6,7 @@ use crate::definition::problem::Problems;
 include!(concat!(env!("OUT_DIR"), "/embedded_workflows.rs"));
 
 pub fn files() -> Vec<SourceFile> {
-    FILES
-        .iter()
-        .map(|(path, text)| SourceFile {
-            path: (*path).to_owned(),
-            text: (*text).to_owned(),
-        })
-        .collect()
+    FILES.iter().map(|(path, text)| SourceFile { path: (*path).to_owned(), text: (*text).to_owned() }).collect()
 }
 
 pub fn load_embedded() -> Result<DefinitionSet, Problems> {

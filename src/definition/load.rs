@@ -49,24 +49,11 @@ pub fn load_dir(dir: &Path) -> Result<DefinitionSet, Problems> {
         };
         let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
-        for path in paths
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        {
-            let name = format!(
-                "{}/{}{}",
-                dir.display(),
-                sub,
-                path.file_name().unwrap_or_default().to_string_lossy()
-            );
+        for path in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "toml")) {
+            let name = format!("{}/{}{}", dir.display(), sub, path.file_name().unwrap_or_default().to_string_lossy());
             match std::fs::read_to_string(&path) {
                 Ok(text) => files.push(SourceFile { path: name, text }),
-                Err(e) => problems.push(Problem {
-                    file: name,
-                    line: 1,
-                    col: 1,
-                    message: format!("cannot read: {e}"),
-                }),
+                Err(e) => problems.push(Problem { file: name, line: 1, col: 1, message: format!("cannot read: {e}") }),
             }
         }
     };
@@ -93,11 +80,9 @@ pub fn load_dir(dir: &Path) -> Result<DefinitionSet, Problems> {
 /// Loads a set of files: `roles.toml`, calendars (paths under `calendars/`), and definitions.
 pub fn load(files: &[SourceFile]) -> Result<DefinitionSet, Problems> {
     let mut problems = Vec::new();
-    let is_roles =
-        |f: &&SourceFile| f.path == ROLES_FILE || f.path.ends_with(&format!("/{ROLES_FILE}"));
-    let is_calendar = |f: &&SourceFile| {
-        f.path.starts_with(CALENDARS_DIR) || f.path.contains(&format!("/{CALENDARS_DIR}"))
-    };
+    let is_roles = |f: &&SourceFile| f.path == ROLES_FILE || f.path.ends_with(&format!("/{ROLES_FILE}"));
+    let is_calendar =
+        |f: &&SourceFile| f.path.starts_with(CALENDARS_DIR) || f.path.contains(&format!("/{CALENDARS_DIR}"));
 
     let roles = match files.iter().find(is_roles) {
         Some(f) => parse_roles(f, &mut problems),
@@ -106,8 +91,7 @@ pub fn load(files: &[SourceFile]) -> Result<DefinitionSet, Problems> {
                 file: ROLES_FILE.into(),
                 line: 1,
                 col: 1,
-                message: "missing roles.toml: definitions may only name the roles it declares"
-                    .into(),
+                message: "missing roles.toml: definitions may only name the roles it declares".into(),
             });
             Roles::default()
         }
@@ -118,45 +102,36 @@ pub fn load(files: &[SourceFile]) -> Result<DefinitionSet, Problems> {
         parse_calendar(f, &mut calendar, &mut problems);
     }
 
-    let mut set = DefinitionSet {
-        roles,
-        calendar,
-        ..Default::default()
-    };
-    let mut spawn_refs: Vec<(String, String, Range<usize>, String, SpawnSpec)> = Vec::new();
+    let mut set = DefinitionSet { roles, calendar, ..Default::default() };
+    // Every definition that parsed, valid or not, so cross-file problems are found in one run.
+    let mut parsed: BTreeMap<String, (Definition, bool)> = BTreeMap::new();
+    let mut spawn_refs: Vec<(&SourceFile, Range<usize>, String, SpawnSpec)> = Vec::new();
     let mut id_files: BTreeMap<String, String> = BTreeMap::new();
     for f in files.iter().filter(|f| !is_roles(f) && !is_calendar(f)) {
         let mut rep = Reporter::new(&f.path, &f.text);
         if let Some((def, spawns)) = parse_definition(&f.text, Some(&set.roles), &mut rep) {
             if let Some(first) = id_files.get(&def.id) {
-                rep.at(
-                    0..0,
-                    format!(
-                        "duplicate definition id {:?}: {first} declares it too",
-                        def.id
-                    ),
-                );
+                rep.at(0..0, format!("duplicate definition id {:?}: {first} declares it too", def.id));
             } else {
                 id_files.insert(def.id.clone(), f.path.clone());
                 for (span, spec) in spawns {
-                    spawn_refs.push((f.path.clone(), f.text.clone(), span, def.id.clone(), spec));
+                    spawn_refs.push((f, span, def.id.clone(), spec));
                 }
-                set.sources.insert(def.id.clone(), f.text.clone());
-                set.definitions.insert(def.id.clone(), Arc::new(def));
+                if rep.problems.is_empty() {
+                    set.sources.insert(def.id.clone(), f.text.clone());
+                }
+                parsed.insert(def.id.clone(), (def, rep.problems.is_empty()));
             }
         }
         problems.extend(rep.problems);
     }
 
     // Fan-outs must name a definition of the folder that has the fields they fill.
-    for (path, text, span, parent, spec) in spawn_refs {
-        let mut rep = Reporter::new(&path, &text);
-        match set.definitions.get(&spec.definition) {
-            None => rep.at(
-                span,
-                format!("fan-out to unknown definition {:?}", spec.definition),
-            ),
-            Some(child) => {
+    for (f, span, parent, spec) in spawn_refs {
+        let mut rep = Reporter::new(&f.path, &f.text);
+        match parsed.get(&spec.definition) {
+            None => rep.at(span, format!("fan-out to unknown definition {:?}", spec.definition)),
+            Some((child, _)) => {
                 for field in std::iter::once(&spec.as_field).chain(&spec.copy) {
                     if child.field(field).is_none() {
                         rep.at(
@@ -169,20 +144,16 @@ pub fn load(files: &[SourceFile]) -> Result<DefinitionSet, Problems> {
         }
         problems.extend(rep.problems);
     }
+    set.definitions =
+        parsed.into_iter().filter(|(_, (_, ok))| *ok).map(|(id, (def, _))| (id, Arc::new(def))).collect();
 
-    if problems.is_empty() {
-        Ok(set)
-    } else {
-        Err(Problems(problems))
-    }
+    if problems.is_empty() { Ok(set) } else { Err(Problems(problems)) }
 }
 
 fn parse_roles(f: &SourceFile, problems: &mut Vec<Problem>) -> Roles {
     let mut rep = Reporter::new(&f.path, &f.text);
     let roles = match toml::from_str::<RawRoles>(&f.text) {
-        Ok(raw) => Roles {
-            roles: raw.role.into_iter().map(|(id, r)| (id, r.label)).collect(),
-        },
+        Ok(raw) => Roles { roles: raw.role.into_iter().map(|(id, r)| (id, r.label)).collect() },
         Err(e) => {
             rep.at(e.span().unwrap_or(0..0), e.message().to_owned());
             Roles::default()
@@ -206,18 +177,10 @@ fn parse_calendar(f: &SourceFile, calendar: &mut Calendar, problems: &mut Vec<Pr
                                 calendar.add_working_day(date)
                             }
                         }
-                        Some(_) => rep.at(
-                            d.span(),
-                            format!(
-                                "{:?} is not in the calendar's year {}",
-                                d.get_ref(),
-                                raw.year
-                            ),
-                        ),
-                        None => rep.at(
-                            d.span(),
-                            format!("malformed date {:?}: write YYYY-MM-DD", d.get_ref()),
-                        ),
+                        Some(_) => {
+                            rep.at(d.span(), format!("{:?} is not in the calendar's year {}", d.get_ref(), raw.year))
+                        }
+                        None => rep.at(d.span(), format!("malformed date {:?}: write YYYY-MM-DD", d.get_ref())),
                     }
                 }
             };
@@ -231,13 +194,10 @@ fn parse_calendar(f: &SourceFile, calendar: &mut Calendar, problems: &mut Vec<Pr
 
 type SpawnRefs = Vec<(Range<usize>, SpawnSpec)>;
 
-/// Parses and checks one definition. `roles: None` skips the role check, for re-reading a stored
-/// version whose roles may since have changed.
-pub fn parse_definition(
-    text: &str,
-    roles: Option<&Roles>,
-    rep: &mut Reporter<'_>,
-) -> Option<(Definition, SpawnRefs)> {
+/// Parses and checks one definition, reporting its problems; `None` when the file is not even the
+/// shape of a definition. `roles: None` skips the role check, for re-reading a stored version whose
+/// roles may since have changed.
+pub fn parse_definition(text: &str, roles: Option<&Roles>, rep: &mut Reporter<'_>) -> Option<(Definition, SpawnRefs)> {
     let raw: RawDefinition = match toml::from_str(text) {
         Ok(raw) => raw,
         Err(e) => {
@@ -245,17 +205,15 @@ pub fn parse_definition(
             return None;
         }
     };
-    let before = rep.problems.len();
-    let out = Checker { rep, roles }.check(raw);
-    (rep.problems.len() == before).then_some(out)
+    Some(Checker { rep, roles }.check(raw))
 }
 
 /// Parses one stored definition text, for running an instance on the version it started on.
 pub fn parse_stored(name: &str, text: &str) -> Result<Definition, Problems> {
     let mut rep = Reporter::new(name, text);
     match parse_definition(text, None, &mut rep) {
-        Some((def, _)) => Ok(def),
-        None => Err(Problems(rep.problems)),
+        Some((def, _)) if rep.problems.is_empty() => Ok(def),
+        _ => Err(Problems(rep.problems)),
     }
 }
 
@@ -264,11 +222,7 @@ struct Checker<'r, 'a> {
     roles: Option<&'r Roles>,
 }
 
-fn ids_unique<'x>(
-    rep: &mut Reporter<'_>,
-    what: &str,
-    ids: impl Iterator<Item = &'x S>,
-) -> BTreeSet<String> {
+fn ids_unique<'x>(rep: &mut Reporter<'_>, what: &str, ids: impl Iterator<Item = &'x S>) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     for id in ids {
         if !seen.insert(id.get_ref().clone()) {
@@ -283,25 +237,17 @@ impl Checker<'_, '_> {
         let stage_ids = ids_unique(self.rep, "stage", raw.stage.iter().map(|s| &s.id));
         let state_ids = ids_unique(self.rep, "state", raw.state.iter().map(|s| &s.id));
         let field_ids = ids_unique(self.rep, "field", raw.field.iter().map(|f| &f.id));
-        let events: BTreeSet<String> = raw
-            .transition
-            .iter()
-            .map(|t| t.event.get_ref().clone())
-            .collect();
+        let events: BTreeSet<String> = raw.transition.iter().map(|t| t.event.get_ref().clone()).collect();
 
         if !state_ids.contains(raw.initial.get_ref()) {
-            self.rep.at(
-                raw.initial.span(),
-                format!("unknown initial state {:?}", raw.initial.get_ref()),
-            );
+            self.rep.at(raw.initial.span(), format!("unknown initial state {:?}", raw.initial.get_ref()));
         }
         for f in &raw.title {
             self.field_ref(&field_ids, f);
         }
 
         let fields: Vec<Field> = raw.field.iter().filter_map(|f| self.field(f)).collect();
-        let field_kinds: BTreeMap<&str, &FieldKind> =
-            fields.iter().map(|f| (f.id.as_str(), &f.kind)).collect();
+        let field_kinds: BTreeMap<&str, &FieldKind> = fields.iter().map(|f| (f.id.as_str(), &f.kind)).collect();
 
         let start = raw.start.as_ref().map(|s| {
             for r in &s.roles {
@@ -327,29 +273,16 @@ impl Checker<'_, '_> {
                     "unit" => ScopeMatch::Unit,
                     "person" => ScopeMatch::Person,
                     other => {
-                        self.rep.at(
-                            s.matches.span(),
-                            format!("unknown scope match {other:?}: use \"unit\" or \"person\""),
-                        );
+                        self.rep
+                            .at(s.matches.span(), format!("unknown scope match {other:?}: use \"unit\" or \"person\""));
                         return None;
                     }
                 };
-                Some(Scope {
-                    role: s.role.get_ref().clone(),
-                    field: s.field.get_ref().clone(),
-                    matches,
-                })
+                Some(Scope { role: s.role.get_ref().clone(), field: s.field.get_ref().clone(), matches })
             })
             .collect();
 
-        let stages = raw
-            .stage
-            .iter()
-            .map(|s| Stage {
-                id: s.id.get_ref().clone(),
-                label: s.label.clone(),
-            })
-            .collect();
+        let stages = raw.stage.iter().map(|s| Stage { id: s.id.get_ref().clone(), label: s.label.clone() }).collect();
 
         let mut vote_rules = BTreeMap::new();
         for (id, rule) in &raw.vote_rule {
@@ -358,22 +291,11 @@ impl Checker<'_, '_> {
             let quorum = self.threshold(&rule.quorum, span.clone());
             let pass = self.threshold(&rule.pass, span);
             if let (Some(quorum), Some(pass)) = (quorum, pass) {
-                vote_rules.insert(
-                    id.clone(),
-                    VoteRule {
-                        label: rule.label.clone(),
-                        quorum,
-                        pass,
-                    },
-                );
+                vote_rules.insert(id.clone(), VoteRule { label: rule.label.clone(), quorum, pass });
             }
         }
 
-        let states: Vec<State> = raw
-            .state
-            .iter()
-            .map(|s| self.state(s, &stage_ids, &events, &field_kinds))
-            .collect();
+        let states: Vec<State> = raw.state.iter().map(|s| self.state(s, &stage_ids, &events, &field_kinds)).collect();
 
         let mut spawns = Vec::new();
         let mut seen_pairs = BTreeSet::new();
@@ -382,15 +304,11 @@ impl Checker<'_, '_> {
             .iter()
             .map(|t| {
                 let tr = self.transition(t, &state_ids, &field_kinds, &vote_rules, &mut spawns);
-                for from in &t.from_list() {
+                for from in &t.sources() {
                     if !seen_pairs.insert((from.get_ref().clone(), t.event.get_ref().clone())) {
                         self.rep.at(
                             t.event.span(),
-                            format!(
-                                "event {:?} is declared twice from state {:?}",
-                                t.event.get_ref(),
-                                from.get_ref()
-                            ),
+                            format!("event {:?} is declared twice from state {:?}", t.event.get_ref(), from.get_ref()),
                         );
                     }
                 }
@@ -420,44 +338,32 @@ impl Checker<'_, '_> {
         let name = role.get_ref();
         if name == SYSTEM_ROLE {
             if !system_allowed {
-                self.rep
-                    .at(role.span(), "the system role cannot be named here");
+                self.rep.at(role.span(), "the system role cannot be named here");
             }
             return;
         }
         if let Some(roles) = self.roles
             && !roles.roles.contains_key(name)
         {
-            self.rep.at(
-                role.span(),
-                format!("unknown role {name:?}: roles.toml does not declare it"),
-            );
+            self.rep.at(role.span(), format!("unknown role {name:?}: roles.toml does not declare it"));
         }
     }
 
     fn field_ref(&mut self, fields: &BTreeSet<String>, f: &S) {
         if !fields.contains(f.get_ref()) {
-            self.rep
-                .at(f.span(), format!("unknown field {:?}", f.get_ref()));
+            self.rep.at(f.span(), format!("unknown field {:?}", f.get_ref()));
         }
     }
 
     fn field(&mut self, f: &RawField) -> Option<Field> {
         let span = f.kind.span();
         let kind = match f.kind.get_ref().as_str() {
-            "text" => FieldKind::Text {
-                max_len: f.max_len.unwrap_or(200),
-            },
-            "long_text" => FieldKind::LongText {
-                max_len: f.max_len.unwrap_or(20_000),
-            },
+            "text" => FieldKind::Text { max_len: f.max_len.unwrap_or(200) },
+            "long_text" => FieldKind::LongText { max_len: f.max_len.unwrap_or(20_000) },
             "int" => {
                 let (min, max) = (f.min.unwrap_or(i64::MIN), f.max.unwrap_or(i64::MAX));
                 if min > max {
-                    self.rep.at(
-                        span.clone(),
-                        format!("field {:?}: min {min} is above max {max}", f.id.get_ref()),
-                    );
+                    self.rep.at(span.clone(), format!("field {:?}: min {min} is above max {max}", f.id.get_ref()));
                 }
                 FieldKind::Int { min, max }
             }
@@ -467,33 +373,20 @@ impl Checker<'_, '_> {
                 Some(options) if !options.is_empty() => FieldKind::Choice {
                     options: options
                         .iter()
-                        .map(|o| ChoiceOption {
-                            id: o.id.clone(),
-                            label: o.label.clone(),
-                        })
+                        .map(|o| ChoiceOption { id: o.id.clone(), label: o.label.clone() })
                         .collect(),
                 },
                 _ => {
-                    self.rep.at(
-                        span,
-                        format!("choice field {:?} needs options", f.id.get_ref()),
-                    );
+                    self.rep.at(span, format!("choice field {:?} needs options", f.id.get_ref()));
                     return None;
                 }
             },
             "list" => {
-                let (min_items, max_items) =
-                    (f.min_items.unwrap_or(0), f.max_items.unwrap_or(10_000));
+                let (min_items, max_items) = (f.min_items.unwrap_or(0), f.max_items.unwrap_or(10_000));
                 if min_items > max_items {
-                    self.rep.at(
-                        span.clone(),
-                        format!("field {:?}: min_items is above max_items", f.id.get_ref()),
-                    );
+                    self.rep.at(span.clone(), format!("field {:?}: min_items is above max_items", f.id.get_ref()));
                 }
-                FieldKind::List {
-                    min_items,
-                    max_items,
-                }
+                FieldKind::List { min_items, max_items }
             }
             other => {
                 self.rep.at(
@@ -503,11 +396,7 @@ impl Checker<'_, '_> {
                 return None;
             }
         };
-        Some(Field {
-            id: f.id.get_ref().clone(),
-            label: f.label.clone(),
-            kind,
-        })
+        Some(Field { id: f.id.get_ref().clone(), label: f.label.clone(), kind })
     }
 
     fn fraction(&mut self, s: &S) -> Option<Fraction> {
@@ -535,10 +424,7 @@ impl Checker<'_, '_> {
             (Some(s), None) => (false, s),
             (None, Some(s)) => (true, s),
             _ => {
-                self.rep.at(
-                    span,
-                    "a threshold needs exactly one of at_least or more_than",
-                );
+                self.rep.at(span, "a threshold needs exactly one of at_least or more_than");
                 return None;
             }
         };
@@ -547,10 +433,7 @@ impl Checker<'_, '_> {
             "roster" => VoteBase::Roster,
             "present" => VoteBase::Present,
             other => {
-                self.rep.at(
-                    t.of.span(),
-                    format!("unknown vote base {other:?}: use \"roster\" or \"present\""),
-                );
+                self.rep.at(t.of.span(), format!("unknown vote base {other:?}: use \"roster\" or \"present\""));
                 return None;
             }
         };
@@ -565,68 +448,38 @@ impl Checker<'_, '_> {
         fields: &BTreeMap<&str, &FieldKind>,
     ) -> State {
         if !stages.contains(s.stage.get_ref()) {
-            self.rep.at(
-                s.stage.span(),
-                format!("unknown stage {:?}", s.stage.get_ref()),
-            );
+            self.rep.at(s.stage.span(), format!("unknown stage {:?}", s.stage.get_ref()));
         }
-        let outcome = s
-            .outcome
-            .as_ref()
-            .and_then(|o| match Outcome::parse(o.get_ref()) {
-                Some(o) => Some(o),
-                None => {
-                    self.rep.at(
-                        o.span(),
-                        format!(
-                            "unknown outcome {:?}: use \"passed\" or \"failed\"",
-                            o.get_ref()
-                        ),
-                    );
-                    None
-                }
-            });
+        let outcome = s.outcome.as_ref().and_then(|o| match Outcome::parse(o.get_ref()) {
+            Some(o) => Some(o),
+            None => {
+                self.rep.at(o.span(), format!("unknown outcome {:?}: use \"passed\" or \"failed\"", o.get_ref()));
+                None
+            }
+        });
         if s.is_final && s.outcome.is_none() {
-            self.rep.at(
-                s.id.span(),
-                format!(
-                    "final state {:?} needs an outcome (passed or failed)",
-                    s.id.get_ref()
-                ),
-            );
+            self.rep.at(s.id.span(), format!("final state {:?} needs an outcome (passed or failed)", s.id.get_ref()));
         }
         if !s.is_final && s.outcome.is_some() {
-            self.rep.at(
-                s.id.span(),
-                format!("state {:?} has an outcome but is not final", s.id.get_ref()),
-            );
+            self.rep.at(s.id.span(), format!("state {:?} has an outcome but is not final", s.id.get_ref()));
         }
         let mut timers = Vec::new();
         ids_unique(self.rep, "timer", s.timer.iter().map(|t| &t.id));
         for t in &s.timer {
             if !events.contains(t.fires.get_ref()) {
-                self.rep.at(
-                    t.fires.span(),
-                    format!("timer fires unknown event {:?}", t.fires.get_ref()),
-                );
+                self.rep.at(t.fires.span(), format!("timer fires unknown event {:?}", t.fires.get_ref()));
             }
             let when = match (&t.date, &t.after, &t.before) {
                 (None, Some(after), None) => self.period(after).map(TimerWhen::AfterEntry),
                 (Some(date), after, before) if after.is_some() != before.is_some() => {
                     match fields.get(date.get_ref().as_str()) {
                         Some(FieldKind::Date) => {}
-                        Some(_) => self.rep.at(
-                            date.span(),
-                            format!("timer date {:?} is not a date field", date.get_ref()),
-                        ),
-                        None => self
-                            .rep
-                            .at(date.span(), format!("unknown field {:?}", date.get_ref())),
+                        Some(_) => {
+                            self.rep.at(date.span(), format!("timer date {:?} is not a date field", date.get_ref()))
+                        }
+                        None => self.rep.at(date.span(), format!("unknown field {:?}", date.get_ref())),
                     }
-                    let offset = after
-                        .as_ref()
-                        .or(before.as_ref())
-                        .and_then(|p| self.period(p));
+                    let offset = after.as_ref().or(before.as_ref()).and_then(|p| self.period(p));
                     offset.map(|offset| TimerWhen::FromField {
                         field: date.get_ref().clone(),
                         offset,
@@ -664,7 +517,10 @@ impl Checker<'_, '_> {
                     Quota::Share(self.fraction(&spanned)?)
                 }
                 RawQuota::Word(w) => {
-                    self.rep.at(j.pass.span(), format!("unknown join rule {w:?}: use \"all\", {{ at_least = N }} or {{ share = \"2/3\" }}"));
+                    self.rep.at(
+                        j.pass.span(),
+                        format!("unknown join rule {w:?}: use \"all\", {{ at_least = N }} or {{ share = \"2/3\" }}"),
+                    );
                     return None;
                 }
             };
@@ -698,21 +554,14 @@ impl Checker<'_, '_> {
         vote_rules: &BTreeMap<String, VoteRule>,
         spawns: &mut SpawnRefs,
     ) -> Transition {
-        let from = t.from_list();
+        let from = t.sources();
         for s in from.iter().chain(&t.to) {
             if !states.contains(s.get_ref()) {
-                self.rep
-                    .at(s.span(), format!("unknown state {:?}", s.get_ref()));
+                self.rep.at(s.span(), format!("unknown state {:?}", s.get_ref()));
             }
         }
         if t.roles.is_empty() {
-            self.rep.at(
-                t.event.span(),
-                format!(
-                    "transition {:?} names no role that may fire it",
-                    t.event.get_ref()
-                ),
-            );
+            self.rep.at(t.event.span(), format!("transition {:?} names no role that may fire it", t.event.get_ref()));
         }
         for r in &t.roles {
             self.role_ref(r, true);
@@ -751,7 +600,7 @@ impl Checker<'_, '_> {
 }
 
 impl RawTransition {
-    fn from_list(&self) -> Vec<S> {
+    fn sources(&self) -> Vec<S> {
         let span = self.from.span();
         match self.from.get_ref() {
             OneOrMany::One(s) => vec![S::new(span, s.clone())],
@@ -768,11 +617,9 @@ fn toml_to_json(v: &toml::Value) -> serde_json::Value {
         toml::Value::Boolean(b) => serde_json::Value::Bool(*b),
         toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
         toml::Value::Array(a) => serde_json::Value::Array(a.iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => serde_json::Value::Object(
-            t.iter()
-                .map(|(k, v)| (k.clone(), toml_to_json(v)))
-                .collect(),
-        ),
+        toml::Value::Table(t) => {
+            serde_json::Value::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect())
+        }
     }
 }
 
@@ -787,16 +634,9 @@ enum Need {
 }
 
 impl Checker<'_, '_> {
-    fn need(
-        &mut self,
-        span: &Range<usize>,
-        fields: &BTreeMap<&str, &FieldKind>,
-        field: &str,
-        need: Need,
-    ) {
+    fn need(&mut self, span: &Range<usize>, fields: &BTreeMap<&str, &FieldKind>, field: &str, need: Need) {
         let Some(kind) = fields.get(field) else {
-            self.rep
-                .at(span.clone(), format!("unknown field {field:?}"));
+            self.rep.at(span.clone(), format!("unknown field {field:?}"));
             return;
         };
         let fits = match need {
@@ -814,16 +654,11 @@ impl Checker<'_, '_> {
                 Need::Bool => "a bool",
                 Need::Any => "a",
             };
-            self.rep
-                .at(span.clone(), format!("field {field:?} is not {what} field"));
+            self.rep.at(span.clone(), format!("field {field:?} is not {what} field"));
         }
     }
 
-    fn guard(
-        &mut self,
-        g: &toml::Spanned<RawGuard>,
-        fields: &BTreeMap<&str, &FieldKind>,
-    ) -> Option<Guard> {
+    fn guard(&mut self, g: &toml::Spanned<RawGuard>, fields: &BTreeMap<&str, &FieldKind>) -> Option<Guard> {
         let span = g.span();
         let need = |c: &mut Self, f: &str, n: Need| c.need(&span, fields, f, n);
         Some(match g.get_ref() {
@@ -841,10 +676,7 @@ impl Checker<'_, '_> {
             }
             RawGuard::Equals { field, value } => {
                 need(self, field, Need::Any);
-                Guard::Equals {
-                    field: field.clone(),
-                    value: toml_to_json(value),
-                }
+                Guard::Equals { field: field.clone(), value: toml_to_json(value) }
             }
             RawGuard::Compare { field, op, than } => {
                 need(self, field, Need::Int);
@@ -856,10 +688,7 @@ impl Checker<'_, '_> {
                     "=" | "==" => CompareOp::Eq,
                     "!=" => CompareOp::Ne,
                     other => {
-                        self.rep.at(
-                            span,
-                            format!("unknown comparison {other:?}: use < <= > >= = !="),
-                        );
+                        self.rep.at(span, format!("unknown comparison {other:?}: use < <= > >= = !="));
                         return None;
                     }
                 };
@@ -870,16 +699,11 @@ impl Checker<'_, '_> {
                         Operand::Field(f.clone())
                     }
                     _ => {
-                        self.rep
-                            .at(span, "`than` must be a field name or a whole number");
+                        self.rep.at(span, "`than` must be a field name or a whole number");
                         return None;
                     }
                 };
-                Guard::Compare {
-                    field: field.clone(),
-                    op,
-                    than,
-                }
+                Guard::Compare { field: field.clone(), op, than }
             }
             RawGuard::SameCount([a, b]) => {
                 need(self, a, Need::List);
@@ -888,36 +712,23 @@ impl Checker<'_, '_> {
             }
             RawGuard::MinCount { field, min } => {
                 need(self, field, Need::List);
-                Guard::MinCount {
-                    field: field.clone(),
-                    min: *min,
-                }
+                Guard::MinCount { field: field.clone(), min: *min }
             }
             RawGuard::MemberOf { field, list } => {
                 need(self, field, Need::Any);
                 need(self, list, Need::List);
-                Guard::MemberOf {
-                    field: field.clone(),
-                    list: list.clone(),
-                }
+                Guard::MemberOf { field: field.clone(), list: list.clone() }
             }
             RawGuard::NotMemberOf { field, list } => {
                 need(self, field, Need::Any);
                 need(self, list, Need::List);
-                Guard::NotMemberOf {
-                    field: field.clone(),
-                    list: list.clone(),
-                }
+                Guard::NotMemberOf { field: field.clone(), list: list.clone() }
             }
             RawGuard::ShareAtMost { list, part, share } => {
                 need(self, list, Need::List);
                 need(self, part, Need::List);
                 let share = self.fraction(&S::new(span.clone(), share.clone()))?;
-                Guard::ShareAtMost {
-                    list: list.clone(),
-                    part: part.clone(),
-                    share,
-                }
+                Guard::ShareAtMost { list: list.clone(), part: part.clone(), share }
             }
             RawGuard::ActorIs(f) => {
                 need(self, f, Need::Any);
@@ -926,10 +737,7 @@ impl Checker<'_, '_> {
             RawGuard::Vote(o) => match Outcome::parse(o) {
                 Some(o) => Guard::Vote(o),
                 None => {
-                    self.rep.at(
-                        span,
-                        format!("unknown vote outcome {o:?}: use \"passed\" or \"failed\""),
-                    );
+                    self.rep.at(span, format!("unknown vote outcome {o:?}: use \"passed\" or \"failed\""));
                     return None;
                 }
             },
@@ -945,12 +753,7 @@ impl Checker<'_, '_> {
         let span = e.span();
         let need = |c: &mut Self, f: &str, n: Need| c.need(&span, fields, f, n);
         Some(match e.get_ref() {
-            RawEffect::Spawn {
-                definition,
-                for_each,
-                as_field,
-                copy,
-            } => {
+            RawEffect::Spawn { definition, for_each, as_field, copy } => {
                 need(self, for_each, Need::List);
                 for f in copy {
                     need(self, f, Need::Any);
@@ -962,17 +765,9 @@ impl Checker<'_, '_> {
                     copy: copy.clone(),
                 })
             }
-            RawEffect::Tally {
-                rule,
-                roster,
-                present,
-                yes,
-                no,
-                abstain,
-            } => {
+            RawEffect::Tally { rule, roster, present, yes, no, abstain } => {
                 if !vote_rules.contains_key(rule) {
-                    self.rep
-                        .at(span.clone(), format!("unknown vote rule {rule:?}"));
+                    self.rep.at(span.clone(), format!("unknown vote rule {rule:?}"));
                 }
                 for f in [roster, present, yes, no, abstain] {
                     need(self, f, Need::Int);
@@ -988,10 +783,7 @@ impl Checker<'_, '_> {
             }
             RawEffect::Set { field, value } => {
                 need(self, field, Need::Any);
-                Effect::Set {
-                    field: field.clone(),
-                    value: toml_to_json(value),
-                }
+                Effect::Set { field: field.clone(), value: toml_to_json(value) }
             }
             RawEffect::Clear(f) => {
                 need(self, f, Need::Any);
@@ -1005,11 +797,7 @@ impl Checker<'_, '_> {
                 need(self, into, Need::Date);
                 need(self, date, Need::Date);
                 need(self, years, Need::Int);
-                Effect::AddYears {
-                    into: into.clone(),
-                    date: date.clone(),
-                    years: years.clone(),
-                }
+                Effect::AddYears { into: into.clone(), date: date.clone(), years: years.clone() }
             }
             RawEffect::Increment(f) => {
                 need(self, f, Need::Int);
@@ -1026,23 +814,14 @@ impl Checker<'_, '_> {
     /// and let the system fire it, or the timer would fire into nothing.
     fn system_events(&mut self, raw: &RawDefinition, def: &Definition) {
         for (raw_state, state) in raw.state.iter().zip(&def.states) {
-            let check = |c: &mut Self, event: &S, what: &str| match def
-                .transition(&state.id, event.get_ref())
-            {
+            let check = |c: &mut Self, event: &S, what: &str| match def.transition(&state.id, event.get_ref()) {
                 None => c.rep.at(
                     event.span(),
-                    format!(
-                        "{what} fires {:?}, but no transition takes it from state {:?}",
-                        event.get_ref(),
-                        state.id
-                    ),
+                    format!("{what} fires {:?}, but no transition takes it from state {:?}", event.get_ref(), state.id),
                 ),
                 Some(t) if !t.roles.iter().any(|r| r == SYSTEM_ROLE) => c.rep.at(
                     event.span(),
-                    format!(
-                        "{what} fires {:?}, whose transition does not list the role \"system\"",
-                        event.get_ref()
-                    ),
+                    format!("{what} fires {:?}, whose transition does not list the role \"system\"", event.get_ref()),
                 ),
                 Some(_) => {}
             };
@@ -1081,40 +860,20 @@ impl Checker<'_, '_> {
             seen
         };
         let reachable = walk(vec![def.initial.as_str()], &edges);
-        let finals: Vec<&str> = def
-            .states
-            .iter()
-            .filter(|s| s.is_final)
-            .map(|s| s.id.as_str())
-            .collect();
+        let finals: Vec<&str> = def.states.iter().filter(|s| s.is_final).map(|s| s.id.as_str()).collect();
         if finals.is_empty() {
-            self.rep
-                .at(raw.id.span(), "the definition has no final state");
+            self.rep.at(raw.id.span(), "the definition has no final state");
         }
         let can_finish = walk(finals, &back);
         for s in &raw.state {
             if !reachable.contains(s.id.get_ref()) {
-                self.rep.at(
-                    s.id.span(),
-                    format!(
-                        "state {:?} cannot be reached from the initial state",
-                        s.id.get_ref()
-                    ),
-                );
+                self.rep
+                    .at(s.id.span(), format!("state {:?} cannot be reached from the initial state", s.id.get_ref()));
             } else if !can_finish.contains(s.id.get_ref()) {
-                self.rep.at(
-                    s.id.span(),
-                    format!(
-                        "no final state can be reached from state {:?}",
-                        s.id.get_ref()
-                    ),
-                );
+                self.rep.at(s.id.span(), format!("no final state can be reached from state {:?}", s.id.get_ref()));
             }
             if s.is_final && def.transitions_from(s.id.get_ref()).next().is_some() {
-                self.rep.at(
-                    s.id.span(),
-                    format!("final state {:?} has transitions out of it", s.id.get_ref()),
-                );
+                self.rep.at(s.id.span(), format!("final state {:?} has transitions out of it", s.id.get_ref()));
             }
         }
     }

@@ -15,11 +15,7 @@ pub struct Label {
 impl Label {
     /// The text for a language tag ("zh-CN", "en", ...); Chinese unless English is asked for.
     pub fn get(&self, lang: &str) -> &str {
-        if lang.starts_with("en") {
-            &self.en
-        } else {
-            &self.zh
-        }
+        if lang.starts_with("en") { &self.en } else { &self.zh }
     }
 }
 
@@ -50,13 +46,8 @@ impl Definition {
         self.stages.iter().find(|s| s.id == id)
     }
     /// The transitions that may leave (or stay in) `state`, in file order.
-    pub fn transitions_from<'a, 's>(
-        &'a self,
-        state: &'s str,
-    ) -> impl Iterator<Item = &'a Transition> + use<'a, 's> {
-        self.transitions
-            .iter()
-            .filter(move |t| t.from.iter().any(|f| f == state))
+    pub fn transitions_from<'a, 's>(&'a self, state: &'s str) -> impl Iterator<Item = &'a Transition> + use<'a, 's> {
+        self.transitions.iter().filter(move |t| t.from.iter().any(|f| f == state))
     }
     /// The transition for `event` from `state`; an event may be declared once per source state.
     pub fn transition(&self, state: &str, event: &str) -> Option<&Transition> {
@@ -66,11 +57,7 @@ impl Definition {
         self.transitions.iter().any(|t| t.event == event)
     }
     /// The instance's display title from its data, or the definition's label when it has none.
-    pub fn title_of(
-        &self,
-        data: &serde_json::Map<String, serde_json::Value>,
-        lang: &str,
-    ) -> String {
+    pub fn title_of(&self, data: &serde_json::Map<String, serde_json::Value>, lang: &str) -> String {
         let parts: Vec<String> = self
             .title
             .iter()
@@ -80,11 +67,7 @@ impl Definition {
                 other => other.to_string(),
             })
             .collect();
-        if parts.is_empty() {
-            self.label.get(lang).to_owned()
-        } else {
-            parts.join(" ")
-        }
+        if parts.is_empty() { self.label.get(lang).to_owned() } else { parts.join(" ") }
     }
 }
 
@@ -164,11 +147,7 @@ pub enum TimerWhen {
     /// A period counted from the day the state was entered.
     AfterEntry(Period),
     /// A period before or after a date held in a field.
-    FromField {
-        field: String,
-        offset: Period,
-        before: bool,
-    },
+    FromField { field: String, offset: Period, before: bool },
 }
 
 #[derive(Debug, Clone)]
@@ -268,33 +247,13 @@ pub enum Guard {
     IsSet(String),
     IsUnset(String),
     IsTrue(String),
-    Equals {
-        field: String,
-        value: serde_json::Value,
-    },
-    Compare {
-        field: String,
-        op: CompareOp,
-        than: Operand,
-    },
+    Equals { field: String, value: serde_json::Value },
+    Compare { field: String, op: CompareOp, than: Operand },
     SameCount(String, String),
-    MinCount {
-        field: String,
-        min: usize,
-    },
-    MemberOf {
-        field: String,
-        list: String,
-    },
-    NotMemberOf {
-        field: String,
-        list: String,
-    },
-    ShareAtMost {
-        list: String,
-        part: String,
-        share: Fraction,
-    },
+    MinCount { field: String, min: usize },
+    MemberOf { field: String, list: String },
+    NotMemberOf { field: String, list: String },
+    ShareAtMost { list: String, part: String, share: Fraction },
     ActorIs(String),
     Vote(Outcome),
 }
@@ -342,17 +301,10 @@ pub enum Operand {
 pub enum Effect {
     Spawn(SpawnSpec),
     Tally(TallySpec),
-    Set {
-        field: String,
-        value: serde_json::Value,
-    },
+    Set { field: String, value: serde_json::Value },
     Clear(String),
     Stamp(String),
-    AddYears {
-        into: String,
-        date: String,
-        years: String,
-    },
+    AddYears { into: String, date: String, years: String },
     Increment(String),
     Escalate(String),
 }

@@ -13,11 +13,7 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.col, self.message
-        )
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.col, self.message)
     }
 }
 
@@ -35,21 +31,12 @@ pub struct Reporter<'a> {
 
 impl<'a> Reporter<'a> {
     pub fn new(file: &'a str, text: &'a str) -> Self {
-        Self {
-            file,
-            text,
-            problems: Vec::new(),
-        }
+        Self { file, text, problems: Vec::new() }
     }
 
     pub fn at(&mut self, span: Range<usize>, message: impl Into<String>) {
         let (line, col) = line_col(self.text, span.start);
-        self.problems.push(Problem {
-            file: self.file.to_owned(),
-            line,
-            col,
-            message: message.into(),
-        });
+        self.problems.push(Problem { file: self.file.to_owned(), line, col, message: message.into() });
     }
 }
 

@@ -171,33 +171,13 @@ pub enum RawGuard {
     IsSet(String),
     IsUnset(String),
     IsTrue(String),
-    Equals {
-        field: String,
-        value: toml::Value,
-    },
-    Compare {
-        field: String,
-        op: String,
-        than: toml::Value,
-    },
+    Equals { field: String, value: toml::Value },
+    Compare { field: String, op: String, than: toml::Value },
     SameCount([String; 2]),
-    MinCount {
-        field: String,
-        min: usize,
-    },
-    MemberOf {
-        field: String,
-        list: String,
-    },
-    NotMemberOf {
-        field: String,
-        list: String,
-    },
-    ShareAtMost {
-        list: String,
-        part: String,
-        share: String,
-    },
+    MinCount { field: String, min: usize },
+    MemberOf { field: String, list: String },
+    NotMemberOf { field: String, list: String },
+    ShareAtMost { list: String, part: String, share: String },
     ActorIs(String),
     Vote(String),
 }

@@ -16,10 +16,7 @@ impl Fraction {
             return None;
         }
         let g = gcd(num, den).max(1);
-        Some(Self {
-            num: num / g,
-            den: den / g,
-        })
+        Some(Self { num: num / g, den: den / g })
     }
     pub fn num(self) -> u32 {
         self.num
@@ -78,9 +75,7 @@ pub enum Period {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error(
-    "malformed duration {0:?}: write a whole number of days or months, such as \"20d\" or \"3m\""
-)]
+#[error("malformed duration {0:?}: write a whole number of days or months, such as \"20d\" or \"3m\"")]
 pub struct BadPeriod(pub String);
 
 impl FromStr for Period {
@@ -116,15 +111,9 @@ mod tests {
 
     #[test]
     fn fractions_parse_in_lowest_terms_and_refuse_nonsense() {
-        assert_eq!(
-            "4/6".parse::<Fraction>().unwrap(),
-            Fraction::new(2, 3).unwrap()
-        );
+        assert_eq!("4/6".parse::<Fraction>().unwrap(), Fraction::new(2, 3).unwrap());
         for bad in ["", "2", "3/2", "1/0", "a/b", "-1/2", "1/2/3"] {
-            assert!(
-                bad.parse::<Fraction>().is_err(),
-                "{bad:?} should be refused"
-            );
+            assert!(bad.parse::<Fraction>().is_err(), "{bad:?} should be refused");
         }
     }
 

@@ -12,15 +12,8 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub fn new<R: Into<String>>(
-        name: impl Into<String>,
-        roles: impl IntoIterator<Item = R>,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            roles: roles.into_iter().map(Into::into).collect(),
-            units: BTreeSet::new(),
-        }
+    pub fn new<R: Into<String>>(name: impl Into<String>, roles: impl IntoIterator<Item = R>) -> Self {
+        Self { name: name.into(), roles: roles.into_iter().map(Into::into).collect(), units: BTreeSet::new() }
     }
 
     pub fn with_units<U: Into<String>>(mut self, units: impl IntoIterator<Item = U>) -> Self {

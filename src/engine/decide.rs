@@ -67,22 +67,13 @@ fn permitted(def: &Definition, t: &Transition, data: &Data, actor: &Actor) -> Re
         return if t.roles.iter().any(|r| r == SYSTEM_ROLE) {
             Ok(())
         } else {
-            Err(Refusal::RoleNotAllowed {
-                roles: t.roles.clone(),
-            })
+            Err(Refusal::RoleNotAllowed { roles: t.roles.clone() })
         };
     }
     if t.is_system_only() {
-        return Err(Refusal::SystemOnly {
-            event: t.event.clone(),
-        });
+        return Err(Refusal::SystemOnly { event: t.event.clone() });
     }
-    let human_roles: Vec<String> = t
-        .roles
-        .iter()
-        .filter(|r| *r != SYSTEM_ROLE)
-        .cloned()
-        .collect();
+    let human_roles: Vec<String> = t.roles.iter().filter(|r| *r != SYSTEM_ROLE).cloned().collect();
     if !human_roles.iter().any(|r| actor.roles.contains(r)) {
         return Err(Refusal::RoleNotAllowed { roles: human_roles });
     }
@@ -99,30 +90,18 @@ fn permitted(def: &Definition, t: &Transition, data: &Data, actor: &Actor) -> Re
 
 /// The events a person could fire now, each allowed or refused with its reason. Guards over the
 /// values the event asks for are left to the firing, where those values are known.
-pub fn options<'d>(
-    def: &'d Definition,
-    state: &str,
-    data: &Data,
-    actor: &Actor,
-) -> Vec<EventOption<'d>> {
+pub fn options<'d>(def: &'d Definition, state: &str, data: &Data, actor: &Actor) -> Vec<EventOption<'d>> {
     def.transitions_from(state)
         .filter(|t| !t.is_system_only())
         .map(|t| {
             let refusal = permitted(def, t, data, actor).err().or_else(|| {
                 t.guards
                     .iter()
-                    .filter(|g| {
-                        !guards::fields_read(g)
-                            .iter()
-                            .any(|f| t.ask.iter().chain(&t.optional).any(|a| a == f))
-                    })
+                    .filter(|g| !guards::fields_read(g).iter().any(|f| t.ask.iter().chain(&t.optional).any(|a| a == f)))
                     .find_map(|g| guards::check(g, data, actor).err())
                     .map(Refusal::Guard)
             });
-            EventOption {
-                transition: t,
-                refusal,
-            }
+            EventOption { transition: t, refusal }
         })
         .collect()
 }
@@ -137,25 +116,17 @@ pub fn decide(
     ctx: Context<'_>,
 ) -> Result<Decision, Refusal> {
     if def.state(state).is_some_and(|s| s.is_final) {
-        return Err(Refusal::Finished {
-            state: state.to_owned(),
-        });
+        return Err(Refusal::Finished { state: state.to_owned() });
     }
     let t = def.transition(state, event).ok_or_else(|| {
         if def.has_event(event) {
-            Refusal::NotFromState {
-                event: event.to_owned(),
-                state: state.to_owned(),
-            }
+            Refusal::NotFromState { event: event.to_owned(), state: state.to_owned() }
         } else {
-            Refusal::UnknownEvent {
-                event: event.to_owned(),
-            }
+            Refusal::UnknownEvent { event: event.to_owned() }
         }
     })?;
     permitted(def, t, data, actor)?;
-    let input =
-        parse_input(|f| def.field(f), &t.ask, &t.optional, given).map_err(Refusal::Input)?;
+    let input = parse_input(|f| def.field(f), &t.ask, &t.optional, given).map_err(Refusal::Input)?;
     let mut next = data.clone();
     next.extend(input.clone());
     for g in &t.guards {
@@ -166,15 +137,9 @@ pub fn decide(
         apply_effect(def, effect, &mut next, &mut spawns, actor, event, ctx)?;
     }
     let tallied = t.effects.iter().any(|e| matches!(e, Effect::Tally(_)));
-    let vote = if tallied {
-        next.get(VOTE_KEY).cloned()
-    } else {
-        None
-    };
+    let vote = if tallied { next.get(VOTE_KEY).cloned() } else { None };
     let to = t.to.clone().unwrap_or_else(|| state.to_owned());
-    let target = def.state(&to).ok_or_else(|| Refusal::UnknownEvent {
-        event: event.to_owned(),
-    })?;
+    let target = def.state(&to).ok_or_else(|| Refusal::UnknownEvent { event: event.to_owned() })?;
     let enters = t.to.is_some();
     let timers = if enters {
         next.remove(ESCALATIONS_KEY);
@@ -191,11 +156,7 @@ pub fn decide(
         input,
         timers,
         spawns,
-        outcome: if target.is_final {
-            target.outcome
-        } else {
-            None
-        },
+        outcome: if target.is_final { target.outcome } else { None },
         vote,
     })
 }
@@ -228,21 +189,14 @@ fn apply_effect(
                         child.insert(f.clone(), v.clone());
                     }
                 }
-                spawns.push(SpawnOrder {
-                    definition: spec.definition.clone(),
-                    data: child,
-                });
+                spawns.push(SpawnOrder { definition: spec.definition.clone(), data: child });
             }
         }
         Effect::Tally(spec) => {
             let count = |field: &String| {
                 int(data, field)
                     .and_then(|n| u64::try_from(n).ok())
-                    .ok_or_else(|| {
-                        Refusal::Tally(TallyError::MissingCount {
-                            field: field.clone(),
-                        })
-                    })
+                    .ok_or_else(|| Refusal::Tally(TallyError::MissingCount { field: field.clone() }))
             };
             let counts = VoteCounts {
                 roster: count(&spec.roster)?,
@@ -251,12 +205,8 @@ fn apply_effect(
                 no: count(&spec.no)?,
                 abstain: count(&spec.abstain)?,
             };
-            let rule = def
-                .vote_rules
-                .get(&spec.rule)
-                .ok_or_else(|| Refusal::UnknownEvent {
-                    event: event.to_owned(),
-                })?;
+            let rule =
+                def.vote_rules.get(&spec.rule).ok_or_else(|| Refusal::UnknownEvent { event: event.to_owned() })?;
             let result = count_vote(rule, counts).map_err(Refusal::Tally)?;
             let mut value = serde_json::to_value(&result).unwrap_or(Value::Null);
             if let Value::Object(map) = &mut value {
@@ -300,27 +250,14 @@ fn apply_effect(
 }
 
 /// Starting an instance by hand: the actor must hold a start role, and give what it asks.
-pub fn start(
-    def: &Definition,
-    actor: &Actor,
-    given: &Data,
-    ctx: Context<'_>,
-) -> Result<Started, Refusal> {
+pub fn start(def: &Definition, actor: &Actor, given: &Data, ctx: Context<'_>) -> Result<Started, Refusal> {
     let rule = def.start.as_ref().ok_or(Refusal::NotStartable)?;
     if !actor.is_system() && !rule.roles.iter().any(|r| actor.roles.contains(r)) {
-        return Err(Refusal::RoleNotAllowed {
-            roles: rule.roles.clone(),
-        });
+        return Err(Refusal::RoleNotAllowed { roles: rule.roles.clone() });
     }
-    let data =
-        parse_input(|f| def.field(f), &rule.ask, &rule.optional, given).map_err(Refusal::Input)?;
+    let data = parse_input(|f| def.field(f), &rule.ask, &rule.optional, given).map_err(Refusal::Input)?;
     if !actor.is_system() && !rule.roles.iter().any(|r| actor.acts_as(def, &data, r)) {
-        return Err(Refusal::OutOfScope {
-            field: def
-                .scopes
-                .first()
-                .map_or_else(String::new, |s| s.field.clone()),
-        });
+        return Err(Refusal::OutOfScope { field: def.scopes.first().map_or_else(String::new, |s| s.field.clone()) });
     }
     spawned(def, data, ctx)
 }
@@ -329,9 +266,5 @@ pub fn start(
 pub fn spawned(def: &Definition, data: Data, ctx: Context<'_>) -> Result<Started, Refusal> {
     let initial = def.state(&def.initial).ok_or(Refusal::NotStartable)?;
     let timers = timers_for_state(initial, &data, ctx.now, ctx.calendar, ctx.offset)?;
-    Ok(Started {
-        state: def.initial.clone(),
-        data,
-        timers,
-    })
+    Ok(Started { state: def.initial.clone(), data, timers })
 }

@@ -47,14 +47,9 @@ pub fn check(g: &Guard, data: &Data, actor: &Actor) -> Result<(), GuardFailure> 
     match g {
         Guard::IsSet(f) if !is_set(f) => Err(GuardFailure::NotSet { field: f.clone() }),
         Guard::IsUnset(f) if is_set(f) => Err(GuardFailure::AlreadySet { field: f.clone() }),
-        Guard::IsTrue(f) if data.get(f) != Some(&Value::Bool(true)) => {
-            Err(GuardFailure::NotTrue { field: f.clone() })
-        }
+        Guard::IsTrue(f) if data.get(f) != Some(&Value::Bool(true)) => Err(GuardFailure::NotTrue { field: f.clone() }),
         Guard::Equals { field, value } if data.get(field) != Some(value) => {
-            Err(GuardFailure::NotEqual {
-                field: field.clone(),
-                expected: text(Some(value)),
-            })
+            Err(GuardFailure::NotEqual { field: field.clone(), expected: text(Some(value)) })
         }
         Guard::Compare { field, op, than } => {
             let rhs = match than {
@@ -80,62 +75,35 @@ pub fn check(g: &Guard, data: &Data, actor: &Actor) -> Result<(), GuardFailure> 
             if ac == bc {
                 Ok(())
             } else {
-                Err(GuardFailure::CountsDiffer {
-                    a: a.clone(),
-                    a_count: ac,
-                    b: b.clone(),
-                    b_count: bc,
-                })
+                Err(GuardFailure::CountsDiffer { a: a.clone(), a_count: ac, b: b.clone(), b_count: bc })
             }
         }
         Guard::MinCount { field, min } => {
             let count = list(data, field).len();
-            if count >= *min {
-                Ok(())
-            } else {
-                Err(GuardFailure::TooFew {
-                    field: field.clone(),
-                    count,
-                    min: *min,
-                })
-            }
+            if count >= *min { Ok(()) } else { Err(GuardFailure::TooFew { field: field.clone(), count, min: *min }) }
         }
         Guard::MemberOf { field, list: l } => {
             let value = text(data.get(field));
             if list(data, l).contains(&value.as_str()) {
                 Ok(())
             } else {
-                Err(GuardFailure::NotMember {
-                    field: field.clone(),
-                    list: l.clone(),
-                    value,
-                })
+                Err(GuardFailure::NotMember { field: field.clone(), list: l.clone(), value })
             }
         }
         Guard::NotMemberOf { field, list: l } => {
             let value = text(data.get(field));
             if is_set(field) && list(data, l).contains(&value.as_str()) {
-                Err(GuardFailure::Member {
-                    field: field.clone(),
-                    list: l.clone(),
-                    value,
-                })
+                Err(GuardFailure::Member { field: field.clone(), list: l.clone(), value })
             } else {
                 Ok(())
             }
         }
-        Guard::ShareAtMost {
-            list: l,
-            part,
-            share,
-        } => {
+        Guard::ShareAtMost { list: l, part, share } => {
             let all = list(data, l);
             let others = list(data, part);
             let part_count = all.iter().filter(|i| others.contains(i)).count();
             // part/total <= num/den, by cross-multiplication.
-            if (part_count as u128) * u128::from(share.den())
-                <= (all.len() as u128) * u128::from(share.num())
-            {
+            if (part_count as u128) * u128::from(share.den()) <= (all.len() as u128) * u128::from(share.num()) {
                 Ok(())
             } else {
                 Err(GuardFailure::ShareTooLarge {
@@ -151,14 +119,10 @@ pub fn check(g: &Guard, data: &Data, actor: &Actor) -> Result<(), GuardFailure> 
             Err(GuardFailure::NotTheActor { field: f.clone() })
         }
         Guard::Vote(expected) => {
-            let result: Option<VoteResult> = data
-                .get(VOTE_KEY)
-                .and_then(|v| serde_json::from_value(v.clone()).ok());
+            let result: Option<VoteResult> = data.get(VOTE_KEY).and_then(|v| serde_json::from_value(v.clone()).ok());
             match result {
                 Some(r) if r.outcome() == *expected => Ok(()),
-                _ => Err(GuardFailure::Vote {
-                    expected: *expected,
-                }),
+                _ => Err(GuardFailure::Vote { expected: *expected }),
             }
         }
         _ => Ok(()),

@@ -65,10 +65,7 @@ pub fn parse_value(field: &Field, value: &Value) -> Result<Option<Value>, FieldP
                 Err(FieldProblem::NotAnOption)
             }
         }
-        FieldKind::List {
-            min_items,
-            max_items,
-        } => {
+        FieldKind::List { min_items, max_items } => {
             let items: Vec<String> = match value {
                 Value::Array(items) => items
                     .iter()
@@ -78,10 +75,7 @@ pub fn parse_value(field: &Field, value: &Value) -> Result<Option<Value>, FieldP
                         _ => Err(FieldProblem::NotText),
                     })
                     .collect::<Result<_, _>>()?,
-                Value::String(s) => s
-                    .split(LIST_SEPARATORS)
-                    .map(|i| i.trim().to_owned())
-                    .collect(),
+                Value::String(s) => s.split(LIST_SEPARATORS).map(|i| i.trim().to_owned()).collect(),
                 _ => return Err(FieldProblem::NotText),
             };
             let items: Vec<String> = items.into_iter().filter(|i| !i.is_empty()).collect();
@@ -100,9 +94,7 @@ pub fn parse_value(field: &Field, value: &Value) -> Result<Option<Value>, FieldP
             if items.is_empty() {
                 return Ok(None);
             }
-            Ok(Some(Value::Array(
-                items.into_iter().map(Value::String).collect(),
-            )))
+            Ok(Some(Value::Array(items.into_iter().map(Value::String).collect())))
         }
     }
 }
@@ -119,40 +111,19 @@ pub fn parse_input<'d>(
     let mut errors = Vec::new();
     for name in given.keys() {
         if !ask.contains(name) && !optional.contains(name) {
-            errors.push(FieldError {
-                field: name.clone(),
-                problem: FieldProblem::NotAsked,
-            });
+            errors.push(FieldError { field: name.clone(), problem: FieldProblem::NotAsked });
         }
     }
-    for (name, required) in ask
-        .iter()
-        .map(|n| (n, true))
-        .chain(optional.iter().map(|n| (n, false)))
-    {
+    for (name, required) in ask.iter().map(|n| (n, true)).chain(optional.iter().map(|n| (n, false))) {
         let Some(field) = fields(name) else { continue };
-        match given
-            .get(name)
-            .map(|v| parse_value(field, v))
-            .unwrap_or(Ok(None))
-        {
+        match given.get(name).map(|v| parse_value(field, v)).unwrap_or(Ok(None)) {
             Ok(Some(v)) => {
                 out.insert(name.clone(), v);
             }
-            Ok(None) if required => errors.push(FieldError {
-                field: name.clone(),
-                problem: FieldProblem::Missing,
-            }),
+            Ok(None) if required => errors.push(FieldError { field: name.clone(), problem: FieldProblem::Missing }),
             Ok(None) => {}
-            Err(problem) => errors.push(FieldError {
-                field: name.clone(),
-                problem,
-            }),
+            Err(problem) => errors.push(FieldError { field: name.clone(), problem }),
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
 }

@@ -32,13 +32,7 @@ fn passes_needed(quota: Quota, total: u64) -> u64 {
 
 pub fn evaluate_join(spec: &JoinSpec, t: ChildTally) -> JoinStatus {
     let needed = passes_needed(spec.pass, t.total);
-    let decided = |passed: bool| {
-        JoinStatus::Decided(if passed {
-            Outcome::Passed
-        } else {
-            Outcome::Failed
-        })
-    };
+    let decided = |passed: bool| JoinStatus::Decided(if passed { Outcome::Passed } else { Outcome::Failed });
     match spec.wait {
         JoinWait::AllDecided if t.undecided() > 0 => JoinStatus::Waiting,
         JoinWait::AllDecided => decided(t.passed >= needed),
@@ -54,48 +48,19 @@ mod tests {
     use proptest::prelude::*;
 
     fn spec(pass: Quota, wait: JoinWait) -> JoinSpec {
-        JoinSpec {
-            pass,
-            wait,
-            on_pass: "p".into(),
-            on_fail: "f".into(),
-        }
+        JoinSpec { pass, wait, on_pass: "p".into(), on_fail: "f".into() }
     }
 
     #[test]
     fn all_decided_waits_for_the_last_child_even_after_a_rejection() {
         let s = spec(Quota::All, JoinWait::AllDecided);
+        assert_eq!(evaluate_join(&s, ChildTally { total: 3, passed: 1, failed: 1 }), JoinStatus::Waiting);
         assert_eq!(
-            evaluate_join(
-                &s,
-                ChildTally {
-                    total: 3,
-                    passed: 1,
-                    failed: 1
-                }
-            ),
-            JoinStatus::Waiting
-        );
-        assert_eq!(
-            evaluate_join(
-                &s,
-                ChildTally {
-                    total: 3,
-                    passed: 2,
-                    failed: 1
-                }
-            ),
+            evaluate_join(&s, ChildTally { total: 3, passed: 2, failed: 1 }),
             JoinStatus::Decided(Outcome::Failed)
         );
         assert_eq!(
-            evaluate_join(
-                &s,
-                ChildTally {
-                    total: 3,
-                    passed: 3,
-                    failed: 0
-                }
-            ),
+            evaluate_join(&s, ChildTally { total: 3, passed: 3, failed: 0 }),
             JoinStatus::Decided(Outcome::Passed)
         );
     }
@@ -104,47 +69,22 @@ mod tests {
     fn determined_stops_as_soon_as_the_outcome_is_certain() {
         let s = spec(Quota::AtLeast(2), JoinWait::Determined);
         assert_eq!(
-            evaluate_join(
-                &s,
-                ChildTally {
-                    total: 4,
-                    passed: 2,
-                    failed: 0
-                }
-            ),
+            evaluate_join(&s, ChildTally { total: 4, passed: 2, failed: 0 }),
             JoinStatus::Decided(Outcome::Passed)
         );
         assert_eq!(
-            evaluate_join(
-                &s,
-                ChildTally {
-                    total: 4,
-                    passed: 0,
-                    failed: 3
-                }
-            ),
+            evaluate_join(&s, ChildTally { total: 4, passed: 0, failed: 3 }),
             JoinStatus::Decided(Outcome::Failed)
         );
-        assert_eq!(
-            evaluate_join(
-                &s,
-                ChildTally {
-                    total: 4,
-                    passed: 1,
-                    failed: 2
-                }
-            ),
-            JoinStatus::Waiting
-        );
+        assert_eq!(evaluate_join(&s, ChildTally { total: 4, passed: 1, failed: 2 }), JoinStatus::Waiting);
     }
 
     fn quota() -> impl Strategy<Value = Quota> {
         prop_oneof![
             Just(Quota::All),
             (0u32..8).prop_map(Quota::AtLeast),
-            (0u32..=6, 1u32..=6).prop_map(|(n, d)| Quota::Share(
-                crate::definition::values::Fraction::new(n.min(d), d).unwrap()
-            )),
+            (0u32..=6, 1u32..=6)
+                .prop_map(|(n, d)| Quota::Share(crate::definition::values::Fraction::new(n.min(d), d).unwrap())),
         ]
     }
 

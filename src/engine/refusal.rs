@@ -40,45 +40,17 @@ pub enum GuardFailure {
     #[error("{field:?} must be {expected}")]
     NotEqual { field: String, expected: String },
     #[error("{field:?} ({value}) must be {op} {than}")]
-    Compare {
-        field: String,
-        value: String,
-        op: &'static str,
-        than: String,
-    },
+    Compare { field: String, value: String, op: &'static str, than: String },
     #[error("{a:?} has {a_count} and {b:?} has {b_count}: they must be equal")]
-    CountsDiffer {
-        a: String,
-        a_count: usize,
-        b: String,
-        b_count: usize,
-    },
+    CountsDiffer { a: String, a_count: usize, b: String, b_count: usize },
     #[error("{field:?} has {count}; at least {min} are needed")]
-    TooFew {
-        field: String,
-        count: usize,
-        min: usize,
-    },
+    TooFew { field: String, count: usize, min: usize },
     #[error("{value:?} ({field:?}) must be one of {list:?}")]
-    NotMember {
-        field: String,
-        list: String,
-        value: String,
-    },
+    NotMember { field: String, list: String, value: String },
     #[error("{value:?} ({field:?}) must not be one of {list:?}")]
-    Member {
-        field: String,
-        list: String,
-        value: String,
-    },
+    Member { field: String, list: String, value: String },
     #[error("{part_count} of the {total} in {list:?} are in {part:?}; at most {share} may be")]
-    ShareTooLarge {
-        list: String,
-        part: String,
-        part_count: usize,
-        total: usize,
-        share: String,
-    },
+    ShareTooLarge { list: String, part: String, part_count: usize, total: usize, share: String },
     #[error("only the person named in {field:?} may do this")]
     NotTheActor { field: String },
     #[error("the vote must have {expected}")]

@@ -48,41 +48,22 @@ pub fn timers_for_state(
         .map(|spec| {
             let (base, period, backwards) = match &spec.when {
                 TimerWhen::AfterEntry(p) => (entered.to_offset(offset).date(), *p, false),
-                TimerWhen::FromField {
-                    field,
-                    offset: p,
-                    before,
-                } => {
+                TimerWhen::FromField { field, offset: p, before } => {
                     let date = data
                         .get(field)
                         .and_then(|v| v.as_str())
                         .and_then(parse_date)
-                        .ok_or_else(|| Refusal::TimerNeedsDate {
-                            timer: spec.id.clone(),
-                            field: field.clone(),
-                        })?;
+                        .ok_or_else(|| Refusal::TimerNeedsDate { timer: spec.id.clone(), field: field.clone() })?;
                     (date, *p, *before)
                 }
             };
-            let overflow = || Refusal::TimerNeedsDate {
-                timer: spec.id.clone(),
-                field: "date".into(),
-            };
+            let overflow = || Refusal::TimerNeedsDate { timer: spec.id.clone(), field: "date".into() };
             let mut last_day = shift(base, period, backwards).ok_or_else(overflow)?;
             if spec.working_day {
                 last_day = calendar.next_working_day(last_day);
             }
-            let due_at = last_day
-                .next_day()
-                .ok_or_else(overflow)?
-                .midnight()
-                .assume_offset(offset);
-            Ok(TimerStart {
-                name: spec.id.clone(),
-                event: spec.fires.clone(),
-                due_at,
-                last_day,
-            })
+            let due_at = last_day.next_day().ok_or_else(overflow)?.midnight().assume_offset(offset);
+            Ok(TimerStart { name: spec.id.clone(), event: spec.fires.clone(), due_at, last_day })
         })
         .collect()
 }
@@ -97,18 +78,10 @@ mod tests {
         State {
             id: "s".into(),
             stage: "x".into(),
-            label: Label {
-                zh: String::new(),
-                en: String::new(),
-            },
+            label: Label { zh: String::new(), en: String::new() },
             is_final: false,
             outcome: None,
-            timers: vec![TimerSpec {
-                id: "t".into(),
-                fires: "e".into(),
-                when,
-                working_day,
-            }],
+            timers: vec![TimerSpec { id: "t".into(), fires: "e".into(), when, working_day }],
             join: None,
         }
     }
@@ -118,8 +91,7 @@ mod tests {
         let s = state(TimerWhen::AfterEntry(Period::Days(20)), true);
         // Entered Monday 2026-03-02 in Beijing; day 20 is Sunday 03-22, which moves to Monday 03-23.
         let entered = datetime!(2026-03-02 10:00 +08:00);
-        let t = &timers_for_state(&s, &Data::new(), entered, &Calendar::default(), offset!(+8))
-            .unwrap()[0];
+        let t = &timers_for_state(&s, &Data::new(), entered, &Calendar::default(), offset!(+8)).unwrap()[0];
         assert_eq!(t.last_day, date!(2026 - 03 - 23));
         assert_eq!(t.due_at, datetime!(2026-03-24 00:00 +08:00));
     }
@@ -138,35 +110,15 @@ mod tests {
 
     #[test]
     fn three_months_before_a_date_field_clamps_to_the_month() {
-        let s = state(
-            TimerWhen::FromField {
-                field: "end".into(),
-                offset: Period::Months(3),
-                before: true,
-            },
-            false,
-        );
+        let s = state(TimerWhen::FromField { field: "end".into(), offset: Period::Months(3), before: true }, false);
         let mut data = Data::new();
         data.insert("end".into(), "2029-05-31".into());
-        let t = &timers_for_state(
-            &s,
-            &data,
-            datetime!(2026-01-01 0:00 UTC),
-            &Calendar::default(),
-            offset!(+8),
-        )
-        .unwrap()[0];
+        let t =
+            &timers_for_state(&s, &data, datetime!(2026-01-01 0:00 UTC), &Calendar::default(), offset!(+8)).unwrap()[0];
         assert_eq!(t.last_day, date!(2029 - 02 - 28));
         data.remove("end");
         assert!(
-            timers_for_state(
-                &s,
-                &data,
-                datetime!(2026-01-01 0:00 UTC),
-                &Calendar::default(),
-                offset!(+8)
-            )
-            .is_err()
+            timers_for_state(&s, &data, datetime!(2026-01-01 0:00 UTC), &Calendar::default(), offset!(+8)).is_err()
         );
     }
 }

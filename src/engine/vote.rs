@@ -47,17 +47,11 @@ fn needed(t: &Threshold, c: &VoteCounts) -> u64 {
 /// Checks the counts, then applies the rule: the quorum first, then the pass threshold.
 pub fn count_vote(rule: &VoteRule, c: VoteCounts) -> Result<VoteResult, TallyError> {
     if c.present > c.roster {
-        return Err(TallyError::PresentAboveRoster {
-            present: c.present,
-            roster: c.roster,
-        });
+        return Err(TallyError::PresentAboveRoster { present: c.present, roster: c.roster });
     }
     let cast = c.yes + c.no + c.abstain;
     if cast > c.present {
-        return Err(TallyError::VotesAbovePresent {
-            cast,
-            present: c.present,
-        });
+        return Err(TallyError::VotesAbovePresent { cast, present: c.present });
     }
     let quorum_needed = needed(&rule.quorum, &c);
     let yes_needed = needed(&rule.pass, &c);
@@ -87,51 +81,20 @@ mod tests {
     use crate::definition::{Label, values::Fraction};
     use proptest::prelude::*;
 
-    fn rule(
-        q: &str,
-        q_strict: bool,
-        q_of: VoteBase,
-        p: &str,
-        p_strict: bool,
-        p_of: VoteBase,
-    ) -> VoteRule {
+    fn rule(q: &str, q_strict: bool, q_of: VoteBase, p: &str, p_strict: bool, p_of: VoteBase) -> VoteRule {
         VoteRule {
-            label: Label {
-                zh: String::new(),
-                en: String::new(),
-            },
-            quorum: Threshold {
-                strict: q_strict,
-                share: q.parse().unwrap(),
-                of: q_of,
-            },
-            pass: Threshold {
-                strict: p_strict,
-                share: p.parse().unwrap(),
-                of: p_of,
-            },
+            label: Label { zh: String::new(), en: String::new() },
+            quorum: Threshold { strict: q_strict, share: q.parse().unwrap(), of: q_of },
+            pass: Threshold { strict: p_strict, share: p.parse().unwrap(), of: p_of },
         }
     }
 
     fn contract_rule() -> VoteRule {
-        rule(
-            "2/3",
-            false,
-            VoteBase::Roster,
-            "1/2",
-            false,
-            VoteBase::Roster,
-        )
+        rule("2/3", false, VoteBase::Roster, "1/2", false, VoteBase::Roster)
     }
 
     fn counts(roster: u64, present: u64, yes: u64) -> VoteCounts {
-        VoteCounts {
-            roster,
-            present,
-            yes,
-            no: present - yes,
-            abstain: 0,
-        }
+        VoteCounts { roster, present, yes, no: present - yes, abstain: 0 }
     }
 
     #[test]
@@ -139,70 +102,27 @@ mod tests {
         let r = contract_rule();
         // 25 delegates: quorum 17 (2/3 = 16.67), half or more of all = 13 (12.5).
         let res = count_vote(&r, counts(25, 18, 14)).unwrap();
-        assert_eq!(
-            (res.quorum_needed, res.yes_needed, res.outcome()),
-            (17, 13, Outcome::Passed)
-        );
-        assert_eq!(
-            count_vote(&r, counts(25, 16, 16)).unwrap().reason,
-            "no_quorum"
-        );
-        assert_eq!(
-            count_vote(&r, counts(25, 17, 13)).unwrap().outcome(),
-            Outcome::Passed
-        );
-        assert_eq!(
-            count_vote(&r, counts(25, 17, 12)).unwrap().reason,
-            "too_few_yes"
-        );
+        assert_eq!((res.quorum_needed, res.yes_needed, res.outcome()), (17, 13, Outcome::Passed));
+        assert_eq!(count_vote(&r, counts(25, 16, 16)).unwrap().reason, "no_quorum");
+        assert_eq!(count_vote(&r, counts(25, 17, 13)).unwrap().outcome(), Outcome::Passed);
+        assert_eq!(count_vote(&r, counts(25, 17, 12)).unwrap().reason, "too_few_yes");
         // 24 delegates: exactly half (12) is enough — 半数以上 includes the number itself.
-        assert_eq!(
-            count_vote(&r, counts(24, 16, 12)).unwrap().outcome(),
-            Outcome::Passed
-        );
+        assert_eq!(count_vote(&r, counts(24, 16, 12)).unwrap().outcome(), Outcome::Passed);
     }
 
     #[test]
     fn the_strict_rule_needs_more_than_half_of_all() {
-        let r = rule(
-            "2/3",
-            false,
-            VoteBase::Roster,
-            "1/2",
-            true,
-            VoteBase::Roster,
-        );
-        assert_eq!(
-            count_vote(&r, counts(24, 16, 12)).unwrap().reason,
-            "too_few_yes"
-        );
-        assert_eq!(
-            count_vote(&r, counts(24, 16, 13)).unwrap().outcome(),
-            Outcome::Passed
-        );
+        let r = rule("2/3", false, VoteBase::Roster, "1/2", true, VoteBase::Roster);
+        assert_eq!(count_vote(&r, counts(24, 16, 12)).unwrap().reason, "too_few_yes");
+        assert_eq!(count_vote(&r, counts(24, 16, 13)).unwrap().outcome(), Outcome::Passed);
     }
 
     #[test]
     fn impossible_counts_are_refused() {
         let r = contract_rule();
-        assert!(matches!(
-            count_vote(&r, counts(10, 11, 0)),
-            Err(TallyError::PresentAboveRoster { .. })
-        ));
-        let c = VoteCounts {
-            roster: 10,
-            present: 8,
-            yes: 5,
-            no: 3,
-            abstain: 1,
-        };
-        assert!(matches!(
-            count_vote(&r, c),
-            Err(TallyError::VotesAbovePresent {
-                cast: 9,
-                present: 8
-            })
-        ));
+        assert!(matches!(count_vote(&r, counts(10, 11, 0)), Err(TallyError::PresentAboveRoster { .. })));
+        let c = VoteCounts { roster: 10, present: 8, yes: 5, no: 3, abstain: 1 };
+        assert!(matches!(count_vote(&r, c), Err(TallyError::VotesAbovePresent { cast: 9, present: 8 })));
     }
 
     fn base() -> impl Strategy<Value = VoteBase> {

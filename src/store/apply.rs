@@ -22,11 +22,7 @@ pub enum ApplyError {
     #[error(
         "instance {instance} was changed by someone else (it is at version {found}, not {expected}); reload and try again"
     )]
-    Conflict {
-        instance: i64,
-        expected: i64,
-        found: i64,
-    },
+    Conflict { instance: i64, expected: i64, found: i64 },
     #[error("a fan-out or join was refused: {0}")]
     Refused(Refusal),
     #[error("fan-out to {0:?}, which is not loaded")]
@@ -121,9 +117,7 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         kind: &str,
     ) -> Result<i64, ApplyError> {
         let mut pending = VecDeque::new();
-        let version = self
-            .apply_one(inst, def, decision, actor, kind, &mut pending)
-            .await?;
+        let version = self.apply_one(inst, def, decision, actor, kind, &mut pending).await?;
         while let Some(Pending::CheckJoin(id)) = pending.pop_front() {
             self.check_join(id, &mut pending).await?;
         }
@@ -156,14 +150,8 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         )
         .await?;
         if changed == 0 {
-            let found = instances::find(self.conn, inst.id)
-                .await?
-                .map_or(-1, |i| i.version);
-            return Err(ApplyError::Conflict {
-                instance: inst.id,
-                expected: inst.version,
-                found,
-            });
+            let found = instances::find(self.conn, inst.id).await?.map_or(-1, |i| i.version);
+            return Err(ApplyError::Conflict { instance: inst.id, expected: inst.version, found });
         }
         if d.enters {
             timers::cancel_pending(self.conn, inst.id, self.now()).await?;
@@ -192,17 +180,8 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
                 .registry
                 .current(&order.definition)
                 .ok_or_else(|| ApplyError::UnknownProcess(order.definition.clone()))?;
-            let started = engine::spawned(child_def, order.data.clone(), self.ctx)
-                .map_err(ApplyError::Refused)?;
-            self.insert_instance(
-                row,
-                child_def,
-                &started,
-                Some((inst.id, fanouts)),
-                &Actor::system(),
-                "spawn",
-            )
-            .await?;
+            let started = engine::spawned(child_def, order.data.clone(), self.ctx).map_err(ApplyError::Refused)?;
+            self.insert_instance(row, child_def, &started, Some((inst.id, fanouts)), &Actor::system(), "spawn").await?;
         }
         if d.enters && def.state(&d.to).is_some_and(|s| s.join.is_some()) {
             pending.push_back(Pending::CheckJoin(inst.id));
@@ -230,23 +209,11 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         let JoinStatus::Decided(outcome) = engine::evaluate_join(&join, tally) else {
             return Ok(());
         };
-        let event = if outcome == crate::definition::Outcome::Passed {
-            &join.on_pass
-        } else {
-            &join.on_fail
-        };
-        let decision = engine::decide(
-            &def,
-            &inst.state,
-            &inst.data,
-            &Actor::system(),
-            event,
-            &engine::Data::new(),
-            self.ctx,
-        )
-        .map_err(ApplyError::Refused)?;
-        self.apply_one(&inst, &def, decision, &Actor::system(), "join", pending)
-            .await?;
+        let event = if outcome == crate::definition::Outcome::Passed { &join.on_pass } else { &join.on_fail };
+        let decision =
+            engine::decide(&def, &inst.state, &inst.data, &Actor::system(), event, &engine::Data::new(), self.ctx)
+                .map_err(ApplyError::Refused)?;
+        self.apply_one(&inst, &def, decision, &Actor::system(), "join", pending).await?;
         Ok(())
     }
 }

@@ -76,12 +76,7 @@ pub async fn append<C: ConnectionTrait>(c: &C, e: NewEvent<'_>) -> Result<i64, D
     )
     .await?
     .ok_or_else(|| DbErr::RecordNotInserted)?;
-    exec(
-        c,
-        "UPDATE audit_heads SET hash = $1 WHERE stream = $2",
-        vec![hash.into(), record.stream.into()],
-    )
-    .await?;
+    exec(c, "UPDATE audit_heads SET hash = $1 WHERE stream = $2", vec![hash.into(), record.stream.into()]).await?;
     get(&row, "id")
 }
 
@@ -102,7 +97,8 @@ impl AuditRow {
     }
 }
 
-const COLUMNS: &str = "id, stream, seq, at, actor, kind, process, instance_id, event, from_state, to_state, data, prev_hash, hash";
+const COLUMNS: &str =
+    "id, stream, seq, at, actor, kind, process, instance_id, event, from_state, to_state, data, prev_hash, hash";
 
 fn from_row(row: &QueryResult) -> Result<AuditRow, DbErr> {
     Ok(AuditRow {
@@ -179,11 +175,7 @@ pub async fn page<C: ConnectionTrait>(
 /// The history of one instance, oldest first.
 pub async fn stream<C: ConnectionTrait>(c: &C, stream: &str) -> Result<Vec<AuditRow>, DbErr> {
     let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE stream = $1 ORDER BY seq");
-    all(c, &sql, vec![stream.into()])
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+    all(c, &sql, vec![stream.into()]).await?.iter().map(from_row).collect()
 }
 
 /// The first event that breaks the chain.
@@ -198,11 +190,7 @@ pub struct Broken {
 impl std::fmt::Display for Broken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.id {
-            Some(id) => write!(
-                f,
-                "event {id} ({} #{}): {}",
-                self.stream, self.seq, self.reason
-            ),
+            Some(id) => write!(f, "event {id} ({} #{}): {}", self.stream, self.seq, self.reason),
             None => write!(f, "stream {}: {}", self.stream, self.reason),
         }
     }
@@ -239,12 +227,7 @@ pub async fn verify<C: ConnectionTrait>(c: &C) -> Result<Verification, DbErr> {
             if let Err(reason) = check_link(link, &row.record, &row.prev_hash, &row.hash) {
                 return Ok(Verification {
                     checked,
-                    broken: Some(Broken {
-                        id: Some(row.id),
-                        stream: row.record.stream,
-                        seq: row.record.seq,
-                        reason,
-                    }),
+                    broken: Some(Broken { id: Some(row.id), stream: row.record.stream, seq: row.record.seq, reason }),
                 });
             }
             checked += 1;
@@ -267,16 +250,8 @@ pub async fn verify<C: ConnectionTrait>(c: &C) -> Result<Verification, DbErr> {
         let seq: i64 = get(&row, "seq")?;
         return Ok(Verification {
             checked,
-            broken: Some(Broken {
-                id: None,
-                stream,
-                seq,
-                reason: ChainBreak::Truncated { expected: seq },
-            }),
+            broken: Some(Broken { id: None, stream, seq, reason: ChainBreak::Truncated { expected: seq } }),
         });
     }
-    Ok(Verification {
-        checked,
-        broken: None,
-    })
+    Ok(Verification { checked, broken: None })
 }

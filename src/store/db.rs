@@ -4,25 +4,19 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, QueryResult, Statement,
-    Value,
-};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, QueryResult, Statement, Value};
 
 /// Connects to `url`: `sqlite://FILE?mode=rwc` or `postgres://...`. SQLite runs in WAL mode with
 /// `synchronous=FULL`, so every committed step is on disk.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.sqlx_logging(false)
-        .max_connections(16)
-        .acquire_timeout(Duration::from_secs(30))
-        .map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30))
-                .create_if_missing(true)
-        });
+    opts.sqlx_logging(false).max_connections(16).acquire_timeout(Duration::from_secs(30)).map_sqlx_sqlite_opts(|o| {
+        o.journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30))
+            .create_if_missing(true)
+    });
     Database::connect(opts).await
 }
 
@@ -30,9 +24,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// give each run a fresh schema).
 pub async fn connect_schema(url: &str, schema: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.sqlx_logging(false)
-        .max_connections(8)
-        .set_schema_search_path(schema.to_owned());
+    opts.sqlx_logging(false).max_connections(8).set_schema_search_path(schema.to_owned());
     Database::connect(opts).await
 }
 
@@ -45,27 +37,15 @@ pub fn stmt(backend: sea_orm::DbBackend, sql: &str, values: Vec<Value>) -> State
 }
 
 pub async fn exec<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Result<u64, DbErr> {
-    Ok(c.execute_raw(stmt(c.get_database_backend(), sql, values))
-        .await?
-        .rows_affected())
+    Ok(c.execute_raw(stmt(c.get_database_backend(), sql, values)).await?.rows_affected())
 }
 
-pub async fn one<C: ConnectionTrait>(
-    c: &C,
-    sql: &str,
-    values: Vec<Value>,
-) -> Result<Option<QueryResult>, DbErr> {
-    c.query_one_raw(stmt(c.get_database_backend(), sql, values))
-        .await
+pub async fn one<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Result<Option<QueryResult>, DbErr> {
+    c.query_one_raw(stmt(c.get_database_backend(), sql, values)).await
 }
 
-pub async fn all<C: ConnectionTrait>(
-    c: &C,
-    sql: &str,
-    values: Vec<Value>,
-) -> Result<Vec<QueryResult>, DbErr> {
-    c.query_all_raw(stmt(c.get_database_backend(), sql, values))
-        .await
+pub async fn all<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Result<Vec<QueryResult>, DbErr> {
+    c.query_all_raw(stmt(c.get_database_backend(), sql, values)).await
 }
 
 /// `FOR UPDATE` where the backend has row locks; SQLite's single writer makes it needless.

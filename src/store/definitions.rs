@@ -63,11 +63,7 @@ impl Registry {
                 by_row.insert(id, def.clone());
             }
         }
-        Ok(Self {
-            set,
-            current,
-            by_row: RwLock::new(by_row),
-        })
+        Ok(Self { set, current, by_row: RwLock::new(by_row) })
     }
 
     /// The version row new instances of `process` start on.
@@ -81,42 +77,19 @@ impl Registry {
     }
 
     /// The definition of a stored version, parsed once and kept.
-    pub async fn by_row(
-        &self,
-        db: &DatabaseConnection,
-        id: i64,
-    ) -> Result<Arc<Definition>, RegistryError> {
-        if let Some(def) = self
-            .by_row
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&id)
-        {
+    pub async fn by_row(&self, db: &DatabaseConnection, id: i64) -> Result<Arc<Definition>, RegistryError> {
+        if let Some(def) = self.by_row.read().unwrap_or_else(|e| e.into_inner()).get(&id) {
             return Ok(def.clone());
         }
-        let row = one(
-            db,
-            "SELECT process, version, source FROM definitions WHERE id = $1",
-            vec![id.into()],
-        )
-        .await?
-        .ok_or(RegistryError::Missing(id))?;
-        let (process, version, source): (String, i64, String) = (
-            get(&row, "process")?,
-            get(&row, "version")?,
-            get(&row, "source")?,
-        );
-        let def = parse_stored(&format!("{process} version {version}"), &source).map_err(|p| {
-            RegistryError::Stored {
-                id,
-                problems: p.to_string(),
-            }
-        })?;
+        let row = one(db, "SELECT process, version, source FROM definitions WHERE id = $1", vec![id.into()])
+            .await?
+            .ok_or(RegistryError::Missing(id))?;
+        let (process, version, source): (String, i64, String) =
+            (get(&row, "process")?, get(&row, "version")?, get(&row, "source")?);
+        let def = parse_stored(&format!("{process} version {version}"), &source)
+            .map_err(|p| RegistryError::Stored { id, problems: p.to_string() })?;
         let def = Arc::new(def);
-        self.by_row
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, def.clone());
+        self.by_row.write().unwrap_or_else(|e| e.into_inner()).insert(id, def.clone());
         Ok(def)
     }
 }

@@ -49,35 +49,19 @@ pub fn from_row(row: &QueryResult) -> Result<InstanceRow, DbErr> {
 
 pub async fn find<C: ConnectionTrait>(c: &C, id: i64) -> Result<Option<InstanceRow>, DbErr> {
     let sql = format!("SELECT {COLUMNS} FROM instances WHERE id = $1");
-    one(c, &sql, vec![id.into()])
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    one(c, &sql, vec![id.into()]).await?.as_ref().map(from_row).transpose()
 }
 
 /// Reads an instance and, on PostgreSQL, locks its row until the transaction ends.
 pub async fn lock<C: ConnectionTrait>(c: &C, id: i64) -> Result<Option<InstanceRow>, DbErr> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM instances WHERE id = $1{}",
-        crate::store::db::for_update(c)
-    );
-    one(c, &sql, vec![id.into()])
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    let sql = format!("SELECT {COLUMNS} FROM instances WHERE id = $1{}", crate::store::db::for_update(c));
+    one(c, &sql, vec![id.into()]).await?.as_ref().map(from_row).transpose()
 }
 
 /// The children of an instance, latest fan-out first, then in the order they were spawned.
 pub async fn children<C: ConnectionTrait>(c: &C, parent: i64) -> Result<Vec<InstanceRow>, DbErr> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM instances WHERE parent_id = $1 ORDER BY fanout DESC, id");
-    all(c, &sql, vec![parent.into()])
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+    let sql = format!("SELECT {COLUMNS} FROM instances WHERE parent_id = $1 ORDER BY fanout DESC, id");
+    all(c, &sql, vec![parent.into()]).await?.iter().map(from_row).collect()
 }
 
 /// A page of instances of a process, newest first, after the id `before` (keyset paging).
@@ -91,15 +75,7 @@ pub async fn list<C: ConnectionTrait>(
         "SELECT {COLUMNS} FROM instances WHERE process = $1 AND id < $2 ORDER BY id DESC LIMIT {}",
         limit.min(1000)
     );
-    all(
-        c,
-        &sql,
-        vec![process.into(), before.unwrap_or(i64::MAX).into()],
-    )
-    .await?
-    .iter()
-    .map(from_row)
-    .collect()
+    all(c, &sql, vec![process.into(), before.unwrap_or(i64::MAX).into()]).await?.iter().map(from_row).collect()
 }
 
 /// The outcomes so far of the children of one fan-out.

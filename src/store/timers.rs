@@ -60,30 +60,18 @@ pub async fn insert<C: ConnectionTrait>(
     Ok(())
 }
 
-pub async fn cancel_pending<C: ConnectionTrait>(
-    c: &C,
-    instance: i64,
-    now: OffsetDateTime,
-) -> Result<u64, DbErr> {
+pub async fn cancel_pending<C: ConnectionTrait>(c: &C, instance: i64, now: OffsetDateTime) -> Result<u64, DbErr> {
     exec(
         c,
         "UPDATE timers SET status = $1, done_at = $2 WHERE instance_id = $3 AND status = $4",
-        vec![
-            CANCELLED.into(),
-            to_micros(now).into(),
-            instance.into(),
-            PENDING.into(),
-        ],
+        vec![CANCELLED.into(), to_micros(now).into(), instance.into(), PENDING.into()],
     )
     .await
 }
 
 /// Claims the earliest due timer, marking it fired. On PostgreSQL a timer another process is
 /// firing is skipped (`SKIP LOCKED`), so each fires once; SQLite has a single writer.
-pub async fn claim_due<C: ConnectionTrait>(
-    c: &C,
-    now: OffsetDateTime,
-) -> Result<Option<TimerRow>, DbErr> {
+pub async fn claim_due<C: ConnectionTrait>(c: &C, now: OffsetDateTime) -> Result<Option<TimerRow>, DbErr> {
     let skip_locked = match c.get_database_backend() {
         sea_orm::DbBackend::Postgres => " FOR UPDATE SKIP LOCKED",
         _ => "",
@@ -94,24 +82,11 @@ pub async fn claim_due<C: ConnectionTrait>(
          RETURNING id, instance_id, name, event, due_at, last_day, status"
     );
     let now = to_micros(now);
-    one(
-        c,
-        &sql,
-        vec![FIRED.into(), now.into(), PENDING.into(), now.into()],
-    )
-    .await?
-    .as_ref()
-    .map(from_row)
-    .transpose()
+    one(c, &sql, vec![FIRED.into(), now.into(), PENDING.into(), now.into()]).await?.as_ref().map(from_row).transpose()
 }
 
 pub async fn set_status<C: ConnectionTrait>(c: &C, id: i64, status: &str) -> Result<(), DbErr> {
-    exec(
-        c,
-        "UPDATE timers SET status = $1 WHERE id = $2",
-        vec![status.into(), id.into()],
-    )
-    .await?;
+    exec(c, "UPDATE timers SET status = $1 WHERE id = $2", vec![status.into(), id.into()]).await?;
     Ok(())
 }
 
@@ -128,13 +103,6 @@ pub async fn pending_for<C: ConnectionTrait>(c: &C, instance: i64) -> Result<Vec
 }
 
 pub async fn next_due<C: ConnectionTrait>(c: &C) -> Result<Option<OffsetDateTime>, DbErr> {
-    let row = one(
-        c,
-        "SELECT MIN(due_at) AS due FROM timers WHERE status = $1",
-        vec![PENDING.into()],
-    )
-    .await?;
-    Ok(row
-        .and_then(|r| get::<Option<i64>>(&r, "due").ok().flatten())
-        .map(from_micros))
+    let row = one(c, "SELECT MIN(due_at) AS due FROM timers WHERE status = $1", vec![PENDING.into()]).await?;
+    Ok(row.and_then(|r| get::<Option<i64>>(&r, "due").ok().flatten()).map(from_micros))
 }

@@ -175,26 +175,14 @@ async fn harness(backend: Backend) -> Option<Harness> {
 }
 
 async fn open_round(h: &Harness, units: &[&str]) -> i64 {
-    h.rt.start(
-        "round",
-        &admin(),
-        &data(json!({ "units": units, "name": "test round" })),
-    )
-    .await
-    .expect("start")
+    h.rt.start("round", &admin(), &data(json!({ "units": units, "name": "test round" }))).await.expect("start")
 }
 
 async fn send(h: &Harness, id: i64, draft: i64) -> Vec<i64> {
-    h.rt.fire(id, None, &admin(), "send", &data(json!({ "draft": draft })))
-        .await
-        .expect("send");
+    h.rt.fire(id, None, &admin(), "send", &data(json!({ "draft": draft }))).await.expect("send");
     let children = h.rt.children(id).await.expect("children");
     let latest = children.iter().map(|c| c.fanout).max().unwrap_or(0);
-    children
-        .into_iter()
-        .filter(|c| c.fanout == latest)
-        .map(|c| c.id)
-        .collect()
+    children.into_iter().filter(|c| c.fanout == latest).map(|c| c.id).collect()
 }
 
 async fn fan_out_and_join_go_back_on_a_rejection_and_count_only_the_latest_draft(backend: Backend) {
@@ -204,53 +192,24 @@ async fn fan_out_and_join_go_back_on_a_rejection_and_count_only_the_latest_draft
     let round = open_round(&h, &["u1", "u2", "u3"]).await;
     let first = send(&h, round, 1).await;
     assert_eq!(first.len(), 3);
-    assert_eq!(
-        h.data(first[0]).await["draft"],
-        json!(1),
-        "the child gets the copied field"
-    );
+    assert_eq!(h.data(first[0]).await["draft"], json!(1), "the child gets the copied field");
     assert_eq!(h.data(first[0]).await["unit"], json!("u1"));
 
-    h.rt.fire(first[0], None, &admin(), "accept", &Default::default())
-        .await
-        .unwrap();
-    h.rt.fire(first[1], None, &admin(), "reject", &Default::default())
-        .await
-        .unwrap();
-    assert_eq!(
-        h.state(round).await,
-        "review",
-        "one unit is still voting: the join waits for it"
-    );
-    h.rt.fire(first[2], None, &admin(), "accept", &Default::default())
-        .await
-        .unwrap();
-    assert_eq!(
-        h.state(round).await,
-        "open",
-        "a rejection sends the round back"
-    );
+    h.rt.fire(first[0], None, &admin(), "accept", &Default::default()).await.unwrap();
+    h.rt.fire(first[1], None, &admin(), "reject", &Default::default()).await.unwrap();
+    assert_eq!(h.state(round).await, "review", "one unit is still voting: the join waits for it");
+    h.rt.fire(first[2], None, &admin(), "accept", &Default::default()).await.unwrap();
+    assert_eq!(h.state(round).await, "open", "a rejection sends the round back");
 
     let second = send(&h, round, 2).await;
     assert_eq!(second.len(), 3, "every unit votes on the new draft");
     for c in &second[..2] {
-        h.rt.fire(*c, None, &admin(), "accept", &Default::default())
-            .await
-            .unwrap();
+        h.rt.fire(*c, None, &admin(), "accept", &Default::default()).await.unwrap();
     }
-    assert_eq!(
-        h.state(round).await,
-        "review",
-        "the first draft's votes do not count for the second"
-    );
-    h.rt.fire(second[2], None, &admin(), "accept", &Default::default())
-        .await
-        .unwrap();
+    assert_eq!(h.state(round).await, "review", "the first draft's votes do not count for the second");
+    h.rt.fire(second[2], None, &admin(), "accept", &Default::default()).await.unwrap();
     assert_eq!(h.state(round).await, "done");
-    assert_eq!(
-        h.rt.instance(round).await.unwrap().row.outcome.as_deref(),
-        Some("passed")
-    );
+    assert_eq!(h.rt.instance(round).await.unwrap().row.outcome.as_deref(), Some("passed"));
 }
 
 async fn children_finishing_at_the_same_moment_advance_the_join_exactly_once(backend: Backend) {
@@ -263,14 +222,14 @@ async fn children_finishing_at_the_same_moment_advance_the_join_exactly_once(bac
         let round = open_round(&h, &unit_refs).await;
         let children = send(&h, round, 1).await;
         let (actor, nothing) = (admin(), Default::default());
-        let fires = children
-            .iter()
-            .map(|c| h.rt.fire(*c, None, &actor, "accept", &nothing));
+        let fires = children.iter().map(|c| h.rt.fire(*c, None, &actor, "accept", &nothing));
         for result in futures_join_all(fires).await {
             result.expect("each child's own fire succeeds");
         }
         assert_eq!(h.state(round).await, "done");
-        let joins = h.count(&format!("SELECT COUNT(*) AS n FROM audit_events WHERE instance_id = {round} AND kind = 'join'")).await;
+        let joins = h
+            .count(&format!("SELECT COUNT(*) AS n FROM audit_events WHERE instance_id = {round} AND kind = 'join'"))
+            .await;
         assert_eq!(joins, 1, "the join fired exactly once");
     }
 }
@@ -301,18 +260,10 @@ where
                 }
             }
         }
-        if all_done {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
+        if all_done { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
     })
     .await;
-    out.extend(
-        results
-            .into_iter()
-            .map(|r| r.expect("every future finished")),
-    );
+    out.extend(results.into_iter().map(|r| r.expect("every future finished")));
     out
 }
 
@@ -322,14 +273,9 @@ async fn two_concurrent_fires_of_one_instance_one_wins_the_other_conflicts(backe
     };
     let other = h.db.reconnect().await;
     let clock = h.clock.clone();
-    let rt2 = unionflow::runtime::Runtime::new(
-        other,
-        h.rt.definitions().clone(),
-        clock,
-        time::macros::offset!(+8),
-    )
-    .await
-    .unwrap();
+    let rt2 = unionflow::runtime::Runtime::new(other, h.rt.definitions().clone(), clock, time::macros::offset!(+8))
+        .await
+        .unwrap();
     for _ in 0..5 {
         let round = open_round(&h, &["u1"]).await;
         let version = h.rt.instance(round).await.unwrap().row.version;
@@ -340,11 +286,12 @@ async fn two_concurrent_fires_of_one_instance_one_wins_the_other_conflicts(backe
         let wins = [a.is_ok(), b.is_ok()].iter().filter(|w| **w).count();
         assert_eq!(wins, 1, "exactly one fire wins: {a:?} / {b:?}");
         let loser = if a.is_ok() { b } else { a };
-        assert!(
-            matches!(loser, Err(RuntimeError::Conflict { .. })),
-            "the other gets a conflict: {loser:?}"
-        );
-        let transitions = h.count(&format!("SELECT COUNT(*) AS n FROM audit_events WHERE instance_id = {round} AND kind = 'transition'")).await;
+        assert!(matches!(loser, Err(RuntimeError::Conflict { .. })), "the other gets a conflict: {loser:?}");
+        let transitions = h
+            .count(&format!(
+                "SELECT COUNT(*) AS n FROM audit_events WHERE instance_id = {round} AND kind = 'transition'"
+            ))
+            .await;
         assert_eq!(transitions, 1);
     }
 }
@@ -358,29 +305,15 @@ async fn a_deadline_fires_once_when_due_and_not_after_its_state_is_left(backend:
     send(&h, left, 1).await;
 
     // Opened Monday 2026-03-02: day 20 is Sunday 03-22, moved to Monday 03-23; it ends at midnight.
-    h.clock
-        .set(time::macros::datetime!(2026-03-23 23:59 +08:00));
-    assert_eq!(
-        h.rt.fire_due_timers().await.unwrap(),
-        0,
-        "not due before the end of its last day"
-    );
-    h.clock
-        .set(time::macros::datetime!(2026-03-24 00:00 +08:00));
+    h.clock.set(time::macros::datetime!(2026-03-23 23:59 +08:00));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 0, "not due before the end of its last day");
+    h.clock.set(time::macros::datetime!(2026-03-24 00:00 +08:00));
     assert_eq!(h.rt.fire_due_timers().await.unwrap(), 1);
     let escalations = &h.data(waiting).await["escalations"];
     assert_eq!(escalations[0]["role"], json!("admin"));
-    assert_eq!(
-        h.state(waiting).await,
-        "open",
-        "an escalation does not leave the state"
-    );
+    assert_eq!(h.state(waiting).await, "open", "an escalation does not leave the state");
     h.clock.advance(time::Duration::days(60));
-    assert_eq!(
-        h.rt.fire_due_timers().await.unwrap(),
-        0,
-        "each timer fires once; the left state's was cancelled"
-    );
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 0, "each timer fires once; the left state's was cancelled");
 }
 
 async fn timers_due_while_the_server_was_down_fire_once_each_in_due_order(backend: Backend) {
@@ -403,16 +336,8 @@ async fn timers_due_while_the_server_was_down_fire_once_each_in_due_order(backen
     .await
     .unwrap();
     assert_eq!(restarted.fire_due_timers().await.unwrap(), 4);
-    assert_eq!(
-        restarted.fire_due_timers().await.unwrap(),
-        0,
-        "each fires once"
-    );
-    assert_eq!(
-        timer_firings(&h).await,
-        rounds,
-        "in the order they fell due"
-    );
+    assert_eq!(restarted.fire_due_timers().await.unwrap(), 0, "each fires once");
+    assert_eq!(timer_firings(&h).await, rounds, "in the order they fell due");
 }
 
 async fn timer_firings(h: &Harness) -> Vec<i64> {
@@ -452,11 +377,7 @@ async fn two_servers_fire_each_due_timer_exactly_once(backend: Backend) {
         );
     }
     let (a, b) = tokio::join!(servers[0].fire_due_timers(), servers[1].fire_due_timers());
-    assert_eq!(
-        a.unwrap() + b.unwrap(),
-        20,
-        "twenty timers fired between the two servers"
-    );
+    assert_eq!(a.unwrap() + b.unwrap(), 20, "twenty timers fired between the two servers");
     let mut fired = timer_firings(&h).await;
     fired.sort_unstable();
     assert_eq!(fired, rounds, "each exactly once");
@@ -470,74 +391,23 @@ async fn bad_input_is_refused_with_a_reason_and_changes_nothing(backend: Backend
     let events_before = h.count("SELECT COUNT(*) AS n FROM audit_events").await;
     let version = h.rt.instance(round).await.unwrap().row.version;
 
-    let unknown =
-        h.rt.fire(round, None, &admin(), "explode", &Default::default())
-            .await;
-    assert!(
-        matches!(
-            unknown,
-            Err(RuntimeError::Refused(Refusal::UnknownEvent { .. }))
-        ),
-        "{unknown:?}"
-    );
-    let not_now =
-        h.rt.fire(round, None, &admin(), "approved", &Default::default())
-            .await;
-    assert!(
-        matches!(
-            not_now,
-            Err(RuntimeError::Refused(Refusal::NotFromState { .. }))
-        ),
-        "{not_now:?}"
-    );
+    let unknown = h.rt.fire(round, None, &admin(), "explode", &Default::default()).await;
+    assert!(matches!(unknown, Err(RuntimeError::Refused(Refusal::UnknownEvent { .. }))), "{unknown:?}");
+    let not_now = h.rt.fire(round, None, &admin(), "approved", &Default::default()).await;
+    assert!(matches!(not_now, Err(RuntimeError::Refused(Refusal::NotFromState { .. }))), "{not_now:?}");
     let forbidden =
-        h.rt.fire(
-            round,
-            None,
-            &Actor::new("sec", ["unit_secretary"]),
-            "send",
-            &data(json!({ "draft": 1 })),
-        )
-        .await;
-    assert!(
-        matches!(
-            forbidden,
-            Err(RuntimeError::Refused(Refusal::RoleNotAllowed { .. }))
-        ),
-        "{forbidden:?}"
-    );
-    let out_of_bounds =
-        h.rt.fire(
-            round,
-            None,
-            &admin(),
-            "send",
-            &data(json!({ "draft": 100 })),
-        )
-        .await;
-    let Err(RuntimeError::Refused(Refusal::Input(errors))) = out_of_bounds else {
-        panic!("{out_of_bounds:?}")
-    };
+        h.rt.fire(round, None, &Actor::new("sec", ["unit_secretary"]), "send", &data(json!({ "draft": 1 }))).await;
+    assert!(matches!(forbidden, Err(RuntimeError::Refused(Refusal::RoleNotAllowed { .. }))), "{forbidden:?}");
+    let out_of_bounds = h.rt.fire(round, None, &admin(), "send", &data(json!({ "draft": 100 }))).await;
+    let Err(RuntimeError::Refused(Refusal::Input(errors))) = out_of_bounds else { panic!("{out_of_bounds:?}") };
     assert_eq!(errors[0].field, "draft");
     assert_eq!(errors[0].to_string(), "draft: must be at most 99");
-    let system_only =
-        h.rt.fire(round, None, &admin(), "reply_overdue", &Default::default())
-            .await;
-    assert!(matches!(
-        system_only,
-        Err(RuntimeError::Refused(Refusal::SystemOnly { .. }))
-    ));
+    let system_only = h.rt.fire(round, None, &admin(), "reply_overdue", &Default::default()).await;
+    assert!(matches!(system_only, Err(RuntimeError::Refused(Refusal::SystemOnly { .. }))));
 
-    assert_eq!(
-        h.count("SELECT COUNT(*) AS n FROM audit_events").await,
-        events_before
-    );
+    assert_eq!(h.count("SELECT COUNT(*) AS n FROM audit_events").await, events_before);
     assert_eq!(h.rt.instance(round).await.unwrap().row.version, version);
-    assert_eq!(
-        h.count("SELECT COUNT(*) AS n FROM instances WHERE parent_id IS NOT NULL")
-            .await,
-        0
-    );
+    assert_eq!(h.count("SELECT COUNT(*) AS n FROM instances WHERE parent_id IS NOT NULL").await, 0);
 }
 
 async fn a_secretary_acts_only_for_their_own_unit(backend: Backend) {
@@ -548,25 +418,10 @@ async fn a_secretary_acts_only_for_their_own_unit(backend: Backend) {
     let children = send(&h, round, 1).await;
     let secretary = Actor::new("sec1", ["unit_secretary"]).with_units(["u1"]);
     let options = h.rt.options(children[1], &secretary).await.unwrap();
-    assert!(
-        options
-            .iter()
-            .all(|(_, refusal)| matches!(refusal, Some(Refusal::OutOfScope { .. }))),
-        "{options:?}"
-    );
-    let other =
-        h.rt.fire(children[1], None, &secretary, "accept", &Default::default())
-            .await;
-    assert!(
-        matches!(
-            other,
-            Err(RuntimeError::Refused(Refusal::OutOfScope { .. }))
-        ),
-        "{other:?}"
-    );
-    h.rt.fire(children[0], None, &secretary, "accept", &Default::default())
-        .await
-        .expect("their own unit");
+    assert!(options.iter().all(|(_, refusal)| matches!(refusal, Some(Refusal::OutOfScope { .. }))), "{options:?}");
+    let other = h.rt.fire(children[1], None, &secretary, "accept", &Default::default()).await;
+    assert!(matches!(other, Err(RuntimeError::Refused(Refusal::OutOfScope { .. }))), "{other:?}");
+    h.rt.fire(children[0], None, &secretary, "accept", &Default::default()).await.expect("their own unit");
 }
 
 async fn running_instances_keep_their_definition_version(backend: Backend) {
@@ -575,10 +430,8 @@ async fn running_instances_keep_their_definition_version(backend: Backend) {
     };
     let old = open_round(&h, &["u1"]).await;
     // A new version of the definition drops the `abandon` transition.
-    let changed = ROUND.replace(
-        "event = \"abandon\"\nfrom = [\"open\", \"review\"]",
-        "event = \"abandon\"\nfrom = [\"review\"]",
-    );
+    let changed =
+        ROUND.replace("event = \"abandon\"\nfrom = [\"open\", \"review\"]", "event = \"abandon\"\nfrom = [\"review\"]");
     assert_ne!(changed, ROUND);
     let rt2 = unionflow::runtime::Runtime::new(
         h.db.reconnect().await,
@@ -589,23 +442,10 @@ async fn running_instances_keep_their_definition_version(backend: Backend) {
     .await
     .unwrap();
     assert_eq!(rt2.registry().current_version("round"), Some(2));
-    let new = rt2
-        .start("round", &admin(), &data(json!({ "units": ["u1"] })))
-        .await
-        .unwrap();
-    rt2.fire(old, None, &admin(), "abandon", &Default::default())
-        .await
-        .expect("the old instance runs on version 1");
-    let refused = rt2
-        .fire(new, None, &admin(), "abandon", &Default::default())
-        .await;
-    assert!(
-        matches!(
-            refused,
-            Err(RuntimeError::Refused(Refusal::NotFromState { .. }))
-        ),
-        "{refused:?}"
-    );
+    let new = rt2.start("round", &admin(), &data(json!({ "units": ["u1"] }))).await.unwrap();
+    rt2.fire(old, None, &admin(), "abandon", &Default::default()).await.expect("the old instance runs on version 1");
+    let refused = rt2.fire(new, None, &admin(), "abandon", &Default::default()).await;
+    assert!(matches!(refused, Err(RuntimeError::Refused(Refusal::NotFromState { .. }))), "{refused:?}");
 }
 
 on_both_backends! {

@@ -2,4 +2,7 @@
 
 mod support;
 
+mod audit;
+mod engine_props;
 mod engine_store;
+mod validate;

@@ -23,15 +23,8 @@ pub const PG_ENV: &str = "UNIONFLOW_TEST_PG";
 
 pub fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!(
-        "{prefix}_{}_{}_{}",
-        std::process::id(),
-        nanos,
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("{prefix}_{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A database that exists for one test.
@@ -51,21 +44,11 @@ impl TestDb {
     pub async fn new(backend: Backend) -> Option<TestDb> {
         match backend {
             Backend::Sqlite => {
-                let path =
-                    std::env::temp_dir().join(format!("{}.db", unique_name("unionflow_test")));
+                let path = std::env::temp_dir().join(format!("{}.db", unique_name("unionflow_test")));
                 let url = format!("sqlite://{}?mode=rwc", path.display());
-                let db = unionflow::store::connect(&url)
-                    .await
-                    .expect("open a SQLite temp file");
-                unionflow::store::migrate(&db)
-                    .await
-                    .expect("migrate SQLite");
-                Some(TestDb {
-                    db,
-                    url,
-                    backend,
-                    cleanup: Some(Cleanup::File(path)),
-                })
+                let db = unionflow::store::connect(&url).await.expect("open a SQLite temp file");
+                unionflow::store::migrate(&db).await.expect("migrate SQLite");
+                Some(TestDb { db, url, backend, cleanup: Some(Cleanup::File(path)) })
             }
             Backend::Postgres => {
                 let Ok(admin_url) = std::env::var(PG_ENV) else {
@@ -76,23 +59,13 @@ impl TestDb {
                 let admin = unionflow::store::connect(&admin_url)
                     .await
                     .expect("PostgreSQL must be reachable when UNIONFLOW_TEST_PG is set");
-                admin
-                    .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
-                    .await
-                    .expect("create a test schema");
+                admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create a test schema");
                 let db = unionflow::store::db::connect_schema(&admin_url, &schema)
                     .await
                     .expect("connect to the test schema");
-                unionflow::store::migrate(&db)
-                    .await
-                    .expect("migrate PostgreSQL");
+                unionflow::store::migrate(&db).await.expect("migrate PostgreSQL");
                 let url = schema_url(&admin_url, &schema);
-                Some(TestDb {
-                    db,
-                    url,
-                    backend,
-                    cleanup: Some(Cleanup::Schema { admin_url, schema }),
-                })
+                Some(TestDb { db, url, backend, cleanup: Some(Cleanup::Schema { admin_url, schema }) })
             }
         }
     }
@@ -101,13 +74,9 @@ impl TestDb {
     pub async fn reconnect(&self) -> DatabaseConnection {
         match &self.cleanup {
             Some(Cleanup::Schema { admin_url, schema }) => {
-                unionflow::store::db::connect_schema(admin_url, schema)
-                    .await
-                    .expect("reconnect")
+                unionflow::store::db::connect_schema(admin_url, schema).await.expect("reconnect")
             }
-            _ => unionflow::store::connect(&self.url)
-                .await
-                .expect("reconnect"),
+            _ => unionflow::store::connect(&self.url).await.expect("reconnect"),
         }
     }
 }
@@ -129,16 +98,10 @@ impl Drop for TestDb {
             Some(Cleanup::Schema { admin_url, schema }) => {
                 // Drop runs outside async code: a short-lived runtime of its own drops the schema.
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .ok()?;
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
                     rt.block_on(async {
                         let admin = unionflow::store::connect(&admin_url).await.ok()?;
-                        admin
-                            .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
-                            .await
-                            .ok()
+                        admin.execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE")).await.ok()
                     })
                 })
                 .join();
@@ -161,20 +124,14 @@ impl Harness {
     pub async fn new(backend: Backend, set: DefinitionSet) -> Option<Harness> {
         let db = TestDb::new(backend).await?;
         let clock = Arc::new(ManualClock::new(START));
-        let rt = Runtime::new(db.db.clone(), set, clock.clone(), offset!(+8))
-            .await
-            .expect("runtime");
+        let rt = Runtime::new(db.db.clone(), set, clock.clone(), offset!(+8)).await.expect("runtime");
         Some(Harness { db, clock, rt })
     }
 
     /// The definitions built into the binary.
     pub async fn embedded(backend: Backend) -> Option<Harness> {
-        Self::new(
-            backend,
-            unionflow::definition::embedded::load_embedded()
-                .expect("built-in definitions are valid"),
-        )
-        .await
+        Self::new(backend, unionflow::definition::embedded::load_embedded().expect("built-in definitions are valid"))
+            .await
     }
 
     pub async fn state(&self, id: i64) -> String {
@@ -186,10 +143,7 @@ impl Harness {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        let row = unionflow::store::db::one(&self.db.db, sql, vec![])
-            .await
-            .expect("query")
-            .expect("a row");
+        let row = unionflow::store::db::one(&self.db.db, sql, vec![]).await.expect("query").expect("a row");
         let n: i64 = unionflow::store::db::get(&row, "n").expect("column n");
         n
     }
@@ -197,14 +151,8 @@ impl Harness {
 
 /// Builds a definition set from inline files (roles.toml is added).
 pub fn defs(files: &[(&str, &str)]) -> DefinitionSet {
-    let mut all = vec![SourceFile {
-        path: "roles.toml".into(),
-        text: ROLES.into(),
-    }];
-    all.extend(files.iter().map(|(p, t)| SourceFile {
-        path: (*p).into(),
-        text: (*t).into(),
-    }));
+    let mut all = vec![SourceFile { path: "roles.toml".into(), text: ROLES.into() }];
+    all.extend(files.iter().map(|(p, t)| SourceFile { path: (*p).into(), text: (*t).into() }));
     unionflow::definition::load(&all).unwrap_or_else(|p| panic!("test definitions invalid:\n{p}"))
 }
 
