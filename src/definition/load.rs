@@ -136,7 +136,10 @@ pub fn load(files: &[SourceFile]) -> Result<DefinitionSet, Problems> {
                     if child.field(field).is_none() {
                         rep.at(
                             span.clone(),
-                            format!("fan-out from {parent:?} fills field {field:?}, which {:?} does not declare", child.id),
+                            format!(
+                                "fan-out from {parent:?} fills field {field:?}, which {:?} does not declare",
+                                child.id
+                            ),
                         );
                     }
                 }
@@ -144,8 +147,7 @@ pub fn load(files: &[SourceFile]) -> Result<DefinitionSet, Problems> {
         }
         problems.extend(rep.problems);
     }
-    set.definitions =
-        parsed.into_iter().filter(|(_, (_, ok))| *ok).map(|(id, (def, _))| (id, Arc::new(def))).collect();
+    set.definitions = parsed.into_iter().filter(|(_, (_, ok))| *ok).map(|(id, (def, _))| (id, Arc::new(def))).collect();
 
     if problems.is_empty() { Ok(set) } else { Err(Problems(problems)) }
 }

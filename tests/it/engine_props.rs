@@ -37,8 +37,13 @@ fn check_walk(def: &Definition, steps: &[(usize, u8, u32)]) -> Result<(), TestCa
     let roles = ["admin", "clerk", "unit_secretary", "system"];
     for (event_pick, role_pick, value_pick) in steps {
         let event = events[event_pick % events.len()];
-        let actor_roles: Vec<&str> = roles.iter().enumerate().filter(|(i, _)| role_pick & (1 << i) != 0).map(|(_, r)| *r).collect();
-        let actor = if actor_roles.contains(&"system") { Actor::system() } else { Actor::new("p", actor_roles).with_units(["p0", "u1"]) };
+        let actor_roles: Vec<&str> =
+            roles.iter().enumerate().filter(|(i, _)| role_pick & (1 << i) != 0).map(|(_, r)| *r).collect();
+        let actor = if actor_roles.contains(&"system") {
+            Actor::system()
+        } else {
+            Actor::new("p", actor_roles).with_units(["p0", "u1"])
+        };
         let mut given = Data::new();
         if let Some(t) = def.transition(&state, event) {
             for (i, f) in t.ask.iter().chain(&t.optional).enumerate() {

@@ -3,6 +3,7 @@
 mod support;
 
 mod audit;
+mod bargaining;
 mod engine_props;
 mod engine_store;
 mod validate;

@@ -1,0 +1,224 @@
+//! A whole collective bargaining round driven through the engine API on the built-in definitions:
+//! overall → split → overall, with one unit rejecting once, the reply, submission and review
+//! deadlines advanced by the test clock, and renewal.
+
+use serde_json::json;
+use unionflow::engine::{Actor, GuardFailure, Refusal};
+use unionflow::runtime::RuntimeError;
+
+use crate::on_both_backends;
+use crate::support::{Backend, Harness, data};
+
+fn worker_negotiator() -> Actor {
+    Actor::new("wang", ["worker_negotiator"])
+}
+fn employer_negotiator() -> Actor {
+    Actor::new("zhao", ["employer_negotiator"])
+}
+fn chief(name: &str) -> Actor {
+    Actor::new(name, ["chief_representative"])
+}
+fn secretary(unit: &str) -> Actor {
+    Actor::new(format!("sec-{unit}"), ["unit_secretary"]).with_units([unit])
+}
+
+async fn fire(h: &Harness, id: i64, actor: &Actor, event: &str, given: serde_json::Value) {
+    h.rt.fire(id, None, actor, event, &data(given)).await.unwrap_or_else(|e| panic!("{event} by {}: {e}", actor.name));
+}
+
+async fn refused(h: &Harness, id: i64, actor: &Actor, event: &str, given: serde_json::Value) -> Refusal {
+    match h.rt.fire(id, None, actor, event, &data(given)).await {
+        Err(RuntimeError::Refused(r)) => r,
+        other => panic!("{event} should be refused, got {other:?}"),
+    }
+}
+
+/// A unit's assembly votes: `yes` of 25 delegates, 20 present.
+async fn unit_votes(h: &Harness, child: i64, yes: i64) {
+    let unit = h.data(child).await["unit"].as_str().expect("unit").to_owned();
+    let sec = secretary(&unit);
+    fire(
+        h,
+        child,
+        &sec,
+        "schedule",
+        json!({ "assembly_date": "2026-04-20", "kind": "representatives", "roster_size": 25 }),
+    )
+    .await;
+    fire(h, child, &sec, "open_session", json!({})).await;
+    fire(h, child, &sec, "record_vote", json!({ "present": 20, "yes": yes, "no": 20 - yes, "abstain": 0 })).await;
+    let passed = h.data(child).await["vote"]["outcome"] == json!("passed");
+    fire(h, child, &sec, if passed { "confirm" } else { "close" }, json!({})).await;
+}
+
+async fn latest_children(h: &Harness, round: i64) -> Vec<i64> {
+    let children = h.rt.children(round).await.unwrap();
+    let latest = children.iter().map(|c| c.fanout).max().unwrap_or(0);
+    children.into_iter().filter(|c| c.fanout == latest).map(|c| c.id).collect()
+}
+
+async fn sign_and_send_draft(h: &Harness, round: i64) {
+    fire(h, round, &worker_negotiator(), "propose_draft", json!({ "draft_summary": "工资增长 5%" })).await;
+    fire(h, round, &chief("张一"), "sign_draft_worker", json!({})).await;
+    fire(h, round, &chief("李一"), "sign_draft_employer", json!({})).await;
+    fire(h, round, &employer_negotiator(), "send_to_units", json!({})).await;
+    assert_eq!(h.state(round).await, "unit_review");
+}
+
+/// Opens a round for three units and negotiates to the first draft sent out.
+async fn negotiated_round(h: &Harness) -> i64 {
+    let start = data(json!({ "sector": "海淀区民办教育", "year": 2026, "units": ["u1", "u2", "u3"], "term_years": 3 }));
+    let round = h.rt.start("bargaining_round", &worker_negotiator(), &start).await.expect("open the round");
+    fire(h, round, &worker_negotiator(), "request_by_workers", json!({ "request_letter": "要求开展集体协商" })).await;
+
+    // The 20-day reply deadline passes: the admins are alerted, and the round waits on.
+    h.clock.advance(time::Duration::days(25));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 1);
+    assert_eq!(h.data(round).await["escalations"][0]["role"], json!("admin"));
+    fire(h, round, &employer_negotiator(), "reply_by_employer", json!({})).await;
+    assert!(h.data(round).await.get("escalations").is_none(), "answered: the alert is over");
+
+    let too_few = refused(
+        h,
+        round,
+        &worker_negotiator(),
+        "name_worker_side",
+        json!({ "worker_reps": "张一、张二", "worker_chief": "张一" }),
+    )
+    .await;
+    assert!(matches!(too_few, Refusal::Guard(GuardFailure::TooFew { min: 3, .. })), "{too_few}");
+    let chief_outside = refused(
+        h,
+        round,
+        &worker_negotiator(),
+        "name_worker_side",
+        json!({ "worker_reps": "张一、张二、张三", "worker_chief": "王五" }),
+    )
+    .await;
+    assert!(matches!(chief_outside, Refusal::Guard(GuardFailure::NotMember { .. })), "{chief_outside}");
+    fire(
+        h,
+        round,
+        &worker_negotiator(),
+        "name_worker_side",
+        json!({ "worker_reps": "张一、张二、张三", "worker_chief": "张一" }),
+    )
+    .await;
+    fire(
+        h,
+        round,
+        &employer_negotiator(),
+        "name_employer_side",
+        json!({ "employer_reps": "李一\n李二\n李三", "employer_chief": "李一" }),
+    )
+    .await;
+    fire(h, round, &employer_negotiator(), "start_negotiation", json!({})).await;
+    fire(
+        h,
+        round,
+        &worker_negotiator(),
+        "record_session",
+        json!({ "session_date": "2026-04-01", "session_minutes": "双方就工资标准协商" }),
+    )
+    .await;
+
+    let wrong_signer = refused(h, round, &chief("李一"), "sign_draft_worker", json!({})).await;
+    assert!(matches!(wrong_signer, Refusal::Guard(GuardFailure::NotTheActor { .. })), "{wrong_signer}");
+    sign_and_send_draft(h, round).await;
+    round
+}
+
+async fn a_round_with_one_rejection_ends_in_effect_and_opens_renewal(backend: Backend) {
+    let Some(h) = Harness::embedded(backend).await else { return };
+    let round = negotiated_round(&h).await;
+
+    let first = latest_children(&h, round).await;
+    assert_eq!(first.len(), 3, "one assembly approval per unit");
+    let other_units_secretary = refused(
+        &h,
+        first[0],
+        &secretary("u2"),
+        "schedule",
+        json!({ "assembly_date": "2026-04-20", "kind": "representatives", "roster_size": 25 }),
+    )
+    .await;
+    assert!(matches!(other_units_secretary, Refusal::OutOfScope { .. }));
+    unit_votes(&h, first[0], 14).await;
+    unit_votes(&h, first[1], 13).await; // 13 of 25: exactly half or more of the whole roster
+    assert_eq!(h.state(round).await, "unit_review");
+    unit_votes(&h, first[2], 12).await; // 12 of 25: not enough
+    assert_eq!(h.state(round).await, "negotiating", "a rejection sends the round back");
+    let resend = refused(&h, round, &employer_negotiator(), "send_to_units", json!({})).await;
+    assert!(matches!(resend, Refusal::Guard(_)), "the rejected draft cannot be sent again: {resend}");
+
+    sign_and_send_draft(&h, round).await;
+    let second = latest_children(&h, round).await;
+    assert_eq!(second.len(), 3, "every unit votes on the new draft");
+    assert_eq!(h.data(second[0]).await["draft_version"], json!(2));
+    for child in &second {
+        unit_votes(&h, *child, 15).await;
+    }
+    assert_eq!(h.state(round).await, "reviewing_confirmations");
+
+    fire(&h, round, &worker_negotiator(), "accept_confirmations", json!({})).await;
+    fire(&h, round, &chief("张一"), "sign_contract_worker", json!({})).await;
+    fire(&h, round, &chief("李一"), "sign_contract_employer", json!({})).await;
+    fire(&h, round, &worker_negotiator(), "seal", json!({})).await;
+    assert_eq!(h.state(round).await, "awaiting_submission");
+
+    // Ten days pass without submission: escalated, still waiting for it.
+    h.clock.advance(time::Duration::days(15));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 1);
+    assert_eq!(h.data(round).await["escalations"][0]["event"], json!("submission_overdue"));
+    fire(&h, round, &employer_negotiator(), "submit_to_bureau", json!({})).await;
+
+    // Fifteen days of review without objection: in effect by the timer.
+    h.clock.advance(time::Duration::days(14));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 0, "the bureau still has time");
+    h.clock.advance(time::Duration::days(5));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 1);
+    assert_eq!(h.state(round).await, "in_effect");
+    let d = h.data(round).await;
+    let effective = d["effective_on"].as_str().unwrap().to_owned();
+    let term_end = d["term_end"].as_str().unwrap().to_owned();
+    assert_eq!(&term_end[..4], &(effective[..4].parse::<i32>().unwrap() + 3).to_string(), "a three-year term");
+    for unit in ["u1", "u2", "u3"] {
+        fire(&h, round, &worker_negotiator(), "record_publication", json!({ "published_unit": unit })).await;
+    }
+
+    // Renewal opens three months before the end of the term.
+    h.clock.advance(time::Duration::days(365 * 3 - 80));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 1);
+    assert_eq!(h.state(round).await, "renewal_window");
+    fire(&h, round, &employer_negotiator(), "request_renewal", json!({})).await;
+    assert_eq!(h.state(round).await, "renewal_requested");
+
+    let report = unionflow::store::audit::verify(&h.db.db).await.unwrap();
+    assert_eq!(report.broken, None, "the whole round is on an intact chain");
+}
+
+async fn a_bureau_objection_sends_the_round_back_to_negotiation(backend: Backend) {
+    let Some(h) = Harness::embedded(backend).await else { return };
+    let round = negotiated_round(&h).await;
+    for child in latest_children(&h, round).await {
+        unit_votes(&h, child, 15).await;
+    }
+    fire(&h, round, &worker_negotiator(), "accept_confirmations", json!({})).await;
+    fire(&h, round, &chief("张一"), "sign_contract_worker", json!({})).await;
+    fire(&h, round, &chief("李一"), "sign_contract_employer", json!({})).await;
+    fire(&h, round, &worker_negotiator(), "seal", json!({})).await;
+    fire(&h, round, &employer_negotiator(), "submit_to_bureau", json!({})).await;
+    let bureau = Actor::new("liu", ["bureau_reviewer"]);
+    let no_reason = refused(&h, round, &bureau, "object", json!({})).await;
+    assert!(matches!(no_reason, Refusal::Input(_)), "an objection needs its reasons: {no_reason}");
+    fire(&h, round, &bureau, "object", json!({ "objection": "第十二条工时条款违反规定" })).await;
+    assert_eq!(h.state(round).await, "negotiating");
+    h.clock.advance(time::Duration::days(30));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 0, "the review period's timer was cancelled");
+    assert_eq!(h.state(round).await, "negotiating");
+}
+
+on_both_backends! {
+    whole_round => a_round_with_one_rejection_ends_in_effect_and_opens_renewal;
+    bureau_objection => a_bureau_objection_sends_the_round_back_to_negotiation;
+}
