@@ -106,7 +106,9 @@ pub enum ChainBreak {
     PrevMismatch,
     #[error("its sequence number {found} should be {expected} (events were deleted or reordered)")]
     SeqGap { expected: i64, found: i64 },
-    #[error("the stream's last events were deleted: it should end at sequence {expected}")]
+    #[error(
+        "the stream should end at sequence {expected} with the hash its head holds: its last events were deleted or rewritten"
+    )]
     Truncated { expected: i64 },
 }
 

@@ -61,6 +61,7 @@ pub struct Fired {
 
 pub struct Runtime {
     db: DatabaseConnection,
+    recent: RecentRows,
     registry: Registry,
     clock: Arc<dyn Clock>,
     offset: UtcOffset,
@@ -75,7 +76,7 @@ impl Runtime {
         offset: UtcOffset,
     ) -> Result<Self, RuntimeError> {
         let registry = Registry::sync(&db, set, clock.now()).await?;
-        Ok(Self { db, registry, clock, offset })
+        Ok(Self { db, recent: RecentRows::default(), registry, clock, offset })
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -103,7 +104,7 @@ impl Runtime {
     }
 
     /// Starts an instance of `process` by hand.
-    #[tracing::instrument(skip(self, given), fields(actor = %actor.name))]
+    #[tracing::instrument(level = "debug", skip(self, actor, given), fields(actor = %actor.name))]
     pub async fn start(&self, process: &str, actor: &Actor, given: &Data) -> Result<i64, RuntimeError> {
         let (row, def) =
             self.registry.current(process).ok_or_else(|| RuntimeError::UnknownProcess(process.to_owned()))?;
@@ -132,7 +133,7 @@ impl Runtime {
 
     /// Fires `event` on an instance. With `expected_version`, a change since the caller read the
     /// instance is a conflict rather than a surprise.
-    #[tracing::instrument(skip(self, given), fields(actor = %actor.name))]
+    #[tracing::instrument(level = "debug", skip(self, actor, given), fields(actor = %actor.name))]
     pub async fn fire(
         &self,
         id: i64,
@@ -141,19 +142,47 @@ impl Runtime {
         event: &str,
         given: &Data,
     ) -> Result<Fired, RuntimeError> {
-        let inst = self.instance(id).await?;
-        if let Some(expected) = expected_version
-            && expected != inst.row.version
-        {
-            return Err(RuntimeError::Conflict { instance: id, expected, found: inst.row.version });
+        // The row this process last wrote saves a read. It is only a guess: the version check
+        // of the update decides, and whatever a guess led to — a conflict, or a refusal that a
+        // stale state could explain — is decided again on the row read afresh.
+        let cached = self.recent.get(id).filter(|row| expected_version.is_none_or(|v| v == row.version));
+        let from_cache = cached.is_some();
+        let row = match cached {
+            Some(row) => row,
+            None => instances::find(&self.db, id).await?.ok_or(RuntimeError::NotFound(id))?,
+        };
+        match self.fire_on(row, expected_version, actor, event, given).await {
+            Err(RuntimeError::Conflict { .. } | RuntimeError::Refused(_)) if from_cache => {
+                self.recent.forget(id);
+                let row = instances::find(&self.db, id).await?.ok_or(RuntimeError::NotFound(id))?;
+                self.fire_on(row, expected_version, actor, event, given).await
+            }
+            other => other,
         }
+    }
+
+    async fn fire_on(
+        &self,
+        row: InstanceRow,
+        expected_version: Option<i64>,
+        actor: &Actor,
+        event: &str,
+        given: &Data,
+    ) -> Result<Fired, RuntimeError> {
+        if let Some(expected) = expected_version
+            && expected != row.version
+        {
+            return Err(RuntimeError::Conflict { instance: row.id, expected, found: row.version });
+        }
+        let definition = self.registry.by_row(&self.db, row.definition_id).await?;
         let ctx = self.ctx();
-        let decision = engine::decide(&inst.definition, &inst.row.state, &inst.row.data, actor, event, given, ctx)?;
-        let state = decision.to.clone();
+        let decision = engine::decide(&definition, &row.state, &row.data, actor, event, given, ctx)?;
         let txn = self.db.begin().await?;
-        let version = self.applier(&txn, ctx).apply(&inst.row, &inst.definition, decision, actor, "transition").await?;
+        let updated = self.applier(&txn, ctx).apply(&row, &definition, decision, actor, "transition").await?;
         txn.commit().await?;
-        Ok(Fired { state, version })
+        let fired = Fired { state: updated.state.clone(), version: updated.version };
+        self.recent.put(updated);
+        Ok(fired)
     }
 
     /// Fires every timer that is due, earliest first, each in its own transaction; returns how
@@ -178,8 +207,7 @@ impl Runtime {
                 }
                 Err(refusal) => {
                     timers::set_status(&txn, timer.id, timers::REFUSED).await?;
-                    audit::append(
-                        &txn,
+                    let sealed = audit::seal(
                         NewEvent {
                             stream: audit::instance_stream(inst.id),
                             at: ctx.now,
@@ -192,8 +220,17 @@ impl Runtime {
                             to_state: Some(&inst.state),
                             data: serde_json::json!({ "timer": timer.name, "reason": refusal.to_string() }),
                         },
+                        inst.audit_head(),
+                    );
+                    // The version moves too, so a fire that read the instance before this
+                    // conflicts cleanly instead of colliding in the chain.
+                    crate::store::db::exec(
+                        &txn,
+                        "UPDATE instances SET audit_seq = $1, audit_hash = $2, version = version + 1 WHERE id = $3",
+                        vec![sealed.record.seq.into(), sealed.hash.clone().into(), inst.id.into()],
                     )
                     .await?;
+                    audit::insert(&txn, sealed).await?;
                 }
             }
             txn.commit().await?;
@@ -211,5 +248,29 @@ impl Runtime {
 
     pub async fn history(&self, id: i64) -> Result<Vec<audit::AuditRow>, RuntimeError> {
         Ok(audit::stream(&self.db, &audit::instance_stream(id)).await?)
+    }
+}
+
+/// The rows this process wrote last, by instance: a hint that spares a read before a fire. Never
+/// trusted: the optimistic version check in the database has the last word.
+#[derive(Default)]
+struct RecentRows(std::sync::Mutex<std::collections::HashMap<i64, InstanceRow>>);
+
+/// Enough for every instance being worked on at once; past it the hint simply starts over.
+const RECENT_ROWS: usize = 4096;
+
+impl RecentRows {
+    fn get(&self, id: i64) -> Option<InstanceRow> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&id).cloned()
+    }
+    fn put(&self, row: InstanceRow) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= RECENT_ROWS {
+            map.clear();
+        }
+        map.insert(row.id, row);
+    }
+    fn forget(&self, id: i64) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
     }
 }

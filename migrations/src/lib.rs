@@ -5,6 +5,9 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_engine;
 
+/// The engine's schema script, for tools that build tables of the same shape (the benchmark).
+pub use m20261128_000001_engine::SCHEMA as ENGINE_SCHEMA;
+
 pub struct Migrator;
 
 #[async_trait::async_trait]

@@ -7,7 +7,8 @@ use crate::run_script;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const SCHEMA: &str = r#"
+/// The engine's tables, as one script (`{pk}` is spelled per backend by [`crate::sql`]).
+pub const SCHEMA: &str = r#"
 CREATE TABLE definitions (
     id {pk},
     process TEXT NOT NULL,
@@ -29,6 +30,8 @@ CREATE TABLE instances (
     fanout BIGINT NOT NULL DEFAULT 0,
     fanouts BIGINT NOT NULL DEFAULT 0,
     outcome TEXT,
+    audit_seq BIGINT NOT NULL DEFAULT -1,
+    audit_hash TEXT NOT NULL DEFAULT '',
     created_by TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
@@ -70,6 +73,7 @@ CREATE INDEX audit_events_actor ON audit_events (actor, id);
 CREATE INDEX audit_events_kind ON audit_events (kind, id);
 CREATE INDEX audit_events_process ON audit_events (process, id);
 CREATE INDEX audit_events_at ON audit_events (at, id);
+-- The head of every stream that is not an instance's (an instance keeps its own in its row).
 CREATE TABLE audit_heads (
     stream TEXT PRIMARY KEY,
     seq BIGINT NOT NULL,

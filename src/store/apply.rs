@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::clock::to_micros;
 use crate::definition::Definition;
 use crate::engine::{self, Actor, Context, Decision, JoinStatus, Refusal};
-use crate::store::audit::{NewEvent, append, instance_stream};
+use crate::store::audit::{NewEvent, insert, instance_stream, seal};
 use crate::store::db::{exec, get, one};
 use crate::store::definitions::{Registry, RegistryError};
 use crate::store::instances::{self, InstanceRow};
@@ -88,8 +88,7 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         for t in &started.timers {
             timers::insert(self.conn, id, t, self.now()).await?;
         }
-        append(
-            self.conn,
+        let sealed = seal(
             NewEvent {
                 stream: instance_stream(id),
                 at: self.now(),
@@ -102,8 +101,15 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
                 to_state: Some(&started.state),
                 data: json!({ "data": started.data, "parent": parent_id }),
             },
+            None,
+        );
+        exec(
+            self.conn,
+            "UPDATE instances SET audit_seq = 0, audit_hash = $1 WHERE id = $2",
+            vec![sealed.hash.clone().into(), id.into()],
         )
         .await?;
+        insert(self.conn, sealed).await?;
         Ok(id)
     }
 
@@ -115,13 +121,13 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         decision: Decision,
         actor: &Actor,
         kind: &str,
-    ) -> Result<i64, ApplyError> {
+    ) -> Result<InstanceRow, ApplyError> {
         let mut pending = VecDeque::new();
-        let version = self.apply_one(inst, def, decision, actor, kind, &mut pending).await?;
+        let row = self.apply_one(inst, def, decision, actor, kind, &mut pending).await?;
         while let Some(Pending::CheckJoin(id)) = pending.pop_front() {
             self.check_join(id, &mut pending).await?;
         }
-        Ok(version)
+        Ok(row)
     }
 
     async fn apply_one(
@@ -132,35 +138,10 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         actor: &Actor,
         kind: &str,
         pending: &mut VecDeque<Pending>,
-    ) -> Result<i64, ApplyError> {
+    ) -> Result<InstanceRow, ApplyError> {
         let fanouts = inst.fanouts + i64::from(!d.spawns.is_empty());
-        let changed = exec(
-            self.conn,
-            "UPDATE instances SET state = $1, data = $2, version = version + 1, outcome = $3, fanouts = $4, updated_at = $5
-             WHERE id = $6 AND version = $7",
-            vec![
-                d.to.clone().into(),
-                serde_json::Value::Object(d.data.clone()).to_string().into(),
-                d.outcome.map(|o| o.as_str().to_owned()).into(),
-                fanouts.into(),
-                to_micros(self.now()).into(),
-                inst.id.into(),
-                inst.version.into(),
-            ],
-        )
-        .await?;
-        if changed == 0 {
-            let found = instances::find(self.conn, inst.id).await?.map_or(-1, |i| i.version);
-            return Err(ApplyError::Conflict { instance: inst.id, expected: inst.version, found });
-        }
-        if d.enters {
-            timers::cancel_pending(self.conn, inst.id, self.now()).await?;
-            for t in &d.timers {
-                timers::insert(self.conn, inst.id, t, self.now()).await?;
-            }
-        }
-        append(
-            self.conn,
+        // The audit event is sealed first, so the row's update carries the new chain head.
+        let sealed = seal(
             NewEvent {
                 stream: instance_stream(inst.id),
                 at: self.now(),
@@ -173,8 +154,40 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
                 to_state: Some(&d.to),
                 data: json!({ "input": d.input, "vote": d.vote, "spawned": d.spawns.len() }),
             },
+            inst.audit_head(),
+        );
+        let changed = exec(
+            self.conn,
+            "UPDATE instances SET state = $1, data = $2, version = version + 1, outcome = $3, fanouts = $4, updated_at = $5,
+                    audit_seq = $6, audit_hash = $7
+             WHERE id = $8 AND version = $9",
+            vec![
+                d.to.clone().into(),
+                serde_json::Value::Object(d.data.clone()).to_string().into(),
+                d.outcome.map(|o| o.as_str().to_owned()).into(),
+                fanouts.into(),
+                to_micros(self.now()).into(),
+                sealed.record.seq.into(),
+                sealed.hash.clone().into(),
+                inst.id.into(),
+                inst.version.into(),
+            ],
         )
         .await?;
+        if changed == 0 {
+            let found = instances::find(self.conn, inst.id).await?.map_or(-1, |i| i.version);
+            return Err(ApplyError::Conflict { instance: inst.id, expected: inst.version, found });
+        }
+        let (audit_seq, audit_hash) = (sealed.record.seq, sealed.hash.clone());
+        insert(self.conn, sealed).await?;
+        // Timers belong to states: a state without timers left none behind to cancel.
+        let left_timers = def.state(&d.from).is_some_and(|s| !s.timers.is_empty());
+        if d.enters && left_timers {
+            timers::cancel_pending(self.conn, inst.id, self.now()).await?;
+        }
+        for t in &d.timers {
+            timers::insert(self.conn, inst.id, t, self.now()).await?;
+        }
         for order in &d.spawns {
             let (row, child_def) = self
                 .registry
@@ -191,7 +204,17 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         {
             pending.push_back(Pending::CheckJoin(parent));
         }
-        Ok(inst.version + 1)
+        Ok(InstanceRow {
+            state: d.to,
+            data: d.data,
+            version: inst.version + 1,
+            outcome: d.outcome.map(|o| o.as_str().to_owned()),
+            fanouts,
+            audit_seq,
+            audit_hash,
+            updated_at: self.now(),
+            ..inst.clone()
+        })
     }
 
     /// Decides the join of an instance, if it waits on one. The row is locked first, so two

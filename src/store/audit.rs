@@ -26,20 +26,12 @@ pub fn instance_stream(id: i64) -> String {
     format!("instance:{id}")
 }
 
-/// Appends an event to its stream, in the caller's transaction. The stream's head row is taken
-/// first (a write), which serialises appenders of one stream on both backends.
-pub async fn append<C: ConnectionTrait>(c: &C, e: NewEvent<'_>) -> Result<i64, DbErr> {
-    let head = one(
-        c,
-        "INSERT INTO audit_heads (stream, seq, hash) VALUES ($1, 0, $2)
-         ON CONFLICT (stream) DO UPDATE SET seq = audit_heads.seq + 1
-         RETURNING seq, hash",
-        vec![e.stream.clone().into(), GENESIS.into()],
-    )
-    .await?
-    .ok_or_else(|| DbErr::RecordNotInserted)?;
-    let seq: i64 = get(&head, "seq")?;
-    let prev_hash: String = get(&head, "hash")?;
+/// Numbers and hashes an event as the successor of `(prev_seq, prev_hash)` in its stream.
+pub fn seal(e: NewEvent<'_>, prev: Option<(i64, &str)>) -> Sealed {
+    let (seq, prev_hash) = match prev {
+        Some((seq, hash)) => (seq + 1, hash.to_owned()),
+        None => (0, GENESIS.to_owned()),
+    };
     let record = AuditRecord {
         stream: e.stream,
         seq,
@@ -54,30 +46,69 @@ pub async fn append<C: ConnectionTrait>(c: &C, e: NewEvent<'_>) -> Result<i64, D
         data: canonical_json(&e.data),
     };
     let hash = chain_hash(&prev_hash, &record);
-    let row = one(
+    Sealed { record, prev_hash, hash }
+}
+
+/// An event with its place in the chain, ready to be written.
+#[derive(Debug, Clone)]
+pub struct Sealed {
+    pub record: AuditRecord,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Writes a sealed event. The caller has made sure its place is still free (by holding the
+/// instance row, or the stream's head row).
+pub async fn insert<C: ConnectionTrait>(c: &C, s: Sealed) -> Result<(), DbErr> {
+    let r = s.record;
+    exec(
         c,
         "INSERT INTO audit_events (stream, seq, at, actor, kind, process, instance_id, event, from_state, to_state, data, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         vec![
-            record.stream.clone().into(),
-            seq.into(),
-            record.at.into(),
-            record.actor.into(),
-            record.kind.into(),
-            record.process.into(),
-            record.instance_id.into(),
-            record.event.into(),
-            record.from_state.into(),
-            record.to_state.into(),
-            record.data.into(),
-            prev_hash.into(),
-            hash.clone().into(),
+            r.stream.into(),
+            r.seq.into(),
+            r.at.into(),
+            r.actor.into(),
+            r.kind.into(),
+            r.process.into(),
+            r.instance_id.into(),
+            r.event.into(),
+            r.from_state.into(),
+            r.to_state.into(),
+            r.data.into(),
+            s.prev_hash.into(),
+            s.hash.into(),
         ],
     )
+    .await?;
+    Ok(())
+}
+
+/// Appends an event to a stream that is not an instance's (sign-ins, administration). The
+/// stream's head row is taken first (a write), which serialises its appenders on both backends.
+pub async fn append<C: ConnectionTrait>(c: &C, e: NewEvent<'_>) -> Result<(), DbErr> {
+    let head = one(
+        c,
+        "INSERT INTO audit_heads (stream, seq, hash) VALUES ($1, -1, $2)
+         ON CONFLICT (stream) DO UPDATE SET seq = audit_heads.seq
+         RETURNING seq, hash",
+        vec![e.stream.clone().into(), GENESIS.into()],
+    )
     .await?
-    .ok_or_else(|| DbErr::RecordNotInserted)?;
-    exec(c, "UPDATE audit_heads SET hash = $1 WHERE stream = $2", vec![hash.into(), record.stream.into()]).await?;
-    get(&row, "id")
+    .ok_or(DbErr::RecordNotInserted)?;
+    let seq: i64 = get(&head, "seq")?;
+    let hash: String = get(&head, "hash")?;
+    let sealed = seal(e, (seq >= 0).then_some((seq, hash.as_str())));
+    let (stream, seq, hash) = (sealed.record.stream.clone(), sealed.record.seq, sealed.hash.clone());
+    insert(c, sealed).await?;
+    exec(
+        c,
+        "UPDATE audit_heads SET seq = $1, hash = $2 WHERE stream = $3",
+        vec![seq.into(), hash.into(), stream.into()],
+    )
+    .await?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,23 +266,25 @@ pub async fn verify<C: ConnectionTrait>(c: &C) -> Result<Verification, DbErr> {
             prev = Some((row.record.stream, row.record.seq, row.hash));
         }
     }
-    // A stream whose head is ahead of its last event lost events at its end.
-    let truncated = one(
-        c,
+    // A stream whose head is ahead of its last event lost events at its end (or had its last
+    // event rewritten): instances keep their head in their row, other streams in audit_heads.
+    let heads = [
         "SELECT h.stream, h.seq FROM audit_heads h
          LEFT JOIN audit_events e ON e.stream = h.stream AND e.seq = h.seq
          WHERE e.id IS NULL OR e.hash <> h.hash
          ORDER BY h.stream LIMIT 1",
-        vec![],
-    )
-    .await?;
-    if let Some(row) = truncated {
-        let stream: String = get(&row, "stream")?;
-        let seq: i64 = get(&row, "seq")?;
-        return Ok(Verification {
-            checked,
-            broken: Some(Broken { id: None, stream, seq, reason: ChainBreak::Truncated { expected: seq } }),
-        });
+        "SELECT 'instance:' || i.id AS stream, i.audit_seq AS seq FROM instances i
+         LEFT JOIN audit_events e ON e.stream = 'instance:' || i.id AND e.seq = i.audit_seq
+         WHERE i.audit_seq >= 0 AND (e.id IS NULL OR e.hash <> i.audit_hash)
+         ORDER BY i.id LIMIT 1",
+    ];
+    for sql in heads {
+        if let Some(row) = one(c, sql, vec![]).await? {
+            let stream: String = get(&row, "stream")?;
+            let seq: i64 = get(&row, "seq")?;
+            let reason = ChainBreak::Truncated { expected: seq };
+            return Ok(Verification { checked, broken: Some(Broken { id: None, stream, seq, reason }) });
+        }
     }
     Ok(Verification { checked, broken: None })
 }

@@ -21,12 +21,23 @@ pub struct InstanceRow {
     /// How many fan-outs this instance has made; its join counts the children of the latest.
     pub fanouts: i64,
     pub outcome: Option<String>,
+    /// The head of the instance's audit stream: its last event's sequence number and hash. It
+    /// lives in the row so a fire appends to the chain without another round trip.
+    pub audit_seq: i64,
+    pub audit_hash: String,
     pub created_by: String,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
 
-pub const COLUMNS: &str = "id, definition_id, process, state, data, version, parent_id, fanout, fanouts, outcome, created_by, created_at, updated_at";
+impl InstanceRow {
+    /// The last event of the instance's audit stream, if it has one.
+    pub fn audit_head(&self) -> Option<(i64, &str)> {
+        (self.audit_seq >= 0).then_some((self.audit_seq, self.audit_hash.as_str()))
+    }
+}
+
+pub const COLUMNS: &str = "id, definition_id, process, state, data, version, parent_id, fanout, fanouts, outcome, audit_seq, audit_hash, created_by, created_at, updated_at";
 
 pub fn from_row(row: &QueryResult) -> Result<InstanceRow, DbErr> {
     let data: String = get(row, "data")?;
@@ -41,6 +52,8 @@ pub fn from_row(row: &QueryResult) -> Result<InstanceRow, DbErr> {
         fanout: get(row, "fanout")?,
         fanouts: get(row, "fanouts")?,
         outcome: get(row, "outcome")?,
+        audit_seq: get(row, "audit_seq")?,
+        audit_hash: get(row, "audit_hash")?,
         created_by: get(row, "created_by")?,
         created_at: from_micros(get(row, "created_at")?),
         updated_at: from_micros(get(row, "updated_at")?),
