@@ -44,3 +44,37 @@ pub async fn audit_verify(database: &str) -> anyhow::Result<ExitCode> {
         }
     }
 }
+
+/// `unionflow user add`: creates a user with roles; the password comes from
+/// `UNIONFLOW_PASSWORD` or is read from standard input.
+pub async fn user_add(
+    db: &crate::config::DbArgs,
+    defs: &crate::config::DefinitionArgs,
+    username: &str,
+    display_name: Option<&str>,
+    roles: &[String],
+) -> anyhow::Result<()> {
+    use crate::people::{DisplayName, Password, RoleGrant, Username, users};
+    let set = defs.load().map_err(|p| anyhow::anyhow!("invalid process definitions:\n{p}"))?;
+    let name = Username::parse(username)?;
+    let display = DisplayName::parse(display_name.unwrap_or(username))?;
+    let grants = roles.iter().map(|r| RoleGrant::parse(r, &set.roles)).collect::<Result<Vec<_>, _>>()?;
+    let password = match std::env::var("UNIONFLOW_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            eprint!("password for {name} (at least {} characters): ", Password::MIN_LEN);
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).context("reading the password")?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let password = Password::parse(&password)?;
+    let conn = crate::store::connect(&db.database).await.with_context(|| format!("connecting to {}", db.database))?;
+    crate::store::migrate(&conn).await.context("migrating the database")?;
+    let id = users::create(&conn, &name, &display, &password, &grants, time::OffsetDateTime::now_utc()).await?;
+    println!(
+        "created user {name} (#{id}) with roles {}",
+        grants.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    );
+    Ok(())
+}

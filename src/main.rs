@@ -39,6 +39,26 @@ enum Command {
     },
     /// Measure durable throughput of the engine against the database's own floor.
     Bench(unionflow::bench::BenchArgs),
+    /// People who sign in.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user (the first admin, for one): `unionflow user add NAME --role admin`. The
+    /// password is read from UNIONFLOW_PASSWORD, or asked for on the terminal.
+    Add {
+        username: String,
+        /// The name shown in the app (default: the user name).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// A role, or role@unit for a unit's role; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -79,6 +99,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command: AuditCommand::Verify } => unionflow::cli::audit_verify(&cli.db.database).await,
+        Command::User { command: UserCommand::Add { username, display_name, roles } } => {
+            unionflow::cli::user_add(&cli.db, &cli.defs, &username, display_name.as_deref(), &roles).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(args) => {
             unionflow::bench::run(&cli.db, &cli.defs, args).await?;
             Ok(ExitCode::SUCCESS)

@@ -20,6 +20,16 @@ pub struct ServeArgs {
     /// How often the scheduler looks for due timers, in seconds.
     #[arg(long, default_value_t = 1)]
     pub timer_poll_secs: u64,
+    /// Fill an empty database with a demo (units, people, rounds, a cohort) and print the
+    /// sign-in names.
+    #[arg(long)]
+    pub demo: bool,
+    /// Mark cookies Secure (when served over HTTPS).
+    #[arg(long, env = "UNIONFLOW_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// How often the audit chain is verified in the background, in minutes.
+    #[arg(long, default_value_t = 10)]
+    pub verify_every_minutes: u64,
 }
 
 pub async fn runtime(db: &DbArgs, defs: &DefinitionArgs) -> anyhow::Result<Arc<Runtime>> {
@@ -41,16 +51,41 @@ pub async fn serve(db: &DbArgs, defs: &DefinitionArgs, args: ServeArgs) -> anyho
                 let _ = rx.changed().await;
             }
         }));
+    if args.demo {
+        if crate::demo::seed(&rt).await.context("seeding the demo")? {
+            println!("Demo data created.");
+        } else {
+            println!("The database already has data; the demo was not added.");
+        }
+        print!("{}", crate::demo::sign_in_sheet());
+    }
+    let config = crate::web::WebConfig { secure_cookies: args.secure_cookies, ..Default::default() };
+    let state = crate::web::AppState::new(rt.clone(), config);
+    let verifier =
+        tokio::spawn(verify_periodically(state.clone(), Duration::from_secs(args.verify_every_minutes.max(1) * 60)));
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
-    tracing::info!("unionflow listening on http://{}", args.listen);
-    let app = axum::Router::new().route("/health", axum::routing::get(|| async { "ok" }));
-    axum::serve(listener, app)
+    println!("unionflow is listening on http://{}", args.listen);
+    axum::serve(listener, crate::web::router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
+    verifier.abort();
     let _ = stop_tx.send(true);
     let _ = scheduler.await;
     Ok(())
+}
+
+/// Verifies the audit chain now and then, for the audit page's status.
+async fn verify_periodically(state: crate::web::AppState, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match state.refresh_chain_status().await {
+            Ok(v) if v.broken.is_some() => tracing::error!(broken = ?v.broken, "the audit chain is broken"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "verifying the audit chain failed"),
+        }
+    }
 }

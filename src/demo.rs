@@ -1,0 +1,261 @@
+//! `serve --demo`: fills an empty database with a realistic demo — a district's private schools
+//! and kindergartens, their assemblies, a bargaining round under way, last year's round in
+//! effect, a training cohort, and one user for every role — all driven through the runtime, so
+//! the audit trail is real.
+
+use serde_json::{Value, json};
+
+use crate::engine::{Actor, Data};
+use crate::people::units::{self, Unit};
+use crate::people::{DisplayName, Password, RoleGrant, Username, users};
+use crate::runtime::Runtime;
+
+/// The password of every demo user (printed at start; a demo is not a deployment).
+pub const DEMO_PASSWORD: &str = "unionflow-demo";
+
+const SECTOR: &str = "海淀区民办教育";
+
+/// (id, Chinese name, English name, kind, roster)
+const UNITS: &[(&str, &str, &str, &str, i64)] = &[
+    ("u01", "启明民办小学", "Qiming Private Primary School", "school", 48),
+    ("u02", "育才实验学校", "Yucai Experimental School", "school", 62),
+    ("u03", "博雅双语学校", "Boya Bilingual School", "school", 55),
+    ("u04", "星河中学", "Xinghe Secondary School", "school", 71),
+    ("u05", "知行外国语学校", "Zhixing Foreign Language School", "school", 40),
+    ("u06", "晨曦小学", "Chenxi Primary School", "school", 33),
+    ("u07", "小太阳幼儿园", "Little Sun Kindergarten", "kindergarten", 24),
+    ("u08", "蓝天幼儿园", "Blue Sky Kindergarten", "kindergarten", 19),
+    ("u09", "童心幼儿园", "Tongxin Kindergarten", "kindergarten", 27),
+    ("u10", "彩虹幼儿园", "Rainbow Kindergarten", "kindergarten", 21),
+    ("u11", "春苗幼儿园", "Chunmiao Kindergarten", "kindergarten", 16),
+    ("u12", "明德艺术学校", "Mingde Arts School", "school", 38),
+];
+
+/// (user name, name, roles)
+const PEOPLE: &[(&str, &str, &[&str])] = &[
+    ("admin", "系统管理员 周敏", &["admin"]),
+    ("wang.wei", "王伟（工会主席）", &["worker_negotiator", "chief_representative"]),
+    ("li.na", "李娜", &["worker_negotiator"]),
+    ("zhao.lei", "赵磊（校董会代表）", &["employer_negotiator", "chief_representative"]),
+    ("sun.li", "孙丽", &["employer_negotiator"]),
+    ("chen.jing", "陈静（启明小学职代会秘书）", &["unit_secretary@u01"]),
+    ("liu.yang", "刘洋（育才学校职代会秘书）", &["unit_secretary@u02"]),
+    ("he.fang", "何芳（小太阳幼儿园职代会秘书）", &["unit_secretary@u07"]),
+    ("ma.qiang", "马强（区人社局）", &["bureau_reviewer"]),
+    ("gao.hong", "高红（培训协调员）", &["training_coordinator"]),
+    ("xu.ming", "徐明（工匠经纪人）", &["mentor"]),
+    ("tang.hui", "唐慧（工匠经纪人）", &["mentor"]),
+];
+
+fn data(v: Value) -> Data {
+    v.as_object().cloned().unwrap_or_default()
+}
+
+/// Seeds the demo unless the database already holds instances. Returns whether it did.
+pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
+    let existing = crate::store::db::one(rt.db(), "SELECT COUNT(*) AS n FROM instances", vec![]).await?;
+    let count: i64 = existing.map(|r| crate::store::db::get(&r, "n")).transpose()?.unwrap_or(0);
+    if count > 0 {
+        return Ok(false);
+    }
+    let now = rt.clock().now();
+    for (id, zh, en, kind, roster) in UNITS {
+        let unit = Unit {
+            id: (*id).into(),
+            name_zh: (*zh).into(),
+            name_en: (*en).into(),
+            sector: SECTOR.into(),
+            kind: (*kind).into(),
+            roster_size: *roster,
+        };
+        units::upsert(rt.db(), &unit, now).await?;
+    }
+    let roles = &rt.definitions().roles;
+    let password = Password::parse(DEMO_PASSWORD)?;
+    for (name, display, grants) in PEOPLE {
+        let grants = grants.iter().map(|g| RoleGrant::parse(g, roles)).collect::<Result<Vec<_>, _>>()?;
+        users::create(rt.db(), &Username::parse(name)?, &DisplayName::parse(display)?, &password, &grants, now).await?;
+    }
+
+    let worker = Actor::new("wang.wei", ["worker_negotiator", "chief_representative"]);
+    let employer = Actor::new("zhao.lei", ["employer_negotiator", "chief_representative"]);
+    let unit_ids: Vec<&str> = UNITS.iter().map(|u| u.0).collect();
+
+    // Last year's round: concluded and in effect.
+    let past = open_round(rt, &worker, &employer, 2025, &unit_ids).await?;
+    send_draft(rt, past, &worker, &employer).await?;
+    for child in latest_children(rt, past).await? {
+        vote(rt, child, 0.8).await?;
+    }
+    rt.fire(past, None, &worker, "accept_confirmations", &Data::new()).await?;
+    rt.fire(past, None, &worker, "sign_contract_worker", &Data::new()).await?;
+    rt.fire(past, None, &employer, "sign_contract_employer", &Data::new()).await?;
+    rt.fire(past, None, &worker, "seal", &Data::new()).await?;
+    rt.fire(past, None, &employer, "submit_to_bureau", &Data::new()).await?;
+    rt.fire(past, None, &Actor::new("ma.qiang", ["bureau_reviewer"]), "approve", &Data::new()).await?;
+    for unit in &unit_ids {
+        rt.fire(past, None, &worker, "record_publication", &data(json!({ "published_unit": unit }))).await?;
+    }
+
+    // This year's round: the draft is with the units; some have voted, one said no.
+    let current = open_round(rt, &worker, &employer, 2026, &unit_ids).await?;
+    send_draft(rt, current, &worker, &employer).await?;
+    let children = latest_children(rt, current).await?;
+    for (i, child) in children.iter().enumerate() {
+        match i {
+            0..=3 => vote(rt, *child, 0.75).await?,
+            4 => vote(rt, *child, 0.3).await?,
+            5 | 6 => {
+                let sec = Actor::new("admin", ["admin"]);
+                rt.fire(
+                    *child,
+                    None,
+                    &sec,
+                    "schedule",
+                    &data(
+                        json!({ "assembly_date": "2026-12-10", "kind": "representatives", "roster_size": UNITS[i].4 }),
+                    ),
+                )
+                .await?;
+            }
+            _ => {}
+        }
+    }
+
+    // A training cohort of 240 trainees in six phases, in its third phase.
+    let coordinator = Actor::new("gao.hong", ["training_coordinator"]);
+    let cohort = rt
+        .start(
+            "training_cohort",
+            &coordinator,
+            &data(json!({ "name": "2026 海淀工匠学院第一期", "year": 2026, "fields": ["智能制造", "教育服务"], "phases": 6, "capacity": 240 })),
+        )
+        .await?;
+    rt.fire(cohort, None, &coordinator, "open_enrolment", &Data::new()).await?;
+    let trainees: Vec<String> = (1..=240).map(|i| format!("T{i:04}")).collect();
+    rt.fire(cohort, None, &coordinator, "enrol", &data(json!({ "trainees": trainees }))).await?;
+    rt.fire(cohort, None, &coordinator, "start_training", &Data::new()).await?;
+    for (i, track) in latest_children(rt, cohort).await?.into_iter().enumerate() {
+        let mentor = if i % 2 == 0 { "xu.ming" } else { "tang.hui" };
+        rt.fire(track, None, &coordinator, "assign_mentor", &data(json!({ "mentor": mentor }))).await?;
+        rt.fire(track, None, &coordinator, "begin_training", &Data::new()).await?;
+    }
+    rt.fire(cohort, None, &coordinator, "advance_phase", &Data::new()).await?;
+    rt.fire(cohort, None, &coordinator, "advance_phase", &Data::new()).await?;
+    Ok(true)
+}
+
+async fn open_round(rt: &Runtime, worker: &Actor, employer: &Actor, year: i64, units: &[&str]) -> anyhow::Result<i64> {
+    let round = rt
+        .start(
+            "bargaining_round",
+            worker,
+            &data(json!({ "sector": SECTOR, "year": year, "units": units, "term_years": 3 })),
+        )
+        .await?;
+    rt.fire(
+        round,
+        None,
+        worker,
+        "request_by_workers",
+        &data(json!({ "request_letter": format!("关于开展{year}年度集体协商的要约书") })),
+    )
+    .await?;
+    rt.fire(round, None, employer, "reply_by_employer", &Data::new()).await?;
+    rt.fire(
+        round,
+        None,
+        worker,
+        "name_worker_side",
+        &data(json!({ "worker_reps": ["wang.wei", "li.na", "陈静"], "worker_chief": "wang.wei" })),
+    )
+    .await?;
+    rt.fire(
+        round,
+        None,
+        employer,
+        "name_employer_side",
+        &data(json!({ "employer_reps": ["zhao.lei", "sun.li", "郑校长"], "employer_chief": "zhao.lei" })),
+    )
+    .await?;
+    rt.fire(round, None, employer, "start_negotiation", &Data::new()).await?;
+    rt.fire(
+        round,
+        None,
+        worker,
+        "record_topics",
+        &data(json!({ "topics": ["教师工资标准", "带薪休假", "班主任津贴"] })),
+    )
+    .await?;
+    rt.fire(
+        round,
+        None,
+        worker,
+        "record_session",
+        &data(json!({ "session_date": format!("{year}-03-15"), "session_minutes": "双方就工资增长幅度达成一致意见" })),
+    )
+    .await?;
+    Ok(round)
+}
+
+async fn send_draft(rt: &Runtime, round: i64, worker: &Actor, employer: &Actor) -> anyhow::Result<()> {
+    rt.fire(
+        round,
+        None,
+        worker,
+        "propose_draft",
+        &data(json!({ "draft_summary": "工资年增长不低于 5%；带薪年假 10 天起" })),
+    )
+    .await?;
+    rt.fire(round, None, worker, "sign_draft_worker", &Data::new()).await?;
+    rt.fire(round, None, employer, "sign_draft_employer", &Data::new()).await?;
+    rt.fire(round, None, worker, "send_to_units", &Data::new()).await?;
+    Ok(())
+}
+
+async fn latest_children(rt: &Runtime, id: i64) -> anyhow::Result<Vec<i64>> {
+    let children = rt.children(id).await?;
+    let latest = children.iter().map(|c| c.fanout).max().unwrap_or(0);
+    Ok(children.into_iter().filter(|c| c.fanout == latest).map(|c| c.id).collect())
+}
+
+/// A unit's assembly meets and votes, `share` of those present in favour.
+async fn vote(rt: &Runtime, child: i64, share: f64) -> anyhow::Result<()> {
+    let admin = Actor::new("admin", ["admin"]);
+    let inst = rt.instance(child).await?;
+    let unit = inst.row.data.get("unit").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let roster = UNITS.iter().find(|u| u.0 == unit).map_or(30, |u| u.4);
+    let present = roster * 9 / 10;
+    // Demo figures only: the engine counts with exact integers.
+    let yes = ((present as f64) * share).round() as i64;
+    rt.fire(
+        child,
+        None,
+        &admin,
+        "schedule",
+        &data(json!({ "assembly_date": "2026-11-20", "kind": "representatives", "roster_size": roster })),
+    )
+    .await?;
+    rt.fire(child, None, &admin, "open_session", &Data::new()).await?;
+    rt.fire(
+        child,
+        None,
+        &admin,
+        "record_vote",
+        &data(json!({ "present": present, "yes": yes, "no": present - yes, "abstain": 0 })),
+    )
+    .await?;
+    let passed = rt.instance(child).await?.row.data.get("vote").and_then(|v| v.get("outcome")).and_then(Value::as_str)
+        == Some("passed");
+    rt.fire(child, None, &admin, if passed { "confirm" } else { "close" }, &Data::new()).await?;
+    Ok(())
+}
+
+/// What the console shows after seeding: who can sign in, as what.
+pub fn sign_in_sheet() -> String {
+    let mut out = format!("Demo users (password for all: {DEMO_PASSWORD}):\n");
+    for (name, display, roles) in PEOPLE {
+        out.push_str(&format!("  {name:<12} {display}  [{}]\n", roles.join(", ")));
+    }
+    out
+}

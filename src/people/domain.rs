@@ -1,0 +1,137 @@
+//! Values parsed at the edge: a form gives strings, these give checked values or a reason.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeopleError {
+    #[error("a user name is 2 to 40 letters, digits, dots, dashes or underscores")]
+    BadUsername,
+    #[error("a name is 1 to 60 characters")]
+    BadDisplayName,
+    #[error("a password has at least {0} characters")]
+    ShortPassword(usize),
+    #[error("unknown role {0:?}")]
+    UnknownRole(String),
+    #[error("the role {0:?} acts for a unit: choose the unit")]
+    UnitNeeded(String),
+    #[error("unknown unit {0:?}")]
+    UnknownUnit(String),
+    #[error("a unit id is 1 to 40 letters, digits, dashes or underscores")]
+    BadUnitId,
+}
+
+/// A sign-in name: short, and safe to show and to put in a URL.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(s: &str) -> Result<Self, PeopleError> {
+        let s = s.trim();
+        let ok = (2..=40).contains(&s.chars().count())
+            && s.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        if ok { Ok(Self(s.to_owned())) } else { Err(PeopleError::BadUsername) }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(s: &str) -> Result<Self, PeopleError> {
+        let s = s.trim();
+        if (1..=60).contains(&s.chars().count()) { Ok(Self(s.to_owned())) } else { Err(PeopleError::BadDisplayName) }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password, long enough; never shown, never logged.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_LEN: usize = 10;
+    pub fn parse(s: &str) -> Result<Self, PeopleError> {
+        if s.chars().count() >= Self::MIN_LEN {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(PeopleError::ShortPassword(Self::MIN_LEN))
+        }
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(…)")
+    }
+}
+
+/// A role given to a person, with the unit it acts for when the role is a unit's.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RoleGrant {
+    pub role: String,
+    pub unit: Option<String>,
+}
+
+/// Roles that act for one unit: a grant of one must name the unit.
+pub const UNIT_ROLES: &[&str] = &["unit_secretary"];
+
+impl RoleGrant {
+    /// Parses `role` or `role@unit` against the roles of `workflows/roles.toml`.
+    pub fn parse(s: &str, roles: &crate::definition::Roles) -> Result<Self, PeopleError> {
+        let (role, unit) = match s.trim().split_once('@') {
+            Some((r, u)) => (r.trim(), Some(u.trim().to_owned()).filter(|u| !u.is_empty())),
+            None => (s.trim(), None),
+        };
+        if !roles.roles.contains_key(role) {
+            return Err(PeopleError::UnknownRole(role.to_owned()));
+        }
+        if UNIT_ROLES.contains(&role) && unit.is_none() {
+            return Err(PeopleError::UnitNeeded(role.to_owned()));
+        }
+        Ok(Self { role: role.to_owned(), unit })
+    }
+}
+
+impl fmt::Display for RoleGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.unit {
+            Some(u) => write!(f, "{}@{u}", self.role),
+            None => f.write_str(&self.role),
+        }
+    }
+}
+
+pub fn parse_unit_id(s: &str) -> Result<String, PeopleError> {
+    let s = s.trim();
+    let ok = (1..=40).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+    if ok { Ok(s.to_owned()) } else { Err(PeopleError::BadUnitId) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_and_passwords_are_checked_at_the_edge() {
+        assert!(Username::parse("wang.wei").is_ok());
+        assert!(Username::parse("王伟").is_ok());
+        assert_eq!(Username::parse("a b"), Err(PeopleError::BadUsername));
+        assert_eq!(Username::parse("x"), Err(PeopleError::BadUsername));
+        assert!(Password::parse("short").is_err());
+        assert_eq!(format!("{:?}", Password::parse("long enough pw").unwrap()), "Password(…)");
+    }
+}

@@ -1,0 +1,217 @@
+//! Admins manage users (roles, the units those roles act for, active or not) and units. Every
+//! change is written to the audit trail.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::people::domain::{PeopleError, parse_unit_id};
+use crate::people::units::{self, Unit};
+use crate::people::{DisplayName, Password, RoleGrant, Username, users};
+use crate::store::audit::{NewEvent, append};
+use crate::web::errors::WebError;
+use crate::web::extract::Signed;
+use crate::web::state::AppState;
+use crate::web::view::{Chrome, page};
+
+pub struct UserLine {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub roles: String,
+    pub active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    chrome: Chrome,
+    users: Vec<UserLine>,
+    units: Vec<Unit>,
+    role_ids: String,
+    problem: Option<String>,
+    /// The new-user form as typed: user name, name, roles.
+    form: (String, String, String),
+}
+
+fn require_admin(signed: &Signed) -> Result<(), WebError> {
+    if signed.is_admin() { Ok(()) } else { Err(WebError::Forbidden) }
+}
+
+fn value<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
+    form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+}
+
+async fn render(
+    state: &AppState,
+    signed: &Signed,
+    problem: Option<String>,
+    form: (String, String, String),
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let users = users::list(state.db())
+        .await?
+        .into_iter()
+        .map(|u| UserLine {
+            id: u.id,
+            roles: u.grants.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
+            username: u.username,
+            display_name: u.display_name,
+            active: u.active,
+        })
+        .collect();
+    let role_ids = state.rt.definitions().roles.roles.keys().cloned().collect::<Vec<_>>().join(", ");
+    let chrome = Chrome::signed(signed, signed.tr.t("admin.title"));
+    page(status, &AdminPage { chrome, users, units: units::list(state.db()).await?, role_ids, problem, form })
+}
+
+pub async fn admin_page(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
+    require_admin(&signed)?;
+    render(&state, &signed, None, Default::default(), StatusCode::OK).await
+}
+
+fn parse_grants(state: &AppState, text: &str) -> Result<Vec<RoleGrant>, PeopleError> {
+    text.lines().filter(|l| !l.trim().is_empty()).map(|l| RoleGrant::parse(l, &state.rt.definitions().roles)).collect()
+}
+
+async fn record(state: &AppState, signed: &Signed, what: &str, data: serde_json::Value) -> Result<(), WebError> {
+    append(
+        state.db(),
+        NewEvent {
+            stream: "admin".into(),
+            at: state.now(),
+            actor: &signed.session.user.username,
+            kind: "admin",
+            process: None,
+            instance_id: None,
+            event: Some(what),
+            from_state: None,
+            to_state: None,
+            data,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    signed: Signed,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    require_admin(&signed)?;
+    signed.check_csrf(&form)?;
+    let typed = (
+        value(&form, "username").to_owned(),
+        value(&form, "display_name").to_owned(),
+        value(&form, "roles").to_owned(),
+    );
+    let parsed = (|| {
+        Ok::<_, PeopleError>((
+            Username::parse(&typed.0)?,
+            DisplayName::parse(&typed.1)?,
+            Password::parse(value(&form, "password"))?,
+            parse_grants(&state, &typed.2)?,
+        ))
+    })();
+    let (username, display, password, grants) = match parsed {
+        Ok(p) => p,
+        Err(e) => return render(&state, &signed, Some(e.to_string()), typed, StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    match users::create(state.db(), &username, &display, &password, &grants, state.now()).await {
+        Ok(_) => {}
+        Err(users::UserError::Taken(name)) => {
+            let problem = format!("{name}: {}", users::UserError::Taken(name.clone()));
+            return render(&state, &signed, Some(problem), typed, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        Err(e) => return Err(WebError::Internal(e.into())),
+    }
+    let grants_text: Vec<String> = grants.iter().map(ToString::to_string).collect();
+    record(&state, &signed, "create_user", serde_json::json!({ "username": username.as_str(), "roles": grants_text }))
+        .await?;
+    Ok(Redirect::to("/admin").into_response())
+}
+
+pub async fn set_roles(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    require_admin(&signed)?;
+    signed.check_csrf(&form)?;
+    let user = users::find(state.db(), id).await?.ok_or(WebError::NotFound)?;
+    let grants = match parse_grants(&state, value(&form, "roles")) {
+        Ok(g) => g,
+        Err(e) => {
+            return render(
+                &state,
+                &signed,
+                Some(format!("{}: {e}", user.username)),
+                Default::default(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    users::set_grants(state.db(), id, &grants).await?;
+    let grants_text: Vec<String> = grants.iter().map(ToString::to_string).collect();
+    record(&state, &signed, "set_roles", serde_json::json!({ "username": user.username, "roles": grants_text }))
+        .await?;
+    Ok(Redirect::to("/admin").into_response())
+}
+
+pub async fn set_active(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    require_admin(&signed)?;
+    signed.check_csrf(&form)?;
+    let user = users::find(state.db(), id).await?.ok_or(WebError::NotFound)?;
+    let active = value(&form, "active") == "true";
+    users::set_active(state.db(), id, active).await?;
+    record(&state, &signed, "set_active", serde_json::json!({ "username": user.username, "active": active })).await?;
+    Ok(Redirect::to("/admin").into_response())
+}
+
+pub async fn create_unit(
+    State(state): State<AppState>,
+    signed: Signed,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    require_admin(&signed)?;
+    signed.check_csrf(&form)?;
+    let id = match parse_unit_id(value(&form, "id")) {
+        Ok(id) => id,
+        Err(e) => {
+            return render(&state, &signed, Some(e.to_string()), Default::default(), StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
+        }
+    };
+    let text = |k: &str| value(&form, k).trim().to_owned();
+    let unit = Unit {
+        id,
+        name_zh: text("name_zh"),
+        name_en: text("name_en"),
+        sector: text("sector"),
+        kind: text("kind"),
+        roster_size: value(&form, "roster_size").trim().parse().unwrap_or(0).max(0),
+    };
+    if unit.name_zh.is_empty() || unit.sector.is_empty() {
+        return render(
+            &state,
+            &signed,
+            Some(PeopleError::BadDisplayName.to_string()),
+            Default::default(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    units::upsert(state.db(), &unit, state.now()).await?;
+    record(&state, &signed, "save_unit", serde_json::json!({ "unit": unit.id })).await?;
+    Ok(Redirect::to("/admin").into_response())
+}

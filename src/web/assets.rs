@@ -1,0 +1,66 @@
+//! The stylesheet, the security headers every response carries, and the error pages.
+
+use askama::Template;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::web::errors::{ErrorPage, WebError};
+use crate::web::extract::lang_of;
+use crate::web::i18n::Tr;
+use crate::web::view::Chrome;
+
+const STYLESHEET: &str = include_str!("../../static/style.css");
+
+pub async fn stylesheet() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], STYLESHEET)
+        .into_response()
+}
+
+pub async fn not_found() -> WebError {
+    WebError::NotFound
+}
+
+/// A strict policy: no script at all, styles only from our stylesheet, forms only to us.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate {
+    chrome: Chrome,
+    message_key: &'static str,
+}
+
+/// Renders the page of an error response in the reader's language.
+pub async fn error_pages(request: Request, next: Next) -> Response {
+    let tr = Tr::new(lang_of(request.headers()));
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let Some(ErrorPage { status, message_key }) = response.extensions().get::<ErrorPage>().copied() else {
+        return response;
+    };
+    let page = ErrorTemplate { chrome: Chrome::anonymous(tr, &path, tr.t("error.title")), message_key };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error").into_response(),
+    }
+}

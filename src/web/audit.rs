@@ -1,0 +1,235 @@
+//! The audit trail for admins: filters, keyset pages, a streamed CSV export, and the chain's
+//! verification state, shown as a loud alarm when it is broken.
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::definition::calendar::parse_date;
+use crate::store::audit::{self, AuditRow, Filter};
+use crate::web::errors::{WebError, urlencode};
+use crate::web::extract::Signed;
+use crate::web::state::AppState;
+use crate::web::view::{Chrome, fmt_time, page};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    pub process: String,
+    #[serde(default)]
+    pub instance: String,
+    #[serde(default)]
+    pub actor: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub until: String,
+    pub before: Option<i64>,
+}
+
+impl AuditQuery {
+    /// The filter, parsed; a malformed value is a bad request, not an empty filter.
+    fn filter(&self, offset: time::UtcOffset) -> Result<Filter, WebError> {
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let day = |s: &str, what: &str| -> Result<Option<time::OffsetDateTime>, WebError> {
+            match text(s) {
+                None => Ok(None),
+                Some(d) => parse_date(&d)
+                    .map(|d| Some(d.midnight().assume_offset(offset)))
+                    .ok_or_else(|| WebError::BadRequest(format!("{what} is not a date"))),
+            }
+        };
+        Ok(Filter {
+            process: text(&self.process),
+            instance_id: match text(&self.instance) {
+                None => None,
+                Some(i) => Some(i.parse().map_err(|_| WebError::BadRequest("instance is not a number".into()))?),
+            },
+            actor: text(&self.actor),
+            kind: text(&self.kind),
+            from: day(&self.from, "from")?,
+            until: day(&self.until, "until")?.map(|d| d + time::Duration::days(1)),
+        })
+    }
+
+    fn query_string(&self) -> String {
+        [
+            ("process", &self.process),
+            ("instance", &self.instance),
+            ("actor", &self.actor),
+            ("kind", &self.kind),
+            ("from", &self.from),
+            ("until", &self.until),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+}
+
+pub struct AuditLine {
+    pub id: i64,
+    pub when: String,
+    pub actor: String,
+    pub kind: String,
+    pub process: String,
+    pub instance: Option<i64>,
+    pub event: String,
+    pub change: String,
+    pub bad: bool,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    q: AuditQuery,
+    query: String,
+    processes: Vec<(String, String, bool)>,
+    kinds: Vec<(&'static str, bool)>,
+    rows: Vec<AuditLine>,
+    older: Option<i64>,
+    intact: String,
+    broken: Option<String>,
+}
+
+/// The kinds of event the trail records.
+const KINDS: &[&str] = &["start", "transition", "spawn", "join", "timer", "timer_refused", "sign_in", "admin"];
+const PAGE: u64 = 100;
+
+fn change(r: &AuditRow) -> String {
+    match (&r.record.from_state, &r.record.to_state) {
+        (Some(f), Some(t)) if f != t => format!("{f} → {t}"),
+        (None, Some(t)) => format!("→ {t}"),
+        _ => String::new(),
+    }
+}
+
+pub async fn audit_page(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, WebError> {
+    if !signed.is_admin() {
+        return Err(WebError::Forbidden);
+    }
+    let offset = state.rt.offset();
+    let filter = q.filter(offset)?;
+    let rows = audit::page(state.db(), &filter, q.before, PAGE).await?;
+    let older = (rows.len() as u64 == PAGE).then(|| rows.last().map(|r| r.id)).flatten();
+    let verification = state.chain_status().await;
+    let bad_id = verification.as_ref().and_then(|v| v.broken.as_ref()).and_then(|b| b.id);
+    let tr = signed.tr;
+    let lang = tr.code();
+    let lines = rows
+        .iter()
+        .map(|r| AuditLine {
+            id: r.id,
+            when: fmt_time(r.at(), offset),
+            actor: r.record.actor.clone(),
+            kind: r.record.kind.clone(),
+            process: r.record.process.clone().unwrap_or_default(),
+            instance: r.record.instance_id,
+            event: r.record.event.clone().unwrap_or_default(),
+            change: change(r),
+            bad: Some(r.id) == bad_id,
+        })
+        .collect();
+    let processes = state
+        .rt
+        .definitions()
+        .definitions
+        .values()
+        .map(|d| (d.id.clone(), d.label.get(lang).to_owned(), d.id == q.process))
+        .collect();
+    let kinds = KINDS.iter().map(|k| (*k, *k == q.kind)).collect();
+    let page_data = AuditPage {
+        chrome: Chrome::signed(&signed, tr.t("audit.title")),
+        query: q.query_string(),
+        processes,
+        kinds,
+        rows: lines,
+        older,
+        intact: match &verification {
+            Some(v) => tr.f("audit.chain.ok", &[("count", v.checked.to_string())]),
+            None => tr.t("audit.chain.pending").to_owned(),
+        },
+        broken: verification
+            .as_ref()
+            .and_then(|v| v.broken.as_ref())
+            .map(|b| tr.f("audit.chain.broken", &[("what", b.to_string())])),
+        q,
+    };
+    page(StatusCode::OK, &page_data)
+}
+
+fn csv_line(r: &AuditRow, offset: time::UtcOffset) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let rec = &r.record;
+    let _ = w.write_record([
+        r.id.to_string(),
+        fmt_time(r.at(), offset),
+        rec.actor.clone(),
+        rec.kind.clone(),
+        rec.process.clone().unwrap_or_default(),
+        rec.instance_id.map(|i| i.to_string()).unwrap_or_default(),
+        rec.event.clone().unwrap_or_default(),
+        rec.from_state.clone().unwrap_or_default(),
+        rec.to_state.clone().unwrap_or_default(),
+        rec.data.clone(),
+        r.hash.clone(),
+    ]);
+    w.into_inner().unwrap_or_default()
+}
+
+/// The filtered events as CSV, streamed page by page so an export of millions of events never
+/// sits in memory.
+pub async fn audit_csv(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, WebError> {
+    if !signed.is_admin() {
+        return Err(WebError::Forbidden);
+    }
+    let offset = state.rt.offset();
+    let filter = q.filter(offset)?;
+    let header_line = "id,at,actor,kind,process,instance,event,from,to,data,hash\n".as_bytes().to_vec();
+    let db = state.db().clone();
+    let stream = futures_util::stream::unfold((Some(header_line), None::<i64>, false), move |(head, before, done)| {
+        let (db, filter) = (db.clone(), filter.clone());
+        async move {
+            if let Some(head) = head {
+                return Some((Ok::<_, std::io::Error>(head), (None, before, false)));
+            }
+            if done {
+                return None;
+            }
+            match audit::page(&db, &filter, before, 1000).await {
+                Ok(rows) if rows.is_empty() => None,
+                Ok(rows) => {
+                    let last = rows.last().map(|r| r.id);
+                    let finished = rows.len() < 1000;
+                    let chunk: Vec<u8> = rows.iter().flat_map(|r| csv_line(r, offset)).collect();
+                    Some((Ok(chunk), (None, last, finished)))
+                }
+                Err(e) => Some((Err(std::io::Error::other(e.to_string())), (None, before, true))),
+            }
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}

@@ -1,0 +1,104 @@
+//! Extractors: the reader's language, their session (signing in when there is none), and the
+//! CSRF check every state-changing form passes.
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+
+use crate::people::sessions::{self, Session};
+use crate::web::errors::WebError;
+use crate::web::i18n::{Lang, Tr};
+use crate::web::state::AppState;
+
+pub const SESSION_COOKIE: &str = "uf_session";
+pub const LANG_COOKIE: &str = "uf_lang";
+/// The token that guards the sign-in form, before there is a session (double submit).
+pub const PRE_SESSION_COOKIE: &str = "uf_pre";
+pub const CSRF_FIELD: &str = "_csrf";
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    cookie(headers, LANG_COOKIE).and_then(Lang::parse).unwrap_or_default()
+}
+
+/// The request's language, session (if any) and path.
+pub struct Ctx {
+    pub tr: Tr,
+    pub session: Option<Session>,
+    pub path: String,
+}
+
+/// A signed-in request.
+pub struct Signed {
+    pub tr: Tr,
+    pub session: Session,
+    pub path: String,
+}
+
+impl Signed {
+    pub fn actor(&self) -> crate::engine::Actor {
+        self.session.user.actor()
+    }
+    pub fn is_admin(&self) -> bool {
+        self.session.user.has_role("admin")
+    }
+    /// Refuses a form whose CSRF token is not this session's.
+    pub fn check_csrf(&self, form: &[(String, String)]) -> Result<(), WebError> {
+        let given = form.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.as_str());
+        if given.is_some_and(|g| constant_time_eq(g.as_bytes(), self.session.csrf_token.as_bytes())) {
+            Ok(())
+        } else {
+            Err(WebError::Csrf)
+        }
+    }
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn path_of(parts: &Parts) -> String {
+    parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let tr = Tr::new(lang_of(&parts.headers));
+        let path = path_of(parts);
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Ok(Ctx { tr, session: None, path });
+        };
+        let now = state.now();
+        let session = sessions::lookup(state.db(), token, now).await?;
+        if let Some(s) = &session
+            && now - s.last_seen_at > state.config.session_touch_every
+        {
+            sessions::touch(state.db(), &s.id, now, state.config.session_idle).await?;
+        }
+        Ok(Ctx { tr, session, path })
+    }
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ctx = Ctx::from_request_parts(parts, state).await?;
+        match ctx.session {
+            Some(session) => Ok(Signed { tr: ctx.tr, session, path: ctx.path }),
+            None => Err(WebError::SignIn { next: ctx.path }),
+        }
+    }
+}

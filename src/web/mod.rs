@@ -1,0 +1,47 @@
+//! The web app: server-rendered pages over the runtime. Handlers parse input into domain values,
+//! call the runtime, and render; no business rule lives here.
+
+mod admin;
+mod assets;
+mod audit;
+mod auth;
+pub mod diagram;
+pub mod errors;
+pub mod extract;
+pub mod i18n;
+mod process;
+pub mod state;
+pub mod view;
+mod work;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+pub use state::{AppState, WebConfig};
+
+/// The whole app, with its security headers and friendly error pages.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(work::my_work))
+        .route("/signin", get(auth::signin_page).post(auth::signin))
+        .route("/signout", post(auth::signout))
+        .route("/lang/{code}", get(auth::switch_language))
+        .route("/processes", get(process::list_processes))
+        .route("/processes/{process}", get(process::process_page))
+        .route("/processes/{process}/start", post(process::start))
+        .route("/instances/{id}", get(process::instance_page))
+        .route("/instances/{id}/fire/{event}", post(process::fire))
+        .route("/audit", get(audit::audit_page))
+        .route("/audit.csv", get(audit::audit_csv))
+        .route("/admin", get(admin::admin_page))
+        .route("/admin/users", post(admin::create_user))
+        .route("/admin/users/{id}/roles", post(admin::set_roles))
+        .route("/admin/users/{id}/active", post(admin::set_active))
+        .route("/admin/units", post(admin::create_unit))
+        .route("/static/style.css", get(assets::stylesheet))
+        .route("/health", get(|| async { "ok" }))
+        .fallback(assets::not_found)
+        .layer(axum::middleware::from_fn(assets::error_pages))
+        .layer(axum::middleware::from_fn(assets::security_headers))
+        .with_state(state)
+}

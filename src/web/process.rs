@@ -1,0 +1,664 @@
+//! Process pages, drawn from the definition for any process: the list, the start form, and an
+//! instance with its stepper, diagram, details, actions, children, timers and history.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::definition::{Definition, Field, FieldKind, SYSTEM_ROLE};
+use crate::engine::{self, Actor, Data, FieldError, Refusal, VOTE_KEY};
+use crate::runtime::{Instance, RuntimeError};
+use crate::store::instances;
+use crate::web::diagram::{self, Marks};
+use crate::web::errors::WebError;
+use crate::web::extract::Signed;
+use crate::web::i18n::Tr;
+use crate::web::state::AppState;
+use crate::web::view::{Chrome, deadline_text, field_problem_text, fmt_time, page, refusal_text};
+
+/// Whether the actor may see instances of a definition with this data: they can act in it in
+/// some role (within its scope), now or at another stage.
+pub fn may_view(def: &Definition, data: &Data, actor: &Actor) -> bool {
+    let named = def
+        .transitions
+        .iter()
+        .flat_map(|t| t.roles.iter())
+        .chain(def.start.iter().flat_map(|s| s.roles.iter()))
+        .filter(|r| *r != SYSTEM_ROLE);
+    named.into_iter().collect::<BTreeSet<_>>().into_iter().any(|r| actor.acts_as(def, data, r))
+}
+
+// ---- form values ---------------------------------------------------------------------------
+
+/// The values a form sent for the given fields. Lists may arrive as several values or as lines
+/// of one box; an unticked box sends nothing, which means "no".
+fn form_data(def: &Definition, form: &[(String, String)], names: &[String]) -> Data {
+    let mut data = Data::new();
+    for name in names {
+        let Some(field) = def.field(name) else { continue };
+        let values: Vec<&str> = form.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect();
+        match field.kind {
+            FieldKind::List { .. } => {
+                if !values.is_empty() {
+                    data.insert(name.clone(), Value::String(values.join("\n")));
+                }
+            }
+            FieldKind::Bool => {
+                data.insert(name.clone(), Value::Bool(values.contains(&"true")));
+            }
+            _ => {
+                if let Some(v) = values.first() {
+                    data.insert(name.clone(), Value::String((*v).to_owned()));
+                }
+            }
+        }
+    }
+    data
+}
+
+fn display_value(tr: &Tr, field: Option<&Field>, value: &Value) -> String {
+    let lang = tr.code();
+    match (field.map(|f| &f.kind), value) {
+        (Some(FieldKind::Choice { options }), Value::String(s)) => {
+            options.iter().find(|o| &o.id == s).map_or_else(|| s.clone(), |o| o.label.get(lang).to_owned())
+        }
+        (_, Value::Bool(b)) => tr.t(if *b { "bool.yes" } else { "bool.no" }).to_owned(),
+        (_, Value::Array(items)) => {
+            items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect::<Vec<_>>().join("、")
+        }
+        (_, Value::String(s)) => s.clone(),
+        (_, other) => other.to_string(),
+    }
+}
+
+/// The text to put back in a form control for a value.
+fn input_value(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) => items.iter().filter_map(|i| i.as_str()).collect::<Vec<_>>().join("\n"),
+        Some(other) => other.to_string(),
+    }
+}
+
+pub struct FieldView {
+    pub id: String,
+    pub name: String,
+    pub label: String,
+    pub kind: &'static str,
+    pub required: bool,
+    pub value: String,
+    pub options: Vec<(String, String, bool)>,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    pub hint: String,
+    pub error: Option<String>,
+}
+
+fn field_views(
+    tr: &Tr,
+    def: &Definition,
+    prefix: &str,
+    ask: &[String],
+    optional: &[String],
+    given: &Data,
+    errors: &[FieldError],
+) -> Vec<FieldView> {
+    let lang = tr.code();
+    ask.iter()
+        .map(|n| (n, true))
+        .chain(optional.iter().map(|n| (n, false)))
+        .filter_map(|(name, required)| {
+            let field = def.field(name)?;
+            let value = input_value(given.get(name));
+            let (kind, options, min, max, hint) = match &field.kind {
+                FieldKind::Text { .. } => ("text", vec![], None, None, String::new()),
+                FieldKind::LongText { .. } => ("textarea", vec![], None, None, String::new()),
+                FieldKind::Int { min, max } => (
+                    "number",
+                    vec![],
+                    (*min > i64::MIN).then_some(*min),
+                    (*max < i64::MAX).then_some(*max),
+                    String::new(),
+                ),
+                FieldKind::Date => ("date", vec![], None, None, String::new()),
+                FieldKind::Bool => ("checkbox", vec![], None, None, String::new()),
+                FieldKind::Choice { options } => (
+                    "select",
+                    options.iter().map(|o| (o.id.clone(), o.label.get(lang).to_owned(), o.id == value)).collect(),
+                    None,
+                    None,
+                    String::new(),
+                ),
+                FieldKind::List { .. } => {
+                    ("textarea", vec![], None, None, tr.t("instance.fields.list_hint").to_owned())
+                }
+            };
+            let error = errors.iter().find(|e| &e.field == name).map(|e| field_problem_text(tr, &e.problem));
+            Some(FieldView {
+                id: format!("{prefix}-{name}"),
+                name: name.clone(),
+                label: field.label.get(lang).to_owned(),
+                kind,
+                required: required && kind != "checkbox",
+                value,
+                options,
+                min,
+                max,
+                hint,
+                error,
+            })
+        })
+        .collect()
+}
+
+// ---- the list of processes ------------------------------------------------------------------
+
+pub struct ProcessCard {
+    pub id: String,
+    pub label: String,
+    pub count_text: String,
+}
+
+#[derive(Template)]
+#[template(path = "processes.html")]
+struct ProcessesPage {
+    chrome: Chrome,
+    processes: Vec<ProcessCard>,
+}
+
+pub async fn list_processes(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
+    let counts =
+        crate::store::db::all(state.db(), "SELECT process, COUNT(*) AS n FROM instances GROUP BY process", vec![])
+            .await?;
+    let count = |p: &str| {
+        counts
+            .iter()
+            .find(|r| crate::store::db::get::<String>(r, "process").is_ok_and(|x| x == p))
+            .and_then(|r| crate::store::db::get::<i64>(r, "n").ok())
+            .unwrap_or(0)
+    };
+    let lang = signed.tr.code();
+    let processes = state
+        .rt
+        .definitions()
+        .definitions
+        .values()
+        .map(|d| ProcessCard {
+            id: d.id.clone(),
+            label: d.label.get(lang).to_owned(),
+            count_text: format!("{}: {}", signed.tr.t("processes.instances"), count(&d.id)),
+        })
+        .collect();
+    page(StatusCode::OK, &ProcessesPage { chrome: Chrome::signed(&signed, signed.tr.t("processes.title")), processes })
+}
+
+// ---- one process: its instances and start form ----------------------------------------------
+
+pub struct StartForm {
+    pub fields: Vec<FieldView>,
+    pub error: Option<String>,
+}
+
+pub struct InstanceLine {
+    pub id: i64,
+    pub title: String,
+    pub state: String,
+    pub updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "process.html")]
+struct ProcessPage {
+    chrome: Chrome,
+    id: String,
+    label: String,
+    start: Option<StartForm>,
+    rows: Vec<InstanceLine>,
+    older: Option<i64>,
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    before: Option<i64>,
+}
+
+const PAGE_SIZE: u64 = 50;
+
+async fn render_process(
+    state: &AppState,
+    signed: &Signed,
+    process: &str,
+    before: Option<i64>,
+    start_input: (&Data, &[FieldError], Option<String>),
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let def = state.rt.definitions().get(process).cloned().ok_or(WebError::NotFound)?;
+    let actor = signed.actor();
+    let lang = signed.tr.code();
+    let start = def.start.as_ref().filter(|s| s.roles.iter().any(|r| actor.roles.contains(r))).map(|s| StartForm {
+        fields: field_views(&signed.tr, &def, "start", &s.ask, &s.optional, start_input.0, start_input.1),
+        error: start_input.2.clone(),
+    });
+    let mut rows = Vec::new();
+    let mut cursor = before;
+    let mut older = None;
+    // Pages by key; rows the reader may not see are skipped, reading on until the page is full.
+    'pages: for _ in 0..20 {
+        let batch = instances::list(state.db(), process, cursor, PAGE_SIZE).await?;
+        let full = batch.len() as u64 == PAGE_SIZE;
+        for row in batch {
+            cursor = Some(row.id);
+            let row_def =
+                state.rt.registry().by_row(state.db(), row.definition_id).await.map_err(RuntimeError::from)?;
+            if !may_view(&row_def, &row.data, &actor) {
+                continue;
+            }
+            rows.push(InstanceLine {
+                id: row.id,
+                title: row_def.title_of(&row.data, lang),
+                state: row_def.state(&row.state).map_or_else(|| row.state.clone(), |s| s.label.get(lang).to_owned()),
+                updated: fmt_time(row.updated_at, state.rt.offset()),
+            });
+            if rows.len() as u64 == PAGE_SIZE {
+                older = cursor;
+                break 'pages;
+            }
+        }
+        if !full {
+            break;
+        }
+        older = cursor;
+    }
+    let chrome = Chrome::signed(signed, def.label.get(lang));
+    page(status, &ProcessPage { chrome, id: def.id.clone(), label: def.label.get(lang).to_owned(), start, rows, older })
+}
+
+pub async fn process_page(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(process): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, WebError> {
+    render_process(&state, &signed, &process, q.before, (&Data::new(), &[], None), StatusCode::OK).await
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(process): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    signed.check_csrf(&form)?;
+    let def = state.rt.definitions().get(&process).cloned().ok_or(WebError::NotFound)?;
+    let rule = def.start.as_ref().ok_or(WebError::Forbidden)?;
+    let names: Vec<String> = rule.ask.iter().chain(&rule.optional).cloned().collect();
+    let given = form_data(&def, &form, &names);
+    match state.rt.start(&process, &signed.actor(), &given).await {
+        Ok(id) => Ok(Redirect::to(&format!("/instances/{id}")).into_response()),
+        Err(RuntimeError::Refused(r)) => {
+            let errors = match &r {
+                Refusal::Input(errors) => errors.clone(),
+                _ => Vec::new(),
+            };
+            let message = refusal_text(&signed.tr, Some(&def), &state.rt.definitions().roles, &r);
+            render_process(
+                &state,
+                &signed,
+                &process,
+                None,
+                (&given, &errors, Some(message)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- one instance ----------------------------------------------------------------------------
+
+pub struct StageView {
+    pub label: String,
+    pub status: &'static str,
+}
+
+pub struct ActionView {
+    pub event: String,
+    pub label: String,
+    pub fields: Vec<FieldView>,
+    pub error: Option<String>,
+}
+
+pub struct ChildView {
+    pub id: i64,
+    pub title: String,
+    pub state: String,
+    pub class: &'static str,
+}
+
+pub struct TimerView {
+    pub label: String,
+    pub due: String,
+    pub left: String,
+    pub urgent: bool,
+}
+
+pub struct HistoryView {
+    pub when: String,
+    pub who: String,
+    pub what: String,
+    pub change: String,
+}
+
+#[derive(Template)]
+#[template(path = "instance.html")]
+struct InstancePage {
+    chrome: Chrome,
+    id: i64,
+    version: i64,
+    title: String,
+    process_id: String,
+    process_label: String,
+    state_label: String,
+    is_final: bool,
+    outcome: Option<String>,
+    parent: Option<(i64, String)>,
+    conflict: Option<String>,
+    escalations: Vec<String>,
+    stages: Vec<StageView>,
+    diagram: String,
+    details: Vec<(String, String)>,
+    vote: Option<(String, String, String)>,
+    actions: Vec<ActionView>,
+    refused: Vec<(String, String)>,
+    children: Vec<ChildView>,
+    children_summary: String,
+    timers: Vec<TimerView>,
+    history: Vec<HistoryView>,
+}
+
+/// A fire that came back: which action, what was typed, and why it did not go through.
+struct Returned<'a> {
+    event: &'a str,
+    given: &'a Data,
+    refusal: Option<&'a Refusal>,
+    conflict: Option<i64>,
+}
+
+async fn load_visible(state: &AppState, signed: &Signed, id: i64) -> Result<Instance, WebError> {
+    let inst = state.rt.instance(id).await?;
+    if !may_view(&inst.definition, &inst.row.data, &signed.actor()) {
+        return Err(WebError::Forbidden);
+    }
+    Ok(inst)
+}
+
+async fn render_instance(
+    state: &AppState,
+    signed: &Signed,
+    inst: Instance,
+    returned: Option<Returned<'_>>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let tr = signed.tr;
+    let lang = tr.code();
+    let def: Arc<Definition> = inst.definition.clone();
+    let roles = &state.rt.definitions().roles;
+    let row = &inst.row;
+    let actor = signed.actor();
+    let now = state.now();
+    let offset = state.rt.offset();
+    let state_of =
+        |d: &Definition, s: &str| d.state(s).map_or_else(|| s.to_owned(), |st| st.label.get(lang).to_owned());
+    let event_label = |d: &Definition, e: &str| {
+        d.transitions.iter().find(|t| t.event == e).map_or_else(|| e.to_owned(), |t| t.label.get(lang).to_owned())
+    };
+
+    let current = def.state(&row.state);
+    let current_stage = current.map(|s| s.stage.as_str()).unwrap_or_default();
+    let stage_index = def.stages.iter().position(|s| s.id == current_stage).unwrap_or(0);
+    let is_final = current.is_some_and(|s| s.is_final);
+    let stages = def
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(i, s)| StageView {
+            label: s.label.get(lang).to_owned(),
+            status: if i < stage_index || (is_final && i == stage_index) {
+                "done"
+            } else if i == stage_index {
+                "current"
+            } else {
+                "todo"
+            },
+        })
+        .collect();
+
+    let options = engine::options(&def, &row.state, &row.data, &actor);
+    let mut actions = Vec::new();
+    let mut refused = Vec::new();
+    for option in &options {
+        let t = option.transition;
+        match &option.refusal {
+            None => {
+                let (given, errors, error) = match &returned {
+                    Some(r) if r.event == t.event => {
+                        let errors = match r.refusal {
+                            Some(Refusal::Input(errors)) => errors.clone(),
+                            _ => Vec::new(),
+                        };
+                        (r.given.clone(), errors, r.refusal.map(|x| refusal_text(&tr, Some(&def), roles, x)))
+                    }
+                    _ => (Data::new(), Vec::new(), None),
+                };
+                actions.push(ActionView {
+                    event: t.event.clone(),
+                    label: t.label.get(lang).to_owned(),
+                    fields: field_views(&tr, &def, &t.event, &t.ask, &t.optional, &given, &errors),
+                    error,
+                });
+            }
+            Some(r) => refused.push((t.label.get(lang).to_owned(), refusal_text(&tr, Some(&def), roles, r))),
+        }
+    }
+
+    let history_rows = state.rt.history(row.id).await?;
+    let visited: BTreeSet<String> = history_rows.iter().filter_map(|h| h.record.to_state.clone()).collect();
+    let available: Vec<String> = actions.iter().map(|a| a.event.clone()).collect();
+    let title = def.title_of(&row.data, lang);
+    let diagram = diagram::render(
+        &def,
+        &Marks { current: Some(&row.state), available: &available, visited },
+        lang,
+        &format!("{} — {}", def.label.get(lang), state_of(&def, &row.state)),
+    );
+
+    let mut details = Vec::new();
+    for field in &def.fields {
+        if let Some(v) = row.data.get(&field.id).filter(|v| !v.is_null()) {
+            details.push((field.label.get(lang).to_owned(), display_value(&tr, Some(field), v)));
+        }
+    }
+    let vote =
+        row.data.get(VOTE_KEY).and_then(|v| serde_json::from_value::<engine::VoteResult>(v.clone()).ok()).map(|v| {
+            let figures = tr.f(
+                "instance.vote.figures",
+                &[
+                    ("present", v.present.to_string()),
+                    ("roster", v.roster.to_string()),
+                    ("quorum_needed", v.quorum_needed.to_string()),
+                    ("yes", v.yes.to_string()),
+                    ("yes_needed", v.yes_needed.to_string()),
+                    ("no", v.no.to_string()),
+                    ("abstain", v.abstain.to_string()),
+                ],
+            );
+            (v.outcome.clone(), tr.t(&format!("instance.vote.reason.{}", v.reason)).to_owned(), figures)
+        });
+    let escalations = match row.data.get(engine::ESCALATIONS_KEY) {
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|e| {
+                let event = e.get("event").and_then(Value::as_str).unwrap_or_default();
+                let on = e.get("on").and_then(Value::as_str).unwrap_or_default();
+                format!("{}: {} ({on})", tr.t("work.escalated"), event_label(&def, event))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+
+    let child_rows = state.rt.children(row.id).await?;
+    let latest = child_rows.iter().map(|c| c.fanout).max().unwrap_or(0);
+    let mut children = Vec::new();
+    let (mut passed, mut failed, mut pending) = (0, 0, 0);
+    for c in &child_rows {
+        let cdef = state.rt.registry().by_row(state.db(), c.definition_id).await.map_err(RuntimeError::from)?;
+        if c.fanout == latest {
+            match c.outcome.as_deref() {
+                Some("passed") => passed += 1,
+                Some("failed") => failed += 1,
+                _ => pending += 1,
+            }
+        }
+        children.push(ChildView {
+            id: c.id,
+            title: cdef.title_of(&c.data, lang),
+            state: state_of(&cdef, &c.state),
+            class: match (c.fanout == latest, c.outcome.as_deref()) {
+                (false, _) => "superseded",
+                (true, Some("passed")) => "passed",
+                (true, Some("failed")) => "failed",
+                _ => "pending",
+            },
+        });
+    }
+    let children_summary = tr.f(
+        "instance.children.summary",
+        &[
+            ("decided", (passed + failed).to_string()),
+            ("passed", passed.to_string()),
+            ("failed", failed.to_string()),
+            ("pending", pending.to_string()),
+        ],
+    );
+
+    let timers = state
+        .rt
+        .timers(row.id)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let (left, urgent) = deadline_text(&tr, t.due_at, now);
+            TimerView { label: event_label(&def, &t.event), due: t.last_day, left, urgent }
+        })
+        .collect();
+    let history = history_rows
+        .iter()
+        .map(|h| {
+            let r = &h.record;
+            HistoryView {
+                when: fmt_time(h.at(), offset),
+                who: r.actor.clone(),
+                what: r
+                    .event
+                    .as_deref()
+                    .map_or_else(|| tr.t(&format!("kind.{}", r.kind)).to_owned(), |e| event_label(&def, e)),
+                change: match (&r.from_state, &r.to_state) {
+                    (Some(f), Some(t)) if f != t => format!("{} → {}", state_of(&def, f), state_of(&def, t)),
+                    (None, Some(t)) => format!("→ {}", state_of(&def, t)),
+                    _ => String::new(),
+                },
+            }
+        })
+        .collect();
+
+    let parent = match row.parent_id {
+        Some(p) => {
+            let parent = state.rt.instance(p).await?;
+            Some((p, parent.definition.title_of(&parent.row.data, lang)))
+        }
+        None => None,
+    };
+    let unmatched = returned.as_ref().filter(|r| !actions.iter().any(|a| a.event == r.event)).and_then(|r| r.refusal);
+    let conflict = returned
+        .as_ref()
+        .and_then(|r| r.conflict)
+        .map(|found| tr.f("instance.conflict", &[("found", found.to_string())]))
+        .or_else(|| unmatched.map(|r| refusal_text(&tr, Some(&def), roles, r)));
+    let chrome = Chrome::signed(signed, title.clone());
+    page(
+        status,
+        &InstancePage {
+            chrome,
+            id: row.id,
+            version: row.version,
+            title,
+            process_id: def.id.clone(),
+            process_label: def.label.get(lang).to_owned(),
+            state_label: state_of(&def, &row.state),
+            is_final,
+            outcome: row.outcome.as_ref().map(|o| tr.t(&format!("instance.outcome.{o}")).to_owned()),
+            parent,
+            conflict,
+            escalations,
+            stages,
+            diagram,
+            details,
+            vote,
+            actions,
+            refused,
+            children,
+            children_summary,
+            timers,
+            history,
+        },
+    )
+}
+
+pub async fn instance_page(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let inst = load_visible(&state, &signed, id).await?;
+    render_instance(&state, &signed, inst, None, StatusCode::OK).await
+}
+
+pub async fn fire(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path((id, event)): Path<(i64, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    signed.check_csrf(&form)?;
+    let inst = load_visible(&state, &signed, id).await?;
+    let version = form.iter().find(|(k, _)| k == "_version").and_then(|(_, v)| v.parse::<i64>().ok());
+    let names: Vec<String> = inst
+        .definition
+        .transition(&inst.row.state, &event)
+        .map(|t| t.ask.iter().chain(&t.optional).cloned().collect())
+        .unwrap_or_default();
+    let given = form_data(&inst.definition, &form, &names);
+    match state.rt.fire(id, version, &signed.actor(), &event, &given).await {
+        Ok(_) => Ok(Redirect::to(&format!("/instances/{id}")).into_response()),
+        Err(RuntimeError::Refused(r)) => {
+            let returned = Returned { event: &event, given: &given, refusal: Some(&r), conflict: None };
+            render_instance(&state, &signed, inst, Some(returned), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(RuntimeError::Conflict { found, .. }) => {
+            // Show the instance as it is now, with what the person typed kept in the form.
+            let fresh = load_visible(&state, &signed, id).await?;
+            let returned = Returned { event: &event, given: &given, refusal: None, conflict: Some(found) };
+            render_instance(&state, &signed, fresh, Some(returned), StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

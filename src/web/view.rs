@@ -1,0 +1,181 @@
+//! What every page shares: the chrome around it (language, user, CSRF token), rendering with a
+//! status, and the words for dates and refusals.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::definition::{Definition, Roles};
+use crate::engine::{FieldProblem, GuardFailure, Refusal, TallyError};
+use crate::web::errors::{WebError, urlencode};
+use crate::web::extract::Signed;
+use crate::web::i18n::{Lang, Tr};
+
+/// The frame of every page.
+pub struct Chrome {
+    pub tr: Tr,
+    pub title: String,
+    pub user_name: Option<String>,
+    pub is_admin: bool,
+    pub csrf: String,
+    pub path: String,
+    pub flash: Option<String>,
+}
+
+impl Chrome {
+    pub fn signed(s: &Signed, title: impl Into<String>) -> Self {
+        Self {
+            tr: s.tr,
+            title: title.into(),
+            user_name: Some(s.session.user.display_name.clone()),
+            is_admin: s.is_admin(),
+            csrf: s.session.csrf_token.clone(),
+            path: s.path.clone(),
+            flash: None,
+        }
+    }
+
+    pub fn anonymous(tr: Tr, path: &str, title: impl Into<String>) -> Self {
+        Self {
+            tr,
+            title: title.into(),
+            user_name: None,
+            is_admin: false,
+            csrf: String::new(),
+            path: path.to_owned(),
+            flash: None,
+        }
+    }
+
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        self.tr.t(key)
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.tr.code()
+    }
+
+    /// The link that switches to the other language and comes back here.
+    pub fn other_lang_href(&self) -> String {
+        let other = if self.tr.lang == Lang::Zh { "en" } else { "zh-CN" };
+        format!("/lang/{other}?back={}", urlencode(&self.path))
+    }
+}
+
+/// Renders a page with a status (200, or 422 for a refused form kept as typed).
+pub fn page<T: Template>(status: StatusCode, t: &T) -> Result<Response, WebError> {
+    Ok((status, Html(t.render()?)).into_response())
+}
+
+pub fn fmt_time(t: OffsetDateTime, offset: UtcOffset) -> String {
+    let t = t.to_offset(offset);
+    format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+}
+
+fn field_label(def: Option<&Definition>, lang: &str, field: &str) -> String {
+    def.and_then(|d| d.field(field)).map_or_else(|| field.to_owned(), |f| f.label.get(lang).to_owned())
+}
+
+pub fn field_problem_text(tr: &Tr, p: &FieldProblem) -> String {
+    match p {
+        FieldProblem::Missing => tr.t("field.missing").to_owned(),
+        FieldProblem::NotAsked => tr.t("field.not_asked").to_owned(),
+        FieldProblem::NotANumber => tr.t("field.not_a_number").to_owned(),
+        FieldProblem::TooSmall { min } => tr.f("field.too_small", &[("min", min.to_string())]),
+        FieldProblem::TooLarge { max } => tr.f("field.too_large", &[("max", max.to_string())]),
+        FieldProblem::TooLong { max } => tr.f("field.too_long", &[("max", max.to_string())]),
+        FieldProblem::NotADate => tr.t("field.not_a_date").to_owned(),
+        FieldProblem::NotABool => tr.t("field.not_a_bool").to_owned(),
+        FieldProblem::NotAnOption => tr.t("field.not_an_option").to_owned(),
+        FieldProblem::TooFewItems { min } => tr.f("field.too_few_items", &[("min", min.to_string())]),
+        FieldProblem::TooManyItems { max } => tr.f("field.too_many_items", &[("max", max.to_string())]),
+        FieldProblem::Duplicate { item } => tr.f("field.duplicate", &[("item", item.clone())]),
+        FieldProblem::NotText => tr.t("field.not_text").to_owned(),
+    }
+}
+
+/// A refusal in the reader's words, with field names as the definition labels them.
+pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusal) -> String {
+    let lang = tr.code();
+    let label = |f: &str| field_label(def, lang, f);
+    match r {
+        Refusal::UnknownEvent { .. } => tr.t("refusal.unknown_event").to_owned(),
+        Refusal::NotFromState { .. } => tr.t("refusal.not_from_state").to_owned(),
+        Refusal::Finished { .. } => tr.t("refusal.finished").to_owned(),
+        Refusal::RoleNotAllowed { roles: needed } => {
+            let names: Vec<&str> =
+                needed.iter().map(|r| roles.roles.get(r).map_or(r.as_str(), |l| l.get(lang))).collect();
+            tr.f("refusal.role_not_allowed", &[("roles", names.join("、"))])
+        }
+        Refusal::OutOfScope { .. } => tr.t("refusal.out_of_scope").to_owned(),
+        Refusal::SystemOnly { .. } => tr.t("refusal.system_only").to_owned(),
+        Refusal::Input(_) => tr.t("refusal.input").to_owned(),
+        Refusal::Tally(t) => tr.f("refusal.tally", &[("detail", tally_text(tr, def, t))]),
+        Refusal::TimerNeedsDate { field, .. } => tr.f("refusal.timer", &[("field", label(field))]),
+        Refusal::NotStartable => tr.t("refusal.not_startable").to_owned(),
+        Refusal::Guard(g) => match g {
+            GuardFailure::NotSet { field } => tr.f("guard.not_set", &[("field", label(field))]),
+            GuardFailure::AlreadySet { field } => tr.f("guard.already_set", &[("field", label(field))]),
+            GuardFailure::NotTrue { field } => tr.f("guard.not_true", &[("field", label(field))]),
+            GuardFailure::NotEqual { field, expected } => {
+                tr.f("guard.not_equal", &[("field", label(field)), ("expected", expected.clone())])
+            }
+            GuardFailure::Compare { field, value, op, than } => tr.f(
+                "guard.compare",
+                &[("field", label(field)), ("value", value.clone()), ("op", (*op).to_owned()), ("than", than.clone())],
+            ),
+            GuardFailure::CountsDiffer { a, a_count, b, b_count } => tr.f(
+                "guard.counts_differ",
+                &[("a", label(a)), ("a_count", a_count.to_string()), ("b", label(b)), ("b_count", b_count.to_string())],
+            ),
+            GuardFailure::TooFew { field, count, min } => tr
+                .f("guard.too_few", &[("field", label(field)), ("count", count.to_string()), ("min", min.to_string())]),
+            GuardFailure::NotMember { list, value, .. } => {
+                tr.f("guard.not_member", &[("value", value.clone()), ("list", label(list))])
+            }
+            GuardFailure::Member { list, value, .. } => {
+                tr.f("guard.member", &[("value", value.clone()), ("list", label(list))])
+            }
+            GuardFailure::ShareTooLarge { list, part, part_count, total, share } => tr.f(
+                "guard.share_too_large",
+                &[
+                    ("list", label(list)),
+                    ("part", label(part)),
+                    ("part_count", part_count.to_string()),
+                    ("total", total.to_string()),
+                    ("share", share.clone()),
+                ],
+            ),
+            GuardFailure::NotTheActor { field } => tr.f("guard.not_the_actor", &[("field", label(field))]),
+            GuardFailure::Vote { expected } => {
+                tr.f("guard.vote", &[("expected", tr.t(&format!("instance.outcome.{expected}")).to_owned())])
+            }
+        },
+    }
+}
+
+fn tally_text(tr: &Tr, def: Option<&Definition>, t: &TallyError) -> String {
+    match t {
+        TallyError::PresentAboveRoster { present, roster } => {
+            tr.f("tally.present_above_roster", &[("present", present.to_string()), ("roster", roster.to_string())])
+        }
+        TallyError::VotesAbovePresent { cast, present } => {
+            tr.f("tally.votes_above_present", &[("cast", cast.to_string()), ("present", present.to_string())])
+        }
+        TallyError::MissingCount { field } => tr.f("tally.missing", &[("field", field_label(def, tr.code(), field))]),
+    }
+}
+
+/// Days from `now` to a deadline, in words: "3 days left", "due today", "2 days overdue".
+pub fn deadline_text(tr: &Tr, due: OffsetDateTime, now: OffsetDateTime) -> (String, bool) {
+    let hours = (due - now).whole_hours();
+    if hours < 0 {
+        let days = (-hours + 23) / 24;
+        (tr.f("deadline.overdue", &[("days", days.to_string())]), true)
+    } else if hours < 24 {
+        (tr.t("deadline.today").to_owned(), true)
+    } else {
+        (tr.f("deadline.days_left", &[("days", (hours / 24).to_string())]), hours < 72)
+    }
+}
