@@ -7,3 +7,6 @@ mod bargaining;
 mod engine_props;
 mod engine_store;
 mod validate;
+mod web;
+mod web_support;
+mod e2e;

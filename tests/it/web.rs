@@ -1,0 +1,1 @@
+//! Web integration tests (in-process): see web_support.rs for the test app.
