@@ -81,21 +81,16 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
     let employer = Actor::new("zhao.lei", ["employer_negotiator", "chief_representative"]);
     let unit_ids: Vec<&str> = UNITS.iter().map(|u| u.0).collect();
 
+    // Past years, for the figures: rounds that concluded, and two that were withdrawn.
+    let of_kind = |kind: &str| -> Vec<&str> { UNITS.iter().filter(|u| u.3 == kind).map(|u| u.0).collect() };
+    let (schools, kindergartens) = (of_kind("school"), of_kind("kindergarten"));
+    concluded_round(rt, &worker, &employer, 2022, &schools).await?;
+    withdrawn_round(rt, &worker, &employer, 2022, &kindergartens, "幼儿园举办者未能按期组成协商代表").await?;
+    concluded_round(rt, &worker, &employer, 2023, &unit_ids).await?;
+    concluded_round(rt, &worker, &employer, 2024, &unit_ids[..10]).await?;
+    withdrawn_round(rt, &worker, &employer, 2024, &unit_ids[10..], "两所单位并入集团，另行协商").await?;
     // Last year's round: concluded and in effect.
-    let past = open_round(rt, &worker, &employer, 2025, &unit_ids).await?;
-    send_draft(rt, past, &worker, &employer).await?;
-    for child in latest_children(rt, past).await? {
-        vote(rt, child, 0.8).await?;
-    }
-    rt.fire(past, None, &worker, "accept_confirmations", &Data::new()).await?;
-    rt.fire(past, None, &worker, "sign_contract_worker", &Data::new()).await?;
-    rt.fire(past, None, &employer, "sign_contract_employer", &Data::new()).await?;
-    rt.fire(past, None, &worker, "seal", &Data::new()).await?;
-    rt.fire(past, None, &employer, "submit_to_bureau", &Data::new()).await?;
-    rt.fire(past, None, &Actor::new("ma.qiang", ["bureau_reviewer"]), "approve", &Data::new()).await?;
-    for unit in &unit_ids {
-        rt.fire(past, None, &worker, "record_publication", &data(json!({ "published_unit": unit }))).await?;
-    }
+    concluded_round(rt, &worker, &employer, 2025, &unit_ids).await?;
 
     // This year's round: the draft is with the units; some have voted, one said no.
     let current = open_round(rt, &worker, &employer, 2026, &unit_ids).await?;
@@ -143,6 +138,45 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
     rt.fire(cohort, None, &coordinator, "advance_phase", &Data::new()).await?;
     rt.fire(cohort, None, &coordinator, "advance_phase", &Data::new()).await?;
     Ok(true)
+}
+
+/// A round from its opening to a contract in effect, published in every unit.
+async fn concluded_round(
+    rt: &Runtime,
+    worker: &Actor,
+    employer: &Actor,
+    year: i64,
+    units: &[&str],
+) -> anyhow::Result<i64> {
+    let round = open_round(rt, worker, employer, year, units).await?;
+    send_draft(rt, round, worker, employer).await?;
+    for child in latest_children(rt, round).await? {
+        vote(rt, child, 0.8).await?;
+    }
+    rt.fire(round, None, worker, "accept_confirmations", &Data::new()).await?;
+    rt.fire(round, None, worker, "sign_contract_worker", &Data::new()).await?;
+    rt.fire(round, None, employer, "sign_contract_employer", &Data::new()).await?;
+    rt.fire(round, None, worker, "seal", &Data::new()).await?;
+    rt.fire(round, None, employer, "submit_to_bureau", &Data::new()).await?;
+    rt.fire(round, None, &Actor::new("ma.qiang", ["bureau_reviewer"]), "approve", &Data::new()).await?;
+    for unit in units {
+        rt.fire(round, None, worker, "record_publication", &data(json!({ "published_unit": unit }))).await?;
+    }
+    Ok(round)
+}
+
+async fn withdrawn_round(
+    rt: &Runtime,
+    worker: &Actor,
+    employer: &Actor,
+    year: i64,
+    units: &[&str],
+    reason: &str,
+) -> anyhow::Result<()> {
+    let round = open_round(rt, worker, employer, year, units).await?;
+    rt.fire(round, None, &Actor::new("admin", ["admin"]), "withdraw", &data(json!({ "withdrawal_reason": reason })))
+        .await?;
+    Ok(())
 }
 
 async fn open_round(rt: &Runtime, worker: &Actor, employer: &Actor, year: i64, units: &[&str]) -> anyhow::Result<i64> {

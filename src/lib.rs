@@ -4,6 +4,7 @@
 //! hash chain.
 
 pub mod audit;
+pub mod bargaining;
 pub mod bench;
 pub mod cli;
 pub mod clock;

@@ -5,11 +5,13 @@ mod admin;
 mod assets;
 mod audit;
 mod auth;
+pub mod charts;
 pub mod diagram;
 pub mod errors;
 pub mod extract;
+mod figures;
 pub mod i18n;
-mod process;
+pub mod process;
 pub mod state;
 pub mod view;
 mod work;
@@ -33,6 +35,8 @@ pub fn router(state: AppState) -> Router {
         .route("/instances/{id}/fire/{event}", post(process::fire))
         .route("/audit", get(audit::audit_page))
         .route("/audit.csv", get(audit::audit_csv))
+        .route("/figures", get(figures::figures_page))
+        .route("/figures.csv", get(figures::figures_csv))
         .route("/admin", get(admin::admin_page))
         .route("/admin/users", post(admin::create_user))
         .route("/admin/users/{id}/roles", post(admin::set_roles))

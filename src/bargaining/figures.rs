@@ -1,0 +1,148 @@
+//! The figures of a sector: per year, the signing rate (units whose round brought a contract into
+//! effect, over the units in scope), the rounds by stage, and how long each stage took.
+
+use std::collections::BTreeMap;
+
+use sea_orm::{ConnectionTrait, DbErr};
+use serde_json::Value;
+
+use crate::definition::Definition;
+use crate::store::db::{all, get};
+use crate::store::instances;
+
+/// The process whose instances are bargaining rounds.
+pub const PROCESS: &str = "bargaining_round";
+/// The field a round sets when its contract takes effect: the mark of a signed contract.
+const EFFECTIVE_FIELD: &str = "effective_on";
+
+/// One sector's year.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct YearFigures {
+    pub sector: String,
+    pub year: i64,
+    pub rounds: u64,
+    pub units_in_scope: u64,
+    pub units_signed: u64,
+    /// Rounds by the stage they are in now, in the definition's stage order.
+    pub by_stage: Vec<(String, u64)>,
+    /// Average days spent in each stage, over the rounds that passed through it.
+    pub days_in_stage: Vec<(String, f64)>,
+}
+
+impl YearFigures {
+    /// The signing rate in whole per cent, exact-integer rounded half up.
+    pub fn rate_percent(&self) -> u64 {
+        (self.units_signed * 200 + self.units_in_scope).checked_div(self.units_in_scope * 2).unwrap_or(0)
+    }
+}
+
+/// What one round contributes to its year's figures.
+struct RoundFacts {
+    sector: String,
+    year: i64,
+    units: u64,
+    signed: bool,
+    stage: String,
+    /// Microseconds spent per stage, from the round's history.
+    stage_micros: BTreeMap<String, i64>,
+}
+
+/// Reads every round (in pages by key) and folds them into figures per sector and year, newest
+/// year first.
+pub async fn figures<C: ConnectionTrait>(c: &C, def: &Definition, now_micros: i64) -> Result<Vec<YearFigures>, DbErr> {
+    let mut facts = Vec::new();
+    let mut before = None;
+    loop {
+        let page = instances::list(c, PROCESS, before, 500).await?;
+        let Some(last) = page.last() else { break };
+        before = Some(last.id);
+        for row in &page {
+            let history = all(
+                c,
+                "SELECT at, to_state FROM audit_events WHERE stream = $1 ORDER BY seq",
+                vec![crate::store::audit::instance_stream(row.id).into()],
+            )
+            .await?;
+            let mut stage_micros: BTreeMap<String, i64> = BTreeMap::new();
+            let mut entered: Option<(String, i64)> = None;
+            for h in &history {
+                let at: i64 = get(h, "at")?;
+                let to: Option<String> = get(h, "to_state")?;
+                let Some(stage) = to.as_deref().and_then(|s| def.state(s)).map(|s| s.stage.clone()) else { continue };
+                if let Some((prev, since)) = entered.take() {
+                    *stage_micros.entry(prev).or_default() += at - since;
+                }
+                entered = Some((stage, at));
+            }
+            if let Some((stage, since)) = entered
+                && !def.state(&row.state).is_some_and(|s| s.is_final)
+            {
+                *stage_micros.entry(stage).or_default() += now_micros - since;
+            }
+            facts.push(RoundFacts {
+                sector: row.data.get("sector").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                year: row.data.get("year").and_then(Value::as_i64).unwrap_or_default(),
+                units: row.data.get("units").and_then(Value::as_array).map_or(0, |u| u.len() as u64),
+                signed: row.data.get(EFFECTIVE_FIELD).is_some_and(|v| !v.is_null()),
+                stage: def.state(&row.state).map(|s| s.stage.clone()).unwrap_or_default(),
+                stage_micros,
+            });
+        }
+    }
+    Ok(fold(def, facts))
+}
+
+fn fold(def: &Definition, facts: Vec<RoundFacts>) -> Vec<YearFigures> {
+    let mut groups: BTreeMap<(String, i64), Vec<RoundFacts>> = BTreeMap::new();
+    for f in facts {
+        groups.entry((f.sector.clone(), f.year)).or_default().push(f);
+    }
+    let mut out: Vec<YearFigures> = groups
+        .into_iter()
+        .map(|((sector, year), rounds)| {
+            let by_stage = def
+                .stages
+                .iter()
+                .map(|s| (s.id.clone(), rounds.iter().filter(|r| r.stage == s.id).count() as u64))
+                .collect();
+            let days_in_stage = def
+                .stages
+                .iter()
+                .map(|s| {
+                    let spans: Vec<i64> = rounds.iter().filter_map(|r| r.stage_micros.get(&s.id).copied()).collect();
+                    let avg = if spans.is_empty() {
+                        0.0
+                    } else {
+                        spans.iter().sum::<i64>() as f64 / spans.len() as f64 / 86_400e6
+                    };
+                    (s.id.clone(), avg)
+                })
+                .collect();
+            YearFigures {
+                sector,
+                year,
+                rounds: rounds.len() as u64,
+                units_in_scope: rounds.iter().map(|r| r.units).sum(),
+                units_signed: rounds.iter().filter(|r| r.signed).map(|r| r.units).sum(),
+                by_stage,
+                days_in_stage,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.sector.cmp(&b.sector).then(b.year.cmp(&a.year)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_is_units_signed_over_units_in_scope_rounded_half_up() {
+        let y = |signed, scope| YearFigures { units_signed: signed, units_in_scope: scope, ..Default::default() };
+        assert_eq!(y(7, 12).rate_percent(), 58); // 58.33
+        assert_eq!(y(1, 8).rate_percent(), 13); // 12.5 rounds up
+        assert_eq!(y(12, 12).rate_percent(), 100);
+        assert_eq!(y(0, 0).rate_percent(), 0);
+    }
+}
