@@ -4,9 +4,9 @@ mod support;
 
 mod audit;
 mod bargaining;
+mod e2e;
 mod engine_props;
 mod engine_store;
 mod validate;
 mod web;
 mod web_support;
-mod e2e;
