@@ -94,7 +94,7 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
 
     // This year's round: the draft is with the units; some have voted, one said no.
     let current = open_round(rt, &worker, &employer, 2026, &unit_ids).await?;
-    send_draft(rt, current, &worker, &employer).await?;
+    send_draft(rt, current, 2026, &worker, &employer).await?;
     let children = latest_children(rt, current).await?;
     for (i, child) in children.iter().enumerate() {
         match i {
@@ -149,7 +149,7 @@ async fn concluded_round(
     units: &[&str],
 ) -> anyhow::Result<i64> {
     let round = open_round(rt, worker, employer, year, units).await?;
-    send_draft(rt, round, worker, employer).await?;
+    send_draft(rt, round, year, worker, employer).await?;
     for child in latest_children(rt, round).await? {
         vote(rt, child, 0.8).await?;
     }
@@ -232,15 +232,13 @@ async fn open_round(rt: &Runtime, worker: &Actor, employer: &Actor, year: i64, u
     Ok(round)
 }
 
-async fn send_draft(rt: &Runtime, round: i64, worker: &Actor, employer: &Actor) -> anyhow::Result<()> {
-    rt.fire(
-        round,
-        None,
-        worker,
-        "propose_draft",
-        &data(json!({ "draft_summary": "工资年增长不低于 5%；带薪年假 10 天起" })),
-    )
-    .await?;
+async fn send_draft(rt: &Runtime, round: i64, year: i64, worker: &Actor, employer: &Actor) -> anyhow::Result<()> {
+    let text = format!(
+        "{SECTOR}{year}年度集体合同（草案）\n\n第一条 工资：教职工月工资不低于本区最低工资标准的 1.8 倍，年增长不低于 5%。\n第二条 工作时间：每周工作不超过 40 小时，延时工作按规定支付报酬。\n第三条 休假：带薪年休假 10 天起，寒暑假按学校安排执行。\n第四条 津贴：班主任津贴每月不低于 500 元。\n第五条 本合同期限三年，经双方首席代表签字并报区人社局审查后生效。"
+    );
+    let summary = "工资年增长不低于 5%；带薪年假 10 天起";
+    rt.fire(round, None, worker, "propose_draft", &data(json!({ "draft_text": text, "draft_summary": summary })))
+        .await?;
     rt.fire(round, None, worker, "sign_draft_worker", &Data::new()).await?;
     rt.fire(round, None, employer, "sign_draft_employer", &Data::new()).await?;
     rt.fire(round, None, worker, "send_to_units", &Data::new()).await?;

@@ -7,6 +7,8 @@ mod audit;
 mod auth;
 pub mod charts;
 pub mod diagram;
+mod diff;
+mod documents;
 pub mod errors;
 pub mod extract;
 mod figures;
@@ -33,6 +35,8 @@ pub fn router(state: AppState) -> Router {
         .route("/processes/{process}/start", post(process::start))
         .route("/instances/{id}", get(process::instance_page))
         .route("/instances/{id}/fire/{event}", post(process::fire))
+        .route("/instances/{id}/versions/{field}", get(documents::versions))
+        .route("/instances/{id}/print", get(documents::print))
         .route("/audit", get(audit::audit_page))
         .route("/audit.csv", get(audit::audit_csv))
         .route("/figures", get(figures::figures_page))

@@ -63,7 +63,7 @@ fn form_data(def: &Definition, form: &[(String, String)], names: &[String]) -> D
     data
 }
 
-fn display_value(tr: &Tr, field: Option<&Field>, value: &Value) -> String {
+pub fn display_value(tr: &Tr, field: Option<&Field>, value: &Value) -> String {
     let lang = tr.code();
     match (field.map(|f| &f.kind), value) {
         (Some(FieldKind::Choice { options }), Value::String(s)) => {
@@ -375,7 +375,8 @@ struct InstancePage {
     escalations: Vec<String>,
     stages: Vec<StageView>,
     diagram: String,
-    details: Vec<(String, String)>,
+    /// Label, value, and for a long text the link to all its versions.
+    details: Vec<(String, String, Option<String>)>,
     vote: Option<(String, String, String)>,
     actions: Vec<ActionView>,
     refused: Vec<(String, String)>,
@@ -393,7 +394,7 @@ struct Returned<'a> {
     conflict: Option<i64>,
 }
 
-async fn load_visible(state: &AppState, signed: &Signed, id: i64) -> Result<Instance, WebError> {
+pub async fn load_visible(state: &AppState, signed: &Signed, id: i64) -> Result<Instance, WebError> {
     let inst = state.rt.instance(id).await?;
     if !may_view(&inst.definition, &inst.row.data, &signed.actor()) {
         return Err(WebError::Forbidden);
@@ -484,7 +485,9 @@ async fn render_instance(
     let mut details = Vec::new();
     for field in &def.fields {
         if let Some(v) = row.data.get(&field.id).filter(|v| !v.is_null()) {
-            details.push((field.label.get(lang).to_owned(), display_value(&tr, Some(field), v)));
+            let versions = matches!(field.kind, FieldKind::LongText { .. })
+                .then(|| format!("/instances/{}/versions/{}", row.id, field.id));
+            details.push((field.label.get(lang).to_owned(), display_value(&tr, Some(field), v), versions));
         }
     }
     let vote =

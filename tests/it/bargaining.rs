@@ -58,7 +58,10 @@ async fn latest_children(h: &Harness, round: i64) -> Vec<i64> {
 }
 
 async fn sign_and_send_draft(h: &Harness, round: i64) {
-    fire(h, round, &worker_negotiator(), "propose_draft", json!({ "draft_summary": "工资增长 5%" })).await;
+    let version = h.data(round).await.get("draft_version").and_then(|v| v.as_i64()).unwrap_or(0) + 1;
+    let text = format!("第一条 工资增长 {}%\n第二条 带薪年假 10 天", 4 + version);
+    fire(h, round, &worker_negotiator(), "propose_draft", json!({ "draft_text": text, "draft_summary": "工资增长" }))
+        .await;
     fire(h, round, &chief("张一"), "sign_draft_worker", json!({})).await;
     fire(h, round, &chief("李一"), "sign_draft_employer", json!({})).await;
     fire(h, round, &employer_negotiator(), "send_to_units", json!({})).await;
