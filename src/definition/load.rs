@@ -398,7 +398,21 @@ impl Checker<'_, '_> {
                 return None;
             }
         };
-        Some(Field { id: f.id.get_ref().clone(), label: f.label.clone(), kind })
+        let source = match f.source.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
+            None => None,
+            Some(("units", _)) if matches!(kind, FieldKind::Text { .. } | FieldKind::List { .. }) => {
+                Some(Source::Units)
+            }
+            Some(("units", span)) => {
+                self.rep.at(span, format!("field {:?}: a source needs a text or list field", f.id.get_ref()));
+                None
+            }
+            Some((other, span)) => {
+                self.rep.at(span, format!("unknown source {other:?}: use \"units\""));
+                None
+            }
+        };
+        Some(Field { id: f.id.get_ref().clone(), label: f.label.clone(), kind, source })
     }
 
     fn fraction(&mut self, s: &S) -> Option<Fraction> {

@@ -58,12 +58,24 @@ impl Definition {
     }
     /// The instance's display title from its data, or the definition's label when it has none.
     pub fn title_of(&self, data: &serde_json::Map<String, serde_json::Value>, lang: &str) -> String {
+        self.title_named(data, lang, |_, _| None)
+    }
+
+    /// The title, with values a field's source can name (a unit id → the unit's name) named.
+    pub fn title_named(
+        &self,
+        data: &serde_json::Map<String, serde_json::Value>,
+        lang: &str,
+        name: impl Fn(&Field, &str) -> Option<String>,
+    ) -> String {
         let parts: Vec<String> = self
             .title
             .iter()
-            .filter_map(|f| data.get(f))
-            .map(|v| match v {
-                serde_json::Value::String(s) => s.clone(),
+            .filter_map(|f| data.get(f).map(|v| (f, v)))
+            .map(|(f, v)| match v {
+                serde_json::Value::String(s) => {
+                    self.field(f).and_then(|field| name(field, s)).unwrap_or_else(|| s.clone())
+                }
                 other => other.to_string(),
             })
             .collect();
@@ -179,6 +191,15 @@ pub struct Field {
     pub id: String,
     pub label: Label,
     pub kind: FieldKind,
+    /// Where the values come from, when they name records kept outside the engine.
+    pub source: Option<Source>,
+}
+
+/// A directory whose ids a field holds: the web offers its entries and refuses unknown ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The unit directory (schools, kindergartens, enterprises).
+    Units,
 }
 
 #[derive(Debug, Clone)]

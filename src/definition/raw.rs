@@ -113,6 +113,7 @@ pub struct RawField {
     pub min_items: Option<usize>,
     pub max_items: Option<usize>,
     pub options: Option<Vec<RawOption>>,
+    pub source: Option<S>,
 }
 
 #[derive(Debug, Deserialize)]

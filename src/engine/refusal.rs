@@ -98,6 +98,8 @@ pub enum FieldProblem {
     Duplicate { item: String },
     #[error("must be text")]
     NotText,
+    #[error("{item:?} is not in the directory")]
+    NotInDirectory { item: String },
 }
 
 /// Counts of a vote that cannot all be true.

@@ -12,7 +12,7 @@ use crate::definition::FieldKind;
 use crate::web::diff::{self, Line};
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;
-use crate::web::process::{display_value, load_visible};
+use crate::web::process::{display_value, load_visible, namer};
 use crate::web::state::AppState;
 use crate::web::view::{Chrome, fmt_time, page};
 
@@ -84,6 +84,7 @@ struct PrintPage {
 pub async fn print(State(state): State<AppState>, signed: Signed, Path(id): Path<i64>) -> Result<Response, WebError> {
     let inst = load_visible(&state, &signed, id).await?;
     let def = inst.definition.clone();
+    let units = state.units().await?;
     let tr = signed.tr;
     let lang = tr.code();
     let details = def
@@ -93,12 +94,12 @@ pub async fn print(State(state): State<AppState>, signed: Signed, Path(id): Path
             let v = inst.row.data.get(&f.id).filter(|v| !v.is_null())?;
             Some((
                 f.label.get(lang).to_owned(),
-                display_value(&tr, Some(f), v),
+                display_value(&tr, Some(f), v, &units),
                 matches!(f.kind, FieldKind::LongText { .. }),
             ))
         })
         .collect();
-    let title = def.title_of(&inst.row.data, lang);
+    let title = def.title_named(&inst.row.data, lang, namer(&units, lang));
     page(
         StatusCode::OK,
         &PrintPage {

@@ -12,15 +12,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::definition::{Definition, Field, FieldKind, SYSTEM_ROLE};
-use crate::engine::{self, Actor, Data, FieldError, Refusal, VOTE_KEY};
+use crate::definition::{Definition, Field, FieldKind, SYSTEM_ROLE, Source};
+use crate::engine::{self, Actor, Data, FieldError, FieldProblem, Refusal, VOTE_KEY};
 use crate::runtime::{Instance, RuntimeError};
 use crate::store::instances;
 use crate::web::diagram::{self, Marks};
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;
 use crate::web::i18n::Tr;
-use crate::web::state::AppState;
+use crate::web::state::{AppState, Units};
 use crate::web::view::{Chrome, deadline_text, field_problem_text, fmt_time, page, refusal_text};
 
 /// Whether the actor may see instances of a definition with this data: they can act in it in
@@ -39,15 +39,27 @@ pub fn may_view(def: &Definition, data: &Data, actor: &Actor) -> bool {
 
 /// The values a form sent for the given fields. Lists may arrive as several values or as lines
 /// of one box; an unticked box sends nothing, which means "no".
-fn form_data(def: &Definition, form: &[(String, String)], names: &[String]) -> Data {
+fn form_data(def: &Definition, form: &[(String, String)], names: &[String], units: &Units) -> Data {
     let mut data = Data::new();
     for name in names {
         let Some(field) = def.field(name) else { continue };
         let values: Vec<&str> = form.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect();
         match field.kind {
             FieldKind::List { .. } => {
-                if !values.is_empty() {
-                    data.insert(name.clone(), Value::String(values.join("\n")));
+                // "All units of a sector" arrives as `sector:NAME`, and means those units.
+                let mut items: Vec<String> = Vec::new();
+                for v in values {
+                    match v.strip_prefix(SECTOR_PREFIX) {
+                        Some(sector) => {
+                            items.extend(units.values().filter(|u| u.sector == sector).map(|u| u.id.clone()))
+                        }
+                        None => items.push(v.to_owned()),
+                    }
+                }
+                let mut seen = BTreeSet::new();
+                items.retain(|i| seen.insert(i.clone()));
+                if !items.is_empty() {
+                    data.insert(name.clone(), Value::String(items.join("\n")));
                 }
             }
             FieldKind::Bool => {
@@ -63,8 +75,47 @@ fn form_data(def: &Definition, form: &[(String, String)], names: &[String]) -> D
     data
 }
 
-pub fn display_value(tr: &Tr, field: Option<&Field>, value: &Value) -> String {
+pub const SECTOR_PREFIX: &str = "sector:";
+
+/// Unit ids that the directory does not know, for fields whose source is the directory.
+fn directory_errors(def: &Definition, given: &Data, units: &Units) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (name, value) in given {
+        let Some(field) = def.field(name).filter(|f| f.source == Some(Source::Units)) else { continue };
+        let items: Vec<&str> = match value {
+            Value::String(s) => {
+                s.split(['\n', ',', '，', '、', ';', '；']).map(str::trim).filter(|s| !s.is_empty()).collect()
+            }
+            _ => Vec::new(),
+        };
+        if let Some(unknown) = items.into_iter().find(|i| !units.contains_key(*i)) {
+            errors.push(FieldError {
+                field: field.id.clone(),
+                problem: FieldProblem::NotInDirectory { item: unknown.to_owned() },
+            });
+        }
+    }
+    errors
+}
+
+/// A unit id named as the unit, for fields whose source is the directory.
+pub fn namer<'a>(units: &'a Units, lang: &'a str) -> impl Fn(&Field, &str) -> Option<String> + 'a {
+    move |field: &Field, value: &str| {
+        (field.source == Some(Source::Units)).then(|| units.get(value).map(|u| u.name(lang).to_owned())).flatten()
+    }
+}
+
+pub fn display_value(tr: &Tr, field: Option<&Field>, value: &Value, units: &Units) -> String {
     let lang = tr.code();
+    if let Some(f) = field.filter(|f| f.source == Some(Source::Units)) {
+        let name = namer(units, lang);
+        let named =
+            |v: &Value| v.as_str().map_or_else(|| v.to_string(), |s| name(f, s).unwrap_or_else(|| s.to_owned()));
+        return match value {
+            Value::Array(items) => items.iter().map(named).collect::<Vec<_>>().join("、"),
+            other => named(other),
+        };
+    }
     match (field.map(|f| &f.kind), value) {
         (Some(FieldKind::Choice { options }), Value::String(s)) => {
             options.iter().find(|o| &o.id == s).map_or_else(|| s.clone(), |o| o.label.get(lang).to_owned())
@@ -102,15 +153,22 @@ pub struct FieldView {
     pub error: Option<String>,
 }
 
+/// What a form was sent back with: the values as typed, and what was wrong with them.
+#[derive(Clone, Copy)]
+struct Typed<'a> {
+    given: &'a Data,
+    errors: &'a [FieldError],
+}
+
 fn field_views(
     tr: &Tr,
+    units: &Units,
     def: &Definition,
     prefix: &str,
-    ask: &[String],
-    optional: &[String],
-    given: &Data,
-    errors: &[FieldError],
+    (ask, optional): (&[String], &[String]),
+    typed: Typed<'_>,
 ) -> Vec<FieldView> {
+    let Typed { given, errors } = typed;
     let lang = tr.code();
     ask.iter()
         .map(|n| (n, true))
@@ -140,6 +198,28 @@ fn field_views(
                 FieldKind::List { .. } => {
                     ("textarea", vec![], None, None, tr.t("instance.fields.list_hint").to_owned())
                 }
+            };
+            let (kind, options) = match (field.source, &field.kind) {
+                (Some(Source::Units), FieldKind::List { .. }) => {
+                    let chosen: BTreeSet<&str> = value.lines().map(str::trim).collect();
+                    let mut sectors: Vec<&str> = units.values().map(|u| u.sector.as_str()).collect();
+                    sectors.dedup();
+                    let all = tr.t("field.all_units");
+                    let whole =
+                        sectors.into_iter().map(|s| (format!("{SECTOR_PREFIX}{s}"), format!("{all}：{s}"), false));
+                    let each = units.values().map(|u| {
+                        (u.id.clone(), format!("{} ({})", u.name(lang), u.id), chosen.contains(u.id.as_str()))
+                    });
+                    ("units", whole.chain(each).collect())
+                }
+                (Some(Source::Units), _) => (
+                    "select",
+                    units
+                        .values()
+                        .map(|u| (u.id.clone(), format!("{} ({})", u.name(lang), u.id), u.id == value))
+                        .collect(),
+                ),
+                _ => (kind, options),
             };
             let error = errors.iter().find(|e| &e.field == name).map(|e| field_problem_text(tr, &e.problem));
             Some(FieldView {
@@ -241,10 +321,18 @@ async fn render_process(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let def = state.rt.definitions().get(process).cloned().ok_or(WebError::NotFound)?;
+    let units = state.units().await?;
     let actor = signed.actor();
     let lang = signed.tr.code();
     let start = def.start.as_ref().filter(|s| s.roles.iter().any(|r| actor.roles.contains(r))).map(|s| StartForm {
-        fields: field_views(&signed.tr, &def, "start", &s.ask, &s.optional, start_input.0, start_input.1),
+        fields: field_views(
+            &signed.tr,
+            &units,
+            &def,
+            "start",
+            (&s.ask, &s.optional),
+            Typed { given: start_input.0, errors: start_input.1 },
+        ),
         error: start_input.2.clone(),
     });
     let mut rows = Vec::new();
@@ -263,7 +351,7 @@ async fn render_process(
             }
             rows.push(InstanceLine {
                 id: row.id,
-                title: row_def.title_of(&row.data, lang),
+                title: row_def.title_named(&row.data, lang, namer(&units, lang)),
                 state: row_def.state(&row.state).map_or_else(|| row.state.clone(), |s| s.label.get(lang).to_owned()),
                 updated: fmt_time(row.updated_at, state.rt.offset()),
             });
@@ -300,8 +388,15 @@ pub async fn start(
     let def = state.rt.definitions().get(&process).cloned().ok_or(WebError::NotFound)?;
     let rule = def.start.as_ref().ok_or(WebError::Forbidden)?;
     let names: Vec<String> = rule.ask.iter().chain(&rule.optional).cloned().collect();
-    let given = form_data(&def, &form, &names);
-    match state.rt.start(&process, &signed.actor(), &given).await {
+    let units = state.units().await?;
+    let given = form_data(&def, &form, &names, &units);
+    let unknown = directory_errors(&def, &given, &units);
+    let result = if unknown.is_empty() {
+        state.rt.start(&process, &signed.actor(), &given).await
+    } else {
+        Err(RuntimeError::Refused(Refusal::Input(unknown)))
+    };
+    match result {
         Ok(id) => Ok(Redirect::to(&format!("/instances/{id}")).into_response()),
         Err(RuntimeError::Refused(r)) => {
             let errors = match &r {
@@ -413,6 +508,7 @@ async fn render_instance(
     let lang = tr.code();
     let def: Arc<Definition> = inst.definition.clone();
     let roles = &state.rt.definitions().roles;
+    let units = state.units().await?;
     let row = &inst.row;
     let actor = signed.actor();
     let now = state.now();
@@ -463,7 +559,14 @@ async fn render_instance(
                 actions.push(ActionView {
                     event: t.event.clone(),
                     label: t.label.get(lang).to_owned(),
-                    fields: field_views(&tr, &def, &t.event, &t.ask, &t.optional, &given, &errors),
+                    fields: field_views(
+                        &tr,
+                        &units,
+                        &def,
+                        &t.event,
+                        (&t.ask, &t.optional),
+                        Typed { given: &given, errors: &errors },
+                    ),
                     error,
                 });
             }
@@ -474,7 +577,7 @@ async fn render_instance(
     let history_rows = state.rt.history(row.id).await?;
     let visited: BTreeSet<String> = history_rows.iter().filter_map(|h| h.record.to_state.clone()).collect();
     let available: Vec<String> = actions.iter().map(|a| a.event.clone()).collect();
-    let title = def.title_of(&row.data, lang);
+    let title = def.title_named(&row.data, lang, namer(&units, lang));
     let diagram = diagram::render(
         &def,
         &Marks { current: Some(&row.state), available: &available, visited },
@@ -487,7 +590,7 @@ async fn render_instance(
         if let Some(v) = row.data.get(&field.id).filter(|v| !v.is_null()) {
             let versions = matches!(field.kind, FieldKind::LongText { .. })
                 .then(|| format!("/instances/{}/versions/{}", row.id, field.id));
-            details.push((field.label.get(lang).to_owned(), display_value(&tr, Some(field), v), versions));
+            details.push((field.label.get(lang).to_owned(), display_value(&tr, Some(field), v, &units), versions));
         }
     }
     let vote =
@@ -533,7 +636,7 @@ async fn render_instance(
         }
         children.push(ChildView {
             id: c.id,
-            title: cdef.title_of(&c.data, lang),
+            title: cdef.title_named(&c.data, lang, namer(&units, lang)),
             state: state_of(&cdef, &c.state),
             class: match (c.fanout == latest, c.outcome.as_deref()) {
                 (false, _) => "superseded",
@@ -586,7 +689,7 @@ async fn render_instance(
     let parent = match row.parent_id {
         Some(p) => {
             let parent = state.rt.instance(p).await?;
-            Some((p, parent.definition.title_of(&parent.row.data, lang)))
+            Some((p, parent.definition.title_named(&parent.row.data, lang, namer(&units, lang))))
         }
         None => None,
     };
@@ -649,8 +752,15 @@ pub async fn fire(
         .transition(&inst.row.state, &event)
         .map(|t| t.ask.iter().chain(&t.optional).cloned().collect())
         .unwrap_or_default();
-    let given = form_data(&inst.definition, &form, &names);
-    match state.rt.fire(id, version, &signed.actor(), &event, &given).await {
+    let units = state.units().await?;
+    let given = form_data(&inst.definition, &form, &names, &units);
+    let unknown = directory_errors(&inst.definition, &given, &units);
+    let result = if unknown.is_empty() {
+        state.rt.fire(id, version, &signed.actor(), &event, &given).await
+    } else {
+        Err(RuntimeError::Refused(Refusal::Input(unknown)))
+    };
+    match result {
         Ok(_) => Ok(Redirect::to(&format!("/instances/{id}")).into_response()),
         Err(RuntimeError::Refused(r)) => {
             let returned = Returned { event: &event, given: &given, refusal: Some(&r), conflict: None };

@@ -92,6 +92,7 @@ pub fn field_problem_text(tr: &Tr, p: &FieldProblem) -> String {
         FieldProblem::TooManyItems { max } => tr.f("field.too_many_items", &[("max", max.to_string())]),
         FieldProblem::Duplicate { item } => tr.f("field.duplicate", &[("item", item.clone())]),
         FieldProblem::NotText => tr.t("field.not_text").to_owned(),
+        FieldProblem::NotInDirectory { item } => tr.f("field.not_in_directory", &[("item", item.clone())]),
     }
 }
 

@@ -75,6 +75,7 @@ pub async fn my_work(State(state): State<AppState>, signed: Signed) -> Result<Re
         }
     }
     let deadlines = earliest_deadlines(&state, &rows).await?;
+    let units = state.units().await?;
     let mut items = Vec::new();
     for row in rows {
         let def = state
@@ -104,7 +105,7 @@ pub async fn my_work(State(state): State<AppState>, signed: Signed) -> Result<Re
             due,
             WorkItem {
                 id: row.id,
-                title: def.title_of(&row.data, lang),
+                title: def.title_named(&row.data, lang, crate::web::process::namer(&units, lang)),
                 process: def.label.get(lang).to_owned(),
                 state: def.state(&row.state).map_or_else(|| row.state.clone(), |s| s.label.get(lang).to_owned()),
                 actions: allowed.join("、"),
