@@ -750,10 +750,11 @@ impl Checker<'_, '_> {
                 need(self, f, Need::Any);
                 Guard::ActorIs(f.clone())
             }
-            RawGuard::Vote(o) => match Outcome::parse(o) {
+            RawGuard::Vote(o) => match VoteCheck::parse(o) {
                 Some(o) => Guard::Vote(o),
                 None => {
-                    self.rep.at(span, format!("unknown vote outcome {o:?}: use \"passed\" or \"failed\""));
+                    self.rep
+                        .at(span, format!("unknown vote outcome {o:?}: use \"passed\", \"failed\" or \"no_quorum\""));
                     return None;
                 }
             },
@@ -796,6 +797,27 @@ impl Checker<'_, '_> {
                     no: no.clone(),
                     abstain: abstain.clone(),
                 })
+            }
+            RawEffect::RollCall { rule, roster, present, yes, no, abstain } => {
+                if !vote_rules.contains_key(rule) {
+                    self.rep.at(span.clone(), format!("unknown vote rule {rule:?}"));
+                }
+                for f in [roster, present, yes, no, abstain] {
+                    need(self, f, Need::List);
+                }
+                Effect::RollCall(TallySpec {
+                    rule: rule.clone(),
+                    roster: roster.clone(),
+                    present: present.clone(),
+                    yes: yes.clone(),
+                    no: no.clone(),
+                    abstain: abstain.clone(),
+                })
+            }
+            RawEffect::Count { list, into } => {
+                need(self, list, Need::List);
+                need(self, into, Need::Int);
+                Effect::Count { list: list.clone(), into: into.clone() }
             }
             RawEffect::Set { field, value } => {
                 need(self, field, Need::Any);

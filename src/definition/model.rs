@@ -276,7 +276,34 @@ pub enum Guard {
     NotMemberOf { field: String, list: String },
     ShareAtMost { list: String, part: String, share: Fraction },
     ActorIs(String),
-    Vote(Outcome),
+    Vote(VoteCheck),
+}
+
+/// What a guard asks of the last vote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoteCheck {
+    Passed,
+    Failed,
+    /// Failed for want of a quorum: the vote did not count, and the assembly may meet again.
+    NoQuorum,
+}
+
+impl VoteCheck {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "passed" => Some(VoteCheck::Passed),
+            "failed" => Some(VoteCheck::Failed),
+            "no_quorum" => Some(VoteCheck::NoQuorum),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VoteCheck::Passed => "passed",
+            VoteCheck::Failed => "failed",
+            VoteCheck::NoQuorum => "no_quorum",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -322,10 +349,23 @@ pub enum Operand {
 pub enum Effect {
     Spawn(SpawnSpec),
     Tally(TallySpec),
-    Set { field: String, value: serde_json::Value },
+    /// A vote by name: the spec's fields are lists of people (roster, present, yes, no, abstain).
+    RollCall(TallySpec),
+    Count {
+        list: String,
+        into: String,
+    },
+    Set {
+        field: String,
+        value: serde_json::Value,
+    },
     Clear(String),
     Stamp(String),
-    AddYears { into: String, date: String, years: String },
+    AddYears {
+        into: String,
+        date: String,
+        years: String,
+    },
     Increment(String),
     Escalate(String),
 }

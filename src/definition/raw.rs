@@ -202,6 +202,18 @@ pub enum RawEffect {
         no: String,
         abstain: String,
     },
+    RollCall {
+        rule: String,
+        roster: String,
+        present: String,
+        yes: String,
+        no: String,
+        abstain: String,
+    },
+    Count {
+        list: String,
+        into: String,
+    },
     Set {
         field: String,
         value: toml::Value,

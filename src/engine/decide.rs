@@ -136,7 +136,7 @@ pub fn decide(
     for effect in &t.effects {
         apply_effect(def, effect, &mut next, &mut spawns, actor, event, ctx)?;
     }
-    let tallied = t.effects.iter().any(|e| matches!(e, Effect::Tally(_)));
+    let tallied = t.effects.iter().any(|e| matches!(e, Effect::Tally(_) | Effect::RollCall(_)));
     let vote = if tallied { next.get(VOTE_KEY).cloned() } else { None };
     let to = t.to.clone().unwrap_or_else(|| state.to_owned());
     let target = def.state(&to).ok_or_else(|| Refusal::UnknownEvent { event: event.to_owned() })?;
@@ -205,14 +205,15 @@ fn apply_effect(
                 no: count(&spec.no)?,
                 abstain: count(&spec.abstain)?,
             };
-            let rule =
-                def.vote_rules.get(&spec.rule).ok_or_else(|| Refusal::UnknownEvent { event: event.to_owned() })?;
-            let result = count_vote(rule, counts).map_err(Refusal::Tally)?;
-            let mut value = serde_json::to_value(&result).unwrap_or(Value::Null);
-            if let Value::Object(map) = &mut value {
-                map.insert("rule".into(), Value::String(spec.rule.clone()));
-            }
-            data.insert(VOTE_KEY.into(), value);
+            record_vote(def, &spec.rule, counts, data, event)?;
+        }
+        Effect::RollCall(spec) => {
+            let counts = roll_call(data, spec).map_err(Refusal::Tally)?;
+            record_vote(def, &spec.rule, counts, data, event)?;
+        }
+        Effect::Count { list, into } => {
+            let n = data.get(list).and_then(Value::as_array).map_or(0, Vec::len);
+            data.insert(into.clone(), Value::from(n));
         }
         Effect::Set { field, value } => {
             data.insert(field.clone(), value.clone());
@@ -247,6 +248,45 @@ fn apply_effect(
         }
     }
     Ok(())
+}
+
+/// Counts a vote by the rule and keeps the result, with its figures, in the instance's data.
+fn record_vote(def: &Definition, rule: &str, counts: VoteCounts, data: &mut Data, event: &str) -> Result<(), Refusal> {
+    let rule_spec = def.vote_rules.get(rule).ok_or_else(|| Refusal::UnknownEvent { event: event.to_owned() })?;
+    let result = count_vote(rule_spec, counts).map_err(Refusal::Tally)?;
+    let mut value = serde_json::to_value(&result).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.insert("rule".into(), Value::String(rule.to_owned()));
+    }
+    data.insert(VOTE_KEY.into(), value);
+    Ok(())
+}
+
+/// The counts of a vote by name, after checking that every name adds up: those present are on
+/// the roster, those who voted are present, and nobody voted twice.
+fn roll_call(data: &Data, spec: &crate::definition::TallySpec) -> Result<VoteCounts, TallyError> {
+    let names = |field: &str| -> Vec<String> {
+        data.get(field)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default()
+    };
+    let (roster, present) = (names(&spec.roster), names(&spec.present));
+    if let Some(name) = present.iter().find(|p| !roster.contains(p)) {
+        return Err(TallyError::NotOnRoster { name: name.clone() });
+    }
+    let (yes, no, abstain) = (names(&spec.yes), names(&spec.no), names(&spec.abstain));
+    let mut voted = std::collections::BTreeSet::new();
+    for name in yes.iter().chain(&no).chain(&abstain) {
+        if !present.contains(name) {
+            return Err(TallyError::VotedButAbsent { name: name.clone() });
+        }
+        if !voted.insert(name) {
+            return Err(TallyError::VotedTwice { name: name.clone() });
+        }
+    }
+    let n = |v: &Vec<String>| v.len() as u64;
+    Ok(VoteCounts { roster: n(&roster), present: n(&present), yes: n(&yes), no: n(&no), abstain: n(&abstain) })
 }
 
 /// Starting an instance by hand: the actor must hold a start role, and give what it asks.

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::definition::{Guard, Operand};
+use crate::definition::{Guard, Operand, Outcome, VoteCheck};
 use crate::engine::VOTE_KEY;
 use crate::engine::actor::Actor;
 use crate::engine::input::Data;
@@ -120,10 +120,12 @@ pub fn check(g: &Guard, data: &Data, actor: &Actor) -> Result<(), GuardFailure> 
         }
         Guard::Vote(expected) => {
             let result: Option<VoteResult> = data.get(VOTE_KEY).and_then(|v| serde_json::from_value(v.clone()).ok());
-            match result {
-                Some(r) if r.outcome() == *expected => Ok(()),
-                _ => Err(GuardFailure::Vote { expected: *expected }),
-            }
+            let holds = result.is_some_and(|r| match expected {
+                VoteCheck::Passed => r.outcome() == Outcome::Passed,
+                VoteCheck::Failed => r.outcome() == Outcome::Failed,
+                VoteCheck::NoQuorum => r.reason == "no_quorum",
+            });
+            if holds { Ok(()) } else { Err(GuardFailure::Vote { expected: expected.as_str() }) }
         }
         _ => Ok(()),
     }

@@ -54,7 +54,7 @@ pub enum GuardFailure {
     #[error("only the person named in {field:?} may do this")]
     NotTheActor { field: String },
     #[error("the vote must have {expected}")]
-    Vote { expected: Outcome },
+    Vote { expected: &'static str },
 }
 
 impl std::fmt::Display for Outcome {
@@ -111,4 +111,10 @@ pub enum TallyError {
     VotesAbovePresent { cast: u64, present: u64 },
     #[error("the vote needs {field:?} as a number of at least 0")]
     MissingCount { field: String },
+    #[error("{name} is not on the roster")]
+    NotOnRoster { name: String },
+    #[error("{name} voted but is not recorded as present")]
+    VotedButAbsent { name: String },
+    #[error("{name} is recorded with more than one vote")]
+    VotedTwice { name: String },
 }

@@ -150,7 +150,7 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
             ),
             GuardFailure::NotTheActor { field } => tr.f("guard.not_the_actor", &[("field", label(field))]),
             GuardFailure::Vote { expected } => {
-                tr.f("guard.vote", &[("expected", tr.t(&format!("instance.outcome.{expected}")).to_owned())])
+                tr.f("guard.vote", &[("expected", tr.t(&format!("vote.check.{expected}")).to_owned())])
             }
         },
     }
@@ -165,6 +165,9 @@ fn tally_text(tr: &Tr, def: Option<&Definition>, t: &TallyError) -> String {
             tr.f("tally.votes_above_present", &[("cast", cast.to_string()), ("present", present.to_string())])
         }
         TallyError::MissingCount { field } => tr.f("tally.missing", &[("field", field_label(def, tr.code(), field))]),
+        TallyError::NotOnRoster { name } => tr.f("tally.not_on_roster", &[("name", name.clone())]),
+        TallyError::VotedButAbsent { name } => tr.f("tally.voted_but_absent", &[("name", name.clone())]),
+        TallyError::VotedTwice { name } => tr.f("tally.voted_twice", &[("name", name.clone())]),
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod assembly;
 mod audit;
 mod bargaining;
 mod e2e;
