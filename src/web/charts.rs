@@ -15,8 +15,8 @@ fn escape(s: &str) -> String {
 }
 
 const ROW: i32 = 30;
-const LABEL_W: i32 = 170;
-const BAR_W: i32 = 360;
+const LABEL_W: i32 = 120;
+const BAR_W: i32 = 230;
 const VALUE_W: i32 = 110;
 
 pub fn bars(title: &str, id: &str, rows: &[Bar]) -> String {
@@ -58,6 +58,6 @@ mod tests {
         let svg = bars("Rate", "c1", &[Bar { label: "A<B".into(), share: 0.5, value: "50%".into() }]);
         assert!(svg.contains("A&lt;B"));
         assert!(svg.contains(">50%</text>"));
-        assert!(svg.contains(r#"width="175""#), "half of the 350 usable pixels");
+        assert!(svg.contains(r#"width="110""#), "half of the 220 usable pixels");
     }
 }

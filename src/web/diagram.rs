@@ -12,6 +12,10 @@ const NODE_H: i32 = 44;
 const GAP_X: i32 = 28;
 const GAP_Y: i32 = 56;
 const MARGIN: i32 = 24;
+const BACK_ARC_ROOM: i32 = 120;
+/// A transition possible from more states than this (withdrawing, say) is not drawn as edges:
+/// it would cross the whole drawing; its target state still shows.
+const MANY_SOURCES: usize = 3;
 
 /// What the drawing marks.
 #[derive(Debug, Default, Clone)]
@@ -55,7 +59,7 @@ fn layout(def: &Definition) -> Layout {
     rank.insert(def.initial.as_str(), 0);
     while let Some(s) = queue.pop_front() {
         let r = rank[s];
-        for t in def.transitions_from(s) {
+        for t in def.transitions_from(s).filter(|t| t.from.len() <= MANY_SOURCES) {
             if let Some(to) = &t.to
                 && !rank.contains_key(to.as_str())
             {
@@ -70,7 +74,8 @@ fn layout(def: &Definition) -> Layout {
         rows.entry(rank.get(s.id.as_str()).copied().unwrap_or(deepest + 1)).or_default().push(&s.id);
     }
     let widest = rows.values().map(Vec::len).max().unwrap_or(1) as i32;
-    let width = MARGIN * 2 + widest * NODE_W + (widest - 1) * GAP_X;
+    // Room on the right for the arcs of the ways back.
+    let width = MARGIN * 2 + widest * NODE_W + (widest - 1) * GAP_X + BACK_ARC_ROOM;
     let mut pos = BTreeMap::new();
     for (r, states) in &rows {
         let n = states.len() as i32;
@@ -97,7 +102,7 @@ pub fn render(def: &Definition, marks: &Marks<'_>, lang: &str, title: &str) -> S
 
     // One edge per pair of states, naming every event that takes it.
     let mut edges: BTreeMap<(String, String), Vec<(String, bool)>> = BTreeMap::new();
-    for t in &def.transitions {
+    for t in def.transitions.iter().filter(|t| t.from.len() <= MANY_SOURCES) {
         let Some(to) = &t.to else { continue };
         for from in &t.from {
             let now = marks.current == Some(from.as_str()) && marks.available.contains(&t.event);
@@ -119,7 +124,7 @@ pub fn render(def: &Definition, marks: &Marks<'_>, lang: &str, title: &str) -> S
         } else {
             // A way back or sideways: leave by the right side and arc around.
             let (x1, y1, x2, y2) = (fx + NODE_W, fy + NODE_H / 2, tx + NODE_W, ty + NODE_H / 2);
-            let bulge = x1.max(x2) + 40 + (fy - ty).abs() / 6;
+            let bulge = (x1.max(x2) + 40 + (fy - ty).abs() / 6).min(width - 10);
             format!("M{x1},{y1} C{bulge},{y1} {bulge},{y2} {x2},{y2}")
         };
         let _ = write!(
