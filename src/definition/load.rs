@@ -782,38 +782,8 @@ impl Checker<'_, '_> {
                     copy: copy.clone(),
                 })
             }
-            RawEffect::Tally { rule, roster, present, yes, no, abstain } => {
-                if !vote_rules.contains_key(rule) {
-                    self.rep.at(span.clone(), format!("unknown vote rule {rule:?}"));
-                }
-                for f in [roster, present, yes, no, abstain] {
-                    need(self, f, Need::Int);
-                }
-                Effect::Tally(TallySpec {
-                    rule: rule.clone(),
-                    roster: roster.clone(),
-                    present: present.clone(),
-                    yes: yes.clone(),
-                    no: no.clone(),
-                    abstain: abstain.clone(),
-                })
-            }
-            RawEffect::RollCall { rule, roster, present, yes, no, abstain } => {
-                if !vote_rules.contains_key(rule) {
-                    self.rep.at(span.clone(), format!("unknown vote rule {rule:?}"));
-                }
-                for f in [roster, present, yes, no, abstain] {
-                    need(self, f, Need::List);
-                }
-                Effect::RollCall(TallySpec {
-                    rule: rule.clone(),
-                    roster: roster.clone(),
-                    present: present.clone(),
-                    yes: yes.clone(),
-                    no: no.clone(),
-                    abstain: abstain.clone(),
-                })
-            }
+            RawEffect::Tally(t) => Effect::Tally(self.tally(t, &span, fields, vote_rules, Need::Int)),
+            RawEffect::RollCall(t) => Effect::RollCall(self.tally(t, &span, fields, vote_rules, Need::List)),
             RawEffect::Count { list, into } => {
                 need(self, list, Need::List);
                 need(self, into, Need::Int);
@@ -846,6 +816,31 @@ impl Checker<'_, '_> {
                 Effect::Escalate(role.clone())
             }
         })
+    }
+
+    /// A vote's fields: ints for a tally, lists of names for a roll call.
+    fn tally(
+        &mut self,
+        t: &RawTally,
+        span: &Range<usize>,
+        fields: &BTreeMap<&str, &FieldKind>,
+        vote_rules: &BTreeMap<String, VoteRule>,
+        kind: Need,
+    ) -> TallySpec {
+        if !vote_rules.contains_key(&t.rule) {
+            self.rep.at(span.clone(), format!("unknown vote rule {:?}", t.rule));
+        }
+        for f in [&t.roster, &t.present, &t.yes, &t.no, &t.abstain] {
+            self.need(span, fields, f, kind);
+        }
+        TallySpec {
+            rule: t.rule.clone(),
+            roster: t.roster.clone(),
+            present: t.present.clone(),
+            yes: t.yes.clone(),
+            no: t.no.clone(),
+            abstain: t.abstain.clone(),
+        }
     }
 
     /// Timers and joins fire their events as `system`: from their own state, the event must exist

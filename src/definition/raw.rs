@@ -194,22 +194,8 @@ pub enum RawEffect {
         #[serde(default)]
         copy: Vec<String>,
     },
-    Tally {
-        rule: String,
-        roster: String,
-        present: String,
-        yes: String,
-        no: String,
-        abstain: String,
-    },
-    RollCall {
-        rule: String,
-        roster: String,
-        present: String,
-        yes: String,
-        no: String,
-        abstain: String,
-    },
+    Tally(RawTally),
+    RollCall(RawTally),
     Count {
         list: String,
         into: String,
@@ -227,6 +213,18 @@ pub enum RawEffect {
     },
     Increment(String),
     Escalate(String),
+}
+
+/// The fields a vote reads: counts for a tally, lists of names for a roll call.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTally {
+    pub rule: String,
+    pub roster: String,
+    pub present: String,
+    pub yes: String,
+    pub no: String,
+    pub abstain: String,
 }
 
 #[derive(Debug, Deserialize)]
