@@ -226,7 +226,7 @@ async fn open_round(rt: &Runtime, worker: &Actor, employer: &Actor, year: i64, u
         None,
         worker,
         "record_session",
-        &data(json!({ "session_date": format!("{year}-03-15"), "session_minutes": "双方就工资增长幅度达成一致意见" })),
+        &data(json!({ "session_date": format!("{year}-03-15"), "session_attendees": ["wang.wei", "li.na", "陈静", "zhao.lei", "sun.li", "郑校长"], "session_minutes": "双方就工资增长幅度达成一致意见" })),
     )
     .await?;
     Ok(round)

@@ -439,6 +439,17 @@ pub struct ChildView {
     pub class: &'static str,
 }
 
+/// The entries an internal action has made (topics raised, sessions held, publications): every
+/// firing of a transition that keeps the state and asks for values, from the history.
+pub struct RecordTable {
+    pub title: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Long texts are cut in tables; their page shows them whole.
+const CELL_CHARS: usize = 120;
+
 pub struct TimerView {
     pub label: String,
     pub due: String,
@@ -477,6 +488,7 @@ struct InstancePage {
     refused: Vec<(String, String)>,
     children: Vec<ChildView>,
     children_summary: String,
+    records: Vec<RecordTable>,
     timers: Vec<TimerView>,
     history: Vec<HistoryView>,
 }
@@ -666,6 +678,39 @@ async fn render_instance(
             TimerView { label: event_label(&def, &t.event), due: t.last_day, left, urgent }
         })
         .collect();
+    let mut records = Vec::new();
+    let mut seen_events = BTreeSet::new();
+    for t in def.transitions.iter().filter(|t| t.to.is_none() && !(t.ask.is_empty() && t.optional.is_empty())) {
+        if !seen_events.insert(t.event.as_str()) {
+            continue;
+        }
+        let names: Vec<&String> = t.ask.iter().chain(&t.optional).collect();
+        let rows: Vec<Vec<String>> = history_rows
+            .iter()
+            .filter(|h| h.record.event.as_deref() == Some(t.event.as_str()) && h.record.kind == "transition")
+            .map(|h| {
+                let input = h.data().get("input").cloned().unwrap_or(Value::Null);
+                let mut cells = vec![fmt_time(h.at(), offset), h.record.actor.clone()];
+                cells.extend(names.iter().map(|n| {
+                    let text =
+                        input.get(n.as_str()).map(|v| display_value(&tr, def.field(n), v, &units)).unwrap_or_default();
+                    if text.chars().count() > CELL_CHARS {
+                        format!("{}…", text.chars().take(CELL_CHARS).collect::<String>())
+                    } else {
+                        text
+                    }
+                }));
+                cells
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let mut columns = vec![tr.t("history.when").to_owned(), tr.t("history.who").to_owned()];
+        columns
+            .extend(names.iter().map(|n| def.field(n).map_or_else(|| (*n).clone(), |f| f.label.get(lang).to_owned())));
+        records.push(RecordTable { title: t.label.get(lang).to_owned(), columns, rows });
+    }
     let history = history_rows
         .iter()
         .map(|h| {
@@ -723,6 +768,7 @@ async fn render_instance(
             refused,
             children,
             children_summary,
+            records,
             timers,
             history,
         },

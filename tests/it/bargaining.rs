@@ -9,6 +9,9 @@ use unionflow::runtime::RuntimeError;
 use crate::on_both_backends;
 use crate::support::{Backend, Harness, data};
 
+/// The twelve units in scope: the demo's unit directory.
+const UNITS: [&str; 12] = ["u01", "u02", "u03", "u04", "u05", "u06", "u07", "u08", "u09", "u10", "u11", "u12"];
+
 fn worker_negotiator() -> Actor {
     Actor::new("wang", ["worker_negotiator"])
 }
@@ -70,7 +73,7 @@ async fn sign_and_send_draft(h: &Harness, round: i64) {
 
 /// Opens a round for three units and negotiates to the first draft sent out.
 async fn negotiated_round(h: &Harness) -> i64 {
-    let start = data(json!({ "sector": "海淀区民办教育", "year": 2026, "units": ["u1", "u2", "u3"], "term_years": 3 }));
+    let start = data(json!({ "sector": "海淀区民办教育", "year": 2026, "units": UNITS, "term_years": 3 }));
     let round = h.rt.start("bargaining_round", &worker_negotiator(), &start).await.expect("open the round");
     fire(h, round, &worker_negotiator(), "request_by_workers", json!({ "request_letter": "要求开展集体协商" })).await;
 
@@ -121,7 +124,7 @@ async fn negotiated_round(h: &Harness) -> i64 {
         round,
         &worker_negotiator(),
         "record_session",
-        json!({ "session_date": "2026-04-01", "session_minutes": "双方就工资标准协商" }),
+        json!({ "session_date": "2026-04-01", "session_attendees": "张一\n李一", "session_minutes": "双方就工资标准协商" }),
     )
     .await;
 
@@ -136,27 +139,28 @@ async fn a_round_with_one_rejection_ends_in_effect_and_opens_renewal(backend: Ba
     let round = negotiated_round(&h).await;
 
     let first = latest_children(&h, round).await;
-    assert_eq!(first.len(), 3, "one assembly approval per unit");
-    let other_units_secretary = refused(
-        &h,
-        first[0],
-        &secretary("u2"),
-        "schedule",
-        json!({ "assembly_date": "2026-04-20", "kind": "representatives", "roster_size": 25 }),
-    )
-    .await;
+    assert_eq!(first.len(), 12, "one assembly approval per unit");
+    // The units take more than the 30 days they were given: the admins are told, the round waits.
+    h.clock.advance(time::Duration::days(35));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 1);
+    assert_eq!(h.data(round).await["escalations"][0]["event"], json!("unit_review_overdue"));
+    let schedule = json!({ "assembly_date": "2026-04-20", "kind": "representatives", "roster_size": 25 });
+    let other_units_secretary = refused(&h, first[0], &secretary("u02"), "schedule", schedule).await;
     assert!(matches!(other_units_secretary, Refusal::OutOfScope { .. }));
     unit_votes(&h, first[0], 14).await;
     unit_votes(&h, first[1], 13).await; // 13 of 25: exactly half or more of the whole roster
-    assert_eq!(h.state(round).await, "unit_review");
-    unit_votes(&h, first[2], 12).await; // 12 of 25: not enough
+    for child in &first[2..11] {
+        unit_votes(&h, *child, 15).await;
+    }
+    assert_eq!(h.state(round).await, "unit_review", "one unit is still to decide");
+    unit_votes(&h, first[11], 12).await; // 12 of 25: not enough
     assert_eq!(h.state(round).await, "negotiating", "a rejection sends the round back");
     let resend = refused(&h, round, &employer_negotiator(), "send_to_units", json!({})).await;
     assert!(matches!(resend, Refusal::Guard(_)), "the rejected draft cannot be sent again: {resend}");
 
     sign_and_send_draft(&h, round).await;
     let second = latest_children(&h, round).await;
-    assert_eq!(second.len(), 3, "every unit votes on the new draft");
+    assert_eq!(second.len(), 12, "every unit votes on the new draft");
     assert_eq!(h.data(second[0]).await["draft_version"], json!(2));
     for child in &second {
         unit_votes(&h, *child, 15).await;
@@ -185,7 +189,7 @@ async fn a_round_with_one_rejection_ends_in_effect_and_opens_renewal(backend: Ba
     let effective = d["effective_on"].as_str().unwrap().to_owned();
     let term_end = d["term_end"].as_str().unwrap().to_owned();
     assert_eq!(&term_end[..4], &(effective[..4].parse::<i32>().unwrap() + 3).to_string(), "a three-year term");
-    for unit in ["u1", "u2", "u3"] {
+    for unit in UNITS {
         fire(&h, round, &worker_negotiator(), "record_publication", json!({ "published_unit": unit })).await;
     }
 
