@@ -17,4 +17,5 @@ pub mod runtime;
 pub mod scheduler;
 pub mod server;
 pub mod store;
+pub mod training;
 pub mod web;
