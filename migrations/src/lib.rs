@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_engine;
 mod m20261128_000002_people;
+mod m20261128_000003_training;
 
 /// The engine's schema script, for tools that build tables of the same shape (the benchmark).
 pub use m20261128_000001_engine::SCHEMA as ENGINE_SCHEMA;
@@ -14,7 +15,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_engine::Migration), Box::new(m20261128_000002_people::Migration)]
+        vec![
+            Box::new(m20261128_000001_engine::Migration),
+            Box::new(m20261128_000002_people::Migration),
+            Box::new(m20261128_000003_training::Migration),
+        ]
     }
 }
 

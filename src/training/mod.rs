@@ -4,4 +4,6 @@
 //! `workflows/trainee_track.toml`); these are the records around them.
 
 pub mod assign;
+pub mod enrol;
 pub mod import;
+pub mod mentors;

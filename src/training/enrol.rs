@@ -1,0 +1,206 @@
+//! Enrolling trainees in a cohort: an import adds them in the file's order, up to the cohort's
+//! capacity, and puts the rest on the waiting list; raising the capacity admits from the list in
+//! that order. The cohort instance's `trainees` and `waiting_list` follow the records.
+
+use std::collections::BTreeSet;
+
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+use serde_json::{Value, json};
+
+use crate::clock::to_micros;
+use crate::engine::{Actor, Data};
+use crate::runtime::{Runtime, RuntimeError};
+use crate::store::db::{all, exec, get, one};
+use crate::training::import::{self, Checked, FileProblem, TraineeRow};
+
+pub const COHORT: &str = "training_cohort";
+pub const ENROLLED: &str = "enrolled";
+pub const WAITING: &str = "waiting";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraineeRecord {
+    pub code: String,
+    pub name: String,
+    pub employer: String,
+    pub trade: String,
+    pub skill_level: String,
+    pub contact: String,
+    pub status: String,
+    pub position: i64,
+}
+
+fn from_row(r: &QueryResult) -> Result<TraineeRecord, DbErr> {
+    Ok(TraineeRecord {
+        code: get(r, "code")?,
+        name: get(r, "name")?,
+        employer: get(r, "employer")?,
+        trade: get(r, "trade")?,
+        skill_level: get(r, "skill_level")?,
+        contact: get(r, "contact")?,
+        status: get(r, "status")?,
+        position: get(r, "position")?,
+    })
+}
+
+/// The cohort's trainees: enrolled first, then the waiting list, each in order.
+pub async fn trainees<C: ConnectionTrait>(c: &C, cohort: i64) -> Result<Vec<TraineeRecord>, DbErr> {
+    all(
+        c,
+        "SELECT code, name, employer, trade, skill_level, contact, status, position FROM trainees WHERE cohort_id = $1
+         ORDER BY CASE status WHEN 'enrolled' THEN 0 ELSE 1 END, position",
+        vec![cohort.into()],
+    )
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnrolError {
+    #[error(transparent)]
+    File(#[from] FileProblem),
+    /// The file has bad rows and only a clean file is taken: nothing was imported.
+    #[error("{} rows have problems", .0.errors.len())]
+    Rows(Checked),
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<crate::store::definitions::RegistryError> for EnrolError {
+    fn from(e: crate::store::definitions::RegistryError) -> Self {
+        EnrolError::Runtime(e.into())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    pub enrolled: usize,
+    pub waiting: usize,
+    /// Rows left out because they had problems (only when the valid rows were taken).
+    pub skipped: Vec<import::RowError>,
+}
+
+fn capacity(data: &Data) -> usize {
+    data.get("capacity").and_then(Value::as_u64).and_then(|c| usize::try_from(c).ok()).unwrap_or(0)
+}
+
+/// Imports a CSV file into a cohort. With `valid_only`, rows with problems are left out and the
+/// rest taken; otherwise any problem takes nothing.
+pub async fn import_csv(
+    rt: &Runtime,
+    cohort: i64,
+    actor: &Actor,
+    bytes: &[u8],
+    valid_only: bool,
+) -> Result<Imported, EnrolError> {
+    let inst = rt.instance(cohort).await?;
+    if inst.definition.id != COHORT {
+        return Err(EnrolError::Runtime(RuntimeError::NotFound(cohort)));
+    }
+    let existing = trainees(rt.db(), cohort).await?;
+    let known: BTreeSet<(String, String)> = existing.iter().map(|t| (t.name.clone(), t.contact.clone())).collect();
+    let checked = import::check(bytes, &known)?;
+    if !checked.errors.is_empty() && !valid_only {
+        return Err(EnrolError::Rows(checked));
+    }
+    let room = capacity(&inst.row.data).saturating_sub(existing.iter().filter(|t| t.status == ENROLLED).count());
+    let next_position = existing.iter().map(|t| t.position).max().unwrap_or(0);
+    let next_code = existing.len();
+    let now = to_micros(rt.clock().now());
+    let (mut enrolled, mut waiting) = (0, 0);
+    for (i, row) in checked.rows.iter().enumerate() {
+        let status = if i < room { ENROLLED } else { WAITING };
+        insert(rt.db(), cohort, &format!("T{:04}", next_code + i + 1), row, status, next_position + i as i64 + 1, now)
+            .await?;
+        if status == ENROLLED { enrolled += 1 } else { waiting += 1 }
+    }
+    sync_cohort(rt, cohort, actor).await?;
+    Ok(Imported { enrolled, waiting, skipped: checked.errors })
+}
+
+async fn insert<C: ConnectionTrait>(
+    c: &C,
+    cohort: i64,
+    code: &str,
+    r: &TraineeRow,
+    status: &str,
+    position: i64,
+    now: i64,
+) -> Result<(), DbErr> {
+    exec(
+        c,
+        "INSERT INTO trainees (cohort_id, code, name, employer, trade, skill_level, contact, status, position, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        vec![
+            cohort.into(),
+            code.into(),
+            r.name.clone().into(),
+            r.employer.clone().into(),
+            r.trade.clone().into(),
+            r.skill_level.clone().into(),
+            r.contact.clone().into(),
+            status.into(),
+            position.into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Raises the cohort's capacity and admits from the waiting list, in its order, as far as the
+/// new capacity allows.
+pub async fn raise_capacity(rt: &Runtime, cohort: i64, actor: &Actor, new_capacity: i64) -> Result<usize, EnrolError> {
+    rt.fire(
+        cohort,
+        None,
+        actor,
+        "raise_capacity",
+        &json!({ "capacity": new_capacity }).as_object().cloned().unwrap_or_default(),
+    )
+    .await?;
+    let inst = rt.instance(cohort).await?;
+    let list = trainees(rt.db(), cohort).await?;
+    let room = capacity(&inst.row.data).saturating_sub(list.iter().filter(|t| t.status == ENROLLED).count());
+    let admitted: Vec<&TraineeRecord> = list.iter().filter(|t| t.status == WAITING).take(room).collect();
+    for t in &admitted {
+        exec(
+            rt.db(),
+            "UPDATE trainees SET status = $1 WHERE cohort_id = $2 AND code = $3",
+            vec![ENROLLED.into(), cohort.into(), t.code.clone().into()],
+        )
+        .await?;
+    }
+    sync_cohort(rt, cohort, actor).await?;
+    Ok(admitted.len())
+}
+
+/// Records the enrolment on the cohort instance: who is in, who waits.
+async fn sync_cohort(rt: &Runtime, cohort: i64, actor: &Actor) -> Result<(), EnrolError> {
+    let list = trainees(rt.db(), cohort).await?;
+    let codes = |status: &str| list.iter().filter(|t| t.status == status).map(|t| t.code.clone()).collect::<Vec<_>>();
+    let (enrolled, waiting) = (codes(ENROLLED), codes(WAITING));
+    if enrolled.is_empty() && waiting.is_empty() {
+        return Ok(());
+    }
+    let mut given = json!({ "trainees": enrolled }).as_object().cloned().unwrap_or_default();
+    if !waiting.is_empty() {
+        given.insert("waiting_list".into(), json!(waiting));
+    }
+    rt.fire(cohort, None, actor, "enrol", &given).await?;
+    Ok(())
+}
+
+/// The number of trainees of a cohort, for a quick check.
+pub async fn count<C: ConnectionTrait>(c: &C, cohort: i64, status: &str) -> Result<i64, DbErr> {
+    let row = one(
+        c,
+        "SELECT COUNT(*) AS n FROM trainees WHERE cohort_id = $1 AND status = $2",
+        vec![cohort.into(), status.into()],
+    )
+    .await?;
+    row.map_or(Ok(0), |r| get(&r, "n"))
+}

@@ -1,0 +1,96 @@
+//! The mentor pool, and assigning mentors to a cohort's trainees through the engine (each
+//! assignment is a transition of the trainee's track, so the audit trail keeps it).
+
+use sea_orm::{ConnectionTrait, DbErr};
+use serde_json::{Value, json};
+
+use crate::clock::to_micros;
+use crate::engine::Actor;
+use crate::runtime::{Runtime, RuntimeError};
+use crate::store::db::{all, exec, get};
+use crate::store::instances;
+use crate::training::assign::{self, Choice, Mentor, Trainee};
+use crate::training::enrol;
+
+pub const TRACK: &str = "trainee_track";
+
+pub async fn upsert<C: ConnectionTrait>(
+    c: &C,
+    username: &str,
+    name: &str,
+    field: &str,
+    capacity: i64,
+    now: time::OffsetDateTime,
+) -> Result<(), DbErr> {
+    exec(
+        c,
+        "INSERT INTO mentors (username, name, field, capacity, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (username) DO UPDATE SET name = $2, field = $3, capacity = $4",
+        vec![username.into(), name.into(), field.into(), capacity.into(), to_micros(now).into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The pool, with each mentor's current load: the trainee tracks they follow that have not ended.
+pub async fn pool<C: ConnectionTrait>(c: &C) -> Result<Vec<(Mentor, String)>, DbErr> {
+    let loads = all(c, "SELECT data FROM instances WHERE process = $1 AND outcome IS NULL", vec![TRACK.into()]).await?;
+    let mut count: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for r in &loads {
+        let data: String = get(r, "data")?;
+        if let Some(m) = serde_json::from_str::<Value>(&data)
+            .ok()
+            .and_then(|d| d.get("mentor").and_then(Value::as_str).map(str::to_owned))
+        {
+            *count.entry(m).or_default() += 1;
+        }
+    }
+    all(c, "SELECT username, name, field, capacity FROM mentors ORDER BY field, username", vec![])
+        .await?
+        .iter()
+        .map(|r| {
+            let username: String = get(r, "username")?;
+            let capacity: i64 = get(r, "capacity")?;
+            Ok((
+                Mentor {
+                    load: count.get(&username).copied().unwrap_or(0),
+                    username,
+                    field: get(r, "field")?,
+                    capacity: usize::try_from(capacity).unwrap_or(0),
+                },
+                get(r, "name")?,
+            ))
+        })
+        .collect()
+}
+
+/// Assigns a mentor to every trainee of the cohort who has none yet, and returns each choice.
+pub async fn auto_assign(rt: &Runtime, cohort: i64, actor: &Actor) -> Result<Vec<(String, Choice)>, RuntimeError> {
+    let mentors: Vec<Mentor> = pool(rt.db()).await?.into_iter().map(|(m, _)| m).collect();
+    let records = enrol::trainees(rt.db(), cohort).await?;
+    let tracks = instances::children(rt.db(), cohort).await?;
+    let waiting: Vec<_> = tracks
+        .iter()
+        .filter(|t| t.process == TRACK && t.outcome.is_none() && t.data.get("mentor").is_none())
+        .filter_map(|t| {
+            let code = t.data.get("trainee")?.as_str()?.to_owned();
+            let trade = records.iter().find(|r| r.code == code)?.trade.clone();
+            Some((t.id, Trainee { id: code, field: trade }))
+        })
+        .collect();
+    let trainees: Vec<Trainee> = waiting.iter().map(|(_, t)| t.clone()).collect();
+    let choices = assign::assign(&mentors, &trainees);
+    for ((track, _), (_, choice)) in waiting.iter().zip(&choices) {
+        if let Choice::Assigned { mentor, .. } = choice {
+            rt.fire(
+                *track,
+                None,
+                actor,
+                "assign_mentor",
+                &json!({ "mentor": mentor }).as_object().cloned().unwrap_or_default(),
+            )
+            .await?;
+        }
+    }
+    Ok(choices)
+}

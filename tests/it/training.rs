@@ -1,0 +1,110 @@
+//! A training cohort through its records and the engine: 600 trainees from CSV with a waiting
+//! list, a capacity increase, 40 mentors assigned within capacity, a reassignment with its reason
+//! in the audit trail, and mentors confined to their own trainees.
+
+use serde_json::json;
+use unionflow::clock::Clock;
+use unionflow::engine::{Actor, Refusal};
+use unionflow::runtime::RuntimeError;
+use unionflow::training::assign::Choice;
+use unionflow::training::enrol::{self, ENROLLED, EnrolError, WAITING};
+use unionflow::training::mentors;
+
+use crate::on_both_backends;
+use crate::support::{Backend, Harness, data};
+
+fn coordinator() -> Actor {
+    Actor::new("gao.hong", ["training_coordinator"])
+}
+
+const TRADES: [&str; 4] = ["数控车工", "电工", "焊工", "钳工"];
+
+fn csv(n: usize, from: usize) -> String {
+    let mut out = String::from("姓名,工作单位,工种,技能等级,联系方式\n");
+    for i in from..from + n {
+        out.push_str(&format!("学员{i},海淀精工{},{},高级工,139{i:08}\n", i % 7, TRADES[i % 4]));
+    }
+    out
+}
+
+async fn cohort(h: &Harness, capacity: i64) -> i64 {
+    let start = data(
+        json!({ "name": "2026 工匠学院", "year": 2026, "fields": ["智能制造"], "phases": 6, "capacity": capacity }),
+    );
+    let id = h.rt.start("training_cohort", &coordinator(), &start).await.unwrap();
+    h.rt.fire(id, None, &coordinator(), "open_enrolment", &Default::default()).await.unwrap();
+    id
+}
+
+async fn six_hundred_trainees_forty_mentors_and_a_waiting_list(backend: Backend) {
+    let Some(h) = Harness::embedded(backend).await else { return };
+    let id = cohort(&h, 580).await;
+    let report = enrol::import_csv(&h.rt, id, &coordinator(), csv(600, 1).as_bytes(), false).await.unwrap();
+    assert_eq!((report.enrolled, report.waiting), (580, 20), "beyond the capacity, trainees wait");
+    let list = enrol::trainees(h.rt.db(), id).await.unwrap();
+    assert_eq!(
+        list.iter().filter(|t| t.status == WAITING).map(|t| t.name.as_str()).next(),
+        Some("学员581"),
+        "in the file's order"
+    );
+
+    let admitted = enrol::raise_capacity(&h.rt, id, &coordinator(), 590).await.unwrap();
+    assert_eq!(admitted, 10);
+    assert_eq!(enrol::count(h.rt.db(), id, WAITING).await.unwrap(), 10);
+    let next = enrol::trainees(h.rt.db(), id).await.unwrap();
+    assert!(next.iter().any(|t| t.name == "学员590" && t.status == ENROLLED), "admitted from the front of the list");
+    assert!(next.iter().any(|t| t.name == "学员591" && t.status == WAITING));
+    assert_eq!(h.data(id).await["trainees"].as_array().unwrap().len(), 590, "the cohort instance follows the records");
+
+    for i in 0..40 {
+        mentors::upsert(h.rt.db(), &format!("mentor{i:02}"), &format!("导师{i}"), TRADES[i % 4], 15, h.clock.now())
+            .await
+            .unwrap();
+    }
+    h.rt.fire(id, None, &coordinator(), "start_training", &Default::default()).await.unwrap();
+    let choices = mentors::auto_assign(&h.rt, id, &coordinator()).await.unwrap();
+    assert_eq!(choices.len(), 590);
+    assert!(choices.iter().all(|(_, c)| matches!(c, Choice::Assigned { .. })), "40 × 15 places are enough for 590");
+    for (m, _) in mentors::pool(h.rt.db()).await.unwrap() {
+        assert!(m.load <= m.capacity, "{} has {} of {}", m.username, m.load, m.capacity);
+    }
+
+    // A reassignment keeps its reason in the audit trail.
+    let track = h.rt.children(id).await.unwrap()[0].id;
+    let old = h.data(track).await["mentor"].as_str().unwrap().to_owned();
+    let new = if old == "mentor00" { "mentor04" } else { "mentor00" };
+    h.rt.fire(track, None, &coordinator(), "reassign", &data(json!({ "mentor": new, "reason": "导师工作调动" })))
+        .await
+        .unwrap();
+    let history = h.rt.history(track).await.unwrap();
+    assert_eq!(history.last().unwrap().data()["input"]["reason"], json!("导师工作调动"));
+
+    // Mentors act only for their own trainees.
+    h.rt.fire(track, None, &coordinator(), "begin_training", &Default::default()).await.unwrap();
+    let mentor = Actor::new(old.clone(), ["mentor"]);
+    let growth = data(json!({ "phase": 1, "attendance": 1, "progress_note": "良好" }));
+    let refused = h.rt.fire(track, None, &mentor, "record_growth", &growth).await;
+    assert!(matches!(refused, Err(RuntimeError::Refused(Refusal::OutOfScope { .. }))), "{refused:?}");
+    h.rt.fire(track, None, &Actor::new(new, ["mentor"]), "record_growth", &growth).await.expect("their own trainee");
+}
+
+async fn a_file_with_bad_rows_imports_nothing_unless_the_valid_rows_are_chosen(backend: Backend) {
+    let Some(h) = Harness::embedded(backend).await else { return };
+    let id = cohort(&h, 100).await;
+    let bad = format!("{}学员X,,电工,高级工,13900000000\n", csv(3, 1));
+    match enrol::import_csv(&h.rt, id, &coordinator(), bad.as_bytes(), false).await {
+        Err(EnrolError::Rows(checked)) => assert_eq!(checked.errors[0].line, 5),
+        other => panic!("expected row errors, got {other:?}"),
+    }
+    assert_eq!(enrol::trainees(h.rt.db(), id).await.unwrap().len(), 0, "nothing imported");
+    let report = enrol::import_csv(&h.rt, id, &coordinator(), bad.as_bytes(), true).await.unwrap();
+    assert_eq!((report.enrolled, report.skipped.len()), (3, 1));
+    let again = enrol::import_csv(&h.rt, id, &coordinator(), csv(3, 1).as_bytes(), false).await;
+    assert!(matches!(again, Err(EnrolError::Rows(_))), "the same trainees are not enrolled twice");
+    assert!(matches!(enrol::import_csv(&h.rt, id, &coordinator(), b"", false).await, Err(EnrolError::File(_))));
+}
+
+on_both_backends! {
+    cohort_of_600 => six_hundred_trainees_forty_mentors_and_a_waiting_list;
+    bad_rows => a_file_with_bad_rows_imports_nothing_unless_the_valid_rows_are_chosen;
+}
