@@ -1,1 +1,598 @@
 //! End-to-end tests in a real headless Chromium through WebDriver, checked with axe-core.
+//!
+//! Each test starts the app in-process over a fresh SQLite file with the demo seeded, starts
+//! Debian's `chromedriver` (on a port it picks itself) and a headless Chromium with a fresh
+//! profile, then walks a task through the real pages: clicking links, filling the forms and
+//! submitting them as a person would. After every page load axe-core (from `e2e/node_modules`,
+//! installed by `npm ci`) is injected and run for WCAG 2.1 A/AA; any violation fails the test.
+//!
+//! Gate: without `UNIONFLOW_E2E` set the tests print a note and pass; with it set (as `.ci/run`
+//! does) a missing chromedriver, Chromium or axe-core fails them.
+//!
+//! Optional environment: `UNIONFLOW_CHROMEDRIVER` (default `chromedriver` on the PATH),
+//! `UNIONFLOW_CHROMIUM` (default `/usr/bin/chromium` when it exists), `UNIONFLOW_AXE` (default
+//! `e2e/node_modules/axe-core/axe.min.js`), and `UNIONFLOW_SCREENSHOT=1` to also write
+//! `docs/screenshot.png` (the 2026 round's page, signed in as admin, 1280×900).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+const E2E_ENV: &str = "UNIONFLOW_E2E";
+const SCREENSHOT_ENV: &str = "UNIONFLOW_SCREENSHOT";
+const PASSWORD: &str = unionflow::demo::DEMO_PASSWORD;
+/// How long chromedriver may take to come up before the test fails.
+const DRIVER_START: Duration = Duration::from_secs(30);
+const WCAG_TAGS: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+fn enabled() -> bool {
+    if std::env::var_os(E2E_ENV).is_some() {
+        true
+    } else {
+        eprintln!("skipped: set {E2E_ENV}=1");
+        false
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The app, in-process
+
+struct App {
+    base: String,
+    db_file: PathBuf,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl App {
+    async fn start() -> App {
+        let db_file = std::env::temp_dir().join(format!("{}.db", crate::support::unique_name("unionflow_e2e")));
+        let db = unionflow::config::DbArgs { database: format!("sqlite://{}?mode=rwc", db_file.display()) };
+        let defs = unionflow::config::DefinitionArgs {
+            workflows: None,
+            utc_offset: unionflow::config::parse_offset("+08:00").expect("an offset"),
+        };
+        let rt = unionflow::server::runtime(&db, &defs).await.expect("the runtime over a fresh SQLite file");
+        assert!(unionflow::demo::seed(&rt).await.expect("seed the demo"), "the demo seeds an empty database");
+        let router = unionflow::web::router(unionflow::web::AppState::new(rt, Default::default()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("the app's address");
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router).await.expect("serve the app");
+        });
+        App { base: format!("http://{addr}"), db_file, server }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.server.abort();
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.db_file.display()));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// chromedriver and the browser
+
+/// A chromedriver process of our own, killed (with its browser) when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    profile: PathBuf,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let program = std::env::var("UNIONFLOW_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        // Port 0: chromedriver picks a free port and says which, so parallel tests never race.
+        let mut child = Command::new(&program)
+            .arg("--port=0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{E2E_ENV} is set but chromedriver ({program}) could not start: {e}"));
+        let stdout = child.stdout.take().expect("chromedriver's stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Keep reading to the end so chromedriver never blocks on a full pipe.
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(port) = line.split("started successfully on port ").nth(1) {
+                    let _ = tx.send(port.trim().trim_end_matches('.').to_string());
+                }
+            }
+        });
+        let profile = std::env::temp_dir().join(crate::support::unique_name("unionflow_e2e_profile"));
+        let mut driver = Driver { child, url: String::new(), profile };
+        let port: u16 = match rx.recv_timeout(DRIVER_START) {
+            Ok(port) => port.parse().unwrap_or_else(|_| panic!("chromedriver reported port {port:?}")),
+            Err(_) => panic!("chromedriver did not report its port within {DRIVER_START:?}"),
+        };
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + DRIVER_START;
+        while !status_ready(addr) {
+            if let Ok(Some(status)) = driver.child.try_wait() {
+                panic!("chromedriver exited before it was ready: {status}");
+            }
+            assert!(Instant::now() < deadline, "chromedriver's /status was not ready within {DRIVER_START:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        driver.url = format!("http://{addr}");
+        driver
+    }
+
+    /// A new browser session: headless Chromium, a fresh profile, a 1280×900 window.
+    async fn session(&self) -> Client {
+        let mut args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--window-size=1280,900".into(),
+            "--lang=en-US".into(),
+            format!("--user-data-dir={}", self.profile.display()),
+        ];
+        args.sort_unstable();
+        let mut options = json!({ "args": args });
+        let binary = std::env::var("UNIONFLOW_CHROMIUM")
+            .ok()
+            .or_else(|| std::path::Path::new("/usr/bin/chromium").exists().then(|| "/usr/bin/chromium".into()));
+        if let Some(binary) = binary {
+            assert!(std::path::Path::new(&binary).exists(), "{E2E_ENV} is set but Chromium ({binary}) is missing");
+            options["binary"] = json!(binary);
+        }
+        let mut caps = fantoccini::wd::Capabilities::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert("goog:chromeOptions".into(), options);
+        caps.insert("timeouts".into(), json!({ "script": 60_000, "pageLoad": 30_000, "implicit": 0 }));
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("{E2E_ENV} is set but no Chromium session could start: {e}"))
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// One GET of chromedriver's `/status`: is it ready for a new session?
+fn status_ready(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET /status HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let Some((_, body)) = response.split_once("\r\n\r\n") else {
+        return false;
+    };
+    serde_json::from_str::<Value>(body).is_ok_and(|v| v["value"]["ready"] == json!(true))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The harness: app + driver + session, and the scenario run so the browser always closes
+
+/// Runs one scenario against a fresh app in a fresh browser. The scenario runs in its own task so
+/// that an assertion failing inside it still lets the browser session close before the panic is
+/// passed on.
+async fn run<F, Fut>(scenario: F)
+where
+    F: FnOnce(Browser) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let axe = Arc::new(axe_source());
+    let app = App::start().await;
+    let driver = Driver::start();
+    let client = driver.session().await;
+    let browser = Browser { client: client.clone(), base: app.base.clone(), axe };
+    let outcome = tokio::spawn(scenario(browser)).await;
+    let _ = client.close().await;
+    drop(driver);
+    drop(app);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+fn axe_source() -> String {
+    let path = std::env::var("UNIONFLOW_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("e2e/node_modules/axe-core/axe.min.js"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("{E2E_ENV} is set but axe-core is missing at {} ({e}): run `npm ci` in e2e/", path.display())
+    })
+}
+
+#[derive(Clone)]
+struct Browser {
+    client: Client,
+    base: String,
+    axe: Arc<String>,
+}
+
+impl Browser {
+    /// Opens a path of the app and checks the page with axe.
+    async fn open(&self, path: &str) {
+        self.client.goto(&format!("{}{path}", self.base)).await.unwrap_or_else(|e| panic!("open {path}: {e}"));
+        self.check_page().await;
+    }
+
+    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        let path = self.path().await;
+        self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("on {path}, no element {css}: {e}"))
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.expect("an element's text")
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let field = self.find(css).await;
+        field.clear().await.expect("clear a field");
+        field.send_keys(value).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Sets a date field. A date input's typed format depends on the browser's locale, so the
+    /// value is set directly and an `input` event dispatched, as the date picker would.
+    async fn set_date(&self, css: &str, iso: &str) {
+        let field = self.find(css).await;
+        let arg = serde_json::to_value(&field).expect("an element reference");
+        self.client
+            .execute(
+                "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true})); \
+                 arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
+                vec![arg, json!(iso)],
+            )
+            .await
+            .expect("set a date field");
+        let set = field.prop("value").await.expect("a date field's value");
+        assert_eq!(set.as_deref(), Some(iso), "the date field {css} holds the date");
+    }
+
+    /// Ticks a checkbox (no page load, so no new check).
+    async fn tick(&self, css: &str) {
+        let box_ = self.find(css).await;
+        box_.click().await.unwrap_or_else(|e| panic!("tick {css}: {e}"));
+        assert!(box_.is_selected().await.expect("a checkbox's state"), "{css} is ticked");
+    }
+
+    async fn select(&self, css: &str, value: &str) {
+        self.find(css).await.select_by_value(value).await.unwrap_or_else(|e| panic!("choose {value} in {css}: {e}"));
+    }
+
+    /// Clicks something that loads a page (a link or a submit button), then checks the new page.
+    async fn click(&self, css: &str) {
+        self.find(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        self.check_page().await;
+    }
+
+    async fn path(&self) -> String {
+        self.client.current_url().await.map(|u| u.path().to_string()).unwrap_or_default()
+    }
+
+    async fn sign_in(&self, user: &str) {
+        self.open("/signin").await;
+        self.fill("#username", user).await;
+        self.fill("#password", PASSWORD).await;
+        self.click("main form button[type=submit]").await;
+        assert_eq!(self.path().await, "/", "{user} lands on their work after signing in");
+        assert!(self.find("header .who").await.text().await.is_ok(), "{user}'s name is in the header");
+    }
+
+    async fn sign_out(&self) {
+        self.click("header form[action='/signout'] button").await;
+        assert_eq!(self.path().await, "/signin", "signing out shows the sign-in page");
+    }
+
+    /// Injects axe-core into the page now shown and runs it for WCAG 2.1 A/AA: the violations.
+    async fn axe_violations(&self) -> Vec<Value> {
+        let path = self.path().await;
+        self.client
+            .execute(&format!("{}\n;return typeof axe;", self.axe), vec![])
+            .await
+            .unwrap_or_else(|e| panic!("inject axe-core into {path}: {e}"));
+        let result = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                   axe.run(document, { runOnly: { type: 'tag', values: arguments[0] }, resultTypes: ['violations'] })
+                     .then(r => done({ ok: true, passes: r.passes.length, violations: r.violations.map(v => ({
+                         id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+                         nodes: v.nodes.map(n => ({ target: n.target, html: n.html, summary: n.failureSummary })) })) }))
+                     .catch(e => done({ ok: false, error: String(e) }));"#,
+                vec![json!(WCAG_TAGS)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("run axe-core on {path}: {e}"));
+        assert_eq!(result["ok"], json!(true), "axe-core failed on {path}: {}", result["error"]);
+        let violations = result["violations"].as_array().map_or(0, Vec::len);
+        eprintln!("axe-core on {path}: {} rules passed, {violations} violation(s)", result["passes"]);
+        result["violations"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Checks the page now shown with axe-core and fails on any WCAG 2.1 A/AA violation,
+    /// naming each rule, its help and the elements it found.
+    async fn check_page(&self) {
+        let path = self.path().await;
+        let title = self.client.title().await.unwrap_or_default();
+        assert!(!title.is_empty(), "the page at {path} has a title");
+        let violations = self.axe_violations().await;
+        if !violations.is_empty() {
+            let mut report = format!("axe-core: {} WCAG 2.1 AA violation(s) on {path} ({title}):\n", violations.len());
+            for v in &violations {
+                report.push_str(&format!(
+                    "- {} [{}]: {} ({})\n",
+                    v["id"].as_str().unwrap_or("?"),
+                    v["impact"].as_str().unwrap_or("?"),
+                    v["help"].as_str().unwrap_or(""),
+                    v["helpUrl"].as_str().unwrap_or("")
+                ));
+                for n in v["nodes"].as_array().into_iter().flatten() {
+                    report.push_str(&format!(
+                        "    at {}: {}\n      {}\n",
+                        n["target"],
+                        n["html"].as_str().unwrap_or(""),
+                        n["summary"].as_str().unwrap_or("").replace('\n', "\n      ")
+                    ));
+                }
+            }
+            panic!("{report}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scenarios
+
+/// A worker-side negotiator opens a new round from the process page and sends the written request
+/// to bargain; the round's page shows the new state and the step in its history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_negotiator_opens_and_advances_a_round() {
+    if !enabled() {
+        return;
+    }
+    run(|b| async move {
+        b.sign_in("wang.wei").await;
+        b.click("header nav a[href='/processes']").await;
+        b.click("main a[href='/processes/bargaining_round']").await;
+
+        b.fill("#start-sector", "海淀区民办教育").await;
+        b.fill("#start-year", "2028").await;
+        b.tick("input[name=units][value=u01]").await;
+        b.tick("input[name=units][value=u02]").await;
+        b.tick("input[name=units][value=u07]").await;
+        b.fill("#start-term_years", "2").await;
+        b.click("form[action='/processes/bargaining_round/start'] button[type=submit]").await;
+
+        let round = b.path().await;
+        assert!(round.starts_with("/instances/"), "starting a round shows its page, not {round}");
+        assert!(b.text("h1").await.contains("2028"), "the new round's page names its year");
+        let opened = b.text("h1 .state-pill").await;
+        assert!(b.text("main .history").await.contains("wang.wei"), "the history shows who started it");
+
+        b.fill(
+            "#request_by_workers-request_letter",
+            "依据《集体合同规定》，职工方提出就2028年度工资专项集体合同进行协商。",
+        )
+        .await;
+        b.click("#action-request_by_workers button[type=submit]").await;
+
+        assert_eq!(b.path().await, round, "firing an event returns to the round's page");
+        let requested = b.text("h1 .state-pill").await;
+        assert_ne!(requested, opened, "the round's state changed after the written request");
+        let history = b.text("main .history").await;
+        assert!(history.contains("职工方书面提出协商要求"), "the history shows the request: {history}");
+        assert!(
+            b.client.find(Locator::Css("#action-request_by_workers")).await.is_err(),
+            "the request cannot be sent twice"
+        );
+    })
+    .await;
+}
+
+/// An admin starts an assembly approval for unit u01 (the demo's u01 has already voted in the
+/// current round); the unit's secretary finds it in their work, schedules the assembly, opens the
+/// session, records the tally and sees the outcome with the figures that decided it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_unit_secretary_records_a_vote() {
+    if !enabled() {
+        return;
+    }
+    run(|b| async move {
+        b.sign_in("admin").await;
+        b.open("/processes/assembly_approval").await;
+        b.select("#start-unit", "u01").await;
+        b.fill("#start-draft_version", "1").await;
+        b.click("form[action='/processes/assembly_approval/start'] button[type=submit]").await;
+        let assembly = b.path().await;
+        assert!(assembly.starts_with("/instances/"), "starting an assembly approval shows its page, not {assembly}");
+        b.sign_out().await;
+
+        b.sign_in("chen.jing").await;
+        let link = format!("main a[href='{assembly}']");
+        b.click(&link).await;
+        assert_eq!(b.path().await, assembly, "the secretary's work links to the assembly");
+        let received = b.text("h1 .state-pill").await;
+
+        b.set_date("#schedule-assembly_date", "2026-12-10").await;
+        b.select("#schedule-kind", "representatives").await;
+        b.fill("#schedule-roster_size", "25").await;
+        b.click("#action-schedule button[type=submit]").await;
+        let scheduled = b.text("h1 .state-pill").await;
+        assert_ne!(scheduled, received, "scheduling changed the state");
+
+        b.click("#action-open_session button[type=submit]").await;
+        let in_session = b.text("h1 .state-pill").await;
+        assert_ne!(in_session, scheduled, "opening the session changed the state");
+
+        b.fill("#record_vote-present", "18").await;
+        b.fill("#record_vote-yes", "14").await;
+        b.fill("#record_vote-no", "3").await;
+        b.fill("#record_vote-abstain", "1").await;
+        b.click("#action-record_vote button[type=submit]").await;
+        assert_eq!(b.path().await, assembly);
+        assert_ne!(b.text("h1 .state-pill").await, in_session, "recording the vote changed the state");
+
+        let vote = b.find("main p.vote").await;
+        assert_eq!(vote.attr("class").await.expect("the vote's class").as_deref(), Some("vote passed"));
+        let figures = vote.text().await.expect("the vote's figures");
+        for figure in ["18", "25", "17", "14", "13"] {
+            assert!(figures.contains(figure), "the outcome shows {figure}: {figures}");
+        }
+        assert!(figures.contains("通过"), "the outcome says the draft passed: {figures}");
+    })
+    .await;
+}
+
+/// An admin filters the audit trail by one person and sees only that person's events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_admin_filters_the_audit_trail_by_actor() {
+    if !enabled() {
+        return;
+    }
+    run(|b| async move {
+        b.sign_in("admin").await;
+        b.click("header nav a[href='/audit']").await;
+        let all = actors(&b).await;
+        assert!(all.iter().any(|a| a != "gao.hong"), "the unfiltered trail shows several people: {all:?}");
+
+        b.fill("#actor", "gao.hong").await;
+        b.click("form.filters button[type=submit]").await;
+        let url = b.client.current_url().await.expect("the audit page's address");
+        assert!(url.query().unwrap_or_default().contains("actor=gao.hong"), "the filter is in the address: {url}");
+        assert_eq!(
+            b.find("#actor").await.prop("value").await.expect("the filter's value").as_deref(),
+            Some("gao.hong")
+        );
+        let filtered = actors(&b).await;
+        assert!(!filtered.is_empty(), "the coordinator has events in the demo");
+        assert!(filtered.iter().all(|a| a == "gao.hong"), "only gao.hong's events are listed: {filtered:?}");
+
+        // The next page keeps the filter.
+        if b.client.find(Locator::Css("main .pager a[href*='before=']")).await.is_ok() {
+            b.click("main .pager a[href*='before=']").await;
+            let older = actors(&b).await;
+            assert!(older.iter().all(|a| a == "gao.hong"), "older pages keep the filter: {older:?}");
+        }
+    })
+    .await;
+}
+
+/// The actor column of the audit table as shown.
+async fn actors(b: &Browser) -> Vec<String> {
+    let mut out = Vec::new();
+    for cell in b.client.find_all(Locator::Css("table.audit tbody tr td:nth-child(3)")).await.expect("the audit rows") {
+        out.push(cell.text().await.expect("an actor cell").trim().to_string());
+    }
+    out
+}
+
+/// The checker itself: axe-core runs in the app's pages (the Content-Security-Policy does not stop
+/// WebDriver's scripts) and reports a violation planted in one, so a clean result means something.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_axe_runs_and_catches_a_planted_violation() {
+    if !enabled() {
+        return;
+    }
+    run(|b| async move {
+        b.open("/signin").await;
+        b.client
+            .execute(
+                "const img = document.createElement('img'); img.src = '/static/none.png'; \
+                 document.querySelector('main').appendChild(img);",
+                vec![],
+            )
+            .await
+            .expect("plant an image without alt text");
+        let violations = b.axe_violations().await;
+        let ids: Vec<&str> = violations.iter().filter_map(|v| v["id"].as_str()).collect();
+        assert!(ids.contains(&"image-alt"), "axe-core reports the image without alt text: {ids:?}");
+    })
+    .await;
+}
+
+/// The language switch in the header turns the page English and back, on the same page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_language_switch() {
+    if !enabled() {
+        return;
+    }
+    run(|b| async move {
+        b.open("/signin").await;
+        assert_eq!(html_lang(&b).await, "zh-CN", "Chinese is the default");
+        b.sign_in("wang.wei").await;
+        b.click("header nav a[href='/processes']").await;
+        let chinese = b.text("h1").await;
+
+        b.click("header a.lang-switch").await;
+        assert_eq!(b.path().await, "/processes", "the switch returns to the same page");
+        assert_eq!(html_lang(&b).await, "en");
+        let english = b.text("h1").await;
+        assert_ne!(english, chinese, "the heading is translated");
+        assert!(english.is_ascii(), "the English heading has no Chinese: {english}");
+        assert!(b.text("header nav").await.contains("My work"), "the navigation is English");
+
+        // Remembered: another page is English too.
+        b.click("header nav a[href='/']").await;
+        assert_eq!(html_lang(&b).await, "en", "the choice is remembered");
+
+        b.click("header a.lang-switch").await;
+        assert_eq!(b.path().await, "/");
+        assert_eq!(html_lang(&b).await, "zh-CN", "the switch turns the page back to Chinese");
+        assert!(b.text("header nav").await.contains("我的待办"), "the navigation is Chinese again");
+    })
+    .await;
+}
+
+async fn html_lang(b: &Browser) -> String {
+    b.find("html").await.attr("lang").await.expect("html's lang").unwrap_or_default()
+}
+
+/// With `UNIONFLOW_SCREENSHOT=1`: the 2026 round's page, signed in as admin, at 1280×900, saved
+/// to `docs/screenshot.png` for the README.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_screenshot_for_the_readme() {
+    if !enabled() {
+        return;
+    }
+    if std::env::var_os(SCREENSHOT_ENV).is_none() {
+        eprintln!("skipped: set {SCREENSHOT_ENV}=1 to write docs/screenshot.png");
+        return;
+    }
+    run(|b| async move {
+        b.sign_in("admin").await;
+        b.open("/processes/bargaining_round").await;
+        b.click("main table a[href^='/instances/']").await;
+        assert!(b.text("h1").await.contains("2026"), "the newest round is this year's");
+        b.client.set_window_size(1280, 900).await.expect("size the window");
+        let png = b.client.screenshot().await.expect("a screenshot");
+        let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshot.png");
+        std::fs::create_dir_all(out.parent().expect("docs/")).expect("create docs/");
+        std::fs::write(&out, &png).expect("write docs/screenshot.png");
+        eprintln!("wrote {} ({} bytes)", out.display(), png.len());
+    })
+    .await;
+}
