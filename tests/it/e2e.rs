@@ -587,8 +587,16 @@ async fn e2e_screenshot_for_the_readme() {
         b.open("/processes/bargaining_round").await;
         b.click("main table a[href^='/instances/']").await;
         assert!(b.text("h1").await.contains("2026"), "the newest round is this year's");
-        b.client.set_window_size(1280, 900).await.expect("size the window");
+        // The window's size includes the browser's frame: size it so the page itself is 1280×900.
+        let frame = b
+            .client
+            .execute("return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];", vec![])
+            .await
+            .expect("the browser frame's size");
+        let extra = |i: usize| u32::try_from(frame[i].as_u64().unwrap_or(0)).unwrap_or(0);
+        b.client.set_window_size(1280 + extra(0), 900 + extra(1)).await.expect("size the window");
         let png = b.client.screenshot().await.expect("a screenshot");
+        assert!(png.len() < 300_000, "the screenshot stays small for the README: {} bytes", png.len());
         let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshot.png");
         std::fs::create_dir_all(out.parent().expect("docs/")).expect("create docs/");
         std::fs::write(&out, &png).expect("write docs/screenshot.png");
