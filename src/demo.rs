@@ -47,6 +47,22 @@ const PEOPLE: &[(&str, &str, &[&str])] = &[
     ("tang.hui", "唐慧（工匠经纪人）", &["mentor"]),
 ];
 
+const TRADES: [&str; 4] = ["数控车工", "维修电工", "焊工", "幼儿保育"];
+
+/// A trainee list as a coordinator would upload it.
+fn trainee_csv(n: usize) -> String {
+    const SURNAMES: [&str; 10] = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"];
+    const GIVEN: [&str; 10] = ["伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "军"];
+    const EMPLOYERS: [&str; 4] = ["北京精工机械厂", "海淀热力公司", "中关村电子装配厂", "小太阳幼儿园"];
+    let mut out = String::from("姓名,工作单位,工种,技能等级,联系方式\n");
+    for i in 0..n {
+        let name = format!("{}{}{}", SURNAMES[i % 10], GIVEN[(i / 10) % 10], if i >= 100 { GIVEN[i % 7] } else { "" });
+        let level = ["中级工", "高级工", "技师"][i % 3];
+        out.push_str(&format!("{name},{},{},{level},139{:08}\n", EMPLOYERS[i % 4], TRADES[i % 4], 10_000 + i));
+    }
+    out
+}
+
 fn data(v: Value) -> Data {
     v.as_object().cloned().unwrap_or_default()
 }
@@ -117,7 +133,7 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
         }
     }
 
-    // A training cohort of 240 trainees in six phases, in its third phase.
+    // A training cohort: 250 applicants for 240 places, 16 mentors, in its third of six phases.
     let coordinator = Actor::new("gao.hong", ["training_coordinator"]);
     let cohort = rt
         .start(
@@ -127,12 +143,18 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
         )
         .await?;
     rt.fire(cohort, None, &coordinator, "open_enrolment", &Data::new()).await?;
-    let trainees: Vec<String> = (1..=240).map(|i| format!("T{i:04}")).collect();
-    rt.fire(cohort, None, &coordinator, "enrol", &data(json!({ "trainees": trainees }))).await?;
+    crate::training::enrol::import_csv(rt, cohort, &coordinator, trainee_csv(250).as_bytes(), false).await?;
+    for (i, trade) in TRADES.iter().cycle().take(16).enumerate() {
+        let (username, name) = match i {
+            0 => ("xu.ming".to_owned(), "徐明".to_owned()),
+            1 => ("tang.hui".to_owned(), "唐慧".to_owned()),
+            _ => (format!("mentor{i:02}"), format!("导师{i:02}")),
+        };
+        crate::training::mentors::upsert(rt.db(), &username, &name, trade, 16, now).await?;
+    }
     rt.fire(cohort, None, &coordinator, "start_training", &Data::new()).await?;
-    for (i, track) in latest_children(rt, cohort).await?.into_iter().enumerate() {
-        let mentor = if i % 2 == 0 { "xu.ming" } else { "tang.hui" };
-        rt.fire(track, None, &coordinator, "assign_mentor", &data(json!({ "mentor": mentor }))).await?;
+    crate::training::mentors::auto_assign(rt, cohort, &coordinator).await?;
+    for track in latest_children(rt, cohort).await? {
         rt.fire(track, None, &coordinator, "begin_training", &Data::new()).await?;
     }
     rt.fire(cohort, None, &coordinator, "advance_phase", &Data::new()).await?;

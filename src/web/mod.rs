@@ -15,6 +15,7 @@ mod figures;
 pub mod i18n;
 pub mod process;
 pub mod state;
+mod training;
 pub mod view;
 mod work;
 
@@ -22,6 +23,10 @@ use axum::Router;
 use axum::routing::{get, post};
 
 pub use state::{AppState, WebConfig};
+
+/// Uploads may be this large before the server stops reading; the import refuses files past its
+/// own, smaller limit with a clear message.
+const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 
 /// The whole app, with its security headers and friendly error pages.
 pub fn router(state: AppState) -> Router {
@@ -39,6 +44,11 @@ pub fn router(state: AppState) -> Router {
         .route("/instances/{id}/print", get(documents::print))
         .route("/audit", get(audit::audit_page))
         .route("/audit.csv", get(audit::audit_csv))
+        .route("/cohorts/{id}/trainees", get(training::trainees_page))
+        .route("/cohorts/{id}/import", post(training::import).layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .route("/cohorts/{id}/capacity", post(training::capacity))
+        .route("/cohorts/{id}/assign", post(training::assign))
+        .route("/cohorts/{id}/mentors", post(training::add_mentor))
         .route("/figures", get(figures::figures_page))
         .route("/figures.csv", get(figures::figures_csv))
         .route("/admin", get(admin::admin_page))

@@ -1,0 +1,289 @@
+//! A cohort's trainees: the enrolled and the waiting list, the CSV import (checked whole, every
+//! bad row shown with its line), raising the capacity, the mentor pool and automatic assignment.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::training::assign::{Choice, Unassigned};
+use crate::training::enrol::{self, EnrolError, TraineeRecord, WAITING};
+use crate::training::import::{FileProblem, MAX_BYTES, RowError, RowProblem, SKILL_LEVELS};
+use crate::training::mentors;
+use crate::web::errors::WebError;
+use crate::web::extract::{CSRF_FIELD, Signed};
+use crate::web::process::load_visible;
+use crate::web::state::AppState;
+use crate::web::view::{Chrome, page};
+
+pub struct MentorLine {
+    pub username: String,
+    pub name: String,
+    pub field: String,
+    pub load: usize,
+    pub capacity: usize,
+}
+
+#[derive(Template)]
+#[template(path = "training.html")]
+struct TraineesPage {
+    chrome: Chrome,
+    id: i64,
+    title: String,
+    capacity: String,
+    enrolled: Vec<TraineeRecord>,
+    waiting: Vec<TraineeRecord>,
+    mentors: Vec<MentorLine>,
+    /// What the last action reported: a summary, and the lines of rows or choices.
+    report: Option<(String, Vec<String>)>,
+    may_manage: bool,
+}
+
+fn manages(signed: &Signed) -> bool {
+    let u = &signed.session.user;
+    u.has_role("training_coordinator") || u.has_role("admin")
+}
+
+async fn render(
+    state: &AppState,
+    signed: &Signed,
+    id: i64,
+    report: Option<(String, Vec<String>)>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let inst = load_visible(state, signed, id).await?;
+    if inst.definition.id != enrol::COHORT {
+        return Err(WebError::NotFound);
+    }
+    let list = enrol::trainees(state.db(), id).await?;
+    let (waiting, enrolled): (Vec<_>, Vec<_>) = list.into_iter().partition(|t| t.status == WAITING);
+    let mentors = mentors::pool(state.db())
+        .await?
+        .into_iter()
+        .map(|(m, name)| MentorLine { username: m.username, name, field: m.field, load: m.load, capacity: m.capacity })
+        .collect();
+    let lang = signed.tr.code();
+    let title = inst.definition.title_of(&inst.row.data, lang);
+    let capacity = inst.row.data.get("capacity").map(ToString::to_string).unwrap_or_default();
+    let chrome = Chrome::signed(signed, format!("{title} — {}", signed.tr.t("training.trainees")));
+    page(
+        status,
+        &TraineesPage { chrome, id, title, capacity, enrolled, waiting, mentors, report, may_manage: manages(signed) },
+    )
+}
+
+pub async fn trainees_page(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    render(&state, &signed, id, None, StatusCode::OK).await
+}
+
+/// A bad row in the reader's words.
+fn row_text(tr: &crate::web::i18n::Tr, e: &RowError) -> String {
+    let what = |w: &str| tr.t(&format!("import.col.{}", w.trim_start_matches("the ").replace(' ', "_"))).to_owned();
+    let problem = match &e.problem {
+        RowProblem::Empty(w) => tr.f("import.empty", &[("what", what(w))]),
+        RowProblem::TooLong(w) => tr.f("import.too_long", &[("what", what(w))]),
+        RowProblem::SkillLevel(v) => {
+            tr.f("import.skill_level", &[("value", v.clone()), ("levels", SKILL_LEVELS.join("、"))])
+        }
+        RowProblem::Contact(v) => tr.f("import.contact", &[("value", v.clone())]),
+        RowProblem::Columns { found } => tr.f("import.columns", &[("found", found.to_string())]),
+        RowProblem::Duplicate(line) => tr.f("import.duplicate", &[("line", line.to_string())]),
+        RowProblem::AlreadyEnrolled(name) => tr.f("import.already", &[("name", name.clone())]),
+    };
+    tr.f("import.line", &[("line", e.line.to_string()), ("problem", problem)])
+}
+
+fn file_text(tr: &crate::web::i18n::Tr, p: &FileProblem) -> String {
+    match p {
+        FileProblem::Empty => tr.t("import.file.empty").to_owned(),
+        FileProblem::TooLarge => tr.f("import.file.too_large", &[("mb", (MAX_BYTES / 1024 / 1024).to_string())]),
+        FileProblem::NotUtf8 => tr.t("import.file.not_utf8").to_owned(),
+        FileProblem::Header(found) => tr.f("import.file.header", &[("found", found.clone())]),
+        FileProblem::NoRows => tr.t("import.file.no_rows").to_owned(),
+    }
+}
+
+fn refusal(signed: &Signed, state: &AppState, e: EnrolError) -> Result<(String, Vec<String>), WebError> {
+    let tr = signed.tr;
+    Ok(match e {
+        EnrolError::File(p) => (tr.t("training.file_refused").to_owned(), vec![file_text(&tr, &p)]),
+        EnrolError::Rows(checked) => (
+            tr.f(
+                "training.rows_refused",
+                &[("count", checked.errors.len().to_string()), ("valid", checked.rows.len().to_string())],
+            ),
+            checked.errors.iter().map(|e| row_text(&tr, e)).collect(),
+        ),
+        EnrolError::Runtime(crate::runtime::RuntimeError::Refused(r)) => {
+            (crate::web::view::refusal_text(&tr, None, &state.rt.definitions().roles, &r), Vec::new())
+        }
+        EnrolError::Runtime(e) => return Err(e.into()),
+        EnrolError::Db(e) => return Err(e.into()),
+    })
+}
+
+/// The import form: a CSV file, and whether to take the valid rows when some are bad.
+pub async fn import(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    mut form: Multipart,
+) -> Result<Response, WebError> {
+    let (mut csrf, mut file, mut valid_only) = (String::new(), Vec::new(), false);
+    while let Some(field) = form.next_field().await.map_err(|e| WebError::BadRequest(e.to_string()))? {
+        match field.name().unwrap_or_default() {
+            CSRF_FIELD => csrf = field.text().await.map_err(|e| WebError::BadRequest(e.to_string()))?,
+            "file" => file = field.bytes().await.map_err(|e| WebError::BadRequest(e.to_string()))?.to_vec(),
+            "valid_only" => valid_only = true,
+            _ => {}
+        }
+    }
+    signed.check_csrf(&[(CSRF_FIELD.to_owned(), csrf)])?;
+    if !manages(&signed) {
+        return Err(WebError::Forbidden);
+    }
+    load_visible(&state, &signed, id).await?;
+    match enrol::import_csv(&state.rt, id, &signed.actor(), &file, valid_only).await {
+        Ok(done) => {
+            let tr = signed.tr;
+            let summary = tr.f(
+                "training.imported",
+                &[
+                    ("enrolled", done.enrolled.to_string()),
+                    ("waiting", done.waiting.to_string()),
+                    ("skipped", done.skipped.len().to_string()),
+                ],
+            );
+            render(
+                &state,
+                &signed,
+                id,
+                Some((summary, done.skipped.iter().map(|e| row_text(&tr, e)).collect())),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) => {
+            let report = refusal(&signed, &state, e)?;
+            render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+fn value<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
+    form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+}
+
+pub async fn capacity(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    signed.check_csrf(&form)?;
+    if !manages(&signed) {
+        return Err(WebError::Forbidden);
+    }
+    let Ok(new) = value(&form, "capacity").trim().parse::<i64>() else {
+        let report = (signed.tr.t("field.not_a_number").to_owned(), Vec::new());
+        return render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    match enrol::raise_capacity(&state.rt, id, &signed.actor(), new).await {
+        Ok(admitted) => {
+            let report = (signed.tr.f("training.admitted", &[("count", admitted.to_string())]), Vec::new());
+            render(&state, &signed, id, Some(report), StatusCode::OK).await
+        }
+        Err(e) => {
+            let report = refusal(&signed, &state, e)?;
+            render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    signed.check_csrf(&form)?;
+    if !manages(&signed) {
+        return Err(WebError::Forbidden);
+    }
+    load_visible(&state, &signed, id).await?;
+    let tr = signed.tr;
+    let choices = match mentors::auto_assign(&state.rt, id, &signed.actor()).await {
+        Ok(c) => c,
+        Err(crate::runtime::RuntimeError::Refused(r)) => {
+            let report = (crate::web::view::refusal_text(&tr, None, &state.rt.definitions().roles, &r), Vec::new());
+            return render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let assigned = choices.iter().filter(|(_, c)| matches!(c, Choice::Assigned { .. })).count();
+    let lines = choices
+        .iter()
+        .map(|(trainee, c)| match c {
+            Choice::Assigned { mentor, why } => tr.f(
+                "training.assigned_to",
+                &[
+                    ("trainee", trainee.clone()),
+                    ("mentor", mentor.clone()),
+                    ("field", why.field.clone()),
+                    ("load", why.load_before.to_string()),
+                    ("capacity", why.capacity.to_string()),
+                ],
+            ),
+            Choice::Unassigned { why } => tr.f(
+                match why {
+                    Unassigned::NoMentorInField => "training.no_mentor_in_field",
+                    Unassigned::FieldFull => "training.field_full",
+                },
+                &[("trainee", trainee.clone())],
+            ),
+        })
+        .collect();
+    let summary = tr.f(
+        "training.assign_summary",
+        &[("assigned", assigned.to_string()), ("left", (choices.len() - assigned).to_string())],
+    );
+    render(&state, &signed, id, Some((summary, lines)), StatusCode::OK).await
+}
+
+pub async fn add_mentor(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    signed.check_csrf(&form)?;
+    if !manages(&signed) {
+        return Err(WebError::Forbidden);
+    }
+    let username = match crate::people::Username::parse(value(&form, "username")) {
+        Ok(u) => u,
+        Err(e) => {
+            return render(&state, &signed, id, Some((e.to_string(), Vec::new())), StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
+        }
+    };
+    let (name, field) = (value(&form, "name").trim(), value(&form, "field").trim());
+    let capacity = value(&form, "capacity").trim().parse::<i64>().ok().filter(|c| *c >= 0);
+    let (Some(capacity), false, false) = (capacity, name.is_empty(), field.is_empty()) else {
+        return render(
+            &state,
+            &signed,
+            id,
+            Some((signed.tr.t("refusal.input").to_owned(), Vec::new())),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    mentors::upsert(state.db(), username.as_str(), name, field, capacity, state.now()).await?;
+    Ok(Redirect::to(&format!("/cohorts/{id}/trainees")).into_response())
+}
