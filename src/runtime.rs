@@ -201,41 +201,64 @@ impl Runtime {
                 instances::lock(&txn, timer.instance_id).await?.ok_or(RuntimeError::NotFound(timer.instance_id))?;
             let def = self.registry.by_row(&self.db, inst.definition_id).await?;
             let system = Actor::system();
-            match engine::decide(&def, &inst.state, &inst.data, &system, &timer.event, &Data::new(), ctx) {
-                Ok(decision) => {
-                    self.applier(&txn, ctx).apply(&inst, &def, decision, &system, "timer").await?;
-                }
-                Err(refusal) => {
-                    timers::set_status(&txn, timer.id, timers::REFUSED).await?;
-                    let sealed = audit::seal(
-                        NewEvent {
-                            stream: audit::instance_stream(inst.id),
-                            at: ctx.now,
-                            actor: &system.name,
-                            kind: "timer_refused",
-                            process: Some(&def.id),
-                            instance_id: Some(inst.id),
-                            event: Some(&timer.event),
-                            from_state: Some(&inst.state),
-                            to_state: Some(&inst.state),
-                            data: serde_json::json!({ "timer": timer.name, "reason": refusal.to_string() }),
-                        },
-                        inst.audit_head(),
-                    );
-                    // The version moves too, so a fire that read the instance before this
-                    // conflicts cleanly instead of colliding in the chain.
-                    crate::store::db::exec(
-                        &txn,
-                        "UPDATE instances SET audit_seq = $1, audit_hash = $2, version = version + 1 WHERE id = $3",
-                        vec![sealed.record.seq.into(), sealed.hash.clone().into(), inst.id.into()],
-                    )
-                    .await?;
-                    audit::insert(&txn, sealed).await?;
+            let refusal = match engine::decide(&def, &inst.state, &inst.data, &system, &timer.event, &Data::new(), ctx)
+            {
+                Ok(decision) => match self.applier(&txn, ctx).apply(&inst, &def, decision, &system, "timer").await {
+                    Ok(_) => None,
+                    // What the timer set off was refused further on (a join's event, a child's
+                    // start): nothing of it is kept, and the timer is closed with the reason
+                    // rather than tried again forever.
+                    Err(ApplyError::Refused(r)) => Some(r.to_string()),
+                    Err(ApplyError::UnknownProcess(p)) => Some(format!("fan-out to {p:?}, which is not loaded")),
+                    Err(other) => return Err(other.into()),
+                },
+                Err(refusal) => Some(refusal.to_string()),
+            };
+            match refusal {
+                None => txn.commit().await?,
+                Some(reason) => {
+                    txn.rollback().await?;
+                    self.close_refused_timer(timer, reason, ctx).await?;
                 }
             }
-            txn.commit().await?;
             fired += 1;
         }
+    }
+
+    /// Closes a due timer whose event was not allowed, with the reason in the audit trail.
+    async fn close_refused_timer(&self, timer: TimerRow, reason: String, ctx: Context<'_>) -> Result<(), RuntimeError> {
+        let txn = self.db.begin().await?;
+        if !timers::close_if_pending(&txn, timer.id, timers::REFUSED).await? {
+            return Ok(());
+        }
+        let inst = instances::lock(&txn, timer.instance_id).await?.ok_or(RuntimeError::NotFound(timer.instance_id))?;
+        let system = Actor::system();
+        let sealed = audit::seal(
+            NewEvent {
+                stream: audit::instance_stream(inst.id),
+                at: ctx.now,
+                actor: &system.name,
+                kind: "timer_refused",
+                process: Some(&inst.process),
+                instance_id: Some(inst.id),
+                event: Some(&timer.event),
+                from_state: Some(&inst.state),
+                to_state: Some(&inst.state),
+                data: serde_json::json!({ "timer": timer.name, "reason": reason }),
+            },
+            inst.audit_head(),
+        );
+        // The version moves too, so a fire that read the instance before this conflicts cleanly
+        // instead of colliding in the chain.
+        crate::store::db::exec(
+            &txn,
+            "UPDATE instances SET audit_seq = $1, audit_hash = $2, version = version + 1 WHERE id = $3",
+            vec![sealed.record.seq.into(), sealed.hash.clone().into(), inst.id.into()],
+        )
+        .await?;
+        audit::insert(&txn, sealed).await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     pub async fn children(&self, id: i64) -> Result<Vec<InstanceRow>, RuntimeError> {

@@ -85,9 +85,15 @@ pub async fn claim_due<C: ConnectionTrait>(c: &C, now: OffsetDateTime) -> Result
     one(c, &sql, vec![FIRED.into(), now.into(), PENDING.into(), now.into()]).await?.as_ref().map(from_row).transpose()
 }
 
-pub async fn set_status<C: ConnectionTrait>(c: &C, id: i64, status: &str) -> Result<(), DbErr> {
-    exec(c, "UPDATE timers SET status = $1 WHERE id = $2", vec![status.into(), id.into()]).await?;
-    Ok(())
+/// Closes a timer that is still pending; false when another process has taken it meanwhile.
+pub async fn close_if_pending<C: ConnectionTrait>(c: &C, id: i64, status: &str) -> Result<bool, DbErr> {
+    Ok(exec(
+        c,
+        "UPDATE timers SET status = $1 WHERE id = $2 AND status = $3",
+        vec![status.into(), id.into(), PENDING.into()],
+    )
+    .await?
+        > 0)
 }
 
 pub async fn pending_for<C: ConnectionTrait>(c: &C, instance: i64) -> Result<Vec<TimerRow>, DbErr> {

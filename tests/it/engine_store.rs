@@ -448,7 +448,63 @@ async fn running_instances_keep_their_definition_version(backend: Backend) {
     assert!(matches!(refused, Err(RuntimeError::Refused(Refusal::NotFromState { .. }))), "{refused:?}");
 }
 
+const GUARDED_TIMER: &str = r#"
+id = "reminder"
+label = { zh = "提醒", en = "Reminder" }
+initial = "waiting"
+
+[start]
+roles = ["admin"]
+
+[[stage]]
+id = "main"
+label = { zh = "主", en = "Main" }
+
+[[state]]
+id = "waiting"
+stage = "main"
+label = { zh = "等待", en = "Waiting" }
+[[state.timer]]
+id = "nudge"
+fires = "lapse"
+after = "1d"
+
+[[state]]
+id = "lapsed"
+stage = "main"
+final = true
+outcome = "failed"
+label = { zh = "过期", en = "Lapsed" }
+
+[[field]]
+id = "ready"
+type = "bool"
+label = { zh = "就绪", en = "Ready" }
+
+[[transition]]
+event = "lapse"
+from = "waiting"
+to = "lapsed"
+roles = ["system"]
+label = { zh = "过期", en = "Lapse" }
+guards = [{ is_true = "ready" }]
+"#;
+
+async fn a_timer_whose_event_is_refused_is_closed_with_the_reason(backend: Backend) {
+    let Some(h) = Harness::new(backend, defs(&[("reminder.toml", GUARDED_TIMER)])).await else { return };
+    let id = h.rt.start("reminder", &admin(), &Default::default()).await.unwrap();
+    h.clock.advance(time::Duration::days(5));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 1);
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 0, "closed, not tried again forever");
+    assert_eq!(h.state(id).await, "waiting");
+    let last = h.rt.history(id).await.unwrap().pop().unwrap();
+    assert_eq!(last.record.kind, "timer_refused");
+    assert!(last.data()["reason"].as_str().unwrap().contains("ready"), "{:?}", last.data());
+    assert!(unionflow::store::audit::verify(&h.db.db).await.unwrap().broken.is_none());
+}
+
 on_both_backends! {
+    refused_timer => a_timer_whose_event_is_refused_is_closed_with_the_reason;
     fan_out_and_join => fan_out_and_join_go_back_on_a_rejection_and_count_only_the_latest_draft;
     parallel_join => children_finishing_at_the_same_moment_advance_the_join_exactly_once;
     concurrent_fires => two_concurrent_fires_of_one_instance_one_wins_the_other_conflicts;
