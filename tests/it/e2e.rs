@@ -29,6 +29,8 @@ const SCREENSHOT_ENV: &str = "UNIONFLOW_SCREENSHOT";
 const PASSWORD: &str = unionflow::demo::DEMO_PASSWORD;
 /// How long chromedriver may take to come up before the test fails.
 const DRIVER_START: Duration = Duration::from_secs(30);
+/// How long a click may take to load the next page.
+const PAGE_LOAD: Duration = Duration::from_secs(30);
 const WCAG_TAGS: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
 fn enabled() -> bool {
@@ -285,7 +287,24 @@ impl Browser {
 
     /// Clicks something that loads a page (a link or a submit button), then checks the new page.
     async fn click(&self, css: &str) {
-        self.find(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let target = self.find(css).await;
+        // Mark the page now shown, so the next one is known by the mark's absence: a form that
+        // redirects back to the same address leaves the URL unchanged.
+        self.client.execute("window.__unionflowOld = true;", vec![]).await.expect("mark the page");
+        target.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let deadline = Instant::now() + PAGE_LOAD;
+        loop {
+            let loaded = self
+                .client
+                .execute("return document.readyState === 'complete' && window.__unionflowOld !== true;", vec![])
+                .await;
+            // Errors while the old document goes away are expected; only a loaded new page ends it.
+            if matches!(loaded, Ok(Value::Bool(true))) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "clicking {css} did not load a page within {PAGE_LOAD:?}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
         self.check_page().await;
     }
 
@@ -424,6 +443,15 @@ async fn e2e_unit_secretary_records_a_vote() {
     run(|b| async move {
         b.sign_in("admin").await;
         b.open("/processes/assembly_approval").await;
+        // Another unit's assembly (u02's, 育才实验学校), which the secretary of u01 must not see.
+        let mut other = None;
+        for link in b.client.find_all(Locator::Css("main table a")).await.expect("the assemblies") {
+            if link.text().await.expect("a link's text").contains("育才实验学校") {
+                other = link.attr("href").await.expect("a link's address");
+                break;
+            }
+        }
+        let other = other.expect("the demo has an assembly of u02");
         b.select("#start-unit", "u01").await;
         b.fill("#start-draft_version", "1").await;
         b.click("form[action='/processes/assembly_approval/start'] button[type=submit]").await;
@@ -463,6 +491,12 @@ async fn e2e_unit_secretary_records_a_vote() {
             assert!(figures.contains(figure), "the outcome shows {figure}: {figures}");
         }
         assert!(figures.contains("通过"), "the outcome says the draft passed: {figures}");
+
+        // Another unit's assembly is refused, on a page that is accessible too.
+        b.open(&other).await;
+        let refused = b.text("main").await;
+        assert!(!refused.contains("育才实验学校"), "another unit's assembly is not shown at {other}: {refused}");
+        assert!(b.client.find(Locator::Css("main p.vote")).await.is_err(), "nor its vote, at {other}");
     })
     .await;
 }
@@ -569,6 +603,48 @@ async fn e2e_language_switch() {
 
 async fn html_lang(b: &Browser) -> String {
     b.find("html").await.attr("lang").await.expect("html's lang").unwrap_or_default()
+}
+
+/// The rest of the app an admin can reach, each page checked with axe-core: the admin and
+/// figures pages, every process page, a round with its printable page, the versions of its draft,
+/// a unit's assembly, the training cohort and a trainee's track, and the not-found page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_admin_tour_of_every_kind_of_page() {
+    if !enabled() {
+        return;
+    }
+    run(|b| async move {
+        b.sign_in("admin").await;
+        b.click("header nav a[href='/admin']").await;
+        b.click("header nav a[href='/figures']").await;
+        b.click("header nav a[href='/processes']").await;
+        let mut processes = Vec::new();
+        for link in b.client.find_all(Locator::Css("main a[href^='/processes/']")).await.expect("process links") {
+            processes.extend(link.attr("href").await.expect("a link's address"));
+        }
+        assert!(processes.len() >= 4, "the demo has four processes: {processes:?}");
+        for process in &processes {
+            b.open(process).await;
+        }
+
+        b.open("/processes/bargaining_round").await;
+        b.click("main table a[href^='/instances/']").await;
+        let round = b.path().await;
+        b.click("main a[href$='/print']").await;
+        b.open(&round).await;
+        b.click("main a[href$='/versions/draft_text']").await;
+        b.open(&round).await;
+        b.click("main table a[href^='/instances/']").await;
+        assert_ne!(b.path().await, round, "the round's children are the units' assemblies");
+        b.click("main a[href$='/print']").await;
+
+        b.open("/processes/training_cohort").await;
+        b.click("main table a[href^='/instances/']").await;
+        b.click("main table a[href^='/instances/']").await;
+
+        b.open("/no-such-page").await;
+    })
+    .await;
 }
 
 /// With `UNIONFLOW_SCREENSHOT=1`: the 2026 round's page, signed in as admin, at 1280×900, saved
