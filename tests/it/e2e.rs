@@ -640,6 +640,9 @@ async fn e2e_admin_tour_of_every_kind_of_page() {
 
         b.open("/processes/training_cohort").await;
         b.click("main table a[href^='/instances/']").await;
+        let cohort = b.path().await;
+        b.click("main a[href$='/trainees']").await;
+        b.open(&cohort).await;
         b.click("main table a[href^='/instances/']").await;
 
         b.open("/no-such-page").await;
