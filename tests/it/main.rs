@@ -1,5 +1,6 @@
 //! The one integration test binary: it links once. One module per feature.
 
+mod pages;
 mod support;
 mod training;
 

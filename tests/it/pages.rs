@@ -1,0 +1,390 @@
+//! The web app in-process, through its router, on both databases: sign-in, CSRF, scopes,
+//! refusals that keep what was typed, conflicts, the language switch, the audit trail.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use sea_orm::ConnectionTrait;
+use tower::ServiceExt;
+use unionflow::web::{AppState, WebConfig};
+
+use crate::on_both_backends;
+use crate::support::{Backend, START, TestDb};
+
+struct App {
+    db: Arc<TestDb>,
+    clock: Arc<unionflow::clock::ManualClock>,
+    state: AppState,
+    cookies: Vec<(String, String)>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl App {
+    async fn new(backend: Backend) -> Option<App> {
+        let db = TestDb::new(backend).await?;
+        let clock = Arc::new(unionflow::clock::ManualClock::new(START));
+        let set = unionflow::definition::embedded::load_embedded().expect("built-in definitions");
+        let rt = unionflow::runtime::Runtime::new(db.db.clone(), set, clock.clone(), time::macros::offset!(+8))
+            .await
+            .expect("runtime");
+        unionflow::demo::seed(&rt).await.expect("demo");
+        let state = AppState::new(Arc::new(rt), WebConfig::default());
+        Some(App { db: Arc::new(db), clock, state, cookies: Vec::new() })
+    }
+
+    /// A second browser on the same server: its own cookies.
+    fn another_browser(&self) -> App {
+        App { db: self.db.clone(), clock: self.clock.clone(), state: self.state.clone(), cookies: Vec::new() }
+    }
+
+    async fn send(&mut self, req: Request<Body>) -> Page {
+        let resp = unionflow::web::router(self.state.clone()).oneshot(req).await.expect("a response");
+        for v in resp.headers().get_all(header::SET_COOKIE) {
+            let pair = v.to_str().unwrap_or_default().split(';').next().unwrap_or_default().to_owned();
+            if let Some((k, val)) = pair.split_once('=') {
+                self.cookies.retain(|(name, _)| name != k);
+                if !val.is_empty() {
+                    self.cookies.push((k.to_owned(), val.to_owned()));
+                }
+            }
+        }
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let location = headers.get(header::LOCATION).and_then(|l| l.to_str().ok()).map(str::to_owned);
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("a body");
+        Page { status, location, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let req = Request::get(path).header(header::COOKIE, self.cookie_header()).body(Body::empty()).expect("request");
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let body = form.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
+        let req = Request::post(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
+    async fn sign_in_with(&mut self, user: &str, password: &str) -> Page {
+        let form = self.get("/signin").await;
+        let token = hidden(&form.body, "_csrf");
+        self.post("/signin", &[("_csrf", &token), ("username", user), ("password", password), ("next", "/")]).await
+    }
+
+    async fn sign_in(&mut self, user: &str) {
+        let page = self.sign_in_with(user, unionflow::demo::DEMO_PASSWORD).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{user} signs in");
+    }
+
+    async fn csrf(&mut self) -> String {
+        let page = self.get("/processes").await;
+        hidden(&page.body, "_csrf")
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        let row = unionflow::store::db::one(&self.db.db, sql, vec![]).await.expect("query").expect("row");
+        unionflow::store::db::get(&row, "n").expect("n")
+    }
+
+    /// The first instance of a process whose data matches, e.g. the u01 assembly of the round.
+    async fn instance(&self, sql_where: &str) -> i64 {
+        self.count(&format!("SELECT MIN(id) AS n FROM instances WHERE {sql_where}")).await
+    }
+}
+
+fn enc(s: &str) -> String {
+    unionflow::web::errors::urlencode(s).replace('/', "%2F")
+}
+
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker).map(|i| i + marker.len()).unwrap_or_else(|| panic!("no {name} field"));
+    body[start..].split('"').next().unwrap_or_default().to_owned()
+}
+
+async fn signing_in_and_out(backend: Backend) {
+    let Some(mut app) = App::new(backend).await else { return };
+    assert_eq!(app.get("/").await.location.as_deref(), Some("/signin?next=/"), "the work list needs a session");
+    let wrong = app.sign_in_with("wang.wei", "not the password").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("用户名或密码不正确"), "the reason is shown in Chinese by default");
+    assert!(wrong.body.contains("value=\"wang.wei\""), "the user name is kept");
+    app.sign_in("wang.wei").await;
+    let home = app.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("我的待办"));
+    let csrf = app.csrf().await;
+    app.post("/signout", &[("_csrf", &csrf)]).await;
+    assert_eq!(app.get("/").await.status, StatusCode::SEE_OTHER, "signed out");
+}
+
+async fn repeated_failures_lock_the_name_even_for_the_right_password(backend: Backend) {
+    let Some(mut app) = App::new(backend).await else { return };
+    for _ in 0..5 {
+        assert_eq!(app.sign_in_with("li.na", "wrong password").await.status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = app.sign_in_with("li.na", unionflow::demo::DEMO_PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.body.contains("登录失败次数过多"));
+    app.clock.advance(time::Duration::minutes(16));
+    assert_eq!(
+        app.sign_in_with("li.na", unionflow::demo::DEMO_PASSWORD).await.status,
+        StatusCode::SEE_OTHER,
+        "unlocked after the window"
+    );
+}
+
+async fn an_idle_session_expires(backend: Backend) {
+    let Some(mut app) = App::new(backend).await else { return };
+    app.sign_in("admin").await;
+    assert_eq!(app.get("/audit").await.status, StatusCode::OK);
+    app.clock.advance(time::Duration::hours(9));
+    assert_eq!(app.get("/audit").await.location.as_deref(), Some("/signin?next=/audit"));
+}
+
+async fn a_post_without_the_csrf_token_is_refused_and_changes_nothing(backend: Backend) {
+    let Some(mut app) = App::new(backend).await else { return };
+    app.sign_in("admin").await;
+    let round = app.instance("process = 'bargaining_round' AND outcome IS NULL AND state = 'unit_review'").await;
+    let before = app.count("SELECT COUNT(*) AS n FROM audit_events").await;
+    let path = format!("/instances/{round}/fire/withdraw");
+    for token in ["", "forged"] {
+        let page = app.post(&path, &[("_csrf", token), ("withdrawal_reason", "test")]).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+        assert!(page.body.contains("表单已过期或来源不明"));
+    }
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM audit_events").await, before);
+}
+
+async fn pages_by_role_and_scope(backend: Backend) {
+    let Some(mut app) = App::new(backend).await else { return };
+    let own = app.instance("process = 'assembly_approval' AND data LIKE '%\"unit\":\"u01\"%'").await;
+    let other = app.instance("process = 'assembly_approval' AND data LIKE '%\"unit\":\"u02\"%'").await;
+    let round = app.instance("process = 'bargaining_round'").await;
+    app.sign_in("chen.jing").await;
+    assert_eq!(app.get(&format!("/instances/{own}")).await.status, StatusCode::OK, "her own unit's assembly");
+    let refused = app.get(&format!("/instances/{other}")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "another unit's assembly");
+    assert!(!refused.body.contains("育才"), "the refusal shows no data");
+    assert_eq!(
+        app.get(&format!("/instances/{round}")).await.status,
+        StatusCode::FORBIDDEN,
+        "the round is the negotiators'"
+    );
+    assert_eq!(app.get("/audit").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/admin").await.status, StatusCode::FORBIDDEN);
+    for path in ["/", "/processes", "/processes/assembly_approval"] {
+        assert_eq!(app.get(path).await.status, StatusCode::OK, "{path}");
+    }
+
+    let mut admin = app.another_browser();
+    admin.sign_in("admin").await;
+    for path in ["/", "/processes", "/processes/bargaining_round", "/audit", "/admin", "/figures", "/figures.csv"] {
+        assert_eq!(admin.get(path).await.status, StatusCode::OK, "admin sees {path}");
+    }
+    assert_eq!(admin.get(&format!("/instances/{round}")).await.status, StatusCode::OK);
+}
+
+async fn a_bad_tally_is_refused_with_the_reason_and_the_input_kept(backend: Backend) {
+    let Some(mut app) = App::new(backend).await else { return };
+    app.sign_in("admin").await;
+    let csrf = app.csrf().await;
+    let started = app
+        .post("/processes/assembly_approval/start", &[("_csrf", &csrf), ("unit", "u01"), ("draft_version", "2")])
+        .await;
+    let path = started.location.expect("to the new instance");
+    let id = path.trim_start_matches("/instances/").to_owned();
+    app.post(
+        &format!("/instances/{id}/fire/schedule"),
+        &[("_csrf", &csrf), ("assembly_date", "2026-12-01"), ("kind", "representatives"), ("roster_size", "25")],
+    )
+    .await;
+    app.post(&format!("/instances/{id}/fire/open_session"), &[("_csrf", &csrf)]).await;
+    let bad = app
+        .post(
+            &format!("/instances/{id}/fire/record_vote"),
+            &[("_csrf", &csrf), ("present", "18"), ("yes", "14"), ("no", "4"), ("abstain", "1")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("赞成、反对、弃权合计（19）不能超过到会人数（18）"), "the reason names the problem");
+    assert!(bad.body.contains("value=\"14\"") && bad.body.contains("value=\"18\""), "what was typed is kept");
+    let good = app
+        .post(
+            &format!("/instances/{id}/fire/record_vote"),
+            &[("_csrf", &csrf), ("present", "18"), ("yes", "14"), ("no", "3"), ("abstain", "1")],
+        )
+        .await;
+    assert_eq!(good.status, StatusCode::SEE_OTHER);
+    let page = app.get(&path).await;
+    assert!(page.body.contains("到会 18 / 应到 25（法定人数 17）；赞成 14（需 13）"), "the figures that decided it");
+}
+
+async fn a_stale_form_is_a_conflict_that_keeps_the_input(backend: Backend) {
+    let Some(mut app) = App::new(backend).await else { return };
+    app.sign_in("admin").await;
+    let round = app.instance("process = 'bargaining_round' AND state = 'unit_review'").await;
+    let page = app.get(&format!("/instances/{round}")).await;
+    let (csrf, version) = (hidden(&page.body, "_csrf"), hidden(&page.body, "_version"));
+    let stale = (version.parse::<i64>().expect("a version") - 1).to_string();
+    let conflict = app
+        .post(
+            &format!("/instances/{round}/fire/withdraw"),
+            &[("_csrf", &csrf), ("_version", &stale), ("withdrawal_reason", "合并到下一轮")],
+        )
+        .await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT);
+    assert!(conflict.body.contains("别人已更改了此流程"));
+    assert!(conflict.body.contains("合并到下一轮"), "what was typed is kept");
+    let state =
+        app.count(&format!("SELECT COUNT(*) AS n FROM instances WHERE id = {round} AND state = 'unit_review'")).await;
+    assert_eq!(state, 1, "nothing changed");
+}
+
+async fn the_language_switch_is_remembered(backend: Backend) {
+    let Some(mut app) = App::new(backend).await else { return };
+    app.sign_in("wang.wei").await;
+    let switch = app.get("/lang/en?back=/processes").await;
+    assert_eq!(switch.location.as_deref(), Some("/processes"));
+    assert!(app.get("/").await.body.contains("My work"));
+    assert!(app.get("/processes").await.body.contains("lang=\"en\""));
+    app.get("/lang/zh-CN?back=/").await;
+    assert!(app.get("/").await.body.contains("我的待办"));
+    assert_eq!(
+        app.get("/lang/en?back=https://evil.example/").await.location.as_deref(),
+        Some("/"),
+        "only this site's paths"
+    );
+}
+
+async fn the_audit_trail_filters_exports_and_raises_the_alarm(backend: Backend) {
+    let Some(mut app) = App::new(backend).await else { return };
+    app.sign_in("admin").await;
+    let filtered = app.get("/audit?actor=gao.hong&kind=start").await;
+    assert_eq!(filtered.status, StatusCode::OK);
+    assert!(filtered.body.contains("gao.hong") && !filtered.body.contains("<td>wang.wei</td>"));
+    let first = app.get("/audit").await;
+    let older = first
+        .body
+        .split("before=")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a link to older events")
+        .to_owned();
+    let second = app.get(&format!("/audit?before={older}")).await;
+    assert_eq!(second.status, StatusCode::OK);
+    assert!(!second.body.contains(&format!("<td>{older}</td>")), "strictly older than the cursor");
+
+    let csv = app.get("/audit.csv?actor=gao.hong").await;
+    assert_eq!(csv.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()), Some("text/csv; charset=utf-8"));
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert!(lines[0].starts_with("id,at,actor,kind"));
+    assert!(
+        lines.len() > 10 && lines[1..].iter().all(|l| l.split(',').nth(2) == Some("gao.hong")),
+        "the filtered rows only"
+    );
+
+    app.state.refresh_chain_status().await.expect("verify");
+    assert!(app.get("/audit").await.body.contains("审计链完整"));
+    if app.db.backend == Backend::Postgres {
+        app.db
+            .db
+            .execute_unprepared("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change")
+            .await
+            .expect("unguard");
+    }
+    let victim = app.count("SELECT MIN(id) + 3 AS n FROM audit_events").await;
+    app.db
+        .db
+        .execute_unprepared(&format!("UPDATE audit_events SET actor = 'mallory' WHERE id = {victim}"))
+        .await
+        .expect("tamper");
+    app.state.refresh_chain_status().await.expect("verify");
+    let alarm = app.get("/audit").await;
+    assert!(alarm.body.contains("class=\"alarm\""), "a loud alarm");
+    assert!(alarm.body.contains(&format!("event {victim} ")), "naming the first bad event");
+}
+
+async fn pages_carry_strict_headers_and_errors_show_no_internals(backend: Backend) {
+    let Some(mut app) = App::new(backend).await else { return };
+    let page = app.get("/signin").await;
+    let csp =
+        page.headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(page.headers.get(header::X_FRAME_OPTIONS).and_then(|v| v.to_str().ok()), Some("DENY"));
+    app.sign_in("admin").await;
+    let missing = app.get("/instances/999999").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains("找不到这个页面") && !missing.body.contains("RecordNotFound"));
+    let bad = app.get("/audit?instance=abc").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "bad input is a clear error, not a 500");
+}
+
+async fn admins_add_users_and_a_bad_role_keeps_the_form(backend: Backend) {
+    let Some(mut app) = App::new(backend).await else { return };
+    app.sign_in("admin").await;
+    let csrf = app.csrf().await;
+    let bad = app
+        .post(
+            "/admin/users",
+            &[
+                ("_csrf", &csrf),
+                ("username", "qian.li"),
+                ("display_name", "钱力"),
+                ("password", "long enough password"),
+                ("roles", "janitor"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("value=\"qian.li\""), "the input is kept");
+    let ok = app
+        .post(
+            "/admin/users",
+            &[
+                ("_csrf", &csrf),
+                ("username", "qian.li"),
+                ("display_name", "钱力"),
+                ("password", "long enough password"),
+                ("roles", "unit_secretary@u03"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let mut new_user = app.another_browser();
+    assert_eq!(new_user.sign_in_with("qian.li", "long enough password").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM audit_events WHERE kind = 'admin' AND event = 'create_user'").await,
+        1
+    );
+}
+
+on_both_backends! {
+    sign_in_out => signing_in_and_out;
+    throttling => repeated_failures_lock_the_name_even_for_the_right_password;
+    expiry => an_idle_session_expires;
+    csrf => a_post_without_the_csrf_token_is_refused_and_changes_nothing;
+    roles_and_scopes => pages_by_role_and_scope;
+    bad_tally => a_bad_tally_is_refused_with_the_reason_and_the_input_kept;
+    conflict => a_stale_form_is_a_conflict_that_keeps_the_input;
+    language => the_language_switch_is_remembered;
+    audit_trail => the_audit_trail_filters_exports_and_raises_the_alarm;
+    headers_and_errors => pages_carry_strict_headers_and_errors_show_no_internals;
+    admin_users => admins_add_users_and_a_bad_role_keeps_the_form;
+}
