@@ -108,3 +108,39 @@ on_both_backends! {
     cohort_of_600 => six_hundred_trainees_forty_mentors_and_a_waiting_list;
     bad_rows => a_file_with_bad_rows_imports_nothing_unless_the_valid_rows_are_chosen;
 }
+
+async fn an_assessment_off_the_scale_is_refused_with_its_bounds(backend: Backend) {
+    let Some(h) = Harness::embedded(backend).await else { return };
+    let id = cohort(&h, 10).await;
+    enrol::import_csv(&h.rt, id, &coordinator(), csv(1, 1).as_bytes(), false).await.unwrap();
+    mentors::upsert(h.rt.db(), "xu.ming", "徐明", TRADES[1], 5, h.clock.now()).await.unwrap();
+    h.rt.fire(id, None, &coordinator(), "start_training", &Default::default()).await.unwrap();
+    mentors::auto_assign(&h.rt, id, &coordinator()).await.unwrap();
+    let track = h.rt.children(id).await.unwrap()[0].id;
+    h.rt.fire(track, None, &coordinator(), "begin_training", &Default::default()).await.unwrap();
+    let mentor = Actor::new("xu.ming", ["mentor"]);
+    let off =
+        h.rt.fire(
+            track,
+            None,
+            &mentor,
+            "assess_competence",
+            &data(json!({ "competence": "practice", "competence_level": 6 })),
+        )
+        .await;
+    let Err(RuntimeError::Refused(Refusal::Input(errors))) = off else { panic!("{off:?}") };
+    assert_eq!(errors[0].to_string(), "competence_level: must be at most 5");
+    h.rt.fire(
+        track,
+        None,
+        &mentor,
+        "assess_competence",
+        &data(json!({ "competence": "practice", "competence_level": 4 })),
+    )
+    .await
+    .unwrap();
+}
+
+on_both_backends! {
+    assessment_scale => an_assessment_off_the_scale_is_refused_with_its_bounds;
+}
