@@ -63,6 +63,10 @@ fn trainee_csv(n: usize) -> String {
     out
 }
 
+fn coordinator_actor() -> Actor {
+    Actor::new("gao.hong", ["training_coordinator"])
+}
+
 fn data(v: Value) -> Data {
     v.as_object().cloned().unwrap_or_default()
 }
@@ -133,8 +137,52 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
         }
     }
 
+    // Last year's cohort: graduated, its trainees in the talent pool with their assessments.
+    let past = rt
+        .start(
+            "training_cohort",
+            &coordinator_actor(),
+            &data(json!({ "name": "2025 海淀工匠学院（已结业）", "year": 2025, "fields": ["智能制造"], "phases": 6, "capacity": 40 })),
+        )
+        .await?;
+    let coordinator = coordinator_actor();
+    rt.fire(past, None, &coordinator, "open_enrolment", &Data::new()).await?;
+    crate::training::enrol::import_csv(rt, past, &coordinator, trainee_csv(36).replace("139", "138").as_bytes(), false)
+        .await?;
+    for (i, trade) in TRADES.iter().enumerate() {
+        crate::training::mentors::upsert(rt.db(), &format!("mentor2025-{i}"), &format!("往届导师{i}"), trade, 12, now)
+            .await?;
+    }
+    rt.fire(past, None, &coordinator, "start_training", &Data::new()).await?;
+    crate::training::mentors::auto_assign(rt, past, &coordinator).await?;
+    for _ in 1..6 {
+        rt.fire(past, None, &coordinator, "advance_phase", &Data::new()).await?;
+    }
+    const COMPETENCES: [&str; 5] = ["leadership", "practice", "problem_solving", "passing_on_skills", "innovation"];
+    for (i, track) in latest_children(rt, past).await?.into_iter().enumerate() {
+        rt.fire(track, None, &coordinator, "begin_training", &Data::new()).await?;
+        for (j, competence) in COMPETENCES.iter().enumerate() {
+            let level = 2 + ((i + j) % 4);
+            rt.fire(
+                track,
+                None,
+                &coordinator,
+                "assess_competence",
+                &data(json!({ "competence": competence, "competence_level": level })),
+            )
+            .await?;
+        }
+        rt.fire(track, None, &coordinator, "record_completion", &data(json!({ "completion_met": i % 12 != 11 })))
+            .await?;
+        if i % 12 != 11 {
+            rt.fire(track, None, &coordinator, "graduate", &Data::new()).await?;
+        } else {
+            rt.fire(track, None, &coordinator, "not_complete", &data(json!({ "reason": "缺勤超过两期" }))).await?;
+        }
+    }
+    rt.fire(past, None, &coordinator, "finish_training", &Data::new()).await?;
+
     // A training cohort: 250 applicants for 240 places, 16 mentors, in its third of six phases.
-    let coordinator = Actor::new("gao.hong", ["training_coordinator"]);
     let cohort = rt
         .start(
             "training_cohort",

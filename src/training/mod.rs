@@ -7,3 +7,4 @@ pub mod assign;
 pub mod enrol;
 pub mod import;
 pub mod mentors;
+pub mod pool;

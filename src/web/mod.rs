@@ -15,6 +15,7 @@ mod figures;
 pub mod i18n;
 pub mod process;
 pub mod state;
+mod talent;
 mod training;
 pub mod view;
 mod work;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cohorts/{id}/capacity", post(training::capacity))
         .route("/cohorts/{id}/assign", post(training::assign))
         .route("/cohorts/{id}/mentors", post(training::add_mentor))
+        .route("/talent", get(talent::talent_page))
         .route("/figures", get(figures::figures_page))
         .route("/figures.csv", get(figures::figures_csv))
         .route("/admin", get(admin::admin_page))

@@ -144,3 +144,45 @@ async fn an_assessment_off_the_scale_is_refused_with_its_bounds(backend: Backend
 on_both_backends! {
     assessment_scale => an_assessment_off_the_scale_is_refused_with_its_bounds;
 }
+
+async fn graduates_are_found_by_trade_and_assessed_competence(backend: Backend) {
+    let Some(h) = Harness::embedded(backend).await else { return };
+    let id = cohort(&h, 10).await;
+    enrol::import_csv(&h.rt, id, &coordinator(), csv(4, 1).as_bytes(), false).await.unwrap();
+    for (i, trade) in TRADES.iter().enumerate() {
+        mentors::upsert(h.rt.db(), &format!("m{i}"), "导师", trade, 5, h.clock.now()).await.unwrap();
+    }
+    h.rt.fire(id, None, &coordinator(), "start_training", &Default::default()).await.unwrap();
+    mentors::auto_assign(&h.rt, id, &coordinator()).await.unwrap();
+    for (i, track) in h.rt.children(id).await.unwrap().iter().enumerate() {
+        h.rt.fire(track.id, None, &coordinator(), "begin_training", &Default::default()).await.unwrap();
+        let level = 2 + i as i64; // 学员1 gets 2, 学员2 gets 3, ...
+        h.rt.fire(
+            track.id,
+            None,
+            &coordinator(),
+            "assess_competence",
+            &data(json!({ "competence": "innovation", "competence_level": level })),
+        )
+        .await
+        .unwrap();
+        if i < 3 {
+            h.rt.fire(track.id, None, &coordinator(), "record_completion", &data(json!({ "completion_met": true })))
+                .await
+                .unwrap();
+            h.rt.fire(track.id, None, &coordinator(), "graduate", &Default::default()).await.unwrap();
+        }
+    }
+    let all = unionflow::training::pool::search(h.rt.db(), &Default::default()).await.unwrap();
+    assert_eq!(all.len(), 3, "only graduates are in the pool");
+    let search = unionflow::training::pool::Search { trade: Some(TRADES[2].into()), competence: None };
+    let by_trade = unionflow::training::pool::search(h.rt.db(), &search).await.unwrap();
+    assert_eq!(by_trade.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["学员2"]);
+    let search = unionflow::training::pool::Search { trade: None, competence: Some(("innovation".into(), 3)) };
+    let skilled = unionflow::training::pool::search(h.rt.db(), &search).await.unwrap();
+    assert_eq!(skilled.len(), 2, "levels 3 and 4 of the graduates, not level 2");
+}
+
+on_both_backends! {
+    talent_pool => graduates_are_found_by_trade_and_assessed_competence;
+}

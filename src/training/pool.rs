@@ -1,0 +1,103 @@
+//! The skills talent pool: the graduates of every cohort, searchable by trade and by the level of
+//! a competence their mentors assessed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sea_orm::{ConnectionTrait, DbErr};
+use serde_json::Value;
+
+use crate::store::db::{all, get};
+use crate::store::instances::{self, InstanceRow};
+use crate::training::mentors::TRACK;
+
+/// The state of a track whose trainee graduated and is in the pool.
+pub const IN_POOL: &str = "in_talent_pool";
+/// At most this many graduates are read for one search.
+const MAX: usize = 5000;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Search {
+    pub trade: Option<String>,
+    /// A competence and the least level assessed in it.
+    pub competence: Option<(String, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Graduate {
+    pub track: i64,
+    pub name: String,
+    pub employer: String,
+    pub trade: String,
+    pub mentor: String,
+    /// The latest level assessed in each competence.
+    pub levels: BTreeMap<String, i64>,
+}
+
+fn id_list(ids: impl Iterator<Item = i64>) -> String {
+    ids.map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+}
+
+pub async fn search<C: ConnectionTrait>(c: &C, q: &Search) -> Result<Vec<Graduate>, DbErr> {
+    let sql = format!(
+        "SELECT {} FROM instances WHERE process = $1 AND state = $2 ORDER BY id LIMIT {MAX}",
+        instances::COLUMNS
+    );
+    let tracks: Vec<InstanceRow> = all(c, &sql, vec![TRACK.into(), IN_POOL.into()])
+        .await?
+        .iter()
+        .map(instances::from_row)
+        .collect::<Result<_, _>>()?;
+    if tracks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cohorts: BTreeSet<i64> = tracks.iter().filter_map(|t| t.parent_id).collect();
+    let mut people: BTreeMap<(i64, String), (String, String, String)> = BTreeMap::new();
+    for r in all(
+        c,
+        &format!(
+            "SELECT cohort_id, code, name, employer, trade FROM trainees WHERE cohort_id IN ({})",
+            id_list(cohorts.into_iter())
+        ),
+        vec![],
+    )
+    .await?
+    {
+        people.insert(
+            (get(&r, "cohort_id")?, get(&r, "code")?),
+            (get(&r, "name")?, get(&r, "employer")?, get(&r, "trade")?),
+        );
+    }
+    let mut levels: BTreeMap<i64, BTreeMap<String, i64>> = BTreeMap::new();
+    let assessed = format!(
+        "SELECT instance_id, data FROM audit_events WHERE event = 'assess_competence' AND instance_id IN ({}) ORDER BY id",
+        id_list(tracks.iter().map(|t| t.id))
+    );
+    for r in all(c, &assessed, vec![]).await? {
+        let data: String = get(&r, "data")?;
+        let input =
+            serde_json::from_str::<Value>(&data).ok().and_then(|d| d.get("input").cloned()).unwrap_or(Value::Null);
+        if let (Some(comp), Some(level)) =
+            (input.get("competence").and_then(Value::as_str), input.get("competence_level").and_then(Value::as_i64))
+        {
+            levels.entry(get(&r, "instance_id")?).or_default().insert(comp.to_owned(), level);
+        }
+    }
+    Ok(tracks
+        .iter()
+        .filter_map(|t| {
+            let code = t.data.get("trainee")?.as_str()?.to_owned();
+            let (name, employer, trade) = people.get(&(t.parent_id?, code))?.clone();
+            let levels = levels.remove(&t.id).unwrap_or_default();
+            Some(Graduate {
+                track: t.id,
+                name,
+                employer,
+                trade,
+                mentor: t.data.get("mentor").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                levels,
+            })
+        })
+        .filter(|g| q.trade.as_ref().is_none_or(|t| &g.trade == t))
+        .filter(|g| q.competence.as_ref().is_none_or(|(comp, min)| g.levels.get(comp).is_some_and(|l| l >= min)))
+        .collect())
+}

@@ -1,0 +1,90 @@
+//! The talent pool page: graduates searchable by trade and by an assessed competence's level.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::definition::FieldKind;
+use crate::engine::Data;
+use crate::training::mentors::TRACK;
+use crate::training::pool::{self, Search};
+use crate::web::errors::WebError;
+use crate::web::extract::Signed;
+use crate::web::process::may_view;
+use crate::web::state::AppState;
+use crate::web::view::{Chrome, page};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TalentQuery {
+    #[serde(default)]
+    trade: String,
+    #[serde(default)]
+    competence: String,
+    #[serde(default)]
+    level: String,
+}
+
+pub struct GraduateLine {
+    pub track: i64,
+    pub name: String,
+    pub employer: String,
+    pub trade: String,
+    pub mentor: String,
+    pub levels: String,
+}
+
+#[derive(Template)]
+#[template(path = "talent.html")]
+struct TalentPage {
+    chrome: Chrome,
+    trade: String,
+    competences: Vec<(String, String, bool)>,
+    level: String,
+    graduates: Vec<GraduateLine>,
+}
+
+pub async fn talent_page(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<TalentQuery>,
+) -> Result<Response, WebError> {
+    let def = state.rt.definitions().get(TRACK).cloned().ok_or(WebError::NotFound)?;
+    // Whoever can act on trainee tracks somewhere (coordinators, mentors, admins) may search.
+    let mut probe = Data::new();
+    probe.insert("mentor".into(), signed.session.user.username.clone().into());
+    if !may_view(&def, &probe, &signed.actor()) {
+        return Err(WebError::Forbidden);
+    }
+    let lang = signed.tr.code();
+    let options = match def.field("competence").map(|f| &f.kind) {
+        Some(FieldKind::Choice { options }) => options.clone(),
+        _ => Vec::new(),
+    };
+    let level = q.level.trim().parse::<i64>().ok();
+    let search = Search {
+        trade: Some(q.trade.trim().to_owned()).filter(|t| !t.is_empty()),
+        competence: options.iter().find(|o| o.id == q.competence).map(|o| (o.id.clone(), level.unwrap_or(1))),
+    };
+    let graduates = pool::search(state.db(), &search)
+        .await?
+        .into_iter()
+        .map(|g| GraduateLine {
+            levels: options
+                .iter()
+                .filter_map(|o| g.levels.get(&o.id).map(|l| format!("{} {l}", o.label.get(lang))))
+                .collect::<Vec<_>>()
+                .join("、"),
+            track: g.track,
+            name: g.name,
+            employer: g.employer,
+            trade: g.trade,
+            mentor: g.mentor,
+        })
+        .collect();
+    let competences =
+        options.iter().map(|o| (o.id.clone(), o.label.get(lang).to_owned(), o.id == q.competence)).collect();
+    let chrome = Chrome::signed(&signed, signed.tr.t("talent.title"));
+    page(StatusCode::OK, &TalentPage { chrome, trade: q.trade, competences, level: q.level, graduates })
+}
