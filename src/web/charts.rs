@@ -3,6 +3,8 @@
 
 use std::fmt::Write;
 
+use crate::web::diagram::fit;
+
 /// One bar: its label, its length as a share of the longest (0.0–1.0), and its value in words.
 pub struct Bar {
     pub label: String,
@@ -14,6 +16,8 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// How much of a label fits beside its bar, counting a CJK character as two.
+const LABEL_CHARS: usize = 15;
 const ROW: i32 = 30;
 const LABEL_W: i32 = 120;
 const BAR_W: i32 = 230;
@@ -33,10 +37,11 @@ pub fn bars(title: &str, id: &str, rows: &[Bar]) -> String {
         let len = (bar.share.clamp(0.0, 1.0) * f64::from(BAR_W - 10)).round() as i32;
         let _ = write!(
             svg,
-            r#"<text class="label" x="{}" y="{}" text-anchor="end">{}</text><rect class="track" x="{LABEL_W}" y="{}" width="{}" height="18" rx="3"/><rect class="bar" x="{LABEL_W}" y="{}" width="{len}" height="18" rx="3"/><text class="value" x="{}" y="{}">{}</text>"#,
+            r#"<text class="label" x="{}" y="{}" text-anchor="end"><title>{}</title>{}</text><rect class="track" x="{LABEL_W}" y="{}" width="{}" height="18" rx="3"/><rect class="bar" x="{LABEL_W}" y="{}" width="{len}" height="18" rx="3"/><text class="value" x="{}" y="{}">{}</text>"#,
             LABEL_W - 8,
             y + 14,
             escape(&bar.label),
+            escape(&fit(&bar.label, LABEL_CHARS)),
             y + 1,
             BAR_W - 10,
             y + 1,

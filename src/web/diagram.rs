@@ -32,7 +32,7 @@ fn escape(s: &str) -> String {
 }
 
 /// Shortens a label to fit a node: CJK characters are about twice as wide as Latin ones.
-fn fit(label: &str, budget: usize) -> String {
+pub fn fit(label: &str, budget: usize) -> String {
     let mut width = 0;
     let mut out = String::new();
     for c in label.chars() {

@@ -11,6 +11,7 @@ use crate::training::assign::{Choice, Unassigned};
 use crate::training::enrol::{self, EnrolError, TraineeRecord, WAITING};
 use crate::training::import::{FileProblem, MAX_BYTES, RowError, RowProblem, SKILL_LEVELS};
 use crate::training::mentors;
+use crate::web::charts::{self, Bar};
 use crate::web::errors::WebError;
 use crate::web::extract::{CSRF_FIELD, Signed};
 use crate::web::process::load_visible;
@@ -38,6 +39,102 @@ struct TraineesPage {
     /// What the last action reported: a summary, and the lines of rows or choices.
     report: Option<(String, Vec<String>)>,
     may_manage: bool,
+    /// The cohort's pictures: where its trainees stand, mentor load, competences.
+    charts: Vec<(String, String)>,
+}
+
+/// Where the cohort's trainees stand (by the state of their tracks), how loaded the mentors are,
+/// and the average level assessed in each competence — drawn as bars.
+async fn dashboard(
+    state: &AppState,
+    signed: &Signed,
+    id: i64,
+    mentors: &[MentorLine],
+) -> Result<Vec<(String, String)>, WebError> {
+    let tr = signed.tr;
+    let lang = tr.code();
+    let tracks = state.rt.children(id).await?;
+    let mut charts = Vec::new();
+    if let Some(first) = tracks.first() {
+        let def = state
+            .rt
+            .registry()
+            .by_row(state.db(), first.definition_id)
+            .await
+            .map_err(crate::runtime::RuntimeError::from)?;
+        let counts: Vec<(String, usize)> = def
+            .states
+            .iter()
+            .map(|s| (s.label.get(lang).to_owned(), tracks.iter().filter(|t| t.state == s.id).count()))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        let most = counts.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
+        let bars: Vec<Bar> = counts
+            .iter()
+            .map(|(l, n)| Bar { label: l.clone(), share: *n as f64 / most as f64, value: n.to_string() })
+            .collect();
+        charts.push((
+            tr.t("training.chart.states").to_owned(),
+            charts::bars(tr.t("training.chart.states"), "chart-states", &bars),
+        ));
+
+        let ids = tracks.iter().map(|t| t.id.to_string()).collect::<Vec<_>>().join(",");
+        let rows = crate::store::db::all(
+            state.db(),
+            &format!("SELECT data FROM audit_events WHERE event = 'assess_competence' AND instance_id IN ({ids})"),
+            vec![],
+        )
+        .await?;
+        let mut sums: std::collections::BTreeMap<String, (i64, i64)> = std::collections::BTreeMap::new();
+        for r in &rows {
+            let data: String = crate::store::db::get(r, "data")?;
+            let input = serde_json::from_str::<serde_json::Value>(&data)
+                .ok()
+                .and_then(|d| d.get("input").cloned())
+                .unwrap_or_default();
+            if let (Some(c), Some(l)) = (
+                input.get("competence").and_then(|v| v.as_str()),
+                input.get("competence_level").and_then(|v| v.as_i64()),
+            ) {
+                let e = sums.entry(c.to_owned()).or_default();
+                e.0 += l;
+                e.1 += 1;
+            }
+        }
+        if let Some(crate::definition::FieldKind::Choice { options }) = def.field("competence").map(|f| &f.kind) {
+            let bars: Vec<Bar> = options
+                .iter()
+                .filter_map(|o| sums.get(&o.id).map(|(sum, n)| (o, *sum as f64 / *n as f64)))
+                .map(|(o, avg)| Bar {
+                    label: o.label.get(lang).to_owned(),
+                    share: avg / 5.0,
+                    value: format!("{avg:.1} / 5"),
+                })
+                .collect();
+            if !bars.is_empty() {
+                charts.push((
+                    tr.t("training.chart.competences").to_owned(),
+                    charts::bars(tr.t("training.chart.competences"), "chart-competences", &bars),
+                ));
+            }
+        }
+    }
+    let loaded: Vec<Bar> = mentors
+        .iter()
+        .filter(|m| m.load > 0)
+        .map(|m| Bar {
+            label: m.name.clone(),
+            share: m.load as f64 / m.capacity.max(1) as f64,
+            value: format!("{} / {}", m.load, m.capacity),
+        })
+        .collect();
+    if !loaded.is_empty() {
+        charts.push((
+            tr.t("training.chart.mentors").to_owned(),
+            charts::bars(tr.t("training.chart.mentors"), "chart-mentors", &loaded),
+        ));
+    }
+    Ok(charts)
 }
 
 fn manages(signed: &Signed) -> bool {
@@ -58,18 +155,30 @@ async fn render(
     }
     let list = enrol::trainees(state.db(), id).await?;
     let (waiting, enrolled): (Vec<_>, Vec<_>) = list.into_iter().partition(|t| t.status == WAITING);
-    let mentors = mentors::pool(state.db())
+    let mentors: Vec<MentorLine> = mentors::pool(state.db())
         .await?
         .into_iter()
         .map(|(m, name)| MentorLine { username: m.username, name, field: m.field, load: m.load, capacity: m.capacity })
         .collect();
     let lang = signed.tr.code();
+    let charts = dashboard(state, signed, id, &mentors).await?;
     let title = inst.definition.title_of(&inst.row.data, lang);
     let capacity = inst.row.data.get("capacity").map(ToString::to_string).unwrap_or_default();
     let chrome = Chrome::signed(signed, format!("{title} — {}", signed.tr.t("training.trainees")));
     page(
         status,
-        &TraineesPage { chrome, id, title, capacity, enrolled, waiting, mentors, report, may_manage: manages(signed) },
+        &TraineesPage {
+            chrome,
+            id,
+            title,
+            capacity,
+            enrolled,
+            waiting,
+            mentors,
+            report,
+            may_manage: manages(signed),
+            charts,
+        },
     )
 }
 
