@@ -784,6 +784,11 @@ impl Checker<'_, '_> {
             }
             RawEffect::Tally(t) => Effect::Tally(self.tally(t, &span, fields, vote_rules, Need::Int)),
             RawEffect::RollCall(t) => Effect::RollCall(self.tally(t, &span, fields, vote_rules, Need::List)),
+            RawEffect::Append { list, value } => {
+                need(self, list, Need::List);
+                need(self, value, Need::Any);
+                Effect::Append { list: list.clone(), value: value.clone() }
+            }
             RawEffect::Count { list, into } => {
                 need(self, list, Need::List);
                 need(self, into, Need::Int);

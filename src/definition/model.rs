@@ -355,6 +355,11 @@ pub enum Effect {
         list: String,
         into: String,
     },
+    /// Adds the value of field `value` to list `list`, once.
+    Append {
+        list: String,
+        value: String,
+    },
     Set {
         field: String,
         value: serde_json::Value,

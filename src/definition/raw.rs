@@ -200,6 +200,10 @@ pub enum RawEffect {
         list: String,
         into: String,
     },
+    Append {
+        list: String,
+        value: String,
+    },
     Set {
         field: String,
         value: toml::Value,

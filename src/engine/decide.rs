@@ -211,6 +211,20 @@ fn apply_effect(
             let counts = roll_call(data, spec).map_err(Refusal::Tally)?;
             record_vote(def, &spec.rule, counts, data, event)?;
         }
+        Effect::Append { list, value } => {
+            if let Some(item) = data.get(value).cloned().filter(|v| !v.is_null()) {
+                match data.get_mut(list) {
+                    Some(Value::Array(items)) => {
+                        if !items.contains(&item) {
+                            items.push(item);
+                        }
+                    }
+                    _ => {
+                        data.insert(list.clone(), Value::Array(vec![item]));
+                    }
+                }
+            }
+        }
         Effect::Count { list, into } => {
             let n = data.get(list).and_then(Value::as_array).map_or(0, Vec::len);
             data.insert(into.clone(), Value::from(n));

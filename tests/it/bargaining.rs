@@ -192,6 +192,8 @@ async fn a_round_with_one_rejection_ends_in_effect_and_opens_renewal(backend: Ba
     for unit in UNITS {
         fire(&h, round, &worker_negotiator(), "record_publication", json!({ "published_unit": unit })).await;
     }
+    fire(&h, round, &worker_negotiator(), "record_publication", json!({ "published_unit": "u01" })).await;
+    assert_eq!(h.data(round).await["published_units"], json!(UNITS), "every unit once, in the order published");
 
     // Renewal opens three months before the end of the term.
     h.clock.advance(time::Duration::days(365 * 3 - 80));
