@@ -11,5 +11,3 @@ mod e2e;
 mod engine_props;
 mod engine_store;
 mod validate;
-mod web;
-mod web_support;

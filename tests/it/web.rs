@@ -1,1 +1,0 @@
-//! Web integration tests (in-process): see web_support.rs for the test app.
