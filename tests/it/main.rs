@@ -1,8 +1,6 @@
 //! The one integration test binary: it links once. One module per feature.
 
-mod pages;
 mod support;
-mod training;
 
 mod assembly;
 mod audit;
@@ -10,4 +8,6 @@ mod bargaining;
 mod e2e;
 mod engine_props;
 mod engine_store;
+mod pages;
+mod training;
 mod validate;
