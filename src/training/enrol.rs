@@ -100,6 +100,22 @@ pub async fn import_csv(
     if inst.definition.id != COHORT {
         return Err(EnrolError::Runtime(RuntimeError::NotFound(cohort)));
     }
+    // The cohort must be taking enrolments before anything is written.
+    let enrol = crate::engine::options(&inst.definition, &inst.row.state, &inst.row.data, actor)
+        .into_iter()
+        .find(|o| o.transition.event == "enrol");
+    match enrol {
+        Some(o) if o.refusal.is_none() => {}
+        Some(o) => {
+            return Err(EnrolError::Runtime(RuntimeError::Refused(
+                o.refusal.unwrap_or(crate::engine::Refusal::NotStartable),
+            )));
+        }
+        None => {
+            let refusal = crate::engine::Refusal::NotFromState { event: "enrol".into(), state: inst.row.state.clone() };
+            return Err(EnrolError::Runtime(RuntimeError::Refused(refusal)));
+        }
+    }
     let existing = trainees(rt.db(), cohort).await?;
     let known: BTreeSet<(String, String)> = existing.iter().map(|t| (t.name.clone(), t.contact.clone())).collect();
     let checked = import::check(bytes, &known)?;

@@ -137,6 +137,12 @@ async fn dashboard(
     Ok(charts)
 }
 
+/// A coordinator's (or admin's) form, with its CSRF token.
+fn managing_form(signed: &Signed, form: &[(String, String)]) -> Result<(), WebError> {
+    signed.check_csrf(form)?;
+    if manages(signed) { Ok(()) } else { Err(WebError::Forbidden) }
+}
+
 fn manages(signed: &Signed) -> bool {
     let u = &signed.session.user;
     u.has_role("training_coordinator") || u.has_role("admin")
@@ -294,10 +300,7 @@ pub async fn capacity(
     Path(id): Path<i64>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    signed.check_csrf(&form)?;
-    if !manages(&signed) {
-        return Err(WebError::Forbidden);
-    }
+    managing_form(&signed, &form)?;
     let Ok(new) = value(&form, "capacity").trim().parse::<i64>() else {
         let report = (signed.tr.t("field.not_a_number").to_owned(), Vec::new());
         return render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -320,10 +323,7 @@ pub async fn assign(
     Path(id): Path<i64>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    signed.check_csrf(&form)?;
-    if !manages(&signed) {
-        return Err(WebError::Forbidden);
-    }
+    managing_form(&signed, &form)?;
     load_visible(&state, &signed, id).await?;
     let tr = signed.tr;
     let choices = match mentors::auto_assign(&state.rt, id, &signed.actor()).await {
@@ -370,10 +370,7 @@ pub async fn add_mentor(
     Path(id): Path<i64>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    signed.check_csrf(&form)?;
-    if !manages(&signed) {
-        return Err(WebError::Forbidden);
-    }
+    managing_form(&signed, &form)?;
     let username = match crate::people::Username::parse(value(&form, "username")) {
         Ok(u) => u,
         Err(e) => {

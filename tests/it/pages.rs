@@ -375,7 +375,58 @@ async fn admins_add_users_and_a_bad_role_keeps_the_form(backend: Backend) {
     );
 }
 
+async fn a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line(backend: Backend) {
+    let Some(mut app) = App::new(backend).await else { return };
+    app.sign_in("gao.hong").await;
+    let csrf = app.csrf().await;
+    let started = app
+        .post(
+            "/processes/training_cohort/start",
+            &[
+                ("_csrf", &csrf),
+                ("name", "2027 工匠学院"),
+                ("year", "2027"),
+                ("fields", "智能制造"),
+                ("phases", "6"),
+                ("capacity", "1"),
+            ],
+        )
+        .await;
+    let cohort = started.location.expect("the new cohort").trim_start_matches("/instances/").to_owned();
+    let in_training = app.instance("process = 'training_cohort' AND state = 'in_training'").await;
+    let page = app.get(&format!("/cohorts/{in_training}/trainees")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let early = app.post(&format!("/instances/{cohort}/fire/open_enrolment"), &[("_csrf", &csrf)]).await;
+    assert_eq!(early.status, StatusCode::SEE_OTHER);
+    let cookies = app.cookie_header();
+    let upload = |csv: &str| {
+        let boundary = "unionflowboundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+        );
+        Request::post(format!("/cohorts/{cohort}/import"))
+            .header(header::COOKIE, cookies.clone())
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .expect("request")
+    };
+    let bad = upload(
+        "姓名,工作单位,工种,技能等级,联系方式\n新人甲,海淀厂,焊工,高级工,13911112222\n新人乙,,焊工,高级工,13911112223\n",
+    );
+    let refused = app.send(bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("第 3 行：工作单位为空"), "the bad row by its line");
+    assert!(refused.body.contains("已录取 0"), "nothing was imported");
+    let good = upload(
+        "姓名,工作单位,工种,技能等级,联系方式\n新人甲,海淀厂,焊工,高级工,13911112222\n新人丙,海淀厂,焊工,高级工,13911112224\n",
+    );
+    let imported = app.send(good).await;
+    assert_eq!(imported.status, StatusCode::OK);
+    assert!(imported.body.contains("已录取 1 · 候补 1"), "beyond the capacity, the next one waits");
+}
+
 on_both_backends! {
+    trainee_upload => a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line;
     sign_in_out => signing_in_and_out;
     throttling => repeated_failures_lock_the_name_even_for_the_right_password;
     expiry => an_idle_session_expires;
