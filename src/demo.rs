@@ -158,29 +158,24 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
     for _ in 1..6 {
         rt.fire(past, None, &coordinator, "advance_phase", &Data::new()).await?;
     }
-    const COMPETENCES: [&str; 5] = ["leadership", "practice", "problem_solving", "passing_on_skills", "innovation"];
     for (i, track) in latest_children(rt, past).await?.into_iter().enumerate() {
         rt.fire(track, None, &coordinator, "begin_training", &Data::new()).await?;
-        for (j, competence) in COMPETENCES.iter().enumerate() {
-            let level = 2 + ((i + j) % 4);
-            rt.fire(
-                track,
-                None,
-                &coordinator,
-                "assess_competence",
-                &data(json!({ "competence": competence, "competence_level": level })),
-            )
-            .await?;
+        for phase in 1..=6 {
+            // Every twelfth trainee missed most of the fourth phase and does not complete.
+            let attendance = if i % 12 == 11 && phase == 4 { 40 } else { 80 + (i + phase) % 21 };
+            record_phase(rt, track, &coordinator, phase, attendance as i64).await?;
         }
-        rt.fire(track, None, &coordinator, "record_completion", &data(json!({ "completion_met": i % 12 != 11 })))
-            .await?;
-        if i % 12 != 11 {
-            rt.fire(track, None, &coordinator, "graduate", &Data::new()).await?;
-        } else {
-            rt.fire(track, None, &coordinator, "not_complete", &data(json!({ "reason": "缺勤超过两期" }))).await?;
-        }
+        assess_all(rt, track, &coordinator, i).await?;
     }
     rt.fire(past, None, &coordinator, "finish_training", &Data::new()).await?;
+    let tr = crate::web::i18n::Tr::new(crate::web::i18n::Lang::Zh);
+    let roles = &rt.definitions().roles;
+    let track_def = rt.registry().current(crate::training::mentors::TRACK).map(|(_, d)| d.as_ref());
+    crate::training::graduate::graduate_cohort(rt, past, &coordinator, |failure| {
+        let refusal = crate::engine::Refusal::Guard(failure.clone());
+        crate::web::view::refusal_text(&tr, track_def, roles, &refusal)
+    })
+    .await?;
 
     // A training cohort: 250 applicants for 240 places, 16 mentors, in its third of six phases.
     let cohort = rt
@@ -202,12 +197,43 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
     }
     rt.fire(cohort, None, &coordinator, "start_training", &Data::new()).await?;
     crate::training::mentors::auto_assign(rt, cohort, &coordinator).await?;
-    for track in latest_children(rt, cohort).await? {
+    for (i, track) in latest_children(rt, cohort).await?.into_iter().enumerate() {
         rt.fire(track, None, &coordinator, "begin_training", &Data::new()).await?;
+        // The first two phases are recorded; the third is under way and its records are due.
+        for phase in 1..=2 {
+            record_phase(rt, track, &coordinator, phase, (70 + (i * 7 + phase) % 31) as i64).await?;
+        }
+        if i % 3 == 0 {
+            assess_all(rt, track, &coordinator, i).await?;
+        }
     }
     rt.fire(cohort, None, &coordinator, "advance_phase", &Data::new()).await?;
     rt.fire(cohort, None, &coordinator, "advance_phase", &Data::new()).await?;
     Ok(true)
+}
+
+async fn record_phase(rt: &Runtime, track: i64, by: &Actor, phase: usize, attendance: i64) -> anyhow::Result<()> {
+    const PROJECTS: [&str; 3] = ["数控车间节能改造", "校企合作实训基地", "劳模创新工作室课题"];
+    let given = json!({
+        "phase": phase,
+        "attendance": attendance,
+        "progress_note": format!("第{phase}期课程按计划完成，理论与实操考核合格。"),
+        "project_name": PROJECTS[phase % PROJECTS.len()],
+        "project_role": if phase.is_multiple_of(2) { "骨干成员" } else { "参与" },
+        "project_outcome": "阶段成果已验收",
+    });
+    rt.fire(track, None, by, "record_growth", &data(given)).await?;
+    Ok(())
+}
+
+async fn assess_all(rt: &Runtime, track: i64, by: &Actor, seed: usize) -> anyhow::Result<()> {
+    const COMPETENCES: [&str; 5] = ["leadership", "practice", "problem_solving", "passing_on_skills", "innovation"];
+    for (j, competence) in COMPETENCES.iter().enumerate() {
+        let level = 2 + ((seed + j) % 4);
+        let given = json!({ "competence": competence, "competence_level": level });
+        rt.fire(track, None, by, "assess_competence", &data(given)).await?;
+    }
+    Ok(())
 }
 
 /// A round from its opening to a contract in effect, published in every unit.

@@ -390,10 +390,11 @@ impl Checker<'_, '_> {
                 }
                 FieldKind::List { min_items, max_items }
             }
+            "map" => FieldKind::Map,
             other => {
                 self.rep.at(
                     span,
-                    format!("unknown field type {other:?}: use text, long_text, int, date, bool, choice or list"),
+                    format!("unknown field type {other:?}: use text, long_text, int, date, bool, choice, list or map"),
                 );
                 return None;
             }
@@ -585,6 +586,9 @@ impl Checker<'_, '_> {
         let field_set: BTreeSet<String> = fields.keys().map(|k| (*k).to_owned()).collect();
         for f in t.ask.iter().chain(&t.optional) {
             self.field_ref(&field_set, f);
+            if matches!(fields.get(f.get_ref().as_str()), Some(FieldKind::Map)) {
+                self.rep.at(f.span(), format!("map field {:?} is kept by a `keep` effect, not asked", f.get_ref()));
+            }
         }
         let mut guards = Vec::new();
         for g in &t.guards {
@@ -647,6 +651,7 @@ enum Need {
     Date,
     List,
     Bool,
+    Map,
 }
 
 impl Checker<'_, '_> {
@@ -661,6 +666,7 @@ impl Checker<'_, '_> {
             Need::Date => matches!(kind, FieldKind::Date),
             Need::List => matches!(kind, FieldKind::List { .. }),
             Need::Bool => matches!(kind, FieldKind::Bool),
+            Need::Map => matches!(kind, FieldKind::Map),
         };
         if !fits {
             let what = match need {
@@ -668,6 +674,7 @@ impl Checker<'_, '_> {
                 Need::Date => "a date",
                 Need::List => "a list",
                 Need::Bool => "a bool",
+                Need::Map => "a map",
                 Need::Any => "a",
             };
             self.rep.at(span.clone(), format!("field {field:?} is not {what} field"));
@@ -750,6 +757,24 @@ impl Checker<'_, '_> {
                 need(self, f, Need::Any);
                 Guard::ActorIs(f.clone())
             }
+            RawGuard::EachAtLeast { map, keys, min } => {
+                need(self, map, Need::Map);
+                let keys = match fields.get(keys.as_str()) {
+                    Some(FieldKind::Choice { options }) => {
+                        MapKeys::Options { field: keys.clone(), ids: options.iter().map(|o| o.id.clone()).collect() }
+                    }
+                    Some(FieldKind::Int { .. }) => MapKeys::UpTo(keys.clone()),
+                    Some(_) => {
+                        self.rep.at(span, format!("`keys` {keys:?} must be a choice field or an int field"));
+                        return None;
+                    }
+                    None => {
+                        self.rep.at(span, format!("unknown field {keys:?}"));
+                        return None;
+                    }
+                };
+                Guard::EachAtLeast { map: map.clone(), keys, min: *min }
+            }
             RawGuard::Vote(o) => match VoteCheck::parse(o) {
                 Some(o) => Guard::Vote(o),
                 None => {
@@ -788,6 +813,12 @@ impl Checker<'_, '_> {
                 need(self, list, Need::List);
                 need(self, value, Need::Any);
                 Effect::Append { list: list.clone(), value: value.clone() }
+            }
+            RawEffect::Keep { map, key, value } => {
+                need(self, map, Need::Map);
+                need(self, key, Need::Any);
+                need(self, value, Need::Int);
+                Effect::Keep { map: map.clone(), key: key.clone(), value: value.clone() }
             }
             RawEffect::Count { list, into } => {
                 need(self, list, Need::List);

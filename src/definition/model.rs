@@ -204,13 +204,28 @@ pub enum Source {
 
 #[derive(Debug, Clone)]
 pub enum FieldKind {
-    Text { max_len: usize },
-    LongText { max_len: usize },
-    Int { min: i64, max: i64 },
+    Text {
+        max_len: usize,
+    },
+    LongText {
+        max_len: usize,
+    },
+    Int {
+        min: i64,
+        max: i64,
+    },
     Date,
     Bool,
-    Choice { options: Vec<ChoiceOption> },
-    List { min_items: usize, max_items: usize },
+    Choice {
+        options: Vec<ChoiceOption>,
+    },
+    List {
+        min_items: usize,
+        max_items: usize,
+    },
+    /// A whole number per key (a level per competence, attendance per phase), written only by the
+    /// `keep` effect, never asked for in a form.
+    Map,
 }
 
 #[derive(Debug, Clone)]
@@ -268,15 +283,50 @@ pub enum Guard {
     IsSet(String),
     IsUnset(String),
     IsTrue(String),
-    Equals { field: String, value: serde_json::Value },
-    Compare { field: String, op: CompareOp, than: Operand },
+    Equals {
+        field: String,
+        value: serde_json::Value,
+    },
+    Compare {
+        field: String,
+        op: CompareOp,
+        than: Operand,
+    },
     SameCount(String, String),
-    MinCount { field: String, min: usize },
-    MemberOf { field: String, list: String },
-    NotMemberOf { field: String, list: String },
-    ShareAtMost { list: String, part: String, share: Fraction },
+    MinCount {
+        field: String,
+        min: usize,
+    },
+    MemberOf {
+        field: String,
+        list: String,
+    },
+    NotMemberOf {
+        field: String,
+        list: String,
+    },
+    ShareAtMost {
+        list: String,
+        part: String,
+        share: Fraction,
+    },
     ActorIs(String),
     Vote(VoteCheck),
+    /// Every key has a value of at least `min` in the map.
+    EachAtLeast {
+        map: String,
+        keys: MapKeys,
+        min: i64,
+    },
+}
+
+/// The keys a map guard requires, resolved when the definition is loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MapKeys {
+    /// The options of a choice field (every competence).
+    Options { field: String, ids: Vec<String> },
+    /// 1 up to the value of an int field (every phase).
+    UpTo(String),
 }
 
 /// What a guard asks of the last vote.
@@ -358,6 +408,12 @@ pub enum Effect {
     /// Adds the value of field `value` to list `list`, once.
     Append {
         list: String,
+        value: String,
+    },
+    /// Writes the value of field `value` into map `map` under the value of field `key`.
+    Keep {
+        map: String,
+        key: String,
         value: String,
     },
     Set {

@@ -181,6 +181,7 @@ pub enum RawGuard {
     ShareAtMost { list: String, part: String, share: String },
     ActorIs(String),
     Vote(String),
+    EachAtLeast { map: String, keys: String, min: i64 },
 }
 
 #[derive(Debug, Deserialize)]
@@ -202,6 +203,11 @@ pub enum RawEffect {
     },
     Append {
         list: String,
+        value: String,
+    },
+    Keep {
+        map: String,
+        key: String,
         value: String,
     },
     Set {

@@ -225,6 +225,23 @@ fn apply_effect(
                 }
             }
         }
+        Effect::Keep { map, key, value } => {
+            let key = data.get(key).and_then(|k| match k {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            });
+            if let (Some(key), Some(v)) = (key, data.get(value).cloned().filter(Value::is_i64)) {
+                match data.get_mut(map) {
+                    Some(Value::Object(m)) => {
+                        m.insert(key, v);
+                    }
+                    _ => {
+                        data.insert(map.clone(), serde_json::json!({ key: v }));
+                    }
+                }
+            }
+        }
         Effect::Count { list, into } => {
             let n = data.get(list).and_then(Value::as_array).map_or(0, Vec::len);
             data.insert(into.clone(), Value::from(n));

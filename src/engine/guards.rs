@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::definition::{Guard, Operand, Outcome, VoteCheck};
+use crate::definition::{Guard, MapKeys, Operand, Outcome, VoteCheck};
 use crate::engine::VOTE_KEY;
 use crate::engine::actor::Actor;
 use crate::engine::input::Data;
@@ -38,6 +38,8 @@ pub fn fields_read(g: &Guard) -> Vec<&str> {
         Guard::MemberOf { field, list } | Guard::NotMemberOf { field, list } => vec![field, list],
         Guard::ShareAtMost { list, part, .. } => vec![list, part],
         Guard::Vote(_) => vec![VOTE_KEY],
+        Guard::EachAtLeast { map, keys: MapKeys::UpTo(field), .. } => vec![map, field],
+        Guard::EachAtLeast { map, .. } => vec![map],
     }
 }
 
@@ -117,6 +119,26 @@ pub fn check(g: &Guard, data: &Data, actor: &Actor) -> Result<(), GuardFailure> 
         }
         Guard::ActorIs(f) if data.get(f).and_then(Value::as_str) != Some(actor.name.as_str()) => {
             Err(GuardFailure::NotTheActor { field: f.clone() })
+        }
+        Guard::EachAtLeast { map, keys, min } => {
+            let (keys_field, keys): (&str, Vec<String>) = match keys {
+                MapKeys::Options { field, ids } => (field, ids.clone()),
+                MapKeys::UpTo(field) => (field, (1..=int(field).unwrap_or(0)).map(|n| n.to_string()).collect()),
+            };
+            let values = data.get(map).and_then(Value::as_object);
+            for key in keys {
+                let found = values.and_then(|m| m.get(&key)).and_then(Value::as_i64);
+                if found.is_none_or(|v| v < *min) {
+                    return Err(GuardFailure::BelowInMap {
+                        map: map.clone(),
+                        keys_field: keys_field.to_owned(),
+                        key,
+                        found,
+                        min: *min,
+                    });
+                }
+            }
+            Ok(())
         }
         Guard::Vote(expected) => {
             let result: Option<VoteResult> = data.get(VOTE_KEY).and_then(|v| serde_json::from_value(v.clone()).ok());

@@ -65,6 +65,8 @@ pub fn parse_value(field: &Field, value: &Value) -> Result<Option<Value>, FieldP
                 Err(FieldProblem::NotAnOption)
             }
         }
+        // Kept by the `keep` effect only: the loader refuses a definition that asks for one.
+        FieldKind::Map => Err(FieldProblem::NotText),
         FieldKind::List { min_items, max_items } => {
             let items: Vec<String> = match value {
                 Value::Array(items) => items

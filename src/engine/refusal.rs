@@ -55,6 +55,8 @@ pub enum GuardFailure {
     NotTheActor { field: String },
     #[error("the vote must have {expected}")]
     Vote { expected: &'static str },
+    #[error("{map:?} for {key:?} is {found:?}; at least {min} is needed")]
+    BelowInMap { map: String, keys_field: String, key: String, found: Option<i64>, min: i64 },
 }
 
 impl std::fmt::Display for Outcome {

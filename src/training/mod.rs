@@ -4,7 +4,9 @@
 //! `workflows/trainee_track.toml`); these are the records around them.
 
 pub mod assign;
+pub mod dashboard;
 pub mod enrol;
+pub mod graduate;
 pub mod import;
 pub mod mentors;
 pub mod pool;

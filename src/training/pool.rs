@@ -1,5 +1,5 @@
-//! The skills talent pool: the graduates of every cohort, searchable by trade and by the level of
-//! a competence their mentors assessed.
+//! The skills talent pool: the graduates of every cohort, searchable by trade, by their cohort's
+//! field and by the level of a competence their mentors assessed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,12 +12,16 @@ use crate::training::mentors::TRACK;
 
 /// The state of a track whose trainee graduated and is in the pool.
 pub const IN_POOL: &str = "in_talent_pool";
+/// The map of a track's latest level in each competence (`workflows/trainee_track.toml`).
+pub const LEVELS: &str = "levels";
 /// At most this many graduates are read for one search.
 const MAX: usize = 5000;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Search {
     pub trade: Option<String>,
+    /// One of the fields of the graduate's cohort.
+    pub field: Option<String>,
     /// A competence and the least level assessed in it.
     pub competence: Option<(String, i64)>,
 }
@@ -29,6 +33,8 @@ pub struct Graduate {
     pub employer: String,
     pub trade: String,
     pub mentor: String,
+    /// The fields of the cohort they graduated from.
+    pub fields: Vec<String>,
     /// The latest level assessed in each competence.
     pub levels: BTreeMap<String, i64>,
 }
@@ -56,7 +62,7 @@ pub async fn search<C: ConnectionTrait>(c: &C, q: &Search) -> Result<Vec<Graduat
         c,
         &format!(
             "SELECT cohort_id, code, name, employer, trade FROM trainees WHERE cohort_id IN ({})",
-            id_list(cohorts.into_iter())
+            id_list(cohorts.iter().copied())
         ),
         vec![],
     )
@@ -67,37 +73,42 @@ pub async fn search<C: ConnectionTrait>(c: &C, q: &Search) -> Result<Vec<Graduat
             (get(&r, "name")?, get(&r, "employer")?, get(&r, "trade")?),
         );
     }
-    let mut levels: BTreeMap<i64, BTreeMap<String, i64>> = BTreeMap::new();
-    let assessed = format!(
-        "SELECT instance_id, data FROM audit_events WHERE event = 'assess_competence' AND instance_id IN ({}) ORDER BY id",
-        id_list(tracks.iter().map(|t| t.id))
-    );
-    for r in all(c, &assessed, vec![]).await? {
+    let mut cohort_fields: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    let sql = format!("SELECT id, data FROM instances WHERE id IN ({})", id_list(cohorts.iter().copied()));
+    for r in all(c, &sql, vec![]).await? {
         let data: String = get(&r, "data")?;
-        let input =
-            serde_json::from_str::<Value>(&data).ok().and_then(|d| d.get("input").cloned()).unwrap_or(Value::Null);
-        if let (Some(comp), Some(level)) =
-            (input.get("competence").and_then(Value::as_str), input.get("competence_level").and_then(Value::as_i64))
-        {
-            levels.entry(get(&r, "instance_id")?).or_default().insert(comp.to_owned(), level);
-        }
+        let fields = serde_json::from_str::<Value>(&data)
+            .ok()
+            .and_then(|d| d.get("fields").and_then(Value::as_array).cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|f| f.as_str().map(str::to_owned))
+            .collect();
+        cohort_fields.insert(get(&r, "id")?, fields);
     }
     Ok(tracks
         .iter()
         .filter_map(|t| {
             let code = t.data.get("trainee")?.as_str()?.to_owned();
             let (name, employer, trade) = people.get(&(t.parent_id?, code))?.clone();
-            let levels = levels.remove(&t.id).unwrap_or_default();
+            let levels = t
+                .data
+                .get(LEVELS)
+                .and_then(Value::as_object)
+                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_i64()?))).collect())
+                .unwrap_or_default();
             Some(Graduate {
                 track: t.id,
                 name,
                 employer,
                 trade,
                 mentor: t.data.get("mentor").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                fields: t.parent_id.and_then(|p| cohort_fields.get(&p)).cloned().unwrap_or_default(),
                 levels,
             })
         })
         .filter(|g| q.trade.as_ref().is_none_or(|t| &g.trade == t))
+        .filter(|g| q.field.as_ref().is_none_or(|f| g.fields.contains(f)))
         .filter(|g| q.competence.as_ref().is_none_or(|(comp, min)| g.levels.get(comp).is_some_and(|l| l >= min)))
         .collect())
 }

@@ -12,10 +12,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::definition::{Definition, Field, FieldKind, SYSTEM_ROLE, Source};
+use crate::definition::{Definition, Effect, Field, FieldKind, SYSTEM_ROLE, Source};
 use crate::engine::{self, Actor, Data, FieldError, FieldProblem, Refusal, VOTE_KEY};
 use crate::runtime::{Instance, RuntimeError};
 use crate::store::instances;
+use crate::web::charts;
 use crate::web::diagram::{self, Marks};
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;
@@ -125,6 +126,7 @@ pub fn display_value(tr: &Tr, field: Option<&Field>, value: &Value, units: &Unit
             items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect::<Vec<_>>().join("、")
         }
         (_, Value::String(s)) => s.clone(),
+        (_, Value::Object(map)) => map.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join("、"),
         (_, other) => other.to_string(),
     }
 }
@@ -177,7 +179,7 @@ fn field_views(
             let field = def.field(name)?;
             let value = input_value(given.get(name));
             let (kind, options, min, max, hint) = match &field.kind {
-                FieldKind::Text { .. } => ("text", vec![], None, None, String::new()),
+                FieldKind::Text { .. } | FieldKind::Map => ("text", vec![], None, None, String::new()),
                 FieldKind::LongText { .. } => ("textarea", vec![], None, None, String::new()),
                 FieldKind::Int { min, max } => (
                     "number",
@@ -462,6 +464,9 @@ pub struct HistoryView {
     pub who: String,
     pub what: String,
     pub change: String,
+    /// What was given with the step ("Phase: 2 · Attendance: 90"), so the history reads as a
+    /// timeline of the records.
+    pub detail: String,
 }
 
 #[derive(Template)]
@@ -489,6 +494,8 @@ struct InstancePage {
     children: Vec<ChildView>,
     children_summary: String,
     records: Vec<RecordTable>,
+    /// Charts of the instance's map fields (a level per competence, attendance per phase).
+    pictures: Vec<(String, String)>,
     timers: Vec<TimerView>,
     history: Vec<HistoryView>,
 }
@@ -727,6 +734,7 @@ async fn render_instance(
                     (None, Some(t)) => format!("→ {}", state_of(&def, t)),
                     _ => String::new(),
                 },
+                detail: input_summary(&tr, &def, h.data().get("input"), &units),
             }
         })
         .collect();
@@ -769,10 +777,79 @@ async fn render_instance(
             children,
             children_summary,
             records,
+            pictures: map_charts(&tr, &def, &row.data),
             timers,
             history,
         },
     )
+}
+
+/// The values given with a step, each as "label: value", shortened; dates of the record itself
+/// and long texts beyond a line are cut so the history stays a list.
+fn input_summary(tr: &Tr, def: &Definition, input: Option<&Value>, units: &Units) -> String {
+    let Some(Value::Object(given)) = input else { return String::new() };
+    let lang = tr.code();
+    def.fields
+        .iter()
+        .filter_map(|f| {
+            let v = given.get(&f.id).filter(|v| !v.is_null())?;
+            let mut text = display_value(tr, Some(f), v, units);
+            if text.chars().count() > CELL_CHARS {
+                text = format!("{}…", text.chars().take(CELL_CHARS).collect::<String>());
+            }
+            Some(format!("{}：{text}", f.label.get(lang)))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// One bar chart per map field the instance holds, its keys named by the field they come from
+/// (a choice's options in their order, or numbers in order) and its bars scaled to the bounds of
+/// the values' field.
+fn map_charts(tr: &Tr, def: &Definition, data: &Data) -> Vec<(String, String)> {
+    let lang = tr.code();
+    let mut pictures = Vec::new();
+    for field in def.fields.iter().filter(|f| matches!(f.kind, FieldKind::Map)) {
+        let Some(Value::Object(map)) = data.get(&field.id) else { continue };
+        let Some((key, value)) = def.transitions.iter().flat_map(|t| &t.effects).find_map(|e| match e {
+            Effect::Keep { map, key, value } if map == &field.id => Some((key, value)),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let top = match def.field(value).map(|f| &f.kind) {
+            Some(FieldKind::Int { max, .. }) if *max < i64::MAX => *max,
+            _ => map.values().filter_map(Value::as_i64).max().unwrap_or(1),
+        }
+        .max(1);
+        let key_field = def.field(key);
+        let mut entries: Vec<(usize, String, i64)> = map
+            .iter()
+            .filter_map(|(k, v)| {
+                let v = v.as_i64()?;
+                Some(match key_field.map(|f| &f.kind) {
+                    Some(FieldKind::Choice { options }) => {
+                        let i = options.iter().position(|o| &o.id == k)?;
+                        (i, options[i].label.get(lang).to_owned(), v)
+                    }
+                    _ => (
+                        k.parse().unwrap_or(usize::MAX),
+                        format!("{} {k}", key_field.map_or(key.as_str(), |f| f.label.get(lang))),
+                        v,
+                    ),
+                })
+            })
+            .collect();
+        entries.sort();
+        let bars: Vec<charts::Bar> = entries
+            .into_iter()
+            .map(|(_, label, v)| charts::Bar { label, share: v as f64 / top as f64, value: format!("{v} / {top}") })
+            .collect();
+        let title = field.label.get(lang).to_owned();
+        let svg = charts::bars(&title, &format!("map-{}", field.id), &bars);
+        pictures.push((title, svg));
+    }
+    pictures
 }
 
 pub async fn instance_page(

@@ -1,4 +1,4 @@
-//! The talent pool page: graduates searchable by trade and by an assessed competence's level.
+//! The talent pool page: graduates searchable by trade, cohort field and an assessed competence's level.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -21,6 +21,8 @@ pub struct TalentQuery {
     #[serde(default)]
     trade: String,
     #[serde(default)]
+    field: String,
+    #[serde(default)]
     competence: String,
     #[serde(default)]
     level: String,
@@ -40,6 +42,7 @@ pub struct GraduateLine {
 struct TalentPage {
     chrome: Chrome,
     trade: String,
+    field: String,
     competences: Vec<(String, String, bool)>,
     level: String,
     graduates: Vec<GraduateLine>,
@@ -65,6 +68,7 @@ pub async fn talent_page(
     let level = q.level.trim().parse::<i64>().ok();
     let search = Search {
         trade: Some(q.trade.trim().to_owned()).filter(|t| !t.is_empty()),
+        field: Some(q.field.trim().to_owned()).filter(|f| !f.is_empty()),
         competence: options.iter().find(|o| o.id == q.competence).map(|o| (o.id.clone(), level.unwrap_or(1))),
     };
     let graduates = pool::search(state.db(), &search)
@@ -86,5 +90,5 @@ pub async fn talent_page(
     let competences =
         options.iter().map(|o| (o.id.clone(), o.label.get(lang).to_owned(), o.id == q.competence)).collect();
     let chrome = Chrome::signed(&signed, signed.tr.t("talent.title"));
-    page(StatusCode::OK, &TalentPage { chrome, trade: q.trade, competences, level: q.level, graduates })
+    page(StatusCode::OK, &TalentPage { chrome, trade: q.trade, field: q.field, competences, level: q.level, graduates })
 }

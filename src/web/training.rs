@@ -43,18 +43,21 @@ struct TraineesPage {
     charts: Vec<(String, String)>,
 }
 
-/// Where the cohort's trainees stand (by the state of their tracks), how loaded the mentors are,
-/// and the average level assessed in each competence — drawn as bars.
+/// Where the cohort's trainees stand (by the state of their tracks), each phase's records and
+/// attendance, how the assessed levels of each competence are spread, and mentor load.
 async fn dashboard(
     state: &AppState,
     signed: &Signed,
-    id: i64,
+    cohort: &crate::runtime::Instance,
     mentors: &[MentorLine],
 ) -> Result<Vec<(String, String)>, WebError> {
     let tr = signed.tr;
     let lang = tr.code();
-    let tracks = state.rt.children(id).await?;
+    let tracks = state.rt.children(cohort.row.id).await?;
     let mut charts = Vec::new();
+    let chart = |charts: &mut Vec<(String, String)>, key: &str, svg: String| {
+        charts.push((tr.t(key).to_owned(), svg));
+    };
     if let Some(first) = tracks.first() {
         let def = state
             .rt
@@ -62,60 +65,77 @@ async fn dashboard(
             .by_row(state.db(), first.definition_id)
             .await
             .map_err(crate::runtime::RuntimeError::from)?;
-        let counts: Vec<(String, usize)> = def
+        let phases = cohort.row.data.get("phases").and_then(serde_json::Value::as_i64).unwrap_or(0);
+        let scale = match def.field("competence_level").map(|f| &f.kind) {
+            Some(crate::definition::FieldKind::Int { min, max }) => (*min, *max),
+            _ => (1, 5),
+        };
+        let figures =
+            crate::training::dashboard::summarise(tracks.iter().map(|t| (t.state.as_str(), &t.data)), phases, scale);
+
+        let most = figures.states.values().copied().max().unwrap_or(1).max(1);
+        let bars: Vec<Bar> = def
             .states
             .iter()
-            .map(|s| (s.label.get(lang).to_owned(), tracks.iter().filter(|t| t.state == s.id).count()))
-            .filter(|(_, n)| *n > 0)
+            .filter_map(|s| figures.states.get(&s.id).map(|n| (s, *n)))
+            .map(|(s, n)| Bar {
+                label: s.label.get(lang).to_owned(),
+                share: n as f64 / most as f64,
+                value: n.to_string(),
+            })
             .collect();
-        let most = counts.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
-        let bars: Vec<Bar> = counts
-            .iter()
-            .map(|(l, n)| Bar { label: l.clone(), share: *n as f64 / most as f64, value: n.to_string() })
-            .collect();
-        charts.push((
-            tr.t("training.chart.states").to_owned(),
-            charts::bars(tr.t("training.chart.states"), "chart-states", &bars),
-        ));
+        chart(&mut charts, "training.chart.states", charts::bars(tr.t("training.chart.states"), "chart-states", &bars));
 
-        let ids = tracks.iter().map(|t| t.id.to_string()).collect::<Vec<_>>().join(",");
-        let rows = crate::store::db::all(
-            state.db(),
-            &format!("SELECT data FROM audit_events WHERE event = 'assess_competence' AND instance_id IN ({ids})"),
-            vec![],
-        )
-        .await?;
-        let mut sums: std::collections::BTreeMap<String, (i64, i64)> = std::collections::BTreeMap::new();
-        for r in &rows {
-            let data: String = crate::store::db::get(r, "data")?;
-            let input = serde_json::from_str::<serde_json::Value>(&data)
-                .ok()
-                .and_then(|d| d.get("input").cloned())
-                .unwrap_or_default();
-            if let (Some(c), Some(l)) = (
-                input.get("competence").and_then(|v| v.as_str()),
-                input.get("competence_level").and_then(|v| v.as_i64()),
-            ) {
-                let e = sums.entry(c.to_owned()).or_default();
-                e.0 += l;
-                e.1 += 1;
-            }
+        let phase_label = |p: i64| tr.f("training.phase_n", &[("n", p.to_string())]);
+        let progress: Vec<Bar> = figures
+            .phases
+            .iter()
+            .map(|p| Bar {
+                label: phase_label(p.phase),
+                share: p.recorded as f64 / p.active.max(1) as f64,
+                value: format!("{} / {}", p.recorded, p.active),
+            })
+            .collect();
+        chart(
+            &mut charts,
+            "training.chart.progress",
+            charts::bars(tr.t("training.chart.progress"), "chart-progress", &progress),
+        );
+        let attendance: Vec<Bar> = figures
+            .phases
+            .iter()
+            .filter_map(|p| p.attendance.map(|a| (p.phase, a)))
+            .map(|(phase, a)| Bar { label: phase_label(phase), share: a / 100.0, value: format!("{a:.0}%") })
+            .collect();
+        if !attendance.is_empty() {
+            chart(
+                &mut charts,
+                "training.chart.attendance",
+                charts::bars(tr.t("training.chart.attendance"), "chart-attendance", &attendance),
+            );
         }
+
         if let Some(crate::definition::FieldKind::Choice { options }) = def.field("competence").map(|f| &f.kind) {
-            let bars: Vec<Bar> = options
+            let rows: Vec<charts::Stack> = options
                 .iter()
-                .filter_map(|o| sums.get(&o.id).map(|(sum, n)| (o, *sum as f64 / *n as f64)))
-                .map(|(o, avg)| Bar {
-                    label: o.label.get(lang).to_owned(),
-                    share: avg / 5.0,
-                    value: format!("{avg:.1} / 5"),
+                .filter_map(|o| figures.competences.get(&o.id).map(|spread| (o, spread)))
+                .map(|(o, spread)| {
+                    let n: usize = spread.iter().sum();
+                    let sum: i64 = spread.iter().zip(scale.0..).map(|(c, level)| *c as i64 * level).sum();
+                    charts::Stack {
+                        label: o.label.get(lang).to_owned(),
+                        parts: spread.clone(),
+                        value: tr.f("training.mean_level", &[("mean", format!("{:.1}", sum as f64 / n.max(1) as f64))]),
+                    }
                 })
                 .collect();
-            if !bars.is_empty() {
-                charts.push((
-                    tr.t("training.chart.competences").to_owned(),
-                    charts::bars(tr.t("training.chart.competences"), "chart-competences", &bars),
-                ));
+            if !rows.is_empty() {
+                let names: Vec<String> = (scale.0..=scale.1).map(|l| l.to_string()).collect();
+                chart(
+                    &mut charts,
+                    "training.chart.competences",
+                    charts::stacked(tr.t("training.chart.competences"), "chart-competences", &names, &rows),
+                );
             }
         }
     }
@@ -129,10 +149,11 @@ async fn dashboard(
         })
         .collect();
     if !loaded.is_empty() {
-        charts.push((
-            tr.t("training.chart.mentors").to_owned(),
+        chart(
+            &mut charts,
+            "training.chart.mentors",
             charts::bars(tr.t("training.chart.mentors"), "chart-mentors", &loaded),
-        ));
+        );
     }
     Ok(charts)
 }
@@ -167,7 +188,7 @@ async fn render(
         .map(|(m, name)| MentorLine { username: m.username, name, field: m.field, load: m.load, capacity: m.capacity })
         .collect();
     let lang = signed.tr.code();
-    let charts = dashboard(state, signed, id, &mentors).await?;
+    let charts = dashboard(state, signed, &inst, &mentors).await?;
     let title = inst.definition.title_of(&inst.row.data, lang);
     let capacity = inst.row.data.get("capacity").map(ToString::to_string).unwrap_or_default();
     let chrome = Chrome::signed(signed, format!("{title} — {}", signed.tr.t("training.trainees")));

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use time::{OffsetDateTime, UtcOffset};
 
-use crate::definition::{Definition, Roles};
+use crate::definition::{Definition, FieldKind, Roles};
 use crate::engine::{FieldProblem, GuardFailure, Refusal, TallyError};
 use crate::web::errors::{WebError, urlencode};
 use crate::web::extract::Signed;
@@ -149,6 +149,23 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
                 ],
             ),
             GuardFailure::NotTheActor { field } => tr.f("guard.not_the_actor", &[("field", label(field))]),
+            GuardFailure::BelowInMap { map, keys_field, key, found, min } => {
+                let key = match def.and_then(|d| d.field(keys_field)).map(|f| &f.kind) {
+                    Some(FieldKind::Choice { options }) => options
+                        .iter()
+                        .find(|o| &o.id == key)
+                        .map_or_else(|| key.clone(), |o| o.label.get(lang).to_owned()),
+                    _ => format!("{} {key}", label(keys_field)),
+                };
+                let args = [("map", label(map)), ("key", key), ("min", min.to_string())];
+                match found {
+                    Some(found) => {
+                        let [a, b, c] = args;
+                        tr.f("guard.below_in_map", &[a, b, c, ("found", found.to_string())])
+                    }
+                    None => tr.f("guard.missing_in_map", &args),
+                }
+            }
             GuardFailure::Vote { expected } => {
                 tr.f("guard.vote", &[("expected", tr.t(&format!("vote.check.{expected}")).to_owned())])
             }

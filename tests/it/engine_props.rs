@@ -25,6 +25,7 @@ fn value_for(kind: &FieldKind, pick: u32) -> Option<Value> {
         (FieldKind::Choice { options }, _) => json!(options[pick as usize % options.len()].id),
         (FieldKind::List { .. }, _) => json!((0..(pick % 5)).map(|i| format!("p{i}")).collect::<Vec<_>>()),
         (FieldKind::Text { .. } | FieldKind::LongText { .. }, _) => json!(format!("text {pick}")),
+        (FieldKind::Map, _) => json!({ "1": pick % 101 }),
     })
 }
 

@@ -1,13 +1,15 @@
 //! A training cohort through its records and the engine: 600 trainees from CSV with a waiting
 //! list, a capacity increase, 40 mentors assigned within capacity, a reassignment with its reason
-//! in the audit trail, and mentors confined to their own trainees.
+//! in the audit trail, mentors confined to their own trainees, six phases recorded and graduation
+//! decided by the completion rule of `workflows/trainee_track.toml`.
 
 use serde_json::json;
 use unionflow::clock::Clock;
-use unionflow::engine::{Actor, Refusal};
+use unionflow::engine::{Actor, GuardFailure, Refusal};
 use unionflow::runtime::RuntimeError;
 use unionflow::training::assign::Choice;
 use unionflow::training::enrol::{self, ENROLLED, EnrolError, WAITING};
+use unionflow::training::graduate::{Verdict, graduate_cohort};
 use unionflow::training::mentors;
 
 use crate::on_both_backends;
@@ -18,6 +20,27 @@ fn coordinator() -> Actor {
 }
 
 const TRADES: [&str; 4] = ["数控车工", "电工", "焊工", "钳工"];
+const COMPETENCES: [&str; 5] = ["leadership", "practice", "problem_solving", "passing_on_skills", "innovation"];
+
+async fn record_phase(h: &Harness, track: i64, phase: i64, attendance: i64) {
+    let given = data(json!({ "phase": phase, "attendance": attendance, "progress_note": "按计划完成" }));
+    h.rt.fire(track, None, &coordinator(), "record_growth", &given).await.unwrap();
+}
+
+async fn assess(h: &Harness, track: i64, competence: &str, level: i64) {
+    let given = data(json!({ "competence": competence, "competence_level": level }));
+    h.rt.fire(track, None, &coordinator(), "assess_competence", &given).await.unwrap();
+}
+
+/// Six phases at `attendance`, and every competence at `level`.
+async fn full_record(h: &Harness, track: i64, attendance: i64, level: i64) {
+    for phase in 1..=6 {
+        record_phase(h, track, phase, attendance).await;
+    }
+    for c in COMPETENCES {
+        assess(h, track, c, level).await;
+    }
+}
 
 fn csv(n: usize, from: usize) -> String {
     let mut out = String::from("姓名,工作单位,工种,技能等级,联系方式\n");
@@ -86,6 +109,57 @@ async fn six_hundred_trainees_forty_mentors_and_a_waiting_list(backend: Backend)
     let refused = h.rt.fire(track, None, &mentor, "record_growth", &growth).await;
     assert!(matches!(refused, Err(RuntimeError::Refused(Refusal::OutOfScope { .. }))), "{refused:?}");
     h.rt.fire(track, None, &Actor::new(new, ["mentor"]), "record_growth", &growth).await.expect("their own trainee");
+
+    // Six phases recorded for everyone; one trainee withdraws, one misses most of phase 5 and one
+    // is never assessed in innovation.
+    let tracks: Vec<i64> = h.rt.children(id).await.unwrap().iter().map(|t| t.id).collect();
+    let reason = data(json!({ "reason": "工作调动，无法继续参训" }));
+    h.rt.fire(tracks[1], None, &coordinator(), "withdraw", &reason).await.unwrap();
+    for (i, &t) in tracks.iter().enumerate().filter(|(i, _)| *i != 1) {
+        if i > 0 {
+            h.rt.fire(t, None, &coordinator(), "begin_training", &Default::default()).await.unwrap();
+        }
+        match i {
+            2 => {
+                full_record(&h, t, 90, 3).await;
+                record_phase(&h, t, 5, 60).await; // a correction: the latest record of a phase counts
+            }
+            3 => {
+                for phase in 1..=6 {
+                    record_phase(&h, t, phase, 95).await;
+                }
+                for c in &COMPETENCES[..4] {
+                    assess(&h, t, c, 4).await;
+                }
+            }
+            _ => full_record(&h, t, 75 + (i % 25) as i64, 2 + (i % 4) as i64).await,
+        }
+    }
+    let early = graduate_cohort(&h.rt, id, &coordinator(), |f| f.to_string()).await;
+    assert!(matches!(early, Err(RuntimeError::Refused(Refusal::NotFromState { .. }))), "not before the last phase");
+    for _ in 1..6 {
+        h.rt.fire(id, None, &coordinator(), "advance_phase", &Default::default()).await.unwrap();
+    }
+    h.rt.fire(id, None, &coordinator(), "finish_training", &Default::default()).await.unwrap();
+    let verdicts = graduate_cohort(&h.rt, id, &coordinator(), |f| f.to_string()).await.unwrap();
+    assert_eq!(verdicts.len(), 589, "everyone still in training is decided; the withdrawn trainee is not");
+    let graduated = verdicts.iter().filter(|(_, v)| *v == Verdict::Graduated).count();
+    assert_eq!(graduated, 587);
+    let codes: Vec<serde_json::Value> =
+        h.rt.children(id).await.unwrap().into_iter().map(|t| t.data["trainee"].clone()).collect();
+    let verdict_of = |i: usize| verdicts.iter().find(|(c, _)| json!(c) == codes[i]).unwrap().1.clone();
+    let Verdict::NotCompleted(GuardFailure::BelowInMap { key, found, min, .. }) = verdict_of(2) else {
+        panic!("phase 5 at 60 % is below the rule")
+    };
+    assert_eq!((key.as_str(), found, min), ("5", Some(60), 75));
+    let Verdict::NotCompleted(GuardFailure::BelowInMap { key, found: None, .. }) = verdict_of(3) else {
+        panic!("innovation was never assessed")
+    };
+    assert_eq!(key, "innovation");
+    let not_completed = h.data(tracks[3]).await;
+    assert!(not_completed["reason"].as_str().unwrap().contains("innovation"), "the rule's reason is recorded");
+    assert_eq!(h.rt.instance(tracks[1]).await.unwrap().row.state, "withdrawn");
+    assert_eq!(unionflow::training::pool::search(h.rt.db(), &Default::default()).await.unwrap().len(), 587);
 }
 
 async fn a_file_with_bad_rows_imports_nothing_unless_the_valid_rows_are_chosen(backend: Backend) {
@@ -167,20 +241,26 @@ async fn graduates_are_found_by_trade_and_assessed_competence(backend: Backend) 
         .await
         .unwrap();
         if i < 3 {
-            h.rt.fire(track.id, None, &coordinator(), "record_completion", &data(json!({ "completion_met": true })))
-                .await
-                .unwrap();
+            for phase in 1..=6 {
+                record_phase(&h, track.id, phase, 90).await;
+            }
+            for c in &COMPETENCES[..4] {
+                assess(&h, track.id, c, 3).await;
+            }
             h.rt.fire(track.id, None, &coordinator(), "graduate", &Default::default()).await.unwrap();
         }
     }
     let all = unionflow::training::pool::search(h.rt.db(), &Default::default()).await.unwrap();
     assert_eq!(all.len(), 3, "only graduates are in the pool");
-    let search = unionflow::training::pool::Search { trade: Some(TRADES[2].into()), competence: None };
+    let search = unionflow::training::pool::Search { trade: Some(TRADES[2].into()), ..Default::default() };
     let by_trade = unionflow::training::pool::search(h.rt.db(), &search).await.unwrap();
     assert_eq!(by_trade.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["学员2"]);
-    let search = unionflow::training::pool::Search { trade: None, competence: Some(("innovation".into(), 3)) };
+    let search = unionflow::training::pool::Search { competence: Some(("innovation".into(), 3)), ..Default::default() };
     let skilled = unionflow::training::pool::search(h.rt.db(), &search).await.unwrap();
     assert_eq!(skilled.len(), 2, "levels 3 and 4 of the graduates, not level 2");
+    let in_field = |f: &str| unionflow::training::pool::Search { field: Some(f.into()), ..Default::default() };
+    assert_eq!(unionflow::training::pool::search(h.rt.db(), &in_field("智能制造")).await.unwrap().len(), 3);
+    assert!(unionflow::training::pool::search(h.rt.db(), &in_field("教育服务")).await.unwrap().is_empty());
 }
 
 on_both_backends! {

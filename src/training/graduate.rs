@@ -1,0 +1,48 @@
+//! Graduating a cohort: every trainee still in training graduates if their track's completion
+//! rule holds (the guards of `graduate` in `workflows/trainee_track.toml`), and is otherwise
+//! closed as not completed, with the rule's own reason as the recorded reason.
+
+use serde_json::json;
+
+use crate::engine::{Actor, GuardFailure, Refusal};
+use crate::runtime::{Runtime, RuntimeError};
+use crate::store::instances;
+use crate::training::mentors::TRACK;
+
+/// The cohort's state in which its trainees are decided (after its last phase).
+const COHORT_GRADUATION: &str = "graduation";
+const TRAINING: &str = "in_training";
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Graduated,
+    NotCompleted(GuardFailure),
+}
+
+/// Decides every trainee still in training. `reason` words a failed rule for the record.
+pub async fn graduate_cohort(
+    rt: &Runtime,
+    cohort: i64,
+    actor: &Actor,
+    reason: impl Fn(&GuardFailure) -> String,
+) -> Result<Vec<(String, Verdict)>, RuntimeError> {
+    let state = rt.instance(cohort).await?.row.state;
+    if state != COHORT_GRADUATION {
+        return Err(Refusal::NotFromState { event: "graduate".to_owned(), state }.into());
+    }
+    let tracks = instances::children(rt.db(), cohort).await?;
+    let mut verdicts = Vec::new();
+    for t in tracks.iter().filter(|t| t.process == TRACK && t.state == TRAINING) {
+        let trainee = t.data.get("trainee").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        match rt.fire(t.id, None, actor, "graduate", &Default::default()).await {
+            Ok(_) => verdicts.push((trainee, Verdict::Graduated)),
+            Err(RuntimeError::Refused(Refusal::Guard(failure))) => {
+                let given = json!({ "reason": reason(&failure) }).as_object().cloned().unwrap_or_default();
+                rt.fire(t.id, None, actor, "not_complete", &given).await?;
+                verdicts.push((trainee, Verdict::NotCompleted(failure)));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(verdicts)
+}
