@@ -38,6 +38,7 @@ const PEOPLE: &[(&str, &str, &[&str])] = &[
     ("li.na", "李娜", &["worker_negotiator"]),
     ("zhao.lei", "赵磊（校董会代表）", &["employer_negotiator", "chief_representative"]),
     ("sun.li", "孙丽", &["employer_negotiator"]),
+    ("zheng.hua", "郑华（民办学校协会）", &["employer_negotiator"]),
     ("chen.jing", "陈静（启明小学职代会秘书）", &["unit_secretary@u01"]),
     ("liu.yang", "刘洋（育才学校职代会秘书）", &["unit_secretary@u02"]),
     ("he.fang", "何芳（小太阳幼儿园职代会秘书）", &["unit_secretary@u07"]),
@@ -297,7 +298,7 @@ async fn open_round(rt: &Runtime, worker: &Actor, employer: &Actor, year: i64, u
         None,
         worker,
         "name_worker_side",
-        &data(json!({ "worker_reps": ["wang.wei", "li.na", "陈静"], "worker_chief": "wang.wei" })),
+        &data(json!({ "worker_reps": ["wang.wei", "li.na", "chen.jing"], "worker_chief": "wang.wei" })),
     )
     .await?;
     rt.fire(
@@ -305,7 +306,7 @@ async fn open_round(rt: &Runtime, worker: &Actor, employer: &Actor, year: i64, u
         None,
         employer,
         "name_employer_side",
-        &data(json!({ "employer_reps": ["zhao.lei", "sun.li", "郑校长"], "employer_chief": "zhao.lei" })),
+        &data(json!({ "employer_reps": ["zhao.lei", "sun.li", "zheng.hua"], "employer_chief": "zhao.lei" })),
     )
     .await?;
     rt.fire(round, None, employer, "start_negotiation", &Data::new()).await?;

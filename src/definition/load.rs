@@ -401,16 +401,19 @@ impl Checker<'_, '_> {
         };
         let source = match f.source.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
             None => None,
-            Some(("units", _)) if matches!(kind, FieldKind::Text { .. } | FieldKind::List { .. }) => {
-                Some(Source::Units)
-            }
-            Some(("units", span)) => {
-                self.rep.at(span, format!("field {:?}: a source needs a text or list field", f.id.get_ref()));
-                None
-            }
-            Some((other, span)) => {
-                self.rep.at(span, format!("unknown source {other:?}: use \"units\""));
-                None
+            Some((name, span)) => {
+                let source = match name {
+                    "units" => Some(Source::Units),
+                    "people" => Some(Source::People),
+                    other => {
+                        self.rep.at(span.clone(), format!("unknown source {other:?}: use \"units\" or \"people\""));
+                        None
+                    }
+                };
+                if source.is_some() && !matches!(kind, FieldKind::Text { .. } | FieldKind::List { .. }) {
+                    self.rep.at(span, format!("field {:?}: a source needs a text or list field", f.id.get_ref()));
+                }
+                source
             }
         };
         Some(Field { id: f.id.get_ref().clone(), label: f.label.clone(), kind, source })

@@ -200,6 +200,9 @@ pub struct Field {
 pub enum Source {
     /// The unit directory (schools, kindergartens, enterprises).
     Units,
+    /// The people who have an account: values are usernames, so a guard like `actor_is` can
+    /// match the person signed in.
+    People,
 }
 
 #[derive(Debug, Clone)]

@@ -102,6 +102,8 @@ pub enum FieldProblem {
     NotText,
     #[error("{item:?} is not in the directory")]
     NotInDirectory { item: String },
+    #[error("takes one value, not several ({given})")]
+    OnlyOne { given: String },
 }
 
 /// Counts of a vote that cannot all be true.

@@ -172,6 +172,16 @@ pub async fn list<C: ConnectionTrait>(c: &C) -> Result<Vec<User>, DbErr> {
     with_grants(c, rows.iter().map(user_from_row).collect::<Result<_, _>>()?).await
 }
 
+/// The active people, as (username, display name) in username order: the directory that fields
+/// with `source = "people"` name.
+pub async fn directory<C: ConnectionTrait>(c: &C) -> Result<Vec<(String, String)>, DbErr> {
+    all(c, "SELECT username, display_name FROM users WHERE active ORDER BY username LIMIT 20000", vec![])
+        .await?
+        .iter()
+        .map(|r| Ok((get(r, "username")?, get(r, "display_name")?)))
+        .collect()
+}
+
 /// The usernames holding a role (for a unit, if given): who an escalation or a task goes to.
 pub async fn holding<C: ConnectionTrait>(c: &C, role: &str) -> Result<Vec<String>, DbErr> {
     all(c, "SELECT u.username FROM users u JOIN user_roles r ON r.user_id = u.id WHERE r.role = $1 AND u.active ORDER BY u.username", vec![role.into()])

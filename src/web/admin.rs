@@ -212,7 +212,7 @@ pub async fn create_unit(
         .await;
     }
     units::upsert(state.db(), &unit, state.now()).await?;
-    state.units_changed().await;
+    state.directory_changed().await;
     record(&state, &signed, "save_unit", serde_json::json!({ "unit": unit.id })).await?;
     Ok(Redirect::to("/admin").into_response())
 }

@@ -84,7 +84,7 @@ struct PrintPage {
 pub async fn print(State(state): State<AppState>, signed: Signed, Path(id): Path<i64>) -> Result<Response, WebError> {
     let inst = load_visible(&state, &signed, id).await?;
     let def = inst.definition.clone();
-    let units = state.units().await?;
+    let units = state.directory().await?;
     let tr = signed.tr;
     let lang = tr.code();
     let details = def

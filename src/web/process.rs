@@ -21,7 +21,7 @@ use crate::web::diagram::{self, Marks};
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;
 use crate::web::i18n::Tr;
-use crate::web::state::{AppState, Units};
+use crate::web::state::{AppState, Directory};
 use crate::web::view::{Chrome, deadline_text, field_problem_text, fmt_time, page, refusal_text};
 
 /// Whether the actor may see instances of a definition with this data: they can act in it in
@@ -40,7 +40,7 @@ pub fn may_view(def: &Definition, data: &Data, actor: &Actor) -> bool {
 
 /// The values a form sent for the given fields. Lists may arrive as several values or as lines
 /// of one box; an unticked box sends nothing, which means "no".
-fn form_data(def: &Definition, form: &[(String, String)], names: &[String], units: &Units) -> Data {
+fn form_data(def: &Definition, form: &[(String, String)], names: &[String], units: &Directory) -> Data {
     let mut data = Data::new();
     for name in names {
         let Some(field) = def.field(name) else { continue };
@@ -52,7 +52,7 @@ fn form_data(def: &Definition, form: &[(String, String)], names: &[String], unit
                 for v in values {
                     match v.strip_prefix(SECTOR_PREFIX) {
                         Some(sector) => {
-                            items.extend(units.values().filter(|u| u.sector == sector).map(|u| u.id.clone()))
+                            items.extend(units.units.values().filter(|u| u.sector == sector).map(|u| u.id.clone()))
                         }
                         None => items.push(v.to_owned()),
                     }
@@ -66,9 +66,17 @@ fn form_data(def: &Definition, form: &[(String, String)], names: &[String], unit
             FieldKind::Bool => {
                 data.insert(name.clone(), Value::Bool(values.contains(&"true")));
             }
+            // Several values for one value (a second chief picked) are kept together, and the
+            // directory check refuses them by name.
             _ => {
-                if let Some(v) = values.first() {
-                    data.insert(name.clone(), Value::String((*v).to_owned()));
+                let mut distinct: Vec<&str> = Vec::new();
+                for v in values.into_iter().filter(|v| !v.trim().is_empty()) {
+                    if !distinct.contains(&v) {
+                        distinct.push(v);
+                    }
+                }
+                if !distinct.is_empty() {
+                    data.insert(name.clone(), Value::String(distinct.join("\n")));
                 }
             }
         }
@@ -78,37 +86,40 @@ fn form_data(def: &Definition, form: &[(String, String)], names: &[String], unit
 
 pub const SECTOR_PREFIX: &str = "sector:";
 
-/// Unit ids that the directory does not know, for fields whose source is the directory.
-fn directory_errors(def: &Definition, given: &Data, units: &Units) -> Vec<FieldError> {
+/// Ids that the directory does not know, and several ids where one is asked, for fields whose
+/// values come from a directory.
+fn directory_errors(def: &Definition, given: &Data, directory: &Directory) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (name, value) in given {
-        let Some(field) = def.field(name).filter(|f| f.source == Some(Source::Units)) else { continue };
+        let Some((field, source)) = def.field(name).and_then(|f| Some((f, f.source?))) else { continue };
         let items: Vec<&str> = match value {
             Value::String(s) => {
                 s.split(['\n', ',', '，', '、', ';', '；']).map(str::trim).filter(|s| !s.is_empty()).collect()
             }
             _ => Vec::new(),
         };
-        if let Some(unknown) = items.into_iter().find(|i| !units.contains_key(*i)) {
-            errors.push(FieldError {
-                field: field.id.clone(),
-                problem: FieldProblem::NotInDirectory { item: unknown.to_owned() },
-            });
-        }
+        let problem = if let Some(unknown) = items.iter().find(|i| !directory.knows(source, i)) {
+            FieldProblem::NotInDirectory { item: (*unknown).to_owned() }
+        } else if items.len() > 1 && !matches!(field.kind, FieldKind::List { .. }) {
+            let names = items.iter().map(|i| directory.name(source, i, "").unwrap_or_default());
+            FieldProblem::OnlyOne { given: names.collect::<Vec<_>>().join("、") }
+        } else {
+            continue;
+        };
+        errors.push(FieldError { field: field.id.clone(), problem });
     }
     errors
 }
 
-/// A unit id named as the unit, for fields whose source is the directory.
-pub fn namer<'a>(units: &'a Units, lang: &'a str) -> impl Fn(&Field, &str) -> Option<String> + 'a {
-    move |field: &Field, value: &str| {
-        (field.source == Some(Source::Units)).then(|| units.get(value).map(|u| u.name(lang).to_owned())).flatten()
-    }
+/// An id named as what it stands for (a unit's name, a person's name), for fields whose values
+/// come from a directory.
+pub fn namer<'a>(directory: &'a Directory, lang: &'a str) -> impl Fn(&Field, &str) -> Option<String> + 'a {
+    move |field: &Field, value: &str| directory.name(field.source?, value, lang)
 }
 
-pub fn display_value(tr: &Tr, field: Option<&Field>, value: &Value, units: &Units) -> String {
+pub fn display_value(tr: &Tr, field: Option<&Field>, value: &Value, units: &Directory) -> String {
     let lang = tr.code();
-    if let Some(f) = field.filter(|f| f.source == Some(Source::Units)) {
+    if let Some(f) = field.filter(|f| f.source.is_some()) {
         let name = namer(units, lang);
         let named =
             |v: &Value| v.as_str().map_or_else(|| v.to_string(), |s| name(f, s).unwrap_or_else(|| s.to_owned()));
@@ -164,7 +175,7 @@ struct Typed<'a> {
 
 fn field_views(
     tr: &Tr,
-    units: &Units,
+    units: &Directory,
     def: &Definition,
     prefix: &str,
     (ask, optional): (&[String], &[String]),
@@ -202,23 +213,31 @@ fn field_views(
                 }
             };
             let (kind, options) = match (field.source, &field.kind) {
-                (Some(Source::Units), FieldKind::List { .. }) => {
+                (Some(source), FieldKind::List { .. }) => {
                     let chosen: BTreeSet<&str> = value.lines().map(str::trim).collect();
-                    let mut sectors: Vec<&str> = units.values().map(|u| u.sector.as_str()).collect();
+                    // "All units of a sector" comes first, for the unit directory.
+                    let mut sectors: Vec<&str> = units.units.values().map(|u| u.sector.as_str()).collect();
                     sectors.dedup();
                     let all = tr.t("field.all_units");
-                    let whole =
-                        sectors.into_iter().map(|s| (format!("{SECTOR_PREFIX}{s}"), format!("{all}：{s}"), false));
-                    let each = units.values().map(|u| {
-                        (u.id.clone(), format!("{} ({})", u.name(lang), u.id), chosen.contains(u.id.as_str()))
+                    let whole = sectors
+                        .into_iter()
+                        .filter(|_| source == Source::Units)
+                        .map(|s| (format!("{SECTOR_PREFIX}{s}"), format!("{all}：{s}"), false));
+                    let each = units.entries(source, lang).into_iter().map(|(id, label)| {
+                        let on = chosen.contains(id.as_str());
+                        (id, label, on)
                     });
-                    ("units", whole.chain(each).collect())
+                    ("choices", whole.chain(each).collect())
                 }
-                (Some(Source::Units), _) => (
+                (Some(source), _) => (
                     "select",
                     units
-                        .values()
-                        .map(|u| (u.id.clone(), format!("{} ({})", u.name(lang), u.id), u.id == value))
+                        .entries(source, lang)
+                        .into_iter()
+                        .map(|(id, label)| {
+                            let on = id == value;
+                            (id, label, on)
+                        })
                         .collect(),
                 ),
                 _ => (kind, options),
@@ -323,7 +342,7 @@ async fn render_process(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let def = state.rt.definitions().get(process).cloned().ok_or(WebError::NotFound)?;
-    let units = state.units().await?;
+    let units = state.directory().await?;
     let actor = signed.actor();
     let lang = signed.tr.code();
     let start = def.start.as_ref().filter(|s| s.roles.iter().any(|r| actor.roles.contains(r))).map(|s| StartForm {
@@ -390,7 +409,7 @@ pub async fn start(
     let def = state.rt.definitions().get(&process).cloned().ok_or(WebError::NotFound)?;
     let rule = def.start.as_ref().ok_or(WebError::Forbidden)?;
     let names: Vec<String> = rule.ask.iter().chain(&rule.optional).cloned().collect();
-    let units = state.units().await?;
+    let units = state.directory().await?;
     let given = form_data(&def, &form, &names, &units);
     let unknown = directory_errors(&def, &given, &units);
     let result = if unknown.is_empty() {
@@ -527,7 +546,7 @@ async fn render_instance(
     let lang = tr.code();
     let def: Arc<Definition> = inst.definition.clone();
     let roles = &state.rt.definitions().roles;
-    let units = state.units().await?;
+    let units = state.directory().await?;
     let row = &inst.row;
     let actor = signed.actor();
     let now = state.now();
@@ -786,7 +805,7 @@ async fn render_instance(
 
 /// The values given with a step, each as "label: value", shortened; dates of the record itself
 /// and long texts beyond a line are cut so the history stays a list.
-fn input_summary(tr: &Tr, def: &Definition, input: Option<&Value>, units: &Units) -> String {
+fn input_summary(tr: &Tr, def: &Definition, input: Option<&Value>, units: &Directory) -> String {
     let Some(Value::Object(given)) = input else { return String::new() };
     let lang = tr.code();
     def.fields
@@ -875,7 +894,7 @@ pub async fn fire(
         .transition(&inst.row.state, &event)
         .map(|t| t.ask.iter().chain(&t.optional).cloned().collect())
         .unwrap_or_default();
-    let units = state.units().await?;
+    let units = state.directory().await?;
     let given = form_data(&inst.definition, &form, &names, &units);
     let unknown = directory_errors(&inst.definition, &given, &units);
     let result = if unknown.is_empty() {

@@ -1,9 +1,12 @@
 //! What every handler shares: the runtime (definitions, store, clock) and the web settings.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use time::Duration;
 
+use crate::definition::Source;
+use crate::people::units::Unit;
 use crate::runtime::Runtime;
 use crate::store::audit::Verification;
 
@@ -14,43 +17,77 @@ pub struct AppState {
     /// The latest verification of the audit chain. It is made in the background (a walk over
     /// millions of events takes a while), so the audit page stays as fast at any size.
     pub chain: Arc<tokio::sync::RwLock<Option<Verification>>>,
-    units: Arc<tokio::sync::RwLock<Option<CachedUnits>>>,
+    directory: Arc<tokio::sync::RwLock<Option<CachedDirectory>>>,
 }
 
-/// The unit directory as read, and when.
-type CachedUnits = (std::time::Instant, Arc<Units>);
+/// The directories as read, and when.
+type CachedDirectory = (std::time::Instant, Arc<Directory>);
 
-/// The unit directory by id.
-pub type Units = std::collections::BTreeMap<String, crate::people::units::Unit>;
+/// The directories a definition's fields can name (`source = "units"` or `"people"`): the web
+/// offers their entries in forms, refuses ids they do not hold, and shows names for ids.
+#[derive(Debug, Default)]
+pub struct Directory {
+    pub units: BTreeMap<String, Unit>,
+    /// Active people by username, with their display names.
+    pub people: BTreeMap<String, String>,
+}
+
+impl Directory {
+    pub fn knows(&self, source: Source, id: &str) -> bool {
+        match source {
+            Source::Units => self.units.contains_key(id),
+            Source::People => self.people.contains_key(id),
+        }
+    }
+
+    /// The name an id stands for, in the reader's language.
+    pub fn name(&self, source: Source, id: &str, lang: &str) -> Option<String> {
+        match source {
+            Source::Units => self.units.get(id).map(|u| u.name(lang).to_owned()),
+            Source::People => self.people.get(id).cloned(),
+        }
+    }
+
+    /// Every entry as (id, the label a form shows).
+    pub fn entries(&self, source: Source, lang: &str) -> Vec<(String, String)> {
+        match source {
+            Source::Units => {
+                self.units.values().map(|u| (u.id.clone(), format!("{} ({})", u.name(lang), u.id))).collect()
+            }
+            Source::People => self.people.iter().map(|(id, name)| (id.clone(), format!("{name} ({id})"))).collect(),
+        }
+    }
+}
 
 /// How long a server trusts its copy of the unit directory (another server may have changed it).
-const UNITS_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+const DIRECTORY_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl AppState {
     pub fn new(rt: Arc<Runtime>, config: WebConfig) -> Self {
-        Self { rt, config: Arc::new(config), chain: Arc::default(), units: Arc::default() }
+        Self { rt, config: Arc::new(config), chain: Arc::default(), directory: Arc::default() }
     }
 
     pub async fn chain_status(&self) -> Option<Verification> {
         self.chain.read().await.clone()
     }
 
-    /// The unit directory, read at most every few seconds.
-    pub async fn units(&self) -> Result<Arc<Units>, sea_orm::DbErr> {
-        if let Some((at, units)) = self.units.read().await.as_ref()
-            && at.elapsed() < UNITS_FRESH_FOR
+    /// The directories, read at most every few seconds.
+    pub async fn directory(&self) -> Result<Arc<Directory>, sea_orm::DbErr> {
+        if let Some((at, directory)) = self.directory.read().await.as_ref()
+            && at.elapsed() < DIRECTORY_FRESH_FOR
         {
-            return Ok(units.clone());
+            return Ok(directory.clone());
         }
-        let list = crate::people::units::list(self.db()).await?;
-        let units: Arc<Units> = Arc::new(list.into_iter().map(|u| (u.id.clone(), u)).collect());
-        *self.units.write().await = Some((std::time::Instant::now(), units.clone()));
-        Ok(units)
+        let units = crate::people::units::list(self.db()).await?.into_iter().map(|u| (u.id.clone(), u)).collect();
+        let people = crate::people::users::directory(self.db()).await?.into_iter().collect();
+        let directory = Arc::new(Directory { units, people });
+        *self.directory.write().await = Some((std::time::Instant::now(), directory.clone()));
+        Ok(directory)
     }
 
-    /// Forgets the copy of the unit directory after a change.
-    pub async fn units_changed(&self) {
-        *self.units.write().await = None;
+    /// Forgets the copy of the directories after a change to units or people.
+    pub async fn directory_changed(&self) {
+        *self.directory.write().await = None;
     }
 
     /// Verifies the whole chain now and keeps the result for the audit page.

@@ -93,6 +93,7 @@ pub fn field_problem_text(tr: &Tr, p: &FieldProblem) -> String {
         FieldProblem::Duplicate { item } => tr.f("field.duplicate", &[("item", item.clone())]),
         FieldProblem::NotText => tr.t("field.not_text").to_owned(),
         FieldProblem::NotInDirectory { item } => tr.f("field.not_in_directory", &[("item", item.clone())]),
+        FieldProblem::OnlyOne { given } => tr.f("field.only_one", &[("given", given.clone())]),
     }
 }
 

@@ -75,7 +75,7 @@ pub async fn my_work(State(state): State<AppState>, signed: Signed) -> Result<Re
         }
     }
     let deadlines = earliest_deadlines(&state, &rows).await?;
-    let units = state.units().await?;
+    let units = state.directory().await?;
     let mut items = Vec::new();
     for row in rows {
         let def = state

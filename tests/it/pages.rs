@@ -425,6 +425,62 @@ async fn a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line(backend:
     assert!(imported.body.contains("已录取 1 · 候补 1"), "beyond the capacity, the next one waits");
 }
 
+async fn representatives_are_chosen_from_people_and_one_chief_a_side(backend: Backend) {
+    let Some(mut app) = App::new(backend).await else { return };
+    app.sign_in("wang.wei").await;
+    let csrf = app.csrf().await;
+    let started = app
+        .post(
+            "/processes/bargaining_round/start",
+            &[
+                ("_csrf", &csrf),
+                ("sector", "海淀区民办教育"),
+                ("year", "2027"),
+                ("units", "u01"),
+                ("units", "u02"),
+                ("term_years", "3"),
+            ],
+        )
+        .await;
+    let path = started.location.expect("to the new round");
+    let id = path.trim_start_matches("/instances/").to_owned();
+    app.post(&format!("/instances/{id}/fire/request_by_workers"), &[("_csrf", &csrf), ("request_letter", "请求协商")])
+        .await;
+    let mut employer = app.another_browser();
+    employer.sign_in("zhao.lei").await;
+    let ecsrf = employer.csrf().await;
+    employer.post(&format!("/instances/{id}/fire/reply_by_employer"), &[("_csrf", &ecsrf)]).await;
+
+    let form = app.get(&path).await;
+    assert!(form.body.contains(r#"value="li.na""#) && form.body.contains("李娜 (li.na)"), "people are offered");
+    let name = |reps: &'static [&'static str], chiefs: &'static [&'static str]| {
+        let mut f: Vec<(&str, &str)> = vec![("_csrf", "")];
+        f.extend(reps.iter().map(|r| ("worker_reps", *r)));
+        f.extend(chiefs.iter().map(|c| ("worker_chief", *c)));
+        f
+    };
+    let fire = format!("/instances/{id}/fire/name_worker_side");
+    let mut two = name(&["wang.wei", "li.na", "chen.jing"], &["wang.wei", "li.na"]);
+    two[0].1 = &csrf;
+    let refused = app.post(&fire, &two).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("只能选择一个"), "a second chief is named as the problem");
+    assert!(refused.body.contains(r#"value="chen.jing" checked"#), "the representatives ticked stay ticked");
+    let mut stranger = name(&["wang.wei", "li.na", "nobody.here"], &["wang.wei"]);
+    stranger[0].1 = &csrf;
+    let refused = app.post(&fire, &stranger).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("名录中没有“nobody.here”"));
+    let unchanged = app.count(&format!("SELECT version AS n FROM instances WHERE id = {id}")).await;
+
+    let mut good = name(&["wang.wei", "li.na", "chen.jing"], &["wang.wei"]);
+    good[0].1 = &csrf;
+    assert_eq!(app.post(&fire, &good).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.count(&format!("SELECT version AS n FROM instances WHERE id = {id}")).await, unchanged + 1);
+    let page = app.get(&path).await;
+    assert!(page.body.contains("王伟（工会主席）、李娜、陈静"), "representatives are shown by name");
+}
+
 on_both_backends! {
     trainee_upload => a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line;
     sign_in_out => signing_in_and_out;
@@ -438,4 +494,5 @@ on_both_backends! {
     audit_trail => the_audit_trail_filters_exports_and_raises_the_alarm;
     headers_and_errors => pages_carry_strict_headers_and_errors_show_no_internals;
     admin_users => admins_add_users_and_a_bad_role_keeps_the_form;
+    representatives => representatives_are_chosen_from_people_and_one_chief_a_side;
 }
