@@ -259,6 +259,7 @@ async fn concluded_round(
     for unit in units {
         rt.fire(round, None, worker, "record_publication", &data(json!({ "published_unit": unit }))).await?;
     }
+    rt.fire(round, None, worker, "confirm_published_everywhere", &Data::new()).await?;
     Ok(round)
 }
 

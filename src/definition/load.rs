@@ -318,6 +318,7 @@ impl Checker<'_, '_> {
             })
             .collect();
 
+        let documents = raw.document.iter().filter_map(|d| self.document(d, &state_ids, &field_kinds)).collect();
         let def = Definition {
             id: raw.id.get_ref().clone(),
             label: raw.label.clone(),
@@ -330,10 +331,54 @@ impl Checker<'_, '_> {
             fields,
             vote_rules,
             transitions,
+            documents,
         };
         self.system_events(&raw, &def);
         self.reachability(&raw, &def);
         (def, spawns)
+    }
+
+    fn document(
+        &mut self,
+        d: &RawDocument,
+        states: &BTreeSet<String>,
+        fields: &BTreeMap<&str, &FieldKind>,
+    ) -> Option<Document> {
+        for s in &d.states {
+            if !states.contains(s.get_ref()) {
+                self.rep.at(s.span(), format!("unknown state {:?}", s.get_ref()));
+            }
+        }
+        for text in [&d.heading, &d.text] {
+            let label = text.get_ref();
+            for name in placeholders(&label.zh).chain(placeholders(&label.en)) {
+                if !fields.contains_key(name) {
+                    self.rep.at(text.span(), format!("document {:?} names unknown field {{{name}}}", d.id.get_ref()));
+                }
+            }
+        }
+        for sig in &d.signatures {
+            self.need(&sig.on.span(), fields, sig.on.get_ref(), Need::Date);
+            if let Some(by) = &sig.by {
+                self.need(&by.span(), fields, by.get_ref(), Need::Any);
+            }
+        }
+        Some(Document {
+            id: d.id.get_ref().clone(),
+            label: d.label.clone(),
+            states: d.states.iter().map(|s| s.get_ref().clone()).collect(),
+            heading: d.heading.get_ref().clone(),
+            text: d.text.get_ref().clone(),
+            signatures: d
+                .signatures
+                .iter()
+                .map(|s| Signature {
+                    label: s.label.clone(),
+                    by: s.by.as_ref().map(|b| b.get_ref().clone()),
+                    on: s.on.get_ref().clone(),
+                })
+                .collect(),
+        })
     }
 
     fn role_ref(&mut self, role: &S, system_allowed: bool) {

@@ -33,6 +33,31 @@ pub struct Definition {
     pub fields: Vec<Field>,
     pub vote_rules: BTreeMap<String, VoteRule>,
     pub transitions: Vec<Transition>,
+    pub documents: Vec<Document>,
+}
+
+/// A printable document (a confirmation letter, the signed contract), issued in the listed
+/// states. Its heading and text hold `{field}` placeholders, filled with the instance's values.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub id: String,
+    pub label: Label,
+    pub states: Vec<String>,
+    pub heading: Label,
+    pub text: Label,
+    pub signatures: Vec<Signature>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Signature {
+    pub label: Label,
+    pub by: Option<String>,
+    pub on: String,
+}
+
+/// The `{field}` placeholders of a document's text, in order.
+pub fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    text.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
 }
 
 impl Definition {
@@ -41,6 +66,9 @@ impl Definition {
     }
     pub fn field(&self, id: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.id == id)
+    }
+    pub fn document(&self, id: &str) -> Option<&Document> {
+        self.documents.iter().find(|d| d.id == id)
     }
     pub fn stage(&self, id: &str) -> Option<&Stage> {
         self.stages.iter().find(|s| s.id == id)

@@ -31,6 +31,32 @@ pub struct RawDefinition {
     pub vote_rule: BTreeMap<String, Spanned<RawVoteRule>>,
     #[serde(default)]
     pub transition: Vec<RawTransition>,
+    #[serde(default)]
+    pub document: Vec<RawDocument>,
+}
+
+/// A printable document the instance issues in some states: a letter or a contract whose text
+/// names fields as `{field}`, with signature lines.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDocument {
+    pub id: S,
+    pub label: Label,
+    pub states: Vec<S>,
+    pub heading: Spanned<Label>,
+    pub text: Spanned<Label>,
+    #[serde(default)]
+    pub signatures: Vec<RawSignature>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSignature {
+    pub label: Label,
+    /// The field naming who signs, if the document names them.
+    pub by: Option<S>,
+    /// The date field the engine stamped when they signed.
+    pub on: S,
 }
 
 #[derive(Debug, Deserialize)]

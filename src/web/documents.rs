@@ -1,6 +1,7 @@
 //! Documents of an instance: every version of a long text field (a draft contract) with what
-//! changed from the one before, and a printable page of the instance (a draft, a confirmation
-//! letter, a signed contract) with the dates and signatures the engine recorded.
+//! changed from the one before, the documents its definition issues (a confirmation letter, the
+//! draft, the signed contract) laid out for print with the signatures and dates the engine
+//! recorded, and a printable record of the whole instance.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -110,6 +111,118 @@ pub async fn print(State(state): State<AppState>, signed: Signed, Path(id): Path
                 .map_or_else(|| inst.row.state.clone(), |s| s.label.get(lang).to_owned()),
             title,
             details,
+            printed: fmt_time(state.now(), state.rt.offset()),
+        },
+    )
+}
+
+pub struct SignatureLine {
+    pub label: String,
+    pub name: String,
+    pub date: String,
+}
+
+#[derive(Template)]
+#[template(path = "document.html")]
+struct DocumentPage {
+    chrome: Chrome,
+    id: i64,
+    version: i64,
+    process_label: String,
+    heading: String,
+    /// The text in paragraphs, each a list of lines.
+    paragraphs: Vec<Vec<String>>,
+    vote: Option<String>,
+    signatures: Vec<SignatureLine>,
+    printed: String,
+}
+
+/// What a blank in a document looks like on paper: a line to fill in by hand.
+const BLANK: &str = "＿＿＿＿＿＿";
+
+/// A document the definition declares, filled with the instance's values; only in the states
+/// that issue it.
+pub async fn document(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path((id, doc)): Path<(i64, String)>,
+) -> Result<Response, WebError> {
+    let inst = load_visible(&state, &signed, id).await?;
+    let def = inst.definition.clone();
+    let spec = def.document(&doc).filter(|d| d.states.contains(&inst.row.state)).ok_or(WebError::NotFound)?;
+    let directory = state.directory().await?;
+    let tr = signed.tr;
+    let lang = tr.code();
+    let data = &inst.row.data;
+    let value = |name: &str| {
+        data.get(name)
+            .filter(|v| !v.is_null())
+            .map(|v| display_value(&tr, def.field(name), v, &directory))
+            .unwrap_or_else(|| BLANK.to_owned())
+    };
+    let fill = |text: &str| {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            match rest[open + 1..].split_once('}') {
+                Some((name, after)) if def.field(name).is_some() => {
+                    out.push_str(&value(name));
+                    rest = after;
+                }
+                _ => {
+                    out.push('{');
+                    rest = &rest[open + 1..];
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    };
+    let body = fill(spec.text.get(lang).trim());
+    let paragraphs = body
+        .split("\n\n")
+        .map(|p| p.lines().map(str::to_owned).collect::<Vec<_>>())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let vote = data
+        .get(crate::engine::VOTE_KEY)
+        .and_then(|v| serde_json::from_value::<crate::engine::VoteResult>(v.clone()).ok())
+        .map(|v| {
+            tr.f(
+                "instance.vote.figures",
+                &[
+                    ("present", v.present.to_string()),
+                    ("roster", v.roster.to_string()),
+                    ("quorum_needed", v.quorum_needed.to_string()),
+                    ("yes", v.yes.to_string()),
+                    ("yes_needed", v.yes_needed.to_string()),
+                    ("no", v.no.to_string()),
+                    ("abstain", v.abstain.to_string()),
+                ],
+            )
+        });
+    let signatures = spec
+        .signatures
+        .iter()
+        .map(|s| SignatureLine {
+            label: s.label.get(lang).to_owned(),
+            name: s.by.as_deref().map_or_else(|| BLANK.to_owned(), value),
+            date: value(&s.on),
+        })
+        .collect();
+    let heading = fill(spec.heading.get(lang));
+    page(
+        StatusCode::OK,
+        &DocumentPage {
+            chrome: Chrome::signed(&signed, heading.clone()),
+            id,
+            version: inst.row.version,
+            process_label: spec.label.get(lang).to_owned(),
+            heading,
+            paragraphs,
+            vote,
+            signatures,
             printed: fmt_time(state.now(), state.rt.offset()),
         },
     )

@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/instances/{id}/fire/{event}", post(process::fire))
         .route("/instances/{id}/versions/{field}", get(documents::versions))
         .route("/instances/{id}/print", get(documents::print))
+        .route("/instances/{id}/documents/{doc}", get(documents::document))
         .route("/audit", get(audit::audit_page))
         .route("/audit.csv", get(audit::audit_csv))
         .route("/cohorts/{id}/trainees", get(training::trainees_page))

@@ -513,6 +513,8 @@ struct InstancePage {
     children: Vec<ChildView>,
     children_summary: String,
     records: Vec<RecordTable>,
+    /// The documents the instance issues in its state: (id, label).
+    documents: Vec<(String, String)>,
     /// Charts of the instance's map fields (a level per competence, attendance per phase).
     pictures: Vec<(String, String)>,
     timers: Vec<TimerView>,
@@ -797,6 +799,12 @@ async fn render_instance(
             children_summary,
             records,
             pictures: map_charts(&tr, &def, &row.data),
+            documents: def
+                .documents
+                .iter()
+                .filter(|d| d.states.contains(&row.state))
+                .map(|d| (d.id.clone(), d.label.get(lang).to_owned()))
+                .collect(),
             timers,
             history,
         },

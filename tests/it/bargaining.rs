@@ -189,11 +189,19 @@ async fn a_round_with_one_rejection_ends_in_effect_and_opens_renewal(backend: Ba
     let effective = d["effective_on"].as_str().unwrap().to_owned();
     let term_end = d["term_end"].as_str().unwrap().to_owned();
     assert_eq!(&term_end[..4], &(effective[..4].parse::<i32>().unwrap() + 3).to_string(), "a three-year term");
-    for unit in UNITS {
+    for unit in &UNITS[..11] {
         fire(&h, round, &worker_negotiator(), "record_publication", json!({ "published_unit": unit })).await;
     }
+    let incomplete = refused(&h, round, &worker_negotiator(), "confirm_published_everywhere", json!({})).await;
+    assert!(
+        matches!(incomplete, Refusal::Guard(GuardFailure::CountsDiffer { a_count: 11, b_count: 12, .. })),
+        "one unit has not published yet: {incomplete}"
+    );
+    fire(&h, round, &worker_negotiator(), "record_publication", json!({ "published_unit": UNITS[11] })).await;
     fire(&h, round, &worker_negotiator(), "record_publication", json!({ "published_unit": "u01" })).await;
     assert_eq!(h.data(round).await["published_units"], json!(UNITS), "every unit once, in the order published");
+    fire(&h, round, &worker_negotiator(), "confirm_published_everywhere", json!({})).await;
+    assert!(h.data(round).await["published_everywhere_on"].is_string());
 
     // Renewal opens three months before the end of the term.
     h.clock.advance(time::Duration::days(365 * 3 - 80));

@@ -481,6 +481,30 @@ async fn representatives_are_chosen_from_people_and_one_chief_a_side(backend: Ba
     assert!(page.body.contains("王伟（工会主席）、李娜、陈静"), "representatives are shown by name");
 }
 
+async fn letters_and_contracts_print_with_their_signatures_and_dates(backend: Backend) {
+    let Some(mut app) = App::new(backend).await else { return };
+    app.sign_in("admin").await;
+    let passed = app.instance("process = 'assembly_approval' AND state = 'passed'").await;
+    let letter = app.get(&format!("/instances/{passed}/documents/confirmation_letter")).await;
+    assert_eq!(letter.status, StatusCode::OK);
+    assert!(letter.body.contains("关于集体合同草案的审议确认函"));
+    let unit = letter.body.split("<p>").nth(2).unwrap_or_default().to_owned();
+    assert!(!unit.starts_with('＿') && unit.contains("于 20"), "the unit and the date are filled in: {unit}");
+    assert!(letter.body.contains("法定人数"), "the figures that decided the vote are printed");
+    let pending = app.instance("process = 'assembly_approval' AND state = 'draft_received'").await;
+    let early = app.get(&format!("/instances/{pending}/documents/confirmation_letter")).await;
+    assert_eq!(early.status, StatusCode::NOT_FOUND, "no letter before the assembly approved");
+
+    let round = app.instance("process = 'bargaining_round' AND state = 'in_effect'").await;
+    let page = app.get(&format!("/instances/{round}")).await;
+    assert!(page.body.contains(&format!("/instances/{round}/documents/contract")), "the contract is offered");
+    let contract = app.get(&format!("/instances/{round}/documents/contract")).await;
+    assert_eq!(contract.status, StatusCode::OK);
+    assert!(contract.body.contains("王伟（工会主席）") && contract.body.contains("赵磊（校董会代表）"), "both chiefs");
+    assert!(contract.body.contains("本合同期限为 3 年"), "the term is filled in");
+    assert!(!contract.body.contains("{draft_text}"), "every placeholder is filled");
+}
+
 on_both_backends! {
     trainee_upload => a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line;
     sign_in_out => signing_in_and_out;
@@ -495,4 +519,5 @@ on_both_backends! {
     headers_and_errors => pages_carry_strict_headers_and_errors_show_no_internals;
     admin_users => admins_add_users_and_a_bad_role_keeps_the_form;
     representatives => representatives_are_chosen_from_people_and_one_chief_a_side;
+    documents => letters_and_contracts_print_with_their_signatures_and_dates;
 }
