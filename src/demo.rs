@@ -187,6 +187,27 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
         )
         .await?;
     rt.fire(cohort, None, &coordinator, "open_enrolment", &Data::new()).await?;
+    const MODULES: [(&str, &str, &str, &str); 6] = [
+        ("工匠精神与职业素养", "岗位技能诊断", "", ""),
+        ("先进制造工艺", "数控与电气实操", "项目选题", ""),
+        ("质量管理与精益生产", "技能比武训练", "项目立项答辩", "中关村科技园"),
+        ("班组管理与沟通", "导师带徒实训", "项目中期检查", "亦庄经济开发区"),
+        ("技术创新方法", "绝技绝活传承", "成果转化辅导", "怀柔科学城"),
+        ("劳动法律与权益保障", "综合考核", "项目结题展示", ""),
+    ];
+    for (i, (theory, practice, incubation, field)) in MODULES.iter().enumerate() {
+        let month = 3 + i;
+        let given = json!({
+            "plan_phase": i + 1,
+            "phase_starts_on": format!("2026-{month:02}-02"),
+            "phase_ends_on": format!("2026-{month:02}-27"),
+            "module_theory": theory,
+            "module_practice": practice,
+            "module_incubation": incubation,
+            "module_field_study": field,
+        });
+        rt.fire(cohort, None, &coordinator, "plan_phase", &data(given)).await?;
+    }
     crate::training::enrol::import_csv(rt, cohort, &coordinator, trainee_csv(250).as_bytes(), false).await?;
     for (i, trade) in TRADES.iter().cycle().take(16).enumerate() {
         let (username, name) = match i {

@@ -94,3 +94,64 @@ pub async fn auto_assign(rt: &Runtime, cohort: i64, actor: &Actor) -> Result<Vec
     }
     Ok(choices)
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReassignError {
+    #[error("no mentor {0:?} in the pool")]
+    UnknownMentor(String),
+    #[error("{mentor} follows {load} of {capacity}: {asked} more would pass the capacity")]
+    Full { mentor: String, load: usize, capacity: usize, asked: usize },
+    #[error("no trainee was chosen")]
+    NoneChosen,
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+}
+
+impl From<DbErr> for ReassignError {
+    fn from(e: DbErr) -> Self {
+        ReassignError::Runtime(e.into())
+    }
+}
+
+/// Gives the chosen trainees of a cohort (by code) to `mentor`, with the reason the audit trail
+/// keeps; a trainee with no mentor yet is assigned. Refused whole if the mentor would pass their
+/// capacity. Returns how many changed mentor.
+pub async fn reassign(
+    rt: &Runtime,
+    cohort: i64,
+    actor: &Actor,
+    codes: &[String],
+    mentor: &str,
+    reason: &str,
+) -> Result<usize, ReassignError> {
+    if codes.is_empty() {
+        return Err(ReassignError::NoneChosen);
+    }
+    let pool = pool(rt.db()).await?;
+    let m = pool.iter().map(|(m, _)| m).find(|m| m.username == mentor);
+    let m = m.ok_or_else(|| ReassignError::UnknownMentor(mentor.to_owned()))?;
+    let tracks = instances::children(rt.db(), cohort).await?;
+    let moving: Vec<_> = tracks
+        .iter()
+        .filter(|t| t.process == TRACK && t.outcome.is_none())
+        .filter(|t| t.data.get("trainee").and_then(Value::as_str).is_some_and(|c| codes.iter().any(|x| x == c)))
+        .filter(|t| t.data.get("mentor").and_then(Value::as_str) != Some(mentor))
+        .collect();
+    if m.load + moving.len() > m.capacity {
+        return Err(ReassignError::Full {
+            mentor: mentor.to_owned(),
+            load: m.load,
+            capacity: m.capacity,
+            asked: moving.len(),
+        });
+    }
+    for t in &moving {
+        let (event, given) = if t.data.get("mentor").is_some() {
+            ("reassign", json!({ "mentor": mentor, "reason": reason }))
+        } else {
+            ("assign_mentor", json!({ "mentor": mentor }))
+        };
+        rt.fire(t.id, None, actor, event, &given.as_object().cloned().unwrap_or_default()).await?;
+    }
+    Ok(moving.len())
+}

@@ -9,8 +9,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::training::assign::{Choice, Unassigned};
 use crate::training::enrol::{self, EnrolError, TraineeRecord, WAITING};
+use crate::training::graduate::Verdict;
 use crate::training::import::{FileProblem, MAX_BYTES, RowError, RowProblem, SKILL_LEVELS};
-use crate::training::mentors;
+use crate::training::mentors::{self, ReassignError};
 use crate::web::charts::{self, Bar};
 use crate::web::errors::WebError;
 use crate::web::extract::{CSRF_FIELD, Signed};
@@ -26,6 +27,14 @@ pub struct MentorLine {
     pub capacity: usize,
 }
 
+/// An enrolled trainee with their track, once training started.
+pub struct EnrolledLine {
+    pub record: TraineeRecord,
+    pub track: Option<i64>,
+    pub mentor: String,
+    pub state: String,
+}
+
 #[derive(Template)]
 #[template(path = "training.html")]
 struct TraineesPage {
@@ -33,7 +42,10 @@ struct TraineesPage {
     id: i64,
     title: String,
     capacity: String,
-    enrolled: Vec<TraineeRecord>,
+    /// Whether the cohort's trainees can be decided now (after its last phase).
+    may_graduate: bool,
+    skill_levels: &'static [&'static str],
+    enrolled: Vec<EnrolledLine>,
     waiting: Vec<TraineeRecord>,
     mentors: Vec<MentorLine>,
     /// What the last action reported: a summary, and the lines of rows or choices.
@@ -49,11 +61,11 @@ async fn dashboard(
     state: &AppState,
     signed: &Signed,
     cohort: &crate::runtime::Instance,
+    tracks: &[crate::store::instances::InstanceRow],
     mentors: &[MentorLine],
 ) -> Result<Vec<(String, String)>, WebError> {
     let tr = signed.tr;
     let lang = tr.code();
-    let tracks = state.rt.children(cohort.row.id).await?;
     let mut charts = Vec::new();
     let chart = |charts: &mut Vec<(String, String)>, key: &str, svg: String| {
         charts.push((tr.t(key).to_owned(), svg));
@@ -188,7 +200,33 @@ async fn render(
         .map(|(m, name)| MentorLine { username: m.username, name, field: m.field, load: m.load, capacity: m.capacity })
         .collect();
     let lang = signed.tr.code();
-    let charts = dashboard(state, signed, &inst, &mentors).await?;
+    let tracks = state.rt.children(id).await?;
+    let track_def = state.rt.definitions().get(crate::training::mentors::TRACK).cloned();
+    let by_code: std::collections::HashMap<&str, &crate::store::instances::InstanceRow> =
+        tracks.iter().filter_map(|t| Some((t.data.get("trainee")?.as_str()?, t))).collect();
+    let enrolled = enrolled
+        .into_iter()
+        .map(|record| {
+            let track = by_code.get(record.code.as_str());
+            EnrolledLine {
+                track: track.map(|t| t.id),
+                mentor: track
+                    .and_then(|t| t.data.get("mentor")?.as_str())
+                    .map(|m| mentors.iter().find(|x| x.username == m).map_or(m, |x| x.name.as_str()).to_owned())
+                    .unwrap_or_default(),
+                state: track
+                    .map(|t| {
+                        track_def
+                            .as_ref()
+                            .and_then(|d| d.state(&t.state))
+                            .map_or_else(|| t.state.clone(), |s| s.label.get(lang).to_owned())
+                    })
+                    .unwrap_or_default(),
+                record,
+            }
+        })
+        .collect();
+    let charts = dashboard(state, signed, &inst, &tracks, &mentors).await?;
     let title = inst.definition.title_of(&inst.row.data, lang);
     let capacity = inst.row.data.get("capacity").map(ToString::to_string).unwrap_or_default();
     let chrome = Chrome::signed(signed, format!("{title} — {}", signed.tr.t("training.trainees")));
@@ -199,6 +237,8 @@ async fn render(
             id,
             title,
             capacity,
+            may_graduate: inst.row.state == "graduation",
+            skill_levels: &SKILL_LEVELS,
             enrolled,
             waiting,
             mentors,
@@ -413,4 +453,135 @@ pub async fn add_mentor(
     };
     mentors::upsert(state.db(), username.as_str(), name, field, capacity, state.now()).await?;
     Ok(Redirect::to(&format!("/cohorts/{id}/trainees")).into_response())
+}
+
+/// One trainee added by hand: the same checks as a row of an imported file.
+pub async fn add_trainee(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    managing_form(&signed, &form)?;
+    load_visible(&state, &signed, id).await?;
+    const COLUMNS: [&str; 5] = ["name", "employer", "trade", "skill_level", "contact"];
+    let row = COLUMNS.map(|k| value(&form, k).trim());
+    let mut file = csv::Writer::from_writer(Vec::new());
+    file.write_record(COLUMNS)
+        .and_then(|()| file.write_record(row))
+        .map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let bytes = file.into_inner().map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let tr = signed.tr;
+    match enrol::import_csv(&state.rt, id, &signed.actor(), &bytes, false).await {
+        Ok(done) => {
+            let key = if done.enrolled == 1 { "training.added" } else { "training.added_waiting" };
+            let report = (tr.f(key, &[("name", row[0].to_owned())]), Vec::new());
+            render(&state, &signed, id, Some(report), StatusCode::OK).await
+        }
+        Err(EnrolError::Rows(checked)) => {
+            // One row: its problems without the line number of a file nobody uploaded.
+            let lines = checked.errors.iter().map(|e| row_text(&tr, e)).map(|t| without_line(&t)).collect();
+            let report = (tr.t("training.add_refused").to_owned(), lines);
+            render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => {
+            let report = refusal(&signed, &state, e)?;
+            render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+fn without_line(text: &str) -> String {
+    text.split_once(['：', ':']).map_or(text, |(_, rest)| rest.trim()).to_owned()
+}
+
+/// Decides every trainee still in training by the completion rule.
+pub async fn graduate(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    managing_form(&signed, &form)?;
+    load_visible(&state, &signed, id).await?;
+    let tr = signed.tr;
+    let roles = &state.rt.definitions().roles;
+    let track_def = state.rt.definitions().get(crate::training::mentors::TRACK).cloned();
+    let reason = |failure: &crate::engine::GuardFailure| {
+        let refusal = crate::engine::Refusal::Guard(failure.clone());
+        crate::web::view::refusal_text(&tr, track_def.as_deref(), roles, &refusal)
+    };
+    match crate::training::graduate::graduate_cohort(&state.rt, id, &signed.actor(), &reason).await {
+        Ok(verdicts) => {
+            let graduated = verdicts.iter().filter(|(_, v)| *v == Verdict::Graduated).count();
+            let names: std::collections::HashMap<String, String> =
+                enrol::trainees(state.db(), id).await?.into_iter().map(|t| (t.code, t.name)).collect();
+            let lines = verdicts
+                .iter()
+                .filter_map(|(code, v)| match v {
+                    Verdict::Graduated => None,
+                    Verdict::NotCompleted(f) => Some(tr.f(
+                        "training.not_completed",
+                        &[("name", names.get(code).cloned().unwrap_or_else(|| code.clone())), ("reason", reason(f))],
+                    )),
+                })
+                .collect();
+            let summary = tr.f(
+                "training.graduated",
+                &[("graduated", graduated.to_string()), ("not", (verdicts.len() - graduated).to_string())],
+            );
+            render(&state, &signed, id, Some((summary, lines)), StatusCode::OK).await
+        }
+        Err(crate::runtime::RuntimeError::Refused(r)) => {
+            let report = (crate::web::view::refusal_text(&tr, None, roles, &r), Vec::new());
+            render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Gives the ticked trainees to one mentor, with a reason.
+pub async fn reassign(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    managing_form(&signed, &form)?;
+    load_visible(&state, &signed, id).await?;
+    let tr = signed.tr;
+    let codes: Vec<String> = form.iter().filter(|(k, _)| k == "trainee").map(|(_, v)| v.clone()).collect();
+    let (mentor, reason) = (value(&form, "mentor").trim(), value(&form, "reason").trim());
+    if reason.is_empty() {
+        let report = (tr.t("training.reason_needed").to_owned(), Vec::new());
+        return render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let report = match mentors::reassign(&state.rt, id, &signed.actor(), &codes, mentor, reason).await {
+        Ok(n) => {
+            return render(
+                &state,
+                &signed,
+                id,
+                Some((tr.f("training.reassigned", &[("count", n.to_string())]), Vec::new())),
+                StatusCode::OK,
+            )
+            .await;
+        }
+        Err(ReassignError::NoneChosen) => tr.t("training.none_chosen").to_owned(),
+        Err(ReassignError::UnknownMentor(m)) => tr.f("training.unknown_mentor", &[("mentor", m)]),
+        Err(ReassignError::Full { mentor, load, capacity, asked }) => tr.f(
+            "training.mentor_full",
+            &[
+                ("mentor", mentor),
+                ("load", load.to_string()),
+                ("capacity", capacity.to_string()),
+                ("asked", asked.to_string()),
+            ],
+        ),
+        Err(ReassignError::Runtime(crate::runtime::RuntimeError::Refused(r))) => {
+            crate::web::view::refusal_text(&tr, None, &state.rt.definitions().roles, &r)
+        }
+        Err(ReassignError::Runtime(e)) => return Err(e.into()),
+    };
+    render(&state, &signed, id, Some((report, Vec::new())), StatusCode::UNPROCESSABLE_ENTITY).await
 }

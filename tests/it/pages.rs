@@ -505,6 +505,61 @@ async fn letters_and_contracts_print_with_their_signatures_and_dates(backend: Ba
     assert!(!contract.body.contains("{draft_text}"), "every placeholder is filled");
 }
 
+async fn a_coordinator_adds_reassigns_and_graduates_from_the_trainees_page(backend: Backend) {
+    let Some(mut app) = App::new(backend).await else { return };
+    app.sign_in("gao.hong").await;
+    let csrf = app.csrf().await;
+    let fields = [("_csrf", csrf.as_str()), ("name", "2027 班"), ("year", "2027"), ("fields", "智能制造")];
+    let mut start = fields.to_vec();
+    start.extend([("phases", "6"), ("capacity", "1")]);
+    let started = app.post("/processes/training_cohort/start", &start).await;
+    let cohort = started.location.expect("the new cohort").trim_start_matches("/instances/").to_owned();
+    app.post(&format!("/instances/{cohort}/fire/open_enrolment"), &[("_csrf", &csrf)]).await;
+    let path = format!("/cohorts/{cohort}/trainee");
+    let trainee = |name: &'static str, contact: &'static str| {
+        [("employer", "海淀厂"), ("trade", "焊工"), ("skill_level", "技师"), ("name", name), ("contact", contact)]
+    };
+    let with_csrf = |fields: [(&'static str, &'static str); 5]| {
+        let mut form = vec![("_csrf", csrf.as_str())];
+        form.extend(fields);
+        form
+    };
+    let first = app.post(&path, &with_csrf(trainee("孙一", "13900000001"))).await;
+    assert!(first.body.contains("已录取 孙一"), "the first trainee takes the one place");
+    let second = app.post(&path, &with_csrf(trainee("孙二", "13900000002"))).await;
+    assert!(second.body.contains("名额已满：孙二 已列入候补名单"));
+    let bad = app.post(&path, &with_csrf(trainee("孙三", "12345"))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("12345"), "the bad contact is named");
+    assert_eq!(app.count(&format!("SELECT COUNT(*) AS n FROM trainees WHERE cohort_id = {cohort}")).await, 2);
+
+    // The cohort in training: two trainees given to another mentor, with the reason kept.
+    let running = app.instance("process = 'training_cohort' AND state = 'in_training'").await;
+    let page = app.get(&format!("/cohorts/{running}/trainees")).await;
+    assert!(page.body.contains("各期平均出勤率") && page.body.contains("各项能力等级分布"), "the dashboard");
+    let codes: Vec<String> = page
+        .body
+        .split(r#"name="trainee" value=""#)
+        .skip(1)
+        .take(2)
+        .map(|rest| rest.split('"').next().unwrap_or_default().to_owned())
+        .collect();
+    let path = format!("/cohorts/{running}/reassign");
+    let mut form =
+        vec![("_csrf", csrf.as_str()), ("trainee", &codes[0]), ("trainee", &codes[1]), ("mentor", "tang.hui")];
+    let no_reason = app.post(&path, &form).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.body.contains("请填写更换原因"));
+    form.push(("reason", "学员转岗，改由唐慧指导"));
+    let moved = app.post(&path, &form).await;
+    assert_eq!(moved.status, StatusCode::OK);
+    assert!(moved.body.contains("名学员已更换为所选导师"), "{}", moved.body);
+    let kept = "SELECT COUNT(*) AS n FROM audit_events WHERE event IN ('reassign', 'assign_mentor') AND data LIKE '%改由唐慧%'";
+    assert!(app.count(kept).await >= 1, "the reason is in the audit trail");
+    let early = app.post(&format!("/cohorts/{running}/graduate"), &[("_csrf", &csrf)]).await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY, "no graduation before the last phase");
+}
+
 on_both_backends! {
     trainee_upload => a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line;
     sign_in_out => signing_in_and_out;
@@ -520,4 +575,5 @@ on_both_backends! {
     admin_users => admins_add_users_and_a_bad_role_keeps_the_form;
     representatives => representatives_are_chosen_from_people_and_one_chief_a_side;
     documents => letters_and_contracts_print_with_their_signatures_and_dates;
+    cohort_actions => a_coordinator_adds_reassigns_and_graduates_from_the_trainees_page;
 }
