@@ -8,5 +8,6 @@ pub mod dashboard;
 pub mod enrol;
 pub mod graduate;
 pub mod import;
+pub mod mentoring;
 pub mod mentors;
 pub mod pool;

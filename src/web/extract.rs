@@ -43,6 +43,37 @@ pub struct Signed {
     pub tr: Tr,
     pub session: Session,
     pub path: String,
+    /// Which of the pages beyond every user's the menu offers this person.
+    pub nav: Nav,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Nav {
+    /// The sector figures: for whoever takes part in bargaining rounds.
+    pub figures: bool,
+    /// The talent pool: for whoever acts on trainee tracks.
+    pub talent: bool,
+    /// "My trainees": for whoever a trainee track is scoped to by person (a mentor).
+    pub mentoring: bool,
+}
+
+impl Nav {
+    fn for_actor(state: &AppState, actor: &crate::engine::Actor) -> Nav {
+        use crate::definition::ScopeMatch;
+        use crate::web::process::may_view;
+        let defs = state.rt.definitions();
+        let round = defs.get(crate::bargaining::figures::PROCESS);
+        let track = defs.get(crate::training::mentors::TRACK);
+        let mut probe = crate::engine::Data::new();
+        probe.insert("mentor".into(), actor.name.clone().into());
+        Nav {
+            figures: round.is_some_and(|d| may_view(d, &crate::engine::Data::new(), actor)),
+            talent: track.is_some_and(|d| may_view(d, &probe, actor)),
+            mentoring: track.is_some_and(|d| {
+                d.scopes.iter().any(|s| s.matches == ScopeMatch::Person && actor.roles.contains(&s.role))
+            }),
+        }
+    }
 }
 
 impl Signed {
@@ -97,7 +128,10 @@ impl FromRequestParts<AppState> for Signed {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let ctx = Ctx::from_request_parts(parts, state).await?;
         match ctx.session {
-            Some(session) => Ok(Signed { tr: ctx.tr, session, path: ctx.path }),
+            Some(session) => {
+                let nav = Nav::for_actor(state, &session.user.actor());
+                Ok(Signed { tr: ctx.tr, session, path: ctx.path, nav })
+            }
             None => Err(WebError::SignIn { next: ctx.path }),
         }
     }

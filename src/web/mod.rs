@@ -13,6 +13,7 @@ pub mod errors;
 pub mod extract;
 mod figures;
 pub mod i18n;
+mod mentoring;
 pub mod process;
 pub mod state;
 mod talent;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cohorts/{id}/reassign", post(training::reassign))
         .route("/cohorts/{id}/graduate", post(training::graduate))
         .route("/talent", get(talent::talent_page))
+        .route("/my-trainees", get(mentoring::my_trainees))
         .route("/figures", get(figures::figures_page))
         .route("/figures.csv", get(figures::figures_csv))
         .route("/admin", get(admin::admin_page))

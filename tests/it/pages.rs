@@ -560,6 +560,27 @@ async fn a_coordinator_adds_reassigns_and_graduates_from_the_trainees_page(backe
     assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY, "no graduation before the last phase");
 }
 
+async fn a_mentor_sees_their_own_trainees_with_what_is_due(backend: Backend) {
+    let Some(mut app) = App::new(backend).await else { return };
+    app.sign_in("xu.ming").await;
+    let home = app.get("/").await;
+    assert!(home.body.contains(r#"href="/my-trainees""#), "mentors have the menu entry");
+    assert!(!home.body.contains(r#"href="/figures""#), "the sector figures are not for mentors");
+    let page = app.get("/my-trainees").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let own = app
+        .count("SELECT COUNT(*) AS n FROM instances WHERE process = 'trainee_track' AND outcome IS NULL AND data LIKE '%\"mentor\":\"xu.ming\"%'")
+        .await;
+    assert!(own > 0);
+    assert_eq!(page.body.matches(r#"<tr><td><a href="/instances/"#).count() as i64, own, "only their own");
+    assert!(page.body.contains("第3期成长档案待记录"), "the phase the cohort is in is due");
+
+    let mut secretary = app.another_browser();
+    secretary.sign_in("chen.jing").await;
+    assert!(!secretary.get("/").await.body.contains(r#"href="/my-trainees""#));
+    assert_eq!(secretary.get("/my-trainees").await.status, StatusCode::FORBIDDEN);
+}
+
 on_both_backends! {
     trainee_upload => a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line;
     sign_in_out => signing_in_and_out;
@@ -576,4 +597,5 @@ on_both_backends! {
     representatives => representatives_are_chosen_from_people_and_one_chief_a_side;
     documents => letters_and_contracts_print_with_their_signatures_and_dates;
     cohort_actions => a_coordinator_adds_reassigns_and_graduates_from_the_trainees_page;
+    mentoring => a_mentor_sees_their_own_trainees_with_what_is_due;
 }

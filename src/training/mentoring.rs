@@ -1,0 +1,120 @@
+//! A mentor's own trainees and what is due for each: the growth records of the phases their
+//! cohort has reached, the competences not yet assessed, services once they are in the pool.
+
+use std::collections::BTreeMap;
+
+use sea_orm::{ConnectionTrait, DbErr};
+use serde_json::Value;
+
+use crate::engine::Data;
+use crate::store::db::{all, get};
+use crate::store::instances::{self, InstanceRow};
+use crate::training::dashboard::ATTENDANCE;
+use crate::training::mentors::TRACK;
+use crate::training::pool::{IN_POOL, LEVELS};
+
+const ASSIGNED: &str = "assigned";
+const TRAINING: &str = "in_training";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Due {
+    /// Training has not begun for this trainee yet.
+    AwaitingStart,
+    /// The growth record of a phase the cohort has reached.
+    PhaseRecord(i64),
+    /// Competences assessed so far, of all.
+    Assessments { done: usize, of: usize },
+    /// In the talent pool: services can be logged.
+    Services,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mentored {
+    pub track: i64,
+    pub cohort: Option<i64>,
+    pub name: String,
+    pub state: String,
+    pub due: Vec<Due>,
+}
+
+/// What is due for one track, given the phase its cohort is in and the competences assessed.
+pub fn due(state: &str, data: &Data, cohort_phase: i64, competences: &[String]) -> Vec<Due> {
+    let keys = |map: &str| -> Vec<String> {
+        data.get(map).and_then(Value::as_object).map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    };
+    match state {
+        ASSIGNED => vec![Due::AwaitingStart],
+        TRAINING => {
+            let recorded = keys(ATTENDANCE);
+            let mut due: Vec<Due> =
+                (1..=cohort_phase).filter(|p| !recorded.contains(&p.to_string())).map(Due::PhaseRecord).collect();
+            let assessed = keys(LEVELS);
+            let done = competences.iter().filter(|c| assessed.contains(c)).count();
+            if done < competences.len() {
+                due.push(Due::Assessments { done, of: competences.len() });
+            }
+            due
+        }
+        IN_POOL => vec![Due::Services],
+        _ => Vec::new(),
+    }
+}
+
+/// The trainees `mentor` follows whose tracks have not ended, with what is due for each.
+pub async fn my_trainees<C: ConnectionTrait>(
+    c: &C,
+    mentor: &str,
+    competences: &[String],
+) -> Result<Vec<Mentored>, DbErr> {
+    let sql =
+        format!("SELECT {} FROM instances WHERE process = $1 AND outcome IS NULL ORDER BY id", instances::COLUMNS);
+    let tracks: Vec<InstanceRow> = all(c, &sql, vec![TRACK.into()])
+        .await?
+        .iter()
+        .map(instances::from_row)
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .filter(|t| t.data.get("mentor").and_then(Value::as_str) == Some(mentor))
+        .collect();
+    let mut cohorts: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut names: BTreeMap<(i64, String), String> = BTreeMap::new();
+    for cohort in tracks.iter().filter_map(|t| t.parent_id).collect::<std::collections::BTreeSet<_>>() {
+        let row = instances::find(c, cohort).await?;
+        cohorts.insert(cohort, row.and_then(|r| r.data.get("phase").and_then(Value::as_i64)).unwrap_or(0));
+        for r in all(c, "SELECT code, name FROM trainees WHERE cohort_id = $1", vec![cohort.into()]).await? {
+            names.insert((cohort, get(&r, "code")?), get(&r, "name")?);
+        }
+    }
+    Ok(tracks
+        .into_iter()
+        .map(|t| {
+            let code = t.data.get("trainee").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let phase = t.parent_id.and_then(|p| cohorts.get(&p)).copied().unwrap_or(0);
+            Mentored {
+                track: t.id,
+                cohort: t.parent_id,
+                name: t.parent_id.and_then(|p| names.get(&(p, code.clone()))).cloned().unwrap_or(code),
+                due: due(&t.state, &t.data, phase, competences),
+                state: t.state,
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_phases_reached_and_not_recorded_are_due_with_missing_assessments() {
+        let data = json!({ ATTENDANCE: { "1": 90 }, LEVELS: { "practice": 3 } }).as_object().cloned().unwrap();
+        let all = ["practice".to_owned(), "innovation".to_owned()];
+        assert_eq!(
+            due(TRAINING, &data, 3, &all),
+            vec![Due::PhaseRecord(2), Due::PhaseRecord(3), Due::Assessments { done: 1, of: 2 }]
+        );
+        assert_eq!(due(TRAINING, &data, 1, &all[..1]), Vec::<Due>::new(), "nothing due");
+        assert_eq!(due(IN_POOL, &data, 6, &all), vec![Due::Services]);
+    }
+}
