@@ -18,9 +18,22 @@ use crate::store::db::exec;
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// How many assembly approvals to run.
+    /// What to measure: the engine's durable throughput, or a cohort's dashboard and the talent
+    /// pool search at full size.
+    #[arg(long, value_enum, default_value_t = Suite::Engine)]
+    pub suite: Suite,
+    /// How many assembly approvals to run (engine).
     #[arg(long, default_value_t = 300)]
     pub instances: usize,
+    /// How many trainees the cohort has (training); each gets 6 phases of records.
+    #[arg(long, default_value_t = 600)]
+    pub trainees: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Suite {
+    Engine,
+    Training,
 }
 
 /// The process the benchmark drives, and its four transitions after the start.
@@ -71,6 +84,9 @@ async fn timed<F: std::future::Future<Output = anyhow::Result<usize>>>(f: F) -> 
 
 pub async fn run(db: &DbArgs, defs: &DefinitionArgs, args: BenchArgs) -> anyhow::Result<()> {
     let rt = crate::server::runtime(db, defs).await?;
+    if args.suite == Suite::Training {
+        return crate::bench_training::run(&rt, &db.database, args.trainees).await;
+    }
     let n = args.instances;
     let actor = Actor::new("bench", ["admin"]);
     let steps = steps();
