@@ -683,3 +683,207 @@ async fn e2e_screenshot_for_the_readme() {
     })
     .await;
 }
+
+/// Submits the form of `event` on the page shown (its fields filled beforehand), and checks the
+/// page came back to `path` with no refusal shown.
+async fn act(b: &Browser, path: &str, event: &str) {
+    b.click(&format!("#action-{event} button[type=submit]")).await;
+    assert_eq!(b.path().await, path, "{event} returns to the page it was fired from");
+    let alerts = b.client.find_all(Locator::Css("main .alert")).await.expect("alerts");
+    for alert in alerts {
+        let text = alert.text().await.unwrap_or_default();
+        assert!(text.trim().is_empty(), "{event} was refused: {text}");
+    }
+}
+
+/// Signs out whoever is signed in, signs in as `user` and opens `path`.
+async fn as_user(b: &Browser, user: &str, path: &str) {
+    if b.client.find(Locator::Css("header form[action='/signout'] button")).await.is_ok() {
+        b.sign_out().await;
+    }
+    b.sign_in(user).await;
+    b.open(path).await;
+}
+
+/// The happy path of a whole round through the real pages, by the people who do each step: the
+/// worker side opens it for two units and asks in writing; the employer side replies; both sides
+/// name their representatives from the people directory; a draft is proposed and both chiefs
+/// initial it; it goes to the units, whose secretaries hold their assemblies and issue their
+/// letters; the chiefs sign, the contract is sealed and submitted, the bureau approves, and the
+/// contract prints with its signatures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_a_round_from_opening_to_a_contract_in_effect() {
+    if !enabled() {
+        return;
+    }
+    run(|b| async move {
+        b.sign_in("wang.wei").await;
+        b.open("/processes/bargaining_round").await;
+        b.fill("#start-sector", "海淀区民办教育").await;
+        b.fill("#start-year", "2029").await;
+        b.tick("input[name=units][value=u01]").await;
+        b.tick("input[name=units][value=u02]").await;
+        b.fill("#start-term_years", "2").await;
+        b.click("form[action='/processes/bargaining_round/start'] button[type=submit]").await;
+        let round = b.path().await;
+        b.fill("#request_by_workers-request_letter", "职工方提出就2029年度集体合同进行协商。").await;
+        act(&b, &round, "request_by_workers").await;
+
+        as_user(&b, "zhao.lei", &round).await;
+        act(&b, &round, "reply_by_employer").await;
+        for rep in ["zhao.lei", "sun.li", "zheng.hua"] {
+            b.tick(&format!("#action-name_employer_side input[name=employer_reps][value='{rep}']")).await;
+        }
+        b.select("#name_employer_side-employer_chief", "zhao.lei").await;
+        act(&b, &round, "name_employer_side").await;
+
+        as_user(&b, "wang.wei", &round).await;
+        for rep in ["wang.wei", "li.na", "chen.jing"] {
+            b.tick(&format!("#action-name_worker_side input[name=worker_reps][value='{rep}']")).await;
+        }
+        b.select("#name_worker_side-worker_chief", "wang.wei").await;
+        act(&b, &round, "name_worker_side").await;
+        act(&b, &round, "start_negotiation").await;
+        b.fill("#propose_draft-draft_text", "第一条 本合同适用于海淀区民办教育行业。\n第二条 工资每年协商一次。").await;
+        act(&b, &round, "propose_draft").await;
+        act(&b, &round, "sign_draft_worker").await;
+
+        as_user(&b, "zhao.lei", &round).await;
+        act(&b, &round, "sign_draft_employer").await;
+        act(&b, &round, "send_to_units").await;
+        let mut assemblies = Vec::new();
+        for link in b.client.find_all(Locator::Css("section[aria-labelledby=children-h] a")).await.expect("children") {
+            assemblies.extend(link.attr("href").await.expect("an assembly's address"));
+        }
+        assert_eq!(assemblies.len(), 2, "one assembly per unit in scope: {assemblies:?}");
+
+        for (secretary, assembly) in ["chen.jing", "liu.yang"].into_iter().zip(&assemblies) {
+            as_user(&b, secretary, assembly).await;
+            b.set_date("#schedule-assembly_date", "2029-03-10").await;
+            b.select("#schedule-kind", "representatives").await;
+            b.fill("#schedule-roster_size", "25").await;
+            act(&b, assembly, "schedule").await;
+            act(&b, assembly, "open_session").await;
+            b.fill("#record_vote-present", "17").await;
+            b.fill("#record_vote-yes", "13").await;
+            b.fill("#record_vote-no", "4").await;
+            b.fill("#record_vote-abstain", "0").await;
+            act(&b, assembly, "record_vote").await;
+            act(&b, assembly, "confirm").await;
+            b.click("main a[href$='/documents/confirmation_letter']").await;
+            let letter = b.text("main").await;
+            assert!(
+                letter.contains("确认函") && letter.contains("2029-03-10"),
+                "the letter names the assembly: {letter}"
+            );
+        }
+
+        as_user(&b, "wang.wei", &round).await;
+        let children = b.text("section[aria-labelledby=children-h]").await;
+        assert!(children.contains("2"), "both units decided: {children}");
+        act(&b, &round, "accept_confirmations").await;
+        act(&b, &round, "sign_contract_worker").await;
+
+        as_user(&b, "zhao.lei", &round).await;
+        act(&b, &round, "sign_contract_employer").await;
+        act(&b, &round, "seal").await;
+        act(&b, &round, "submit_to_bureau").await;
+
+        as_user(&b, "ma.qiang", &round).await;
+        let under_review = b.text("h1 .state-pill").await;
+        act(&b, &round, "approve").await;
+        assert_ne!(b.text("h1 .state-pill").await, under_review, "approval puts the contract in effect");
+        b.click("main a[href$='/documents/contract']").await;
+        let contract = b.text("main").await;
+        assert!(contract.contains("王伟") && contract.contains("赵磊"), "both chiefs sign the contract: {contract}");
+        assert!(contract.contains("本合同期限为 2 年"), "the term is printed: {contract}");
+    })
+    .await;
+}
+
+/// A cohort through the real pages: the coordinator opens it, imports trainees from a CSV file
+/// and has mentors assigned; the mentor finds the trainees under "my trainees" and records the
+/// phase and the assessments; the coordinator finishes training and graduates the cohort by the
+/// rule, and the one trainee not assessed in every competence is listed with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_a_cohort_from_import_to_graduation() {
+    if !enabled() {
+        return;
+    }
+    run(|b| async move {
+        b.sign_in("gao.hong").await;
+        b.open("/processes/training_cohort").await;
+        b.fill("#start-name", "2029 数字孪生工匠班").await;
+        b.fill("#start-year", "2029").await;
+        b.fill("#start-fields", "数字孪生").await;
+        b.fill("#start-phases", "1").await;
+        b.fill("#start-capacity", "10").await;
+        b.click("form[action='/processes/training_cohort/start'] button[type=submit]").await;
+        let cohort = b.path().await;
+        act(&b, &cohort, "open_enrolment").await;
+
+        b.click("main a[href$='/trainees']").await;
+        let trainees = b.path().await;
+        // The mentor takes this new field, with room for the two trainees.
+        b.fill("#m-username", "xu.ming").await;
+        b.fill("#m-name", "徐明").await;
+        b.fill("#m-field", "数字孪生").await;
+        b.fill("#m-capacity", "40").await;
+        b.click("form[action$='/mentors'] button[type=submit]").await;
+        let csv = std::env::temp_dir().join(format!("{}.csv", crate::support::unique_name("trainees")));
+        std::fs::write(
+            &csv,
+            "姓名,工作单位,工种,技能等级,联系方式\n周一鸣,海淀精工,数字孪生,技师,13911110001\n吴二丽,海淀精工,数字孪生,高级工,13911110002\n",
+        )
+        .expect("write the CSV");
+        b.find("#file").await.send_keys(&csv.display().to_string()).await.expect("choose the file");
+        b.click("form[action$='/import'] button[type=submit]").await;
+        assert!(b.text("main .report").await.contains("录取 2"), "both are enrolled");
+        let _ = std::fs::remove_file(&csv);
+
+        b.open(&cohort).await;
+        act(&b, &cohort, "start_training").await;
+        b.open(&trainees).await;
+        b.click("form[action$='/assign'] button[type=submit]").await;
+        assert!(b.text("main .report").await.contains("已分配 2 人"), "both get the mentor of their field");
+        let mut tracks = Vec::new();
+        for link in b.client.find_all(Locator::Css("section[aria-labelledby=enrolled-h] a")).await.expect("tracks") {
+            tracks.extend(link.attr("href").await.expect("a track's address"));
+        }
+        assert_eq!(tracks.len(), 2);
+        for track in &tracks {
+            b.open(track).await;
+            act(&b, track, "begin_training").await;
+        }
+
+        as_user(&b, "xu.ming", "/my-trainees").await;
+        assert!(b.text("main").await.contains("第1期成长档案待记录"), "the phase record is due");
+        for (i, track) in tracks.iter().enumerate() {
+            b.open(track).await;
+            b.fill("#record_growth-phase", "1").await;
+            b.fill("#record_growth-attendance", "92").await;
+            b.fill("#record_growth-progress_note", "按时完成理论与实操课程").await;
+            act(&b, track, "record_growth").await;
+            // The second trainee is not assessed in innovation, so does not meet the rule.
+            let competences = ["leadership", "practice", "problem_solving", "passing_on_skills", "innovation"];
+            for competence in competences.iter().take(if i == 0 { 5 } else { 4 }) {
+                b.select("#assess_competence-competence", competence).await;
+                b.fill("#assess_competence-competence_level", "4").await;
+                act(&b, track, "assess_competence").await;
+            }
+        }
+        b.open(&tracks[0]).await;
+        assert!(b.find("section[aria-labelledby=pictures-h] svg").await.text().await.is_ok(), "the record's charts");
+
+        as_user(&b, "gao.hong", &cohort).await;
+        act(&b, &cohort, "finish_training").await;
+        b.open(&trainees).await;
+        b.click("form[action$='/graduate'] button[type=submit]").await;
+        let report = b.text("main .report").await;
+        assert!(report.contains("1 人结业进入人才库，1 人未完成"), "{report}");
+        assert!(report.contains("吴二丽") && report.contains("创新力"), "the reason names the competence: {report}");
+        b.open("/talent?trade=数字孪生").await;
+        assert!(b.text("main").await.contains("周一鸣"), "the graduate is in the talent pool");
+    })
+    .await;
+}
