@@ -3,7 +3,12 @@
 //! effect, a training cohort, and one user for every role — all driven through the runtime, so
 //! the audit trail is real.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
+
+use crate::clock::{Clock, ManualClock};
+use crate::definition::calendar::format_date;
 
 use crate::engine::{Actor, Data};
 use crate::people::units::{self, Unit};
@@ -102,25 +107,42 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
     let employer = Actor::new("zhao.lei", ["employer_negotiator", "chief_representative"]);
     let unit_ids: Vec<&str> = UNITS.iter().map(|u| u.0).collect();
 
+    // The rounds happen on a clock of their own that moves through each year, so their history
+    // (and the figures' days per stage) looks like a real one. It never passes `now`.
+    let clock = Arc::new(ManualClock::new(now));
+    let history = Runtime::new(rt.db().clone(), rt.definitions().clone(), clock.clone(), rt.offset()).await?;
+    let (rt_now, rt) = (rt, &history);
+    let spring = |year: i32| {
+        time::Date::from_calendar_date(year, time::Month::March, 2)
+            .map(|d| d.with_hms(9, 0, 0).expect("9:00 is a time").assume_offset(rt_now.offset()))
+    };
+
     // Past years, for the figures: rounds that concluded, and two that were withdrawn.
     let of_kind = |kind: &str| -> Vec<&str> { UNITS.iter().filter(|u| u.3 == kind).map(|u| u.0).collect() };
     let (schools, kindergartens) = (of_kind("school"), of_kind("kindergarten"));
-    concluded_round(rt, &worker, &employer, 2022, &schools).await?;
-    withdrawn_round(rt, &worker, &employer, 2022, &kindergartens, "幼儿园举办者未能按期组成协商代表").await?;
-    concluded_round(rt, &worker, &employer, 2023, &unit_ids).await?;
-    concluded_round(rt, &worker, &employer, 2024, &unit_ids[..10]).await?;
-    withdrawn_round(rt, &worker, &employer, 2024, &unit_ids[10..], "两所单位并入集团，另行协商").await?;
+    let years = |from: i32| clock.set(spring(from).unwrap_or(now).min(now));
+    years(2022);
+    concluded_round(rt, &clock, &worker, &employer, 2022, &schools).await?;
+    withdrawn_round(rt, &clock, &worker, &employer, 2022, &kindergartens, "幼儿园举办者未能按期组成协商代表").await?;
+    years(2023);
+    concluded_round(rt, &clock, &worker, &employer, 2023, &unit_ids).await?;
+    years(2024);
+    concluded_round(rt, &clock, &worker, &employer, 2024, &unit_ids[..10]).await?;
+    withdrawn_round(rt, &clock, &worker, &employer, 2024, &unit_ids[10..], "两所单位并入集团，另行协商").await?;
     // Last year's round: concluded and in effect.
-    concluded_round(rt, &worker, &employer, 2025, &unit_ids).await?;
+    years(2025);
+    concluded_round(rt, &clock, &worker, &employer, 2025, &unit_ids).await?;
 
-    // This year's round: the draft is with the units; some have voted, one said no.
-    let current = open_round(rt, &worker, &employer, 2026, &unit_ids).await?;
-    send_draft(rt, current, 2026, &worker, &employer).await?;
+    // This year's round, opened some ten weeks ago: the draft is with the units; some have
+    // voted, one said no.
+    clock.set(now - time::Duration::days(70));
+    let current = open_round(rt, &clock, &worker, &employer, 2026, &unit_ids).await?;
+    send_draft(rt, &clock, current, 2026, &worker, &employer).await?;
     let children = latest_children(rt, current).await?;
     for (i, child) in children.iter().enumerate() {
         match i {
-            0..=3 => vote(rt, *child, 0.75).await?,
-            4 => vote(rt, *child, 0.3).await?,
+            0..=3 => vote(rt, &clock, *child, 0.75).await?,
+            4 => vote(rt, &clock, *child, 0.3).await?,
             5 | 6 => {
                 let sec = Actor::new("admin", ["admin"]);
                 rt.fire(
@@ -137,6 +159,8 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
             _ => {}
         }
     }
+
+    let rt = rt_now;
 
     // Last year's cohort: graduated, its trainees in the talent pool with their assessments.
     let past = rt
@@ -258,26 +282,33 @@ async fn assess_all(rt: &Runtime, track: i64, by: &Actor, seed: usize) -> anyhow
     Ok(())
 }
 
-/// A round from its opening to a contract in effect, published in every unit.
+/// A round from its opening to a contract in effect, published in every unit, over some months.
 async fn concluded_round(
     rt: &Runtime,
+    clock: &ManualClock,
     worker: &Actor,
     employer: &Actor,
     year: i64,
     units: &[&str],
 ) -> anyhow::Result<i64> {
-    let round = open_round(rt, worker, employer, year, units).await?;
-    send_draft(rt, round, year, worker, employer).await?;
+    let pass = |days: i64| clock.advance(time::Duration::days(days));
+    let round = open_round(rt, clock, worker, employer, year, units).await?;
+    send_draft(rt, clock, round, year, worker, employer).await?;
     for child in latest_children(rt, round).await? {
-        vote(rt, child, 0.8).await?;
+        vote(rt, clock, child, 0.8).await?;
     }
+    pass(6);
     rt.fire(round, None, worker, "accept_confirmations", &Data::new()).await?;
+    pass(4);
     rt.fire(round, None, worker, "sign_contract_worker", &Data::new()).await?;
     rt.fire(round, None, employer, "sign_contract_employer", &Data::new()).await?;
     rt.fire(round, None, worker, "seal", &Data::new()).await?;
+    pass(5);
     rt.fire(round, None, employer, "submit_to_bureau", &Data::new()).await?;
+    pass(11);
     rt.fire(round, None, &Actor::new("ma.qiang", ["bureau_reviewer"]), "approve", &Data::new()).await?;
     for unit in units {
+        pass(1);
         rt.fire(round, None, worker, "record_publication", &data(json!({ "published_unit": unit }))).await?;
     }
     rt.fire(round, None, worker, "confirm_published_everywhere", &Data::new()).await?;
@@ -286,19 +317,29 @@ async fn concluded_round(
 
 async fn withdrawn_round(
     rt: &Runtime,
+    clock: &ManualClock,
     worker: &Actor,
     employer: &Actor,
     year: i64,
     units: &[&str],
     reason: &str,
 ) -> anyhow::Result<()> {
-    let round = open_round(rt, worker, employer, year, units).await?;
+    let round = open_round(rt, clock, worker, employer, year, units).await?;
+    clock.advance(time::Duration::days(9));
     rt.fire(round, None, &Actor::new("admin", ["admin"]), "withdraw", &data(json!({ "withdrawal_reason": reason })))
         .await?;
     Ok(())
 }
 
-async fn open_round(rt: &Runtime, worker: &Actor, employer: &Actor, year: i64, units: &[&str]) -> anyhow::Result<i64> {
+async fn open_round(
+    rt: &Runtime,
+    clock: &ManualClock,
+    worker: &Actor,
+    employer: &Actor,
+    year: i64,
+    units: &[&str],
+) -> anyhow::Result<i64> {
+    let pass = |days: i64| clock.advance(time::Duration::days(days));
     let round = rt
         .start(
             "bargaining_round",
@@ -314,7 +355,9 @@ async fn open_round(rt: &Runtime, worker: &Actor, employer: &Actor, year: i64, u
         &data(json!({ "request_letter": format!("关于开展{year}年度集体协商的要约书") })),
     )
     .await?;
+    pass(12);
     rt.fire(round, None, employer, "reply_by_employer", &Data::new()).await?;
+    pass(5);
     rt.fire(
         round,
         None,
@@ -331,6 +374,7 @@ async fn open_round(rt: &Runtime, worker: &Actor, employer: &Actor, year: i64, u
         &data(json!({ "employer_reps": ["zhao.lei", "sun.li", "zheng.hua"], "employer_chief": "zhao.lei" })),
     )
     .await?;
+    pass(3);
     rt.fire(round, None, employer, "start_negotiation", &Data::new()).await?;
     rt.fire(
         round,
@@ -345,21 +389,31 @@ async fn open_round(rt: &Runtime, worker: &Actor, employer: &Actor, year: i64, u
         None,
         worker,
         "record_session",
-        &data(json!({ "session_date": format!("{year}-03-15"), "session_attendees": ["wang.wei", "li.na", "陈静", "zhao.lei", "sun.li", "郑校长"], "session_minutes": "双方就工资增长幅度达成一致意见" })),
+        &data(json!({ "session_date": format_date(clock.now().date()), "session_attendees": ["王伟", "李娜", "陈静", "赵磊", "孙丽", "郑华"], "session_minutes": "双方就工资增长幅度达成一致意见" })),
     )
     .await?;
+    pass(14);
     Ok(round)
 }
 
-async fn send_draft(rt: &Runtime, round: i64, year: i64, worker: &Actor, employer: &Actor) -> anyhow::Result<()> {
+async fn send_draft(
+    rt: &Runtime,
+    clock: &ManualClock,
+    round: i64,
+    year: i64,
+    worker: &Actor,
+    employer: &Actor,
+) -> anyhow::Result<()> {
     let text = format!(
         "{SECTOR}{year}年度集体合同（草案）\n\n第一条 工资：教职工月工资不低于本区最低工资标准的 1.8 倍，年增长不低于 5%。\n第二条 工作时间：每周工作不超过 40 小时，延时工作按规定支付报酬。\n第三条 休假：带薪年休假 10 天起，寒暑假按学校安排执行。\n第四条 津贴：班主任津贴每月不低于 500 元。\n第五条 本合同期限三年，经双方首席代表签字并报区人社局审查后生效。"
     );
     let summary = "工资年增长不低于 5%；带薪年假 10 天起";
     rt.fire(round, None, worker, "propose_draft", &data(json!({ "draft_text": text, "draft_summary": summary })))
         .await?;
+    clock.advance(time::Duration::days(2));
     rt.fire(round, None, worker, "sign_draft_worker", &Data::new()).await?;
     rt.fire(round, None, employer, "sign_draft_employer", &Data::new()).await?;
+    clock.advance(time::Duration::days(3));
     rt.fire(round, None, worker, "send_to_units", &Data::new()).await?;
     Ok(())
 }
@@ -370,8 +424,10 @@ async fn latest_children(rt: &Runtime, id: i64) -> anyhow::Result<Vec<i64>> {
     Ok(children.into_iter().filter(|c| c.fanout == latest).map(|c| c.id).collect())
 }
 
-/// A unit's assembly meets and votes, `share` of those present in favour.
-async fn vote(rt: &Runtime, child: i64, share: f64) -> anyhow::Result<()> {
+/// A unit's assembly meets and votes, `share` of those present in favour, a couple of days after
+/// the one before.
+async fn vote(rt: &Runtime, clock: &ManualClock, child: i64, share: f64) -> anyhow::Result<()> {
+    clock.advance(time::Duration::days(2));
     let admin = Actor::new("admin", ["admin"]);
     let inst = rt.instance(child).await?;
     let unit = inst.row.data.get("unit").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -384,7 +440,7 @@ async fn vote(rt: &Runtime, child: i64, share: f64) -> anyhow::Result<()> {
         None,
         &admin,
         "schedule",
-        &data(json!({ "assembly_date": "2026-11-20", "kind": "representatives", "roster_size": roster })),
+        &data(json!({ "assembly_date": format_date(clock.now().date()), "kind": "representatives", "roster_size": roster })),
     )
     .await?;
     rt.fire(child, None, &admin, "open_session", &Data::new()).await?;
