@@ -617,7 +617,16 @@ async fn render_instance(
     let history_rows = state.rt.history(row.id).await?;
     let visited: BTreeSet<String> = history_rows.iter().filter_map(|h| h.record.to_state.clone()).collect();
     let available: Vec<String> = actions.iter().map(|a| a.event.clone()).collect();
-    let title = def.title_named(&row.data, lang, namer(&units, lang));
+    let mut title = def.title_named(&row.data, lang, namer(&units, lang));
+    // A trainee's track is named by the trainee, whose name is a record of their cohort.
+    if def.id == crate::training::mentors::TRACK
+        && let Some(cohort) = row.parent_id
+    {
+        let names = trainee_names(state, cohort).await?;
+        if let Some(name) = row.data.get("trainee").and_then(Value::as_str).and_then(|c| names.get(c)) {
+            title = format!("{name}（{title}）");
+        }
+    }
     let diagram = diagram::render(
         &def,
         &Marks { current: Some(&row.state), available: &available, visited },
@@ -662,6 +671,11 @@ async fn render_instance(
     };
 
     let child_rows = state.rt.children(row.id).await?;
+    let names = if child_rows.iter().any(|c| c.process == crate::training::mentors::TRACK) {
+        trainee_names(state, row.id).await?
+    } else {
+        Default::default()
+    };
     let latest = child_rows.iter().map(|c| c.fanout).max().unwrap_or(0);
     let mut children = Vec::new();
     let (mut passed, mut failed, mut pending) = (0, 0, 0);
@@ -676,7 +690,12 @@ async fn render_instance(
         }
         children.push(ChildView {
             id: c.id,
-            title: cdef.title_named(&c.data, lang, namer(&units, lang)),
+            title: match c.data.get("trainee").and_then(Value::as_str).and_then(|code| names.get(code)) {
+                Some(name) if c.process == crate::training::mentors::TRACK => {
+                    format!("{name}（{code}）", code = c.data["trainee"].as_str().unwrap_or_default())
+                }
+                _ => cdef.title_named(&c.data, lang, namer(&units, lang)),
+            },
             state: state_of(&cdef, &c.state),
             class: match (c.fanout == latest, c.outcome.as_deref()) {
                 (false, _) => "superseded",
@@ -924,4 +943,9 @@ pub async fn fire(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A cohort's trainees by code: their names.
+async fn trainee_names(state: &AppState, cohort: i64) -> Result<std::collections::HashMap<String, String>, WebError> {
+    Ok(crate::training::enrol::trainees(state.db(), cohort).await?.into_iter().map(|t| (t.code, t.name)).collect())
 }
