@@ -423,6 +423,14 @@ async fn a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line(backend:
     let imported = app.send(good).await;
     assert_eq!(imported.status, StatusCode::OK);
     assert!(imported.body.contains("已录取 1 · 候补 1"), "beyond the capacity, the next one waits");
+    let mut huge = String::from("姓名,工作单位,工种,技能等级,联系方式\n");
+    while huge.len() < 50 * 1024 * 1024 {
+        huge.push_str("新人丁,海淀厂,焊工,高级工,13911112225\n");
+    }
+    let refused = app.send(upload(&huge)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "a 50 MB file is refused with a report");
+    assert!(refused.body.contains("5 MB"), "the report names the limit");
+    assert!(refused.body.contains("已录取 1 · 候补 1"), "and nothing was imported");
 }
 
 async fn representatives_are_chosen_from_people_and_one_chief_a_side(backend: Backend) {
