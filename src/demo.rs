@@ -376,14 +376,18 @@ async fn open_round(
     .await?;
     pass(3);
     rt.fire(round, None, employer, "start_negotiation", &Data::new()).await?;
-    rt.fire(
-        round,
-        None,
-        worker,
-        "record_topics",
-        &data(json!({ "topics": ["教师工资标准", "带薪休假", "班主任津贴"] })),
-    )
-    .await?;
+    const RAISED: [(&str, &str, &str); 4] = [
+        ("教师工资标准", "专任教师月工资与本区公办学校差距较大，要求明确最低标准与年增长幅度。", "u01"),
+        ("带薪休假", "寒暑假期间值班安排频繁，要求保障带薪年休假。", "u07"),
+        ("班主任津贴", "班主任工作量大，津贴多年未调整。", "u02"),
+        ("校车接送加班", "早晚接送时间未计入工作时间。", "u05"),
+    ];
+    for (title, detail, unit) in RAISED {
+        let given = json!({ "topic_title": title, "topic_detail": detail, "topic_unit": unit });
+        rt.fire(round, None, worker, "raise_topic", &data(given)).await?;
+    }
+    let chosen = json!({ "topics": RAISED[..3].iter().map(|r| r.0).collect::<Vec<_>>() });
+    rt.fire(round, None, worker, "record_topics", &data(chosen)).await?;
     rt.fire(
         round,
         None,

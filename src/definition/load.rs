@@ -250,6 +250,11 @@ impl Checker<'_, '_> {
 
         let fields: Vec<Field> = raw.field.iter().filter_map(|f| self.field(f)).collect();
         let field_kinds: BTreeMap<&str, &FieldKind> = fields.iter().map(|f| (f.id.as_str(), &f.kind)).collect();
+        for raw_field in &raw.field {
+            if let Some(from) = &raw_field.pick_from {
+                self.need(&from.span(), &field_kinds, from.get_ref(), Need::List);
+            }
+        }
 
         let start = raw.start.as_ref().map(|s| {
             for r in &s.roles {
@@ -461,7 +466,13 @@ impl Checker<'_, '_> {
                 source
             }
         };
-        Some(Field { id: f.id.get_ref().clone(), label: f.label.clone(), kind, source })
+        Some(Field {
+            id: f.id.get_ref().clone(),
+            label: f.label.clone(),
+            kind,
+            source,
+            pick_from: f.pick_from.as_ref().map(|p| p.get_ref().clone()),
+        })
     }
 
     fn fraction(&mut self, s: &S) -> Option<Fraction> {

@@ -221,6 +221,9 @@ pub struct Field {
     pub kind: FieldKind,
     /// Where the values come from, when they name records kept outside the engine.
     pub source: Option<Source>,
+    /// A list field of the same instance whose items are the only values allowed (the topics
+    /// that go to the table are picked from those raised).
+    pub pick_from: Option<String>,
 }
 
 /// A directory whose ids a field holds: the web offers its entries and refuses unknown ids.

@@ -140,6 +140,7 @@ pub struct RawField {
     pub max_items: Option<usize>,
     pub options: Option<Vec<RawOption>>,
     pub source: Option<S>,
+    pub pick_from: Option<S>,
 }
 
 #[derive(Debug, Deserialize)]

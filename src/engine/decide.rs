@@ -8,7 +8,7 @@ use crate::definition::values::Period;
 use crate::definition::{Calendar, Definition, Effect, Outcome, SYSTEM_ROLE, Transition};
 use crate::engine::actor::Actor;
 use crate::engine::input::{Data, parse_input};
-use crate::engine::refusal::{Refusal, TallyError};
+use crate::engine::refusal::{FieldError, FieldProblem, Refusal, TallyError};
 use crate::engine::timers::{TimerStart, shift, timers_for_state};
 use crate::engine::vote::{VoteCounts, count_vote};
 use crate::engine::{ESCALATIONS_KEY, VOTE_KEY, guards};
@@ -106,6 +106,28 @@ pub fn options<'d>(def: &'d Definition, state: &str, data: &Data, actor: &Actor)
         .collect()
 }
 
+/// Values of fields that pick from a list of the instance which that list does not hold.
+fn not_offered(def: &Definition, input: &Data, data: &Data) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (name, value) in input {
+        let Some(from) = def.field(name).and_then(|f| f.pick_from.as_ref()) else { continue };
+        let offered: Vec<&Value> =
+            data.get(from).and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+        let items: Vec<&Value> = match value {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        if let Some(item) = items.into_iter().find(|i| !offered.contains(i)) {
+            let item = item.as_str().map_or_else(|| item.to_string(), str::to_owned);
+            errors.push(FieldError {
+                field: name.clone(),
+                problem: FieldProblem::NotOffered { item, from: from.clone() },
+            });
+        }
+    }
+    errors
+}
+
 pub fn decide(
     def: &Definition,
     state: &str,
@@ -127,6 +149,10 @@ pub fn decide(
     })?;
     permitted(def, t, data, actor)?;
     let input = parse_input(|f| def.field(f), &t.ask, &t.optional, given).map_err(Refusal::Input)?;
+    let not_offered = not_offered(def, &input, data);
+    if !not_offered.is_empty() {
+        return Err(Refusal::Input(not_offered));
+    }
     let mut next = data.clone();
     next.extend(input.clone());
     for g in &t.guards {

@@ -104,6 +104,8 @@ pub enum FieldProblem {
     NotInDirectory { item: String },
     #[error("takes one value, not several ({given})")]
     OnlyOne { given: String },
+    #[error("{item:?} is not one of {from:?}")]
+    NotOffered { item: String, from: String },
 }
 
 /// Counts of a vote that cannot all be true.

@@ -171,6 +171,8 @@ pub struct FieldView {
 struct Typed<'a> {
     given: &'a Data,
     errors: &'a [FieldError],
+    /// The instance's data, for fields that pick from one of its lists (empty when starting).
+    current: &'a Data,
 }
 
 fn field_views(
@@ -181,7 +183,7 @@ fn field_views(
     (ask, optional): (&[String], &[String]),
     typed: Typed<'_>,
 ) -> Vec<FieldView> {
-    let Typed { given, errors } = typed;
+    let Typed { given, errors, current } = typed;
     let lang = tr.code();
     ask.iter()
         .map(|n| (n, true))
@@ -241,6 +243,18 @@ fn field_views(
                         .collect(),
                 ),
                 _ => (kind, options),
+            };
+            let (kind, options) = match field.pick_from.as_ref() {
+                Some(from) => {
+                    let chosen: BTreeSet<&str> = value.lines().map(str::trim).collect();
+                    let offered = current.get(from).and_then(Value::as_array).into_iter().flatten();
+                    let options = offered
+                        .filter_map(Value::as_str)
+                        .map(|item| (item.to_owned(), item.to_owned(), chosen.contains(item)))
+                        .collect();
+                    (if matches!(field.kind, FieldKind::List { .. }) { "choices" } else { "select" }, options)
+                }
+                None => (kind, options),
             };
             let error = errors.iter().find(|e| &e.field == name).map(|e| field_problem_text(tr, &e.problem));
             Some(FieldView {
@@ -352,7 +366,7 @@ async fn render_process(
             &def,
             "start",
             (&s.ask, &s.optional),
-            Typed { given: start_input.0, errors: start_input.1 },
+            Typed { given: start_input.0, errors: start_input.1, current: &Data::new() },
         ),
         error: start_input.2.clone(),
     });
@@ -605,7 +619,7 @@ async fn render_instance(
                         &def,
                         &t.event,
                         (&t.ask, &t.optional),
-                        Typed { given: &given, errors: &errors },
+                        Typed { given: &given, errors: &errors, current: &row.data },
                     ),
                     error,
                 });

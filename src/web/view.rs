@@ -97,6 +97,7 @@ pub fn field_problem_text(tr: &Tr, p: &FieldProblem) -> String {
         FieldProblem::NotText => tr.t("field.not_text").to_owned(),
         FieldProblem::NotInDirectory { item } => tr.f("field.not_in_directory", &[("item", item.clone())]),
         FieldProblem::OnlyOne { given } => tr.f("field.only_one", &[("given", given.clone())]),
+        FieldProblem::NotOffered { item, .. } => tr.f("field.not_offered", &[("item", item.clone())]),
     }
 }
 

@@ -3,7 +3,7 @@
 //! deadlines advanced by the test clock, and renewal.
 
 use serde_json::json;
-use unionflow::engine::{Actor, GuardFailure, Refusal};
+use unionflow::engine::{Actor, FieldProblem, GuardFailure, Refusal};
 use unionflow::runtime::RuntimeError;
 
 use crate::on_both_backends;
@@ -119,6 +119,20 @@ async fn negotiated_round(h: &Harness) -> i64 {
     )
     .await;
     fire(h, round, &employer_negotiator(), "start_negotiation", json!({})).await;
+
+    // Topics raised by units; those at the table are picked from them, and only from them.
+    for (title, unit) in [("工资标准", "u01"), ("带薪休假", "u07"), ("班主任津贴", "u02")] {
+        let topic = json!({ "topic_title": title, "topic_detail": "职工提出", "topic_unit": unit });
+        fire(h, round, &worker_negotiator(), "raise_topic", topic).await;
+    }
+    let unraised =
+        refused(h, round, &worker_negotiator(), "record_topics", json!({ "topics": ["工资标准", "住房补贴"] })).await;
+    let Refusal::Input(errors) = unraised else { panic!("{unraised}") };
+    assert!(matches!(&errors[0].problem, FieldProblem::NotOffered { item, .. } if item == "住房补贴"));
+    fire(h, round, &worker_negotiator(), "record_topics", json!({ "topics": ["工资标准", "班主任津贴"] })).await;
+    assert_eq!(h.data(round).await["topics"], json!(["工资标准", "班主任津贴"]));
+    assert_eq!(h.data(round).await["raised_topics"].as_array().map(Vec::len), Some(3));
+
     fire(
         h,
         round,
