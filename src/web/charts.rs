@@ -23,15 +23,17 @@ const LABEL_W: i32 = 120;
 const BAR_W: i32 = 230;
 const VALUE_W: i32 = 110;
 
-pub fn bars(title: &str, id: &str, rows: &[Bar]) -> String {
-    let height = ROW * rows.len().max(1) as i32 + 10;
+/// The opening of a chart: its size, and its title as the accessible name.
+fn open_svg(title: &str, id: &str, height: i32) -> String {
     let width = LABEL_W + BAR_W + VALUE_W;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
+    format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{id}"><title id="{id}">{}</title>"#,
         escape(title)
-    );
+    )
+}
+
+pub fn bars(title: &str, id: &str, rows: &[Bar]) -> String {
+    let mut svg = open_svg(title, id, ROW * rows.len().max(1) as i32 + 10);
     for (i, bar) in rows.iter().enumerate() {
         let y = 5 + i as i32 * ROW;
         let len = (bar.share.clamp(0.0, 1.0) * f64::from(BAR_W - 10)).round() as i32;
@@ -65,14 +67,7 @@ pub struct Stack {
 /// Each part carries its count as a tooltip title, and each row its summary as text.
 pub fn stacked(title: &str, id: &str, part_names: &[String], rows: &[Stack]) -> String {
     let legend_y = 5 + ROW * rows.len() as i32;
-    let height = legend_y + ROW;
-    let width = LABEL_W + BAR_W + VALUE_W;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{id}"><title id="{id}">{}</title>"#,
-        escape(title)
-    );
+    let mut svg = open_svg(title, id, legend_y + ROW);
     let usable = f64::from(BAR_W - 10);
     for (i, row) in rows.iter().enumerate() {
         let y = 5 + i as i32 * ROW;

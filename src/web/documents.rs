@@ -188,20 +188,7 @@ pub async fn document(
     let vote = data
         .get(crate::engine::VOTE_KEY)
         .and_then(|v| serde_json::from_value::<crate::engine::VoteResult>(v.clone()).ok())
-        .map(|v| {
-            tr.f(
-                "instance.vote.figures",
-                &[
-                    ("present", v.present.to_string()),
-                    ("roster", v.roster.to_string()),
-                    ("quorum_needed", v.quorum_needed.to_string()),
-                    ("yes", v.yes.to_string()),
-                    ("yes_needed", v.yes_needed.to_string()),
-                    ("no", v.no.to_string()),
-                    ("abstain", v.abstain.to_string()),
-                ],
-            )
-        });
+        .map(|v| crate::web::view::vote_figures(&tr, &v));
     let signatures = spec
         .signatures
         .iter()

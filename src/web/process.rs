@@ -22,7 +22,7 @@ use crate::web::errors::WebError;
 use crate::web::extract::Signed;
 use crate::web::i18n::Tr;
 use crate::web::state::{AppState, Directory};
-use crate::web::view::{Chrome, deadline_text, field_problem_text, fmt_time, page, refusal_text};
+use crate::web::view::{Chrome, deadline_text, field_problem_text, fmt_time, page, refusal_text, vote_figures};
 
 /// Whether the actor may see instances of a definition with this data: they can act in it in
 /// some role (within its scope), now or at another stage.
@@ -658,18 +658,7 @@ async fn render_instance(
     }
     let vote =
         row.data.get(VOTE_KEY).and_then(|v| serde_json::from_value::<engine::VoteResult>(v.clone()).ok()).map(|v| {
-            let figures = tr.f(
-                "instance.vote.figures",
-                &[
-                    ("present", v.present.to_string()),
-                    ("roster", v.roster.to_string()),
-                    ("quorum_needed", v.quorum_needed.to_string()),
-                    ("yes", v.yes.to_string()),
-                    ("yes_needed", v.yes_needed.to_string()),
-                    ("no", v.no.to_string()),
-                    ("abstain", v.abstain.to_string()),
-                ],
-            );
+            let figures = vote_figures(&tr, &v);
             (v.outcome.clone(), tr.t(&format!("instance.vote.reason.{}", v.reason)).to_owned(), figures)
         });
     let escalations = match row.data.get(engine::ESCALATIONS_KEY) {

@@ -178,6 +178,22 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
     }
 }
 
+/// The figures that decided a vote: "present 18 of 25 — quorum 17; in favour 14 — 13 needed".
+pub fn vote_figures(tr: &Tr, v: &crate::engine::VoteResult) -> String {
+    tr.f(
+        "instance.vote.figures",
+        &[
+            ("present", v.present.to_string()),
+            ("roster", v.roster.to_string()),
+            ("quorum_needed", v.quorum_needed.to_string()),
+            ("yes", v.yes.to_string()),
+            ("yes_needed", v.yes_needed.to_string()),
+            ("no", v.no.to_string()),
+            ("abstain", v.abstain.to_string()),
+        ],
+    )
+}
+
 fn tally_text(tr: &Tr, def: Option<&Definition>, t: &TallyError) -> String {
     match t {
         TallyError::PresentAboveRoster { present, roster } => {
