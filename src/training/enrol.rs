@@ -210,7 +210,29 @@ async fn sync_cohort(rt: &Runtime, cohort: i64, actor: &Actor) -> Result<(), Enr
     Ok(())
 }
 
-/// The number of trainees of a cohort, for a quick check.
+/// One page of a cohort's trainees with one status, in order, after position `after`.
+pub async fn page<C: ConnectionTrait>(
+    c: &C,
+    cohort: i64,
+    status: &str,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<TraineeRecord>, DbErr> {
+    all(
+        c,
+        &format!(
+            "SELECT code, name, employer, trade, skill_level, contact, status, position FROM trainees
+             WHERE cohort_id = $1 AND status = $2 AND position > $3 ORDER BY position LIMIT {limit}"
+        ),
+        vec![cohort.into(), status.into(), after.into()],
+    )
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// The number of trainees of a cohort with a status.
 pub async fn count<C: ConnectionTrait>(c: &C, cohort: i64, status: &str) -> Result<i64, DbErr> {
     let row = one(
         c,

@@ -32,9 +32,16 @@ pub async fn upsert<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The pool, with each mentor's current load: the trainee tracks they follow that have not ended.
+/// The pool, with each mentor's current load: the trainees they follow who are still in a
+/// programme. Graduates in the talent pool keep their mentor for services, but do not take a
+/// place a new trainee could have.
 pub async fn pool<C: ConnectionTrait>(c: &C) -> Result<Vec<(Mentor, String)>, DbErr> {
-    let loads = all(c, "SELECT data FROM instances WHERE process = $1 AND outcome IS NULL", vec![TRACK.into()]).await?;
+    let loads = all(
+        c,
+        "SELECT data FROM instances WHERE process = $1 AND outcome IS NULL AND state <> $2",
+        vec![TRACK.into(), crate::training::pool::IN_POOL.into()],
+    )
+    .await?;
     let mut count: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     for r in &loads {
         let data: String = get(r, "data")?;

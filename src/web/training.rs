@@ -8,7 +8,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::training::assign::{Choice, Unassigned};
-use crate::training::enrol::{self, EnrolError, TraineeRecord, WAITING};
+use crate::training::enrol::{self, ENROLLED, EnrolError, TraineeRecord, WAITING};
+
+/// Trainees shown a page at a time (a cohort may have hundreds).
+const PAGE: u64 = 100;
 use crate::training::graduate::Verdict;
 use crate::training::import::{FileProblem, MAX_BYTES, RowError, RowProblem, SKILL_LEVELS};
 use crate::training::mentors::{self, ReassignError};
@@ -46,6 +49,14 @@ struct TraineesPage {
     may_graduate: bool,
     skill_levels: &'static [&'static str],
     enrolled: Vec<EnrolledLine>,
+    /// How many are enrolled and waiting in all, beyond the page shown.
+    counts: (i64, i64),
+    /// The position after which the next page of enrolled trainees starts, if there is one.
+    next_page: Option<i64>,
+    /// Whether this is a later page than the first.
+    later_page: bool,
+    /// Those waiting beyond the first page of the waiting list.
+    more_waiting: i64,
     waiting: Vec<TraineeRecord>,
     mentors: Vec<MentorLine>,
     /// What the last action reported: a summary, and the lines of rows or choices.
@@ -188,12 +199,25 @@ async fn render(
     report: Option<(String, Vec<String>)>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
+    render_page(state, signed, id, 0, report, status).await
+}
+
+async fn render_page(
+    state: &AppState,
+    signed: &Signed,
+    id: i64,
+    after: i64,
+    report: Option<(String, Vec<String>)>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
     let inst = load_visible(state, signed, id).await?;
     if inst.definition.id != enrol::COHORT {
         return Err(WebError::NotFound);
     }
-    let list = enrol::trainees(state.db(), id).await?;
-    let (waiting, enrolled): (Vec<_>, Vec<_>) = list.into_iter().partition(|t| t.status == WAITING);
+    let enrolled = enrol::page(state.db(), id, ENROLLED, after, PAGE).await?;
+    let waiting = enrol::page(state.db(), id, WAITING, 0, PAGE).await?;
+    let counts = (enrol::count(state.db(), id, ENROLLED).await?, enrol::count(state.db(), id, WAITING).await?);
+    let next_page = (enrolled.len() as u64 == PAGE).then(|| enrolled.last().map(|t| t.position)).flatten();
     let mentors: Vec<MentorLine> = mentors::pool(state.db())
         .await?
         .into_iter()
@@ -240,6 +264,10 @@ async fn render(
             may_graduate: inst.row.state == "graduation",
             skill_levels: &SKILL_LEVELS,
             enrolled,
+            counts,
+            next_page,
+            later_page: after > 0,
+            more_waiting: counts.1 - waiting.len() as i64,
             waiting,
             mentors,
             report,
@@ -249,12 +277,20 @@ async fn render(
     )
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PageQuery {
+    /// The position after which the page of enrolled trainees starts.
+    #[serde(default)]
+    after: i64,
+}
+
 pub async fn trainees_page(
     State(state): State<AppState>,
     signed: Signed,
     Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Response, WebError> {
-    render(&state, &signed, id, None, StatusCode::OK).await
+    render_page(&state, &signed, id, q.after.max(0), None, StatusCode::OK).await
 }
 
 /// A bad row in the reader's words.

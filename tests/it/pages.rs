@@ -544,6 +544,13 @@ async fn a_coordinator_adds_reassigns_and_graduates_from_the_trainees_page(backe
     // The cohort in training: two trainees given to another mentor, with the reason kept.
     let running = app.instance("process = 'training_cohort' AND state = 'in_training'").await;
     let page = app.get(&format!("/cohorts/{running}/trainees")).await;
+    // 240 enrolled, shown 100 at a time by position.
+    assert_eq!(page.body.matches(r#"name="trainee" value=""#).count(), 100);
+    assert!(page.body.contains("已录取 240"));
+    let last = app.get(&format!("/cohorts/{running}/trainees?after=200")).await;
+    assert_eq!(last.body.matches(r#"name="trainee" value=""#).count(), 40, "the last page");
+    assert!(!last.body.contains("?after="), "and no page after it");
+    assert!(page.body.contains("?after=100"), "the first page links to the next");
     assert!(page.body.contains("各期平均出勤率") && page.body.contains("各项能力等级分布"), "the dashboard");
     let codes: Vec<String> = page
         .body

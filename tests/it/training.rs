@@ -160,6 +160,9 @@ async fn six_hundred_trainees_forty_mentors_and_a_waiting_list(backend: Backend)
     assert!(not_completed["reason"].as_str().unwrap().contains("innovation"), "the rule's reason is recorded");
     assert_eq!(h.rt.instance(tracks[1]).await.unwrap().row.state, "withdrawn");
     assert_eq!(unionflow::training::pool::search(h.rt.db(), &Default::default()).await.unwrap().len(), 587);
+    for (m, _) in mentors::pool(h.rt.db()).await.unwrap() {
+        assert_eq!(m.load, 0, "{} follows graduates in the pool, which take no place", m.username);
+    }
 }
 
 async fn a_file_with_bad_rows_imports_nothing_unless_the_valid_rows_are_chosen(backend: Backend) {
