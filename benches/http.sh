@@ -22,7 +22,8 @@ duration=${UNIONFLOW_BENCH_SECONDS:-10}
 
 if [[ $db == postgres* ]]; then
   schema=$(sed -n 's/.*search_path%3D\([a-z_0-9]*\).*/\1/p' <<<"$db")
-  [[ -n $schema ]] && psql "${db%%\?*}" -qc "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema;"
+  [[ -n $schema ]] && PGOPTIONS='--client-min-messages=warning' psql "${db%%\?*}" -qc \
+    "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema;"
 fi
 
 cargo build --release -q
@@ -57,7 +58,8 @@ first_instance() { curl -fs -H "Cookie: $1" "$base$2" | grep -o 'href="/instance
 round=$(first_instance "$admin_cookie" /processes/bargaining_round)
 cohort=$(curl -fs -H "Cookie: $coordinator_cookie" "$base/processes/training_cohort" \
   | grep -o 'href="/instances/[0-9]*"' | grep -o '[0-9]*' | sort -n | tail -1)
-tracks=$(curl -fs -H "Cookie: $coordinator_cookie" "$base/cohorts/$cohort/trainees" \
+# Every trainee track of the cohort: its children, listed on the cohort's own page.
+tracks=$(curl -fs -H "Cookie: $coordinator_cookie" "$base/instances/$cohort" \
   | grep -o 'href="/instances/[0-9]*"' | grep -o '[0-9]*' | grep -vx "$cohort" | sort -un | tr '\n' ' ')
 
 echo "unionflow over HTTP on $db: wrk -t2 -c32 -d${duration}s"
