@@ -1,0 +1,175 @@
+//! The trainees page: the cohort's trainees with their mentor and state, its dashboard, and
+//! the coordinator's forms; every action renders it again with its report.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use crate::training::enrol::{self, ENROLLED, TraineeRecord, WAITING};
+use crate::training::import::SKILL_LEVELS;
+use crate::training::mentors;
+use crate::web::errors::WebError;
+use crate::web::extract::Signed;
+use crate::web::process::load_visible;
+use crate::web::state::AppState;
+use crate::web::view::{Chrome, page};
+
+/// Trainees shown a page at a time (a cohort may have hundreds).
+const PAGE: u64 = 100;
+
+pub struct MentorLine {
+    pub username: String,
+    pub name: String,
+    pub field: String,
+    pub load: usize,
+    pub capacity: usize,
+}
+
+/// An enrolled trainee with their track, once training started.
+pub struct EnrolledLine {
+    pub record: TraineeRecord,
+    pub track: Option<i64>,
+    pub mentor: String,
+    pub state: String,
+}
+
+#[derive(Template)]
+#[template(path = "training.html")]
+struct TraineesPage {
+    chrome: Chrome,
+    id: i64,
+    title: String,
+    capacity: String,
+    /// Whether the cohort's trainees can be decided now (after its last phase).
+    may_graduate: bool,
+    skill_levels: &'static [&'static str],
+    enrolled: Vec<EnrolledLine>,
+    /// How many are enrolled and waiting in all, beyond the page shown.
+    counts: (i64, i64),
+    /// The position after which the next page of enrolled trainees starts, if there is one.
+    next_page: Option<i64>,
+    /// Whether this is a later page than the first.
+    later_page: bool,
+    /// Those waiting beyond the first page of the waiting list.
+    more_waiting: i64,
+    waiting: Vec<TraineeRecord>,
+    mentors: Vec<MentorLine>,
+    /// What the last action reported: a summary, and the lines of rows or choices.
+    report: Option<(String, Vec<String>)>,
+    may_manage: bool,
+    /// The cohort's pictures: where its trainees stand, mentor load, competences.
+    charts: Vec<(String, String)>,
+}
+
+/// A coordinator's (or admin's) form, with its CSRF token.
+pub(super) fn managing_form(signed: &Signed, form: &[(String, String)]) -> Result<(), WebError> {
+    signed.check_csrf(form)?;
+    if manages(signed) { Ok(()) } else { Err(WebError::Forbidden) }
+}
+
+pub(super) fn manages(signed: &Signed) -> bool {
+    let u = &signed.session.user;
+    u.has_role("training_coordinator") || u.has_role("admin")
+}
+
+pub(super) async fn render(
+    state: &AppState,
+    signed: &Signed,
+    id: i64,
+    report: Option<(String, Vec<String>)>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    render_page(state, signed, id, 0, report, status).await
+}
+
+async fn render_page(
+    state: &AppState,
+    signed: &Signed,
+    id: i64,
+    after: i64,
+    report: Option<(String, Vec<String>)>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let inst = load_visible(state, signed, id).await?;
+    if inst.definition.id != enrol::COHORT {
+        return Err(WebError::NotFound);
+    }
+    let enrolled = enrol::page(state.db(), id, ENROLLED, after, PAGE).await?;
+    let waiting = enrol::page(state.db(), id, WAITING, 0, PAGE).await?;
+    let counts = (enrol::count(state.db(), id, ENROLLED).await?, enrol::count(state.db(), id, WAITING).await?);
+    let next_page = (enrolled.len() as u64 == PAGE).then(|| enrolled.last().map(|t| t.position)).flatten();
+    let mentors: Vec<MentorLine> = mentors::pool(state.db())
+        .await?
+        .into_iter()
+        .map(|(m, name)| MentorLine { username: m.username, name, field: m.field, load: m.load, capacity: m.capacity })
+        .collect();
+    let lang = signed.tr.code();
+    let tracks = state.rt.children(id).await?;
+    let track_def = state.rt.definitions().get(crate::training::mentors::TRACK).cloned();
+    let by_code: std::collections::HashMap<&str, &crate::store::instances::InstanceRow> =
+        tracks.iter().filter_map(|t| Some((t.data.get("trainee")?.as_str()?, t))).collect();
+    let enrolled = enrolled
+        .into_iter()
+        .map(|record| {
+            let track = by_code.get(record.code.as_str());
+            EnrolledLine {
+                track: track.map(|t| t.id),
+                mentor: track
+                    .and_then(|t| t.data.get("mentor")?.as_str())
+                    .map(|m| mentors.iter().find(|x| x.username == m).map_or(m, |x| x.name.as_str()).to_owned())
+                    .unwrap_or_default(),
+                state: track
+                    .map(|t| {
+                        track_def
+                            .as_ref()
+                            .and_then(|d| d.state(&t.state))
+                            .map_or_else(|| t.state.clone(), |s| s.label.get(lang).to_owned())
+                    })
+                    .unwrap_or_default(),
+                record,
+            }
+        })
+        .collect();
+    let charts = super::dashboard::charts(state, signed, &inst, &tracks, &mentors).await?;
+    let title = inst.definition.title_of(&inst.row.data, lang);
+    let capacity = inst.row.data.get("capacity").map(ToString::to_string).unwrap_or_default();
+    let chrome = Chrome::signed(signed, format!("{title} — {}", signed.tr.t("training.trainees")));
+    page(
+        status,
+        &TraineesPage {
+            chrome,
+            id,
+            title,
+            capacity,
+            may_graduate: inst.row.state == "graduation",
+            skill_levels: &SKILL_LEVELS,
+            enrolled,
+            counts,
+            next_page,
+            later_page: after > 0,
+            more_waiting: counts.1 - waiting.len() as i64,
+            waiting,
+            mentors,
+            report,
+            may_manage: manages(signed),
+            charts,
+        },
+    )
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PageQuery {
+    /// The position after which the page of enrolled trainees starts.
+    #[serde(default)]
+    after: i64,
+}
+
+pub async fn trainees_page(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+) -> Result<Response, WebError> {
+    render_page(&state, &signed, id, q.after.max(0), None, StatusCode::OK).await
+}
