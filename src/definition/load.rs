@@ -761,7 +761,10 @@ impl Checker<'_, '_> {
                 Guard::Equals { field: field.clone(), value: toml_to_json(value) }
             }
             RawGuard::Compare { field, op, than } => {
-                need(self, field, Need::Int);
+                // Whole numbers, or two dates (a phase ends after it starts).
+                let dates = matches!(fields.get(field.as_str()), Some(FieldKind::Date));
+                let kind = if dates { Need::Date } else { Need::Int };
+                need(self, field, kind);
                 let op = match op.as_str() {
                     "<" => CompareOp::Lt,
                     "<=" => CompareOp::Le,
@@ -775,13 +778,13 @@ impl Checker<'_, '_> {
                     }
                 };
                 let than = match than {
-                    toml::Value::Integer(n) => Operand::Number(*n),
+                    toml::Value::Integer(n) if !dates => Operand::Number(*n),
                     toml::Value::String(f) => {
-                        need(self, f, Need::Int);
+                        need(self, f, kind);
                         Operand::Field(f.clone())
                     }
                     _ => {
-                        self.rep.at(span, "`than` must be a field name or a whole number");
+                        self.rep.at(span, "`than` must be a field name, or a whole number for an int field");
                         return None;
                     }
                 };

@@ -62,8 +62,14 @@ pub fn check(g: &Guard, data: &Data, actor: &Actor) -> Result<(), GuardFailure> 
                 Operand::Number(n) => n.to_string(),
                 Operand::Field(other) => format!("{other} ({})", text(data.get(other))),
             };
-            match (int(field), rhs) {
-                (Some(a), Some(b)) if op.holds(a, b) => Ok(()),
+            // Dates are kept as YYYY-MM-DD, so their text orders them.
+            let dates = match (data.get(field).and_then(Value::as_str), than) {
+                (Some(a), Operand::Field(other)) => data.get(other).and_then(Value::as_str).map(|b| a.cmp(b) as i64),
+                _ => None,
+            };
+            match (int(field), rhs, dates) {
+                (Some(a), Some(b), _) if op.holds(a, b) => Ok(()),
+                (None, _, Some(order)) if op.holds(order, 0) => Ok(()),
                 _ => Err(GuardFailure::Compare {
                     field: field.clone(),
                     value: text(data.get(field)),
@@ -150,5 +156,46 @@ pub fn check(g: &Guard, data: &Data, actor: &Actor) -> Result<(), GuardFailure> 
             if holds { Ok(()) } else { Err(GuardFailure::Vote { expected: expected.as_str() }) }
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::definition::{CompareOp, MapKeys};
+    use serde_json::json;
+
+    fn data(v: Value) -> Data {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn dates_compare_in_calendar_order() {
+        let ends_after =
+            Guard::Compare { field: "end".into(), op: CompareOp::Ge, than: Operand::Field("start".into()) };
+        let actor = Actor::new("x", ["admin"]);
+        assert!(check(&ends_after, &data(json!({ "start": "2026-03-02", "end": "2026-03-27" })), &actor).is_ok());
+        assert!(check(&ends_after, &data(json!({ "start": "2026-03-02", "end": "2026-03-02" })), &actor).is_ok());
+        let before = check(&ends_after, &data(json!({ "start": "2026-03-02", "end": "2026-02-27" })), &actor);
+        assert!(matches!(before, Err(GuardFailure::Compare { .. })), "{before:?}");
+    }
+
+    #[test]
+    fn each_key_must_reach_the_minimum_and_the_first_short_one_is_named() {
+        let every_phase =
+            Guard::EachAtLeast { map: "attendance".into(), keys: MapKeys::UpTo("phases".into()), min: 75 };
+        let actor = Actor::new("x", ["admin"]);
+        let ok = data(json!({ "phases": 2, "attendance": { "1": 75, "2": 90 } }));
+        assert!(check(&every_phase, &ok, &actor).is_ok(), "75 is enough: at least");
+        let short = data(json!({ "phases": 3, "attendance": { "1": 80, "2": 74 } }));
+        assert!(matches!(
+            check(&every_phase, &short, &actor),
+            Err(GuardFailure::BelowInMap { key, found: Some(74), .. }) if key == "2"
+        ));
+        let missing = data(json!({ "phases": 3, "attendance": { "1": 80, "2": 80 } }));
+        assert!(matches!(
+            check(&every_phase, &missing, &actor),
+            Err(GuardFailure::BelowInMap { key, found: None, .. }) if key == "3"
+        ));
     }
 }
