@@ -456,7 +456,12 @@ async fn vote(rt: &Runtime, clock: &ManualClock, child: i64, share: f64) -> anyh
     .await?;
     let passed = rt.instance(child).await?.row.data.get("vote").and_then(|v| v.get("outcome")).and_then(Value::as_str)
         == Some("passed");
-    rt.fire(child, None, &admin, if passed { "confirm" } else { "close" }, &Data::new()).await?;
+    if passed {
+        rt.fire(child, None, &admin, "confirm", &Data::new()).await?;
+    } else {
+        let objections = json!({ "objections": "工资年增长幅度低于本园实际，要求不低于 6%；保育员津贴未列入。" });
+        rt.fire(child, None, &admin, "close", &data(objections)).await?;
+    }
     Ok(())
 }
 

@@ -611,6 +611,11 @@ impl Checker<'_, '_> {
             };
             Some(JoinSpec { pass, wait, on_pass: j.on_pass.get_ref().clone(), on_fail: j.on_fail.get_ref().clone() })
         });
+        if let Some(f) = &s.summary
+            && !fields.contains_key(f.get_ref().as_str())
+        {
+            self.rep.at(f.span(), format!("unknown field {:?}", f.get_ref()));
+        }
         State {
             id: s.id.get_ref().clone(),
             stage: s.stage.get_ref().clone(),
@@ -619,6 +624,7 @@ impl Checker<'_, '_> {
             outcome,
             timers,
             join,
+            summary: s.summary.as_ref().map(|f| f.get_ref().clone()),
         }
     }
 

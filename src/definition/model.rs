@@ -149,6 +149,9 @@ pub struct State {
     pub outcome: Option<Outcome>,
     pub timers: Vec<TimerSpec>,
     pub join: Option<JoinSpec>,
+    /// A field that says why an instance is in this state (an assembly's objections); a parent
+    /// shows it beside the child, so the reasons are gathered where the round is decided.
+    pub summary: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -96,6 +96,7 @@ pub struct RawState {
     #[serde(default)]
     pub timer: Vec<RawTimer>,
     pub join: Option<RawJoin>,
+    pub summary: Option<S>,
 }
 
 #[derive(Debug, Deserialize)]

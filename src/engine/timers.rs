@@ -83,6 +83,7 @@ mod tests {
             outcome: None,
             timers: vec![TimerSpec { id: "t".into(), fires: "e".into(), when, working_day }],
             join: None,
+            summary: None,
         }
     }
 

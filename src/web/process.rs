@@ -472,6 +472,8 @@ pub struct ChildView {
     pub title: String,
     pub state: String,
     pub class: &'static str,
+    /// Why the child is where it is, if its state names a summary field (a unit's objections).
+    pub summary: String,
 }
 
 /// The entries an internal action has made (topics raised, sessions held, publications): every
@@ -700,6 +702,11 @@ async fn render_instance(
                 _ => cdef.title_named(&c.data, lang, namer(&units, lang)),
             },
             state: state_of(&cdef, &c.state),
+            summary: cdef
+                .state(&c.state)
+                .and_then(|s| s.summary.as_ref())
+                .and_then(|f| c.data.get(f).map(|v| display_value(&tr, cdef.field(f), v, &units)))
+                .unwrap_or_default(),
             class: match (c.fanout == latest, c.outcome.as_deref()) {
                 (false, _) => "superseded",
                 (true, Some("passed")) => "passed",

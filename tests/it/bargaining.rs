@@ -51,7 +51,11 @@ async fn unit_votes(h: &Harness, child: i64, yes: i64) {
     fire(h, child, &sec, "open_session", json!({})).await;
     fire(h, child, &sec, "record_vote", json!({ "present": 20, "yes": yes, "no": 20 - yes, "abstain": 0 })).await;
     let passed = h.data(child).await["vote"]["outcome"] == json!("passed");
-    fire(h, child, &sec, if passed { "confirm" } else { "close" }, json!({})).await;
+    if passed {
+        fire(h, child, &sec, "confirm", json!({})).await;
+    } else {
+        fire(h, child, &sec, "close", json!({ "objections": "工资增幅过低" })).await;
+    }
 }
 
 async fn latest_children(h: &Harness, round: i64) -> Vec<i64> {

@@ -503,6 +503,10 @@ async fn letters_and_contracts_print_with_their_signatures_and_dates(backend: Ba
     let early = app.get(&format!("/instances/{pending}/documents/confirmation_letter")).await;
     assert_eq!(early.status, StatusCode::NOT_FOUND, "no letter before the assembly approved");
 
+    let reviewing = app.instance("process = 'bargaining_round' AND state = 'unit_review'").await;
+    let units = app.get(&format!("/instances/{reviewing}")).await;
+    assert!(units.body.contains("工资年增长幅度低于本园实际"), "a unit's objections stand beside it on the round");
+
     let round = app.instance("process = 'bargaining_round' AND state = 'in_effect'").await;
     let page = app.get(&format!("/instances/{round}")).await;
     assert!(page.body.contains(&format!("/instances/{round}/documents/contract")), "the contract is offered");
