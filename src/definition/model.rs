@@ -60,12 +60,40 @@ pub fn placeholders(text: &str) -> impl Iterator<Item = &str> {
     text.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
 }
 
+/// The text with each `{name}` that `value` knows replaced; anything else is kept as written.
+pub fn fill_placeholders(text: &str, value: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        match rest[open + 1..].split_once('}').and_then(|(name, after)| Some((value(name)?, after))) {
+            Some((filled, after)) => {
+                out.push_str(&filled);
+                rest = after;
+            }
+            None => {
+                out.push('{');
+                rest = &rest[open + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 impl Definition {
     pub fn state(&self, id: &str) -> Option<&State> {
         self.states.iter().find(|s| s.id == id)
     }
     pub fn field(&self, id: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.id == id)
+    }
+    /// The options of a choice field; none for any other field.
+    pub fn choice_options(&self, id: &str) -> &[ChoiceOption] {
+        match self.field(id).map(|f| &f.kind) {
+            Some(FieldKind::Choice { options }) => options,
+            _ => &[],
+        }
     }
     pub fn document(&self, id: &str) -> Option<&Document> {
         self.documents.iter().find(|d| d.id == id)

@@ -8,7 +8,7 @@ pub mod sessions;
 pub mod units;
 pub mod users;
 
-pub use domain::{DisplayName, Password, RoleGrant, Username};
+pub use domain::{DisplayName, Password, PeopleError, RoleGrant, Username};
 pub use users::User;
 
 /// A random token of 32 bytes, hex-encoded: session ids and CSRF tokens.

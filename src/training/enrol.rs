@@ -210,6 +210,13 @@ async fn sync_cohort(rt: &Runtime, cohort: i64, actor: &Actor) -> Result<(), Enr
     Ok(())
 }
 
+/// The name of one trainee of a cohort.
+pub async fn name_of<C: ConnectionTrait>(c: &C, cohort: i64, code: &str) -> Result<Option<String>, DbErr> {
+    let row = one(c, "SELECT name FROM trainees WHERE cohort_id = $1 AND code = $2", vec![cohort.into(), code.into()])
+        .await?;
+    row.map(|r| get(&r, "name")).transpose()
+}
+
 /// One page of a cohort's trainees with one status, in order, after position `after`.
 pub async fn page<C: ConnectionTrait>(
     c: &C,

@@ -10,8 +10,9 @@ use crate::store::instances;
 use crate::training::mentors::TRACK;
 
 /// The cohort's state in which its trainees are decided (after its last phase).
-const COHORT_GRADUATION: &str = "graduation";
-const TRAINING: &str = "in_training";
+pub const COHORT_GRADUATION: &str = "graduation";
+/// The state of a trainee's track while they are being taught.
+pub const IN_TRAINING: &str = "in_training";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
@@ -32,7 +33,7 @@ pub async fn graduate_cohort(
     }
     let tracks = instances::children(rt.db(), cohort).await?;
     let mut verdicts = Vec::new();
-    for t in tracks.iter().filter(|t| t.process == TRACK && t.state == TRAINING) {
+    for t in tracks.iter().filter(|t| t.process == TRACK && t.state == IN_TRAINING) {
         let trainee = t.data.get("trainee").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
         match rt.fire(t.id, None, actor, "graduate", &Default::default()).await {
             Ok(_) => verdicts.push((trainee, Verdict::Graduated)),

@@ -10,11 +10,11 @@ use crate::engine::Data;
 use crate::store::db::{all, get};
 use crate::store::instances::{self, InstanceRow};
 use crate::training::dashboard::ATTENDANCE;
+use crate::training::graduate::IN_TRAINING;
 use crate::training::mentors::TRACK;
 use crate::training::pool::{IN_POOL, LEVELS};
 
 const ASSIGNED: &str = "assigned";
-const TRAINING: &str = "in_training";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Due {
@@ -44,7 +44,7 @@ pub fn due(state: &str, data: &Data, cohort_phase: i64, competences: &[String]) 
     };
     match state {
         ASSIGNED => vec![Due::AwaitingStart],
-        TRAINING => {
+        IN_TRAINING => {
             let recorded = keys(ATTENDANCE);
             let mut due: Vec<Due> =
                 (1..=cohort_phase).filter(|p| !recorded.contains(&p.to_string())).map(Due::PhaseRecord).collect();
@@ -111,10 +111,10 @@ mod tests {
         let data = json!({ ATTENDANCE: { "1": 90 }, LEVELS: { "practice": 3 } }).as_object().cloned().unwrap();
         let all = ["practice".to_owned(), "innovation".to_owned()];
         assert_eq!(
-            due(TRAINING, &data, 3, &all),
+            due(IN_TRAINING, &data, 3, &all),
             vec![Due::PhaseRecord(2), Due::PhaseRecord(3), Due::Assessments { done: 1, of: 2 }]
         );
-        assert_eq!(due(TRAINING, &data, 1, &all[..1]), Vec::<Due>::new(), "nothing due");
+        assert_eq!(due(IN_TRAINING, &data, 1, &all[..1]), Vec::<Due>::new(), "nothing due");
         assert_eq!(due(IN_POOL, &data, 6, &all), vec![Due::Services]);
     }
 }

@@ -14,7 +14,7 @@ use crate::store::audit::{NewEvent, append};
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;
 use crate::web::state::AppState;
-use crate::web::view::{Chrome, page};
+use crate::web::view::{Chrome, page, people_error_text};
 
 pub struct UserLine {
     pub id: i64,
@@ -118,12 +118,15 @@ pub async fn create_user(
     })();
     let (username, display, password, grants) = match parsed {
         Ok(p) => p,
-        Err(e) => return render(&state, &signed, Some(e.to_string()), typed, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => {
+            let problem = people_error_text(&signed.tr, &e);
+            return render(&state, &signed, Some(problem), typed, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
     };
     match users::create(state.db(), &username, &display, &password, &grants, state.now()).await {
         Ok(_) => {}
         Err(users::UserError::Taken(name)) => {
-            let problem = format!("{name}: {}", users::UserError::Taken(name.clone()));
+            let problem = signed.tr.f("people.taken", &[("name", name)]);
             return render(&state, &signed, Some(problem), typed, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
         Err(e) => return Err(WebError::Internal(e.into())),
@@ -149,7 +152,7 @@ pub async fn set_roles(
             return render(
                 &state,
                 &signed,
-                Some(format!("{}: {e}", user.username)),
+                Some(format!("{}: {}", user.username, people_error_text(&signed.tr, &e))),
                 Default::default(),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
@@ -188,8 +191,8 @@ pub async fn create_unit(
     let id = match parse_unit_id(value(&form, "id")) {
         Ok(id) => id,
         Err(e) => {
-            return render(&state, &signed, Some(e.to_string()), Default::default(), StatusCode::UNPROCESSABLE_ENTITY)
-                .await;
+            let problem = people_error_text(&signed.tr, &e);
+            return render(&state, &signed, Some(problem), Default::default(), StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
     let text = |k: &str| value(&form, k).trim().to_owned();

@@ -13,7 +13,7 @@ use crate::definition::FieldKind;
 use crate::web::diff::{self, Line};
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;
-use crate::web::process::{display_value, load_visible, namer};
+use crate::web::process::{display_value, field_text, load_visible, namer};
 use crate::web::state::AppState;
 use crate::web::view::{Chrome, fmt_time, page};
 
@@ -95,7 +95,7 @@ pub async fn print(State(state): State<AppState>, signed: Signed, Path(id): Path
             let v = inst.row.data.get(&f.id).filter(|v| !v.is_null())?;
             Some((
                 f.label.get(lang).to_owned(),
-                display_value(&tr, Some(f), v, &units),
+                field_text(&tr, &def, f, v, &units),
                 matches!(f.kind, FieldKind::LongText { .. }),
             ))
         })
@@ -157,28 +157,14 @@ pub async fn document(
     let value = |name: &str| {
         data.get(name)
             .filter(|v| !v.is_null())
-            .map(|v| display_value(&tr, def.field(name), v, &directory))
+            .map(|v| match def.field(name) {
+                Some(f) => field_text(&tr, &def, f, v, &directory),
+                None => display_value(&tr, None, v, &directory),
+            })
             .unwrap_or_else(|| BLANK.to_owned())
     };
-    let fill = |text: &str| {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(open) = rest.find('{') {
-            out.push_str(&rest[..open]);
-            match rest[open + 1..].split_once('}') {
-                Some((name, after)) if def.field(name).is_some() => {
-                    out.push_str(&value(name));
-                    rest = after;
-                }
-                _ => {
-                    out.push('{');
-                    rest = &rest[open + 1..];
-                }
-            }
-        }
-        out.push_str(rest);
-        out
-    };
+    let fill =
+        |text: &str| crate::definition::fill_placeholders(text, |name| def.field(name).is_some().then(|| value(name)));
     let body = fill(spec.text.get(lang).trim());
     let paragraphs = body
         .split("\n\n")

@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::definition::FieldKind;
 use crate::training::mentoring::{self, Due};
 use crate::training::mentors::TRACK;
 use crate::web::errors::WebError;
@@ -35,11 +34,7 @@ pub async fn my_trainees(State(state): State<AppState>, signed: Signed) -> Resul
     let def = state.rt.definitions().get(TRACK).cloned().ok_or(WebError::NotFound)?;
     let tr = signed.tr;
     let lang = tr.code();
-    let options = match def.field("competence").map(|f| &f.kind) {
-        Some(FieldKind::Choice { options }) => options.clone(),
-        _ => Vec::new(),
-    };
-    let competences: Vec<String> = options.iter().map(|o| o.id.clone()).collect();
+    let competences: Vec<String> = def.choice_options("competence").iter().map(|o| o.id.clone()).collect();
     let list = mentoring::my_trainees(state.db(), &signed.session.user.username, &competences).await?;
     let trainees: Vec<TraineeLine> = list
         .into_iter()

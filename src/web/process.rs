@@ -88,7 +88,7 @@ pub const SECTOR_PREFIX: &str = "sector:";
 
 /// Ids that the directory does not know, and several ids where one is asked, for fields whose
 /// values come from a directory.
-fn directory_errors(def: &Definition, given: &Data, directory: &Directory) -> Vec<FieldError> {
+fn directory_errors(def: &Definition, given: &Data, directory: &Directory, lang: &str) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (name, value) in given {
         let Some((field, source)) = def.field(name).and_then(|f| Some((f, f.source?))) else { continue };
@@ -101,7 +101,7 @@ fn directory_errors(def: &Definition, given: &Data, directory: &Directory) -> Ve
         let problem = if let Some(unknown) = items.iter().find(|i| !directory.knows(source, i)) {
             FieldProblem::NotInDirectory { item: (*unknown).to_owned() }
         } else if items.len() > 1 && !matches!(field.kind, FieldKind::List { .. }) {
-            let names = items.iter().map(|i| directory.name(source, i, "").unwrap_or_default());
+            let names = items.iter().map(|i| directory.name(source, i, lang).unwrap_or_default());
             FieldProblem::OnlyOne { given: names.collect::<Vec<_>>().join("、") }
         } else {
             continue;
@@ -137,7 +137,6 @@ pub fn display_value(tr: &Tr, field: Option<&Field>, value: &Value, units: &Dire
             items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect::<Vec<_>>().join("、")
         }
         (_, Value::String(s)) => s.clone(),
-        (_, Value::Object(map)) => map.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join("、"),
         (_, other) => other.to_string(),
     }
 }
@@ -425,7 +424,7 @@ pub async fn start(
     let names: Vec<String> = rule.ask.iter().chain(&rule.optional).cloned().collect();
     let units = state.directory().await?;
     let given = form_data(&def, &form, &names, &units);
-    let unknown = directory_errors(&def, &given, &units);
+    let unknown = directory_errors(&def, &given, &units, signed.tr.code());
     let result = if unknown.is_empty() {
         state.rt.start(&process, &signed.actor(), &given).await
     } else {
@@ -634,14 +633,10 @@ async fn render_instance(
     let visited: BTreeSet<String> = history_rows.iter().filter_map(|h| h.record.to_state.clone()).collect();
     let available: Vec<String> = actions.iter().map(|a| a.event.clone()).collect();
     let mut title = def.title_named(&row.data, lang, namer(&units, lang));
-    // A trainee's track is named by the trainee, whose name is a record of their cohort.
-    if def.id == crate::training::mentors::TRACK
-        && let Some(cohort) = row.parent_id
+    if let (Some(code), Some(cohort)) = (trainee_code(row), row.parent_id)
+        && let Some(name) = crate::training::enrol::name_of(state.db(), cohort, code).await?
     {
-        let names = trainee_names(state, cohort).await?;
-        if let Some(name) = row.data.get("trainee").and_then(Value::as_str).and_then(|c| names.get(c)) {
-            title = format!("{name}（{title}）");
-        }
+        title = track_title(&name, code);
     }
     let diagram = diagram::render(
         &def,
@@ -655,7 +650,7 @@ async fn render_instance(
         if let Some(v) = row.data.get(&field.id).filter(|v| !v.is_null()) {
             let versions = matches!(field.kind, FieldKind::LongText { .. })
                 .then(|| format!("/instances/{}/versions/{}", row.id, field.id));
-            details.push((field.label.get(lang).to_owned(), display_value(&tr, Some(field), v, &units), versions));
+            details.push((field.label.get(lang).to_owned(), field_text(&tr, &def, field, v, &units), versions));
         }
     }
     let vote =
@@ -676,8 +671,8 @@ async fn render_instance(
     };
 
     let child_rows = state.rt.children(row.id).await?;
-    let names = if child_rows.iter().any(|c| c.process == crate::training::mentors::TRACK) {
-        trainee_names(state, row.id).await?
+    let names: std::collections::HashMap<String, String> = if child_rows.iter().any(|c| trainee_code(c).is_some()) {
+        crate::training::enrol::trainees(state.db(), row.id).await?.into_iter().map(|t| (t.code, t.name)).collect()
     } else {
         Default::default()
     };
@@ -695,11 +690,9 @@ async fn render_instance(
         }
         children.push(ChildView {
             id: c.id,
-            title: match c.data.get("trainee").and_then(Value::as_str).and_then(|code| names.get(code)) {
-                Some(name) if c.process == crate::training::mentors::TRACK => {
-                    format!("{name}（{code}）", code = c.data["trainee"].as_str().unwrap_or_default())
-                }
-                _ => cdef.title_named(&c.data, lang, namer(&units, lang)),
+            title: match trainee_code(c).and_then(|code| Some((names.get(code)?, code))) {
+                Some((name, code)) => track_title(name, code),
+                None => cdef.title_named(&c.data, lang, namer(&units, lang)),
             },
             state: state_of(&cdef, &c.state),
             summary: cdef
@@ -840,8 +833,8 @@ async fn render_instance(
     )
 }
 
-/// The values given with a step, each as "label: value", shortened; dates of the record itself
-/// and long texts beyond a line are cut so the history stays a list.
+/// The values given with a step, each as "label: value", every value cut to a table cell's
+/// length so the history stays a list.
 fn input_summary(tr: &Tr, def: &Definition, input: Option<&Value>, units: &Directory) -> String {
     let Some(Value::Object(given)) = input else { return String::new() };
     let lang = tr.code();
@@ -859,47 +852,68 @@ fn input_summary(tr: &Tr, def: &Definition, input: Option<&Value>, units: &Direc
         .join(" · ")
 }
 
-/// One bar chart per map field the instance holds, its keys named by the field they come from
-/// (a choice's options in their order, or numbers in order) and its bars scaled to the bounds of
-/// the values' field.
+/// A map field's entries, each labelled by the field its keys come from (a choice's options in
+/// their order, or "Phase 1", "Phase 2" in order), with the top of the values' scale: the field
+/// the `keep` effect writes from, or the largest value.
+fn map_entries(
+    def: &Definition,
+    map_field: &str,
+    map: &serde_json::Map<String, Value>,
+    lang: &str,
+) -> (Vec<(String, i64)>, i64) {
+    let kept = def.transitions.iter().flat_map(|t| &t.effects).find_map(|e| match e {
+        Effect::Keep { map, key, value } if map == map_field => Some((key.as_str(), value.as_str())),
+        _ => None,
+    });
+    let (key_field, value_field) = (kept.and_then(|(k, _)| def.field(k)), kept.and_then(|(_, v)| def.field(v)));
+    let top = match value_field.map(|f| &f.kind) {
+        Some(FieldKind::Int { max, .. }) if *max < i64::MAX => *max,
+        _ => map.values().filter_map(Value::as_i64).max().unwrap_or(1),
+    }
+    .max(1);
+    let mut entries: Vec<(usize, String, i64)> = map
+        .iter()
+        .filter_map(|(k, v)| {
+            let v = v.as_i64()?;
+            Some(match key_field.map(|f| &f.kind) {
+                Some(FieldKind::Choice { options }) => {
+                    let i = options.iter().position(|o| &o.id == k)?;
+                    (i, options[i].label.get(lang).to_owned(), v)
+                }
+                _ => {
+                    (k.parse().unwrap_or(usize::MAX), format!("{} {k}", key_field.map_or("", |f| f.label.get(lang))), v)
+                }
+            })
+        })
+        .collect();
+    entries.sort();
+    (entries.into_iter().map(|(_, label, v)| (label, v)).collect(), top)
+}
+
+/// A field's value as a page shows it: a map as its labelled entries, anything else as
+/// `display_value` words it.
+pub fn field_text(tr: &Tr, def: &Definition, field: &Field, value: &Value, directory: &Directory) -> String {
+    match value {
+        Value::Object(map) if matches!(field.kind, FieldKind::Map) => map_entries(def, &field.id, map, tr.code())
+            .0
+            .into_iter()
+            .map(|(label, v)| format!("{label} {v}"))
+            .collect::<Vec<_>>()
+            .join("、"),
+        _ => display_value(tr, Some(field), value, directory),
+    }
+}
+
+/// One bar chart per map field the instance holds, its bars scaled to the values' scale.
 fn map_charts(tr: &Tr, def: &Definition, data: &Data) -> Vec<(String, String)> {
     let lang = tr.code();
     let mut pictures = Vec::new();
     for field in def.fields.iter().filter(|f| matches!(f.kind, FieldKind::Map)) {
         let Some(Value::Object(map)) = data.get(&field.id) else { continue };
-        let Some((key, value)) = def.transitions.iter().flat_map(|t| &t.effects).find_map(|e| match e {
-            Effect::Keep { map, key, value } if map == &field.id => Some((key, value)),
-            _ => None,
-        }) else {
-            continue;
-        };
-        let top = match def.field(value).map(|f| &f.kind) {
-            Some(FieldKind::Int { max, .. }) if *max < i64::MAX => *max,
-            _ => map.values().filter_map(Value::as_i64).max().unwrap_or(1),
-        }
-        .max(1);
-        let key_field = def.field(key);
-        let mut entries: Vec<(usize, String, i64)> = map
-            .iter()
-            .filter_map(|(k, v)| {
-                let v = v.as_i64()?;
-                Some(match key_field.map(|f| &f.kind) {
-                    Some(FieldKind::Choice { options }) => {
-                        let i = options.iter().position(|o| &o.id == k)?;
-                        (i, options[i].label.get(lang).to_owned(), v)
-                    }
-                    _ => (
-                        k.parse().unwrap_or(usize::MAX),
-                        format!("{} {k}", key_field.map_or(key.as_str(), |f| f.label.get(lang))),
-                        v,
-                    ),
-                })
-            })
-            .collect();
-        entries.sort();
+        let (entries, top) = map_entries(def, &field.id, map, lang);
         let bars: Vec<charts::Bar> = entries
             .into_iter()
-            .map(|(_, label, v)| charts::Bar { label, share: v as f64 / top as f64, value: format!("{v} / {top}") })
+            .map(|(label, v)| charts::Bar { label, share: v as f64 / top as f64, value: format!("{v} / {top}") })
             .collect();
         let title = field.label.get(lang).to_owned();
         let svg = charts::bars(&title, &format!("map-{}", field.id), &bars);
@@ -933,7 +947,7 @@ pub async fn fire(
         .unwrap_or_default();
     let units = state.directory().await?;
     let given = form_data(&inst.definition, &form, &names, &units);
-    let unknown = directory_errors(&inst.definition, &given, &units);
+    let unknown = directory_errors(&inst.definition, &given, &units, signed.tr.code());
     let result = if unknown.is_empty() {
         state.rt.fire(id, version, &signed.actor(), &event, &given).await
     } else {
@@ -955,7 +969,12 @@ pub async fn fire(
     }
 }
 
-/// A cohort's trainees by code: their names.
-async fn trainee_names(state: &AppState, cohort: i64) -> Result<std::collections::HashMap<String, String>, WebError> {
-    Ok(crate::training::enrol::trainees(state.db(), cohort).await?.into_iter().map(|t| (t.code, t.name)).collect())
+/// The trainee a trainee track follows, by their code in the cohort.
+fn trainee_code(row: &instances::InstanceRow) -> Option<&str> {
+    (row.process == crate::training::mentors::TRACK).then(|| row.data.get("trainee")?.as_str()).flatten()
+}
+
+/// A trainee's track is named by the trainee, a record of their cohort: "王伟（T0001）".
+fn track_title(name: &str, code: &str) -> String {
+    format!("{name}（{code}）")
 }

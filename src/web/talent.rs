@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::definition::FieldKind;
 use crate::engine::Data;
 use crate::training::mentors::TRACK;
 use crate::training::pool::{self, Search};
@@ -61,10 +60,7 @@ pub async fn talent_page(
         return Err(WebError::Forbidden);
     }
     let lang = signed.tr.code();
-    let options = match def.field("competence").map(|f| &f.kind) {
-        Some(FieldKind::Choice { options }) => options.clone(),
-        _ => Vec::new(),
-    };
+    let options = def.choice_options("competence");
     let level = q.level.trim().parse::<i64>().ok();
     let search = Search {
         trade: Some(q.trade.trim().to_owned()).filter(|t| !t.is_empty()),

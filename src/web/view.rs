@@ -178,6 +178,20 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
     }
 }
 
+/// A person, role or unit typed wrong, in the reader's words.
+pub fn people_error_text(tr: &Tr, e: &crate::people::PeopleError) -> String {
+    use crate::people::PeopleError as E;
+    match e {
+        E::BadUsername => tr.t("people.bad_username").to_owned(),
+        E::BadDisplayName => tr.t("people.bad_display_name").to_owned(),
+        E::ShortPassword(min) => tr.f("people.short_password", &[("min", min.to_string())]),
+        E::UnknownRole(role) => tr.f("people.unknown_role", &[("role", role.clone())]),
+        E::UnitNeeded(role) => tr.f("people.unit_needed", &[("role", role.clone())]),
+        E::UnknownUnit(unit) => tr.f("people.unknown_unit", &[("unit", unit.clone())]),
+        E::BadUnitId => tr.t("people.bad_unit_id").to_owned(),
+    }
+}
+
 /// The figures that decided a vote: "present 18 of 25 — quorum 17; in favour 14 — 13 needed".
 pub fn vote_figures(tr: &Tr, v: &crate::engine::VoteResult) -> String {
     tr.f(

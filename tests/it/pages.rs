@@ -354,6 +354,7 @@ async fn admins_add_users_and_a_bad_role_keeps_the_form(backend: Backend) {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("value=\"qian.li\""), "the input is kept");
+    assert!(bad.body.contains("没有“janitor”这一角色"), "the problem in the reader's words");
     let ok = app
         .post(
             "/admin/users",
@@ -515,6 +516,12 @@ async fn letters_and_contracts_print_with_their_signatures_and_dates(backend: Ba
     assert!(contract.body.contains("王伟（工会主席）") && contract.body.contains("赵磊（校董会代表）"), "both chiefs");
     assert!(contract.body.contains("本合同期限为 3 年"), "the term is filled in");
     assert!(!contract.body.contains("{draft_text}"), "every placeholder is filled");
+
+    // A graduate's record: the map of levels shown by the competences' names, and drawn.
+    let graduate = app.instance("process = 'trainee_track' AND state = 'in_talent_pool'").await;
+    let record = app.get(&format!("/instances/{graduate}")).await;
+    assert!(record.body.contains("引领力 ") && !record.body.contains("leadership "), "levels by competence name");
+    assert!(record.body.contains(r#"id="map-levels""#), "and as a chart");
 }
 
 async fn a_coordinator_adds_reassigns_and_graduates_from_the_trainees_page(backend: Backend) {
@@ -543,6 +550,7 @@ async fn a_coordinator_adds_reassigns_and_graduates_from_the_trainees_page(backe
     let bad = app.post(&path, &with_csrf(trainee("孙三", "12345"))).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("12345"), "the bad contact is named");
+    assert!(bad.body.contains(r#"value="孙三""#) && bad.body.contains(r#"value="12345""#), "what was typed is kept");
     assert_eq!(app.count(&format!("SELECT COUNT(*) AS n FROM trainees WHERE cohort_id = {cohort}")).await, 2);
 
     // The cohort in training: two trainees given to another mentor, with the reason kept.
@@ -569,6 +577,9 @@ async fn a_coordinator_adds_reassigns_and_graduates_from_the_trainees_page(backe
     let no_reason = app.post(&path, &form).await;
     assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(no_reason.body.contains("请填写更换原因"));
+    let ticked = format!(r#"value="{}" id="pick-{}" checked"#, codes[0], codes[0]);
+    assert!(no_reason.body.contains(&ticked), "the ticks are kept");
+    assert!(no_reason.body.contains(r#"value="tang.hui" selected"#), "and the mentor chosen");
     form.push(("reason", "学员转岗，改由唐慧指导"));
     let moved = app.post(&path, &form).await;
     assert_eq!(moved.status, StatusCode::OK);

@@ -14,7 +14,7 @@ use crate::web::errors::WebError;
 use crate::web::extract::{CSRF_FIELD, Signed};
 use crate::web::process::load_visible;
 use crate::web::state::AppState;
-use crate::web::training::page::{manages, managing_form, render};
+use crate::web::training::page::{Kept, manages, managing_form, render, render_refused};
 
 /// A bad row in the reader's words.
 fn row_text(tr: &crate::web::i18n::Tr, e: &RowError) -> String {
@@ -194,21 +194,21 @@ pub async fn add_mentor(
     let username = match crate::people::Username::parse(value(&form, "username")) {
         Ok(u) => u,
         Err(e) => {
-            return render(&state, &signed, id, Some((e.to_string(), Vec::new())), StatusCode::UNPROCESSABLE_ENTITY)
-                .await;
+            return render_refused(
+                &state,
+                &signed,
+                id,
+                (e.to_string(), Vec::new()),
+                Kept { form: "mentor", values: form },
+            )
+            .await;
         }
     };
     let (name, field) = (value(&form, "name").trim(), value(&form, "field").trim());
     let capacity = value(&form, "capacity").trim().parse::<i64>().ok().filter(|c| *c >= 0);
     let (Some(capacity), false, false) = (capacity, name.is_empty(), field.is_empty()) else {
-        return render(
-            &state,
-            &signed,
-            id,
-            Some((signed.tr.t("refusal.input").to_owned(), Vec::new())),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        let report = (signed.tr.t("refusal.input").to_owned(), Vec::new());
+        return render_refused(&state, &signed, id, report, Kept { form: "mentor", values: form.clone() }).await;
     };
     mentors::upsert(state.db(), username.as_str(), name, field, capacity, state.now()).await?;
     Ok(Redirect::to(&format!("/cohorts/{id}/trainees")).into_response())
@@ -241,11 +241,11 @@ pub async fn add_trainee(
             // One row: its problems without the line number of a file nobody uploaded.
             let lines = checked.errors.iter().map(|e| row_text(&tr, e)).map(|t| without_line(&t)).collect();
             let report = (tr.t("training.add_refused").to_owned(), lines);
-            render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await
+            render_refused(&state, &signed, id, report, Kept { form: "trainee", values: form }).await
         }
         Err(e) => {
             let report = refusal(&signed, &state, e)?;
-            render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await
+            render_refused(&state, &signed, id, report, Kept { form: "trainee", values: form }).await
         }
     }
 }
@@ -313,7 +313,7 @@ pub async fn reassign(
     let (mentor, reason) = (value(&form, "mentor").trim(), value(&form, "reason").trim());
     if reason.is_empty() {
         let report = (tr.t("training.reason_needed").to_owned(), Vec::new());
-        return render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return render_refused(&state, &signed, id, report, Kept { form: "reassign", values: form }).await;
     }
     let report = match mentors::reassign(&state.rt, id, &signed.actor(), &codes, mentor, reason).await {
         Ok(n) => {
@@ -342,5 +342,5 @@ pub async fn reassign(
         }
         Err(ReassignError::Runtime(e)) => return Err(e.into()),
     };
-    render(&state, &signed, id, Some((report, Vec::new())), StatusCode::UNPROCESSABLE_ENTITY).await
+    render_refused(&state, &signed, id, (report, Vec::new()), Kept { form: "reassign", values: form }).await
 }

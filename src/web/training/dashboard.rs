@@ -80,28 +80,27 @@ pub(super) async fn charts(
             );
         }
 
-        if let Some(crate::definition::FieldKind::Choice { options }) = def.field("competence").map(|f| &f.kind) {
-            let rows: Vec<charts::Stack> = options
-                .iter()
-                .filter_map(|o| figures.competences.get(&o.id).map(|spread| (o, spread)))
-                .map(|(o, spread)| {
-                    let n: usize = spread.iter().sum();
-                    let sum: i64 = spread.iter().zip(scale.0..).map(|(c, level)| *c as i64 * level).sum();
-                    charts::Stack {
-                        label: o.label.get(lang).to_owned(),
-                        parts: spread.clone(),
-                        value: tr.f("training.mean_level", &[("mean", format!("{:.1}", sum as f64 / n.max(1) as f64))]),
-                    }
-                })
-                .collect();
-            if !rows.is_empty() {
-                let names: Vec<String> = (scale.0..=scale.1).map(|l| l.to_string()).collect();
-                chart(
-                    &mut charts,
-                    "training.chart.competences",
-                    charts::stacked(tr.t("training.chart.competences"), "chart-competences", &names, &rows),
-                );
-            }
+        let options = def.choice_options("competence");
+        let rows: Vec<charts::Stack> = options
+            .iter()
+            .filter_map(|o| figures.competences.get(&o.id).map(|spread| (o, spread)))
+            .map(|(o, spread)| {
+                let n: usize = spread.iter().sum();
+                let sum: i64 = spread.iter().zip(scale.0..).map(|(c, level)| *c as i64 * level).sum();
+                charts::Stack {
+                    label: o.label.get(lang).to_owned(),
+                    parts: spread.clone(),
+                    value: tr.f("training.mean_level", &[("mean", format!("{:.1}", sum as f64 / n.max(1) as f64))]),
+                }
+            })
+            .collect();
+        if !rows.is_empty() {
+            let names: Vec<String> = (scale.0..=scale.1).map(|l| l.to_string()).collect();
+            chart(
+                &mut charts,
+                "training.chart.competences",
+                charts::stacked(tr.t("training.chart.competences"), "chart-competences", &names, &rows),
+            );
         }
     }
     let loaded: Vec<Bar> = mentors

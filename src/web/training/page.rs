@@ -60,6 +60,30 @@ struct TraineesPage {
     may_manage: bool,
     /// The cohort's pictures: where its trainees stand, mentor load, competences.
     charts: Vec<(String, String)>,
+    /// A refused form and what was typed into it, so it comes back as the user left it.
+    kept: Option<Kept>,
+}
+
+/// One of the page's forms, sent back refused: which one, and its values.
+pub struct Kept {
+    pub form: &'static str,
+    pub values: Vec<(String, String)>,
+}
+
+impl TraineesPage {
+    /// What was typed into `name` of `form`, if that form came back refused.
+    fn typed(&self, form: &str, name: &str) -> &str {
+        self.kept
+            .as_ref()
+            .filter(|k| k.form == form)
+            .and_then(|k| k.values.iter().find(|(n, _)| n == name))
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Whether `value` was among the values of `name` in `form` when it came back refused.
+    fn chosen(&self, form: &str, name: &str, value: &str) -> bool {
+        self.kept.as_ref().is_some_and(|k| k.form == form && k.values.iter().any(|(n, v)| n == name && v == value))
+    }
 }
 
 /// A coordinator's (or admin's) form, with its CSRF token.
@@ -80,7 +104,18 @@ pub(super) async fn render(
     report: Option<(String, Vec<String>)>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
-    render_page(state, signed, id, 0, report, status).await
+    render_page(state, signed, id, 0, report, None, status).await
+}
+
+/// The page again after a refused form, with the form as the user left it.
+pub(super) async fn render_refused(
+    state: &AppState,
+    signed: &Signed,
+    id: i64,
+    report: (String, Vec<String>),
+    kept: Kept,
+) -> Result<Response, WebError> {
+    render_page(state, signed, id, 0, Some(report), Some(kept), StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 async fn render_page(
@@ -89,6 +124,7 @@ async fn render_page(
     id: i64,
     after: i64,
     report: Option<(String, Vec<String>)>,
+    kept: Option<Kept>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let inst = load_visible(state, signed, id).await?;
@@ -142,7 +178,7 @@ async fn render_page(
             id,
             title,
             capacity,
-            may_graduate: inst.row.state == "graduation",
+            may_graduate: inst.row.state == crate::training::graduate::COHORT_GRADUATION,
             skill_levels: &SKILL_LEVELS,
             enrolled,
             counts,
@@ -154,6 +190,7 @@ async fn render_page(
             report,
             may_manage: manages(signed),
             charts,
+            kept,
         },
     )
 }
@@ -171,5 +208,5 @@ pub async fn trainees_page(
     Path(id): Path<i64>,
     axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Response, WebError> {
-    render_page(&state, &signed, id, q.after.max(0), None, StatusCode::OK).await
+    render_page(&state, &signed, id, q.after.max(0), None, None, StatusCode::OK).await
 }
