@@ -110,6 +110,8 @@ pub enum ChainBreak {
         "the stream should end at sequence {expected} with the hash its head holds: its last events were deleted or rewritten"
     )]
     Truncated { expected: i64 },
+    #[error("the stream has events up to sequence {last} but its head records only {head}: an append did not finish")]
+    PastHead { head: i64, last: i64 },
 }
 
 /// Checks one event against the one before it in its stream.

@@ -58,14 +58,14 @@ pub async fn run(rt: &Runtime, database: &str, trainees: usize) -> anyhow::Resul
     for i in 0..trainees {
         csv.push_str(&format!("学员{cohort}-{i},工厂{},{},高级工,139{i:08}\n", i % 9, TRADES[i % 4]));
     }
-    enrol::import_csv(rt, cohort, &coordinator, csv.as_bytes(), false).await?;
+    enrol::import_csv(rt, rt.db(), cohort, &coordinator, csv.as_bytes(), false).await?;
     let per_mentor = (trainees / 40 + 1) as i64 + 1;
     for i in 0..40 {
         let name = format!("bench.mentor{cohort}-{i:02}");
         mentors::upsert(rt.db(), &name, &name, TRADES[i % 4], per_mentor, time::OffsetDateTime::now_utc()).await?;
     }
     rt.fire(cohort, None, &coordinator, "start_training", &Data::new()).await?;
-    mentors::auto_assign(rt, cohort, &coordinator).await?;
+    mentors::auto_assign(rt, rt.db(), cohort, &coordinator).await?;
 
     let seeding = Instant::now();
     let tracks: Vec<i64> = rt.children(cohort).await?.iter().map(|t| t.id).collect();
@@ -110,7 +110,7 @@ pub async fn run(rt: &Runtime, database: &str, trainees: usize) -> anyhow::Resul
         rt.fire(cohort, None, &coordinator, "advance_phase", &Data::new()).await?;
     }
     rt.fire(cohort, None, &coordinator, "finish_training", &Data::new()).await?;
-    let verdicts = graduate::graduate_cohort(rt, cohort, &coordinator, |f| f.to_string()).await?;
+    let verdicts = graduate::graduate_cohort(rt, rt.db(), cohort, &coordinator, |f| f.to_string()).await?;
     let graduated = verdicts.iter().filter(|(_, v)| *v == graduate::Verdict::Graduated).count();
     println!("graduated {graduated} of {} by the completion rule", verdicts.len());
 

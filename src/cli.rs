@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::store::audit::{Audited, Record};
+
 pub fn validate(dir: &Path) -> ExitCode {
     match crate::definition::load_dir(dir) {
         Ok(set) => {
@@ -68,10 +70,16 @@ pub async fn user_add(
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
-    let password = Password::parse(&password)?;
+    let hash = crate::people::password::hash(&Password::parse(&password)?)?;
     let conn = crate::store::connect(&db.database).await.with_context(|| format!("connecting to {}", db.database))?;
     crate::store::migrate(&conn).await.context("migrating the database")?;
-    let id = users::create(&conn, &name, &display, &password, &grants, time::OffsetDateTime::now_utc()).await?;
+    let now = time::OffsetDateTime::now_utc();
+    // Audited like an admin's change on the page, as done from the command line.
+    let change = Audited::begin(&conn, "admin", "cli", now).await?;
+    let id = users::create(change.conn(), &name, &display, &hash, &grants, now).await?;
+    let roles: Vec<String> = grants.iter().map(ToString::to_string).collect();
+    let data = serde_json::json!({ "username": name.as_str(), "roles": roles });
+    change.commit(Record { kind: "admin", event: Some("create_user"), data }).await?;
     println!(
         "created user {name} (#{id}) with roles {}",
         grants.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")

@@ -14,6 +14,8 @@ use crate::engine::{Actor, Data};
 use crate::people::units::{self, Unit};
 use crate::people::{DisplayName, Password, RoleGrant, Username, users};
 use crate::runtime::Runtime;
+use crate::store::audit::{Audited, Record};
+use sea_orm::DatabaseTransaction;
 
 /// The password of every demo user (printed at start; a demo is not a deployment).
 pub const DEMO_PASSWORD: &str = "unionflow-demo";
@@ -78,13 +80,23 @@ fn data(v: Value) -> Data {
 }
 
 /// Seeds the demo unless the database already holds instances. Returns whether it did.
+///
+/// The whole demo is one transaction: a start that is interrupted, or fails half-way, leaves the
+/// database as empty as it found it, and the next start seeds it whole.
 pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
-    let existing = crate::store::db::one(rt.db(), "SELECT COUNT(*) AS n FROM instances", vec![]).await?;
+    let now = rt.clock().now();
+    // The rounds happen on a clock of their own that moves through each year, so their history
+    // (and the figures' days per stage) looks like a real one. It never passes `now`.
+    let clock = Arc::new(ManualClock::new(now));
+    let history = Runtime::new(rt.db().clone(), rt.definitions().clone(), clock.clone(), rt.offset()).await?;
+    let password_hash = crate::people::password::hash(&Password::parse(DEMO_PASSWORD)?)?;
+    let seeding = Audited::begin(rt.db(), "admin", "demo", now).await?;
+    let c = seeding.conn();
+    let existing = crate::store::db::one(c, "SELECT COUNT(*) AS n FROM instances", vec![]).await?;
     let count: i64 = existing.map(|r| crate::store::db::get(&r, "n")).transpose()?.unwrap_or(0);
     if count > 0 {
         return Ok(false);
     }
-    let now = rt.clock().now();
     for (id, zh, en, kind, roster) in UNITS {
         let unit = Unit {
             id: (*id).into(),
@@ -94,23 +106,19 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
             kind: (*kind).into(),
             roster_size: *roster,
         };
-        units::upsert(rt.db(), &unit, now).await?;
+        units::upsert(c, &unit, now).await?;
     }
     let roles = &rt.definitions().roles;
-    let password = Password::parse(DEMO_PASSWORD)?;
     for (name, display, grants) in PEOPLE {
         let grants = grants.iter().map(|g| RoleGrant::parse(g, roles)).collect::<Result<Vec<_>, _>>()?;
-        users::create(rt.db(), &Username::parse(name)?, &DisplayName::parse(display)?, &password, &grants, now).await?;
+        let (name, display) = (Username::parse(name)?, DisplayName::parse(display)?);
+        users::create(c, &name, &display, &password_hash, &grants, now).await?;
     }
 
     let worker = Actor::new("wang.wei", ["worker_negotiator", "chief_representative"]);
     let employer = Actor::new("zhao.lei", ["employer_negotiator", "chief_representative"]);
     let unit_ids: Vec<&str> = UNITS.iter().map(|u| u.0).collect();
 
-    // The rounds happen on a clock of their own that moves through each year, so their history
-    // (and the figures' days per stage) looks like a real one. It never passes `now`.
-    let clock = Arc::new(ManualClock::new(now));
-    let history = Runtime::new(rt.db().clone(), rt.definitions().clone(), clock.clone(), rt.offset()).await?;
     let (rt_now, rt) = (rt, &history);
     let spring = |year: i32| {
         time::Date::from_calendar_date(year, time::Month::March, 2)
@@ -122,30 +130,32 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
     let (schools, kindergartens) = (of_kind("school"), of_kind("kindergarten"));
     let years = |from: i32| clock.set(spring(from).unwrap_or(now).min(now));
     years(2022);
-    concluded_round(rt, &clock, &worker, &employer, 2022, &schools).await?;
-    withdrawn_round(rt, &clock, &worker, &employer, 2022, &kindergartens, "幼儿园举办者未能按期组成协商代表").await?;
+    concluded_round(rt, c, &clock, &worker, &employer, 2022, &schools).await?;
+    withdrawn_round(rt, c, &clock, &worker, &employer, 2022, &kindergartens, "幼儿园举办者未能按期组成协商代表")
+        .await?;
     years(2023);
-    concluded_round(rt, &clock, &worker, &employer, 2023, &unit_ids).await?;
+    concluded_round(rt, c, &clock, &worker, &employer, 2023, &unit_ids).await?;
     years(2024);
-    concluded_round(rt, &clock, &worker, &employer, 2024, &unit_ids[..10]).await?;
-    withdrawn_round(rt, &clock, &worker, &employer, 2024, &unit_ids[10..], "两所单位并入集团，另行协商").await?;
+    concluded_round(rt, c, &clock, &worker, &employer, 2024, &unit_ids[..10]).await?;
+    withdrawn_round(rt, c, &clock, &worker, &employer, 2024, &unit_ids[10..], "两所单位并入集团，另行协商").await?;
     // Last year's round: concluded and in effect.
     years(2025);
-    concluded_round(rt, &clock, &worker, &employer, 2025, &unit_ids).await?;
+    concluded_round(rt, c, &clock, &worker, &employer, 2025, &unit_ids).await?;
 
     // This year's round, opened some ten weeks ago: the draft is with the units; some have
     // voted, one said no.
     clock.set(now - time::Duration::days(70));
-    let current = open_round(rt, &clock, &worker, &employer, 2026, &unit_ids).await?;
-    send_draft(rt, &clock, current, 2026, &worker, &employer).await?;
-    let children = latest_children(rt, current).await?;
+    let current = open_round(rt, c, &clock, &worker, &employer, 2026, &unit_ids).await?;
+    send_draft(rt, c, &clock, current, 2026, &worker, &employer).await?;
+    let children = latest_children(rt, c, current).await?;
     for (i, child) in children.iter().enumerate() {
         match i {
-            0..=3 => vote(rt, &clock, *child, 0.75).await?,
-            4 => vote(rt, &clock, *child, 0.3).await?,
+            0..=3 => vote(rt, c, &clock, *child, 0.75).await?,
+            4 => vote(rt, c, &clock, *child, 0.3).await?,
             5 | 6 => {
                 let sec = Actor::new("admin", ["admin"]);
-                rt.fire(
+                rt.fire_in(
+                    c,
                     *child,
                     None,
                     &sec,
@@ -164,39 +174,47 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
 
     // Last year's cohort: graduated, its trainees in the talent pool with their assessments.
     let past = rt
-        .start(
+        .start_in(
+            c,
             "training_cohort",
             &coordinator_actor(),
             &data(json!({ "name": "2025 海淀工匠学院（已结业）", "year": 2025, "fields": ["智能制造"], "phases": 6, "capacity": 40 })),
         )
         .await?;
     let coordinator = coordinator_actor();
-    rt.fire(past, None, &coordinator, "open_enrolment", &Data::new()).await?;
-    crate::training::enrol::import_csv(rt, past, &coordinator, trainee_csv(36).replace("139", "138").as_bytes(), false)
-        .await?;
+    rt.fire_in(c, past, None, &coordinator, "open_enrolment", &Data::new()).await?;
+    crate::training::enrol::import_csv(
+        rt,
+        c,
+        past,
+        &coordinator,
+        trainee_csv(36).replace("139", "138").as_bytes(),
+        false,
+    )
+    .await?;
     for (i, trade) in TRADES.iter().enumerate() {
-        crate::training::mentors::upsert(rt.db(), &format!("mentor2025-{i}"), &format!("往届导师{i}"), trade, 12, now)
+        crate::training::mentors::upsert(c, &format!("mentor2025-{i}"), &format!("往届导师{i}"), trade, 12, now)
             .await?;
     }
-    rt.fire(past, None, &coordinator, "start_training", &Data::new()).await?;
-    crate::training::mentors::auto_assign(rt, past, &coordinator).await?;
+    rt.fire_in(c, past, None, &coordinator, "start_training", &Data::new()).await?;
+    crate::training::mentors::auto_assign(rt, c, past, &coordinator).await?;
     for _ in 1..6 {
-        rt.fire(past, None, &coordinator, "advance_phase", &Data::new()).await?;
+        rt.fire_in(c, past, None, &coordinator, "advance_phase", &Data::new()).await?;
     }
-    for (i, track) in latest_children(rt, past).await?.into_iter().enumerate() {
-        rt.fire(track, None, &coordinator, "begin_training", &Data::new()).await?;
+    for (i, track) in latest_children(rt, c, past).await?.into_iter().enumerate() {
+        rt.fire_in(c, track, None, &coordinator, "begin_training", &Data::new()).await?;
         for phase in 1..=6 {
             // Every twelfth trainee missed most of the fourth phase and does not complete.
             let attendance = if i % 12 == 11 && phase == 4 { 40 } else { 80 + (i + phase) % 21 };
-            record_phase(rt, track, &coordinator, phase, attendance as i64).await?;
+            record_phase(rt, c, track, &coordinator, phase, attendance as i64).await?;
         }
-        assess_all(rt, track, &coordinator, i).await?;
+        assess_all(rt, c, track, &coordinator, i).await?;
     }
-    rt.fire(past, None, &coordinator, "finish_training", &Data::new()).await?;
+    rt.fire_in(c, past, None, &coordinator, "finish_training", &Data::new()).await?;
     let tr = crate::web::i18n::Tr::new(crate::web::i18n::Lang::Zh);
     let roles = &rt.definitions().roles;
     let track_def = rt.registry().current(crate::training::mentors::TRACK).map(|(_, d)| d.as_ref());
-    crate::training::graduate::graduate_cohort(rt, past, &coordinator, |failure| {
+    crate::training::graduate::graduate_cohort(rt, c, past, &coordinator, |failure| {
         let refusal = crate::engine::Refusal::Guard(failure.clone());
         crate::web::view::refusal_text(&tr, track_def, roles, &refusal)
     })
@@ -204,13 +222,14 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
 
     // A training cohort: 250 applicants for 240 places, 16 mentors, in its third of six phases.
     let cohort = rt
-        .start(
+        .start_in(
+            c,
             "training_cohort",
             &coordinator,
             &data(json!({ "name": "2026 海淀工匠学院第一期", "year": 2026, "fields": ["智能制造", "教育服务"], "phases": 6, "capacity": 240 })),
         )
         .await?;
-    rt.fire(cohort, None, &coordinator, "open_enrolment", &Data::new()).await?;
+    rt.fire_in(c, cohort, None, &coordinator, "open_enrolment", &Data::new()).await?;
     const MODULES: [(&str, &str, &str, &str); 6] = [
         ("工匠精神与职业素养", "岗位技能诊断", "", ""),
         ("先进制造工艺", "数控与电气实操", "项目选题", ""),
@@ -230,35 +249,44 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
             "module_incubation": incubation,
             "module_field_study": field,
         });
-        rt.fire(cohort, None, &coordinator, "plan_phase", &data(given)).await?;
+        rt.fire_in(c, cohort, None, &coordinator, "plan_phase", &data(given)).await?;
     }
-    crate::training::enrol::import_csv(rt, cohort, &coordinator, trainee_csv(250).as_bytes(), false).await?;
+    crate::training::enrol::import_csv(rt, c, cohort, &coordinator, trainee_csv(250).as_bytes(), false).await?;
     for (i, trade) in TRADES.iter().cycle().take(16).enumerate() {
         let (username, name) = match i {
             0 => ("xu.ming".to_owned(), "徐明".to_owned()),
             1 => ("tang.hui".to_owned(), "唐慧".to_owned()),
             _ => (format!("mentor{i:02}"), format!("导师{i:02}")),
         };
-        crate::training::mentors::upsert(rt.db(), &username, &name, trade, 16, now).await?;
+        crate::training::mentors::upsert(c, &username, &name, trade, 16, now).await?;
     }
-    rt.fire(cohort, None, &coordinator, "start_training", &Data::new()).await?;
-    crate::training::mentors::auto_assign(rt, cohort, &coordinator).await?;
-    for (i, track) in latest_children(rt, cohort).await?.into_iter().enumerate() {
-        rt.fire(track, None, &coordinator, "begin_training", &Data::new()).await?;
+    rt.fire_in(c, cohort, None, &coordinator, "start_training", &Data::new()).await?;
+    crate::training::mentors::auto_assign(rt, c, cohort, &coordinator).await?;
+    for (i, track) in latest_children(rt, c, cohort).await?.into_iter().enumerate() {
+        rt.fire_in(c, track, None, &coordinator, "begin_training", &Data::new()).await?;
         // The first two phases are recorded; the third is under way and its records are due.
         for phase in 1..=2 {
-            record_phase(rt, track, &coordinator, phase, (70 + (i * 7 + phase) % 31) as i64).await?;
+            record_phase(rt, c, track, &coordinator, phase, (70 + (i * 7 + phase) % 31) as i64).await?;
         }
         if i % 3 == 0 {
-            assess_all(rt, track, &coordinator, i).await?;
+            assess_all(rt, c, track, &coordinator, i).await?;
         }
     }
-    rt.fire(cohort, None, &coordinator, "advance_phase", &Data::new()).await?;
-    rt.fire(cohort, None, &coordinator, "advance_phase", &Data::new()).await?;
+    rt.fire_in(c, cohort, None, &coordinator, "advance_phase", &Data::new()).await?;
+    rt.fire_in(c, cohort, None, &coordinator, "advance_phase", &Data::new()).await?;
+    let data = json!({ "units": UNITS.len(), "users": PEOPLE.len() });
+    seeding.commit(Record { kind: "admin", event: Some("seed_demo"), data }).await?;
     Ok(true)
 }
 
-async fn record_phase(rt: &Runtime, track: i64, by: &Actor, phase: usize, attendance: i64) -> anyhow::Result<()> {
+async fn record_phase(
+    rt: &Runtime,
+    c: &DatabaseTransaction,
+    track: i64,
+    by: &Actor,
+    phase: usize,
+    attendance: i64,
+) -> anyhow::Result<()> {
     const PROJECTS: [&str; 3] = ["数控车间节能改造", "校企合作实训基地", "劳模创新工作室课题"];
     let given = json!({
         "phase": phase,
@@ -268,16 +296,16 @@ async fn record_phase(rt: &Runtime, track: i64, by: &Actor, phase: usize, attend
         "project_role": if phase.is_multiple_of(2) { "骨干成员" } else { "参与" },
         "project_outcome": "阶段成果已验收",
     });
-    rt.fire(track, None, by, "record_growth", &data(given)).await?;
+    rt.fire_in(c, track, None, by, "record_growth", &data(given)).await?;
     Ok(())
 }
 
-async fn assess_all(rt: &Runtime, track: i64, by: &Actor, seed: usize) -> anyhow::Result<()> {
+async fn assess_all(rt: &Runtime, c: &DatabaseTransaction, track: i64, by: &Actor, seed: usize) -> anyhow::Result<()> {
     const COMPETENCES: [&str; 5] = ["leadership", "practice", "problem_solving", "passing_on_skills", "innovation"];
     for (j, competence) in COMPETENCES.iter().enumerate() {
         let level = 2 + ((seed + j) % 4);
         let given = json!({ "competence": competence, "competence_level": level });
-        rt.fire(track, None, by, "assess_competence", &data(given)).await?;
+        rt.fire_in(c, track, None, by, "assess_competence", &data(given)).await?;
     }
     Ok(())
 }
@@ -285,6 +313,7 @@ async fn assess_all(rt: &Runtime, track: i64, by: &Actor, seed: usize) -> anyhow
 /// A round from its opening to a contract in effect, published in every unit, over some months.
 async fn concluded_round(
     rt: &Runtime,
+    c: &DatabaseTransaction,
     clock: &ManualClock,
     worker: &Actor,
     employer: &Actor,
@@ -292,31 +321,33 @@ async fn concluded_round(
     units: &[&str],
 ) -> anyhow::Result<i64> {
     let pass = |days: i64| clock.advance(time::Duration::days(days));
-    let round = open_round(rt, clock, worker, employer, year, units).await?;
-    send_draft(rt, clock, round, year, worker, employer).await?;
-    for child in latest_children(rt, round).await? {
-        vote(rt, clock, child, 0.8).await?;
+    let round = open_round(rt, c, clock, worker, employer, year, units).await?;
+    send_draft(rt, c, clock, round, year, worker, employer).await?;
+    for child in latest_children(rt, c, round).await? {
+        vote(rt, c, clock, child, 0.8).await?;
     }
     pass(6);
-    rt.fire(round, None, worker, "accept_confirmations", &Data::new()).await?;
+    rt.fire_in(c, round, None, worker, "accept_confirmations", &Data::new()).await?;
     pass(4);
-    rt.fire(round, None, worker, "sign_contract_worker", &Data::new()).await?;
-    rt.fire(round, None, employer, "sign_contract_employer", &Data::new()).await?;
-    rt.fire(round, None, worker, "seal", &Data::new()).await?;
+    rt.fire_in(c, round, None, worker, "sign_contract_worker", &Data::new()).await?;
+    rt.fire_in(c, round, None, employer, "sign_contract_employer", &Data::new()).await?;
+    rt.fire_in(c, round, None, worker, "seal", &Data::new()).await?;
     pass(5);
-    rt.fire(round, None, employer, "submit_to_bureau", &Data::new()).await?;
+    rt.fire_in(c, round, None, employer, "submit_to_bureau", &Data::new()).await?;
     pass(11);
-    rt.fire(round, None, &Actor::new("ma.qiang", ["bureau_reviewer"]), "approve", &Data::new()).await?;
+    rt.fire_in(c, round, None, &Actor::new("ma.qiang", ["bureau_reviewer"]), "approve", &Data::new()).await?;
     for unit in units {
         pass(1);
-        rt.fire(round, None, worker, "record_publication", &data(json!({ "published_unit": unit }))).await?;
+        rt.fire_in(c, round, None, worker, "record_publication", &data(json!({ "published_unit": unit }))).await?;
     }
-    rt.fire(round, None, worker, "confirm_published_everywhere", &Data::new()).await?;
+    rt.fire_in(c, round, None, worker, "confirm_published_everywhere", &Data::new()).await?;
     Ok(round)
 }
 
+#[expect(clippy::too_many_arguments, reason = "a demo step names everything it uses")]
 async fn withdrawn_round(
     rt: &Runtime,
+    c: &DatabaseTransaction,
     clock: &ManualClock,
     worker: &Actor,
     employer: &Actor,
@@ -324,15 +355,23 @@ async fn withdrawn_round(
     units: &[&str],
     reason: &str,
 ) -> anyhow::Result<()> {
-    let round = open_round(rt, clock, worker, employer, year, units).await?;
+    let round = open_round(rt, c, clock, worker, employer, year, units).await?;
     clock.advance(time::Duration::days(9));
-    rt.fire(round, None, &Actor::new("admin", ["admin"]), "withdraw", &data(json!({ "withdrawal_reason": reason })))
-        .await?;
+    rt.fire_in(
+        c,
+        round,
+        None,
+        &Actor::new("admin", ["admin"]),
+        "withdraw",
+        &data(json!({ "withdrawal_reason": reason })),
+    )
+    .await?;
     Ok(())
 }
 
 async fn open_round(
     rt: &Runtime,
+    c: &DatabaseTransaction,
     clock: &ManualClock,
     worker: &Actor,
     employer: &Actor,
@@ -341,13 +380,15 @@ async fn open_round(
 ) -> anyhow::Result<i64> {
     let pass = |days: i64| clock.advance(time::Duration::days(days));
     let round = rt
-        .start(
+        .start_in(
+            c,
             "bargaining_round",
             worker,
             &data(json!({ "sector": SECTOR, "year": year, "units": units, "term_years": 3 })),
         )
         .await?;
-    rt.fire(
+    rt.fire_in(
+        c,
         round,
         None,
         worker,
@@ -356,9 +397,10 @@ async fn open_round(
     )
     .await?;
     pass(12);
-    rt.fire(round, None, employer, "reply_by_employer", &Data::new()).await?;
+    rt.fire_in(c, round, None, employer, "reply_by_employer", &Data::new()).await?;
     pass(5);
-    rt.fire(
+    rt.fire_in(
+        c,
         round,
         None,
         worker,
@@ -366,7 +408,8 @@ async fn open_round(
         &data(json!({ "worker_reps": ["wang.wei", "li.na", "chen.jing"], "worker_chief": "wang.wei" })),
     )
     .await?;
-    rt.fire(
+    rt.fire_in(
+        c,
         round,
         None,
         employer,
@@ -375,7 +418,7 @@ async fn open_round(
     )
     .await?;
     pass(3);
-    rt.fire(round, None, employer, "start_negotiation", &Data::new()).await?;
+    rt.fire_in(c, round, None, employer, "start_negotiation", &Data::new()).await?;
     const RAISED: [(&str, &str, &str); 4] = [
         ("教师工资标准", "专任教师月工资与本区公办学校差距较大，要求明确最低标准与年增长幅度。", "u01"),
         ("带薪休假", "寒暑假期间值班安排频繁，要求保障带薪年休假。", "u07"),
@@ -384,11 +427,11 @@ async fn open_round(
     ];
     for (title, detail, unit) in RAISED {
         let given = json!({ "topic_title": title, "topic_detail": detail, "topic_unit": unit });
-        rt.fire(round, None, worker, "raise_topic", &data(given)).await?;
+        rt.fire_in(c, round, None, worker, "raise_topic", &data(given)).await?;
     }
     let chosen = json!({ "topics": RAISED[..3].iter().map(|r| r.0).collect::<Vec<_>>() });
-    rt.fire(round, None, worker, "record_topics", &data(chosen)).await?;
-    rt.fire(
+    rt.fire_in(c, round, None, worker, "record_topics", &data(chosen)).await?;
+    rt.fire_in(c,
         round,
         None,
         worker,
@@ -402,6 +445,7 @@ async fn open_round(
 
 async fn send_draft(
     rt: &Runtime,
+    c: &DatabaseTransaction,
     clock: &ManualClock,
     round: i64,
     year: i64,
@@ -410,34 +454,40 @@ async fn send_draft(
 ) -> anyhow::Result<()> {
     const TEXT: &str = "第一条 工资：教职工月工资不低于本区最低工资标准的 1.8 倍，年增长不低于 5%。\n第二条 工作时间：每周工作不超过 40 小时，延时工作按规定支付报酬。\n第三条 休假：带薪年休假 10 天起，寒暑假按学校安排执行。\n第四条 津贴：班主任津贴每月不低于 500 元。\n第五条 本合同期限三年，经双方首席代表签字并报区人社局审查后生效。";
     let summary = format!("{year} 年度：工资年增长不低于 5%；带薪年假 10 天起");
-    rt.fire(round, None, worker, "propose_draft", &data(json!({ "draft_text": TEXT, "draft_summary": summary })))
+    rt.fire_in(c, round, None, worker, "propose_draft", &data(json!({ "draft_text": TEXT, "draft_summary": summary })))
         .await?;
     clock.advance(time::Duration::days(2));
-    rt.fire(round, None, worker, "sign_draft_worker", &Data::new()).await?;
-    rt.fire(round, None, employer, "sign_draft_employer", &Data::new()).await?;
+    rt.fire_in(c, round, None, worker, "sign_draft_worker", &Data::new()).await?;
+    rt.fire_in(c, round, None, employer, "sign_draft_employer", &Data::new()).await?;
     clock.advance(time::Duration::days(3));
-    rt.fire(round, None, worker, "send_to_units", &Data::new()).await?;
+    rt.fire_in(c, round, None, worker, "send_to_units", &Data::new()).await?;
     Ok(())
 }
 
-async fn latest_children(rt: &Runtime, id: i64) -> anyhow::Result<Vec<i64>> {
-    let children = rt.children(id).await?;
+async fn latest_children(rt: &Runtime, c: &DatabaseTransaction, id: i64) -> anyhow::Result<Vec<i64>> {
+    let children = rt.children_in(c, id).await?;
     let latest = children.iter().map(|c| c.fanout).max().unwrap_or(0);
     Ok(children.into_iter().filter(|c| c.fanout == latest).map(|c| c.id).collect())
 }
 
 /// A unit's assembly meets and votes, `share` of those present in favour, a couple of days after
 /// the one before.
-async fn vote(rt: &Runtime, clock: &ManualClock, child: i64, share: f64) -> anyhow::Result<()> {
+async fn vote(
+    rt: &Runtime,
+    c: &DatabaseTransaction,
+    clock: &ManualClock,
+    child: i64,
+    share: f64,
+) -> anyhow::Result<()> {
     clock.advance(time::Duration::days(2));
     let admin = Actor::new("admin", ["admin"]);
-    let inst = rt.instance(child).await?;
+    let inst = rt.instance_in(c, child).await?;
     let unit = inst.row.data.get("unit").and_then(Value::as_str).unwrap_or_default().to_owned();
     let roster = UNITS.iter().find(|u| u.0 == unit).map_or(30, |u| u.4);
     let present = roster * 9 / 10;
     // Demo figures only: the engine counts with exact integers.
     let yes = ((present as f64) * share).round() as i64;
-    rt.fire(
+    rt.fire_in(c,
         child,
         None,
         &admin,
@@ -445,8 +495,9 @@ async fn vote(rt: &Runtime, clock: &ManualClock, child: i64, share: f64) -> anyh
         &data(json!({ "assembly_date": format_date(clock.now().date()), "kind": "representatives", "roster_size": roster })),
     )
     .await?;
-    rt.fire(child, None, &admin, "open_session", &Data::new()).await?;
-    rt.fire(
+    rt.fire_in(c, child, None, &admin, "open_session", &Data::new()).await?;
+    rt.fire_in(
+        c,
         child,
         None,
         &admin,
@@ -454,13 +505,14 @@ async fn vote(rt: &Runtime, clock: &ManualClock, child: i64, share: f64) -> anyh
         &data(json!({ "present": present, "yes": yes, "no": present - yes, "abstain": 0 })),
     )
     .await?;
-    let passed = rt.instance(child).await?.row.data.get("vote").and_then(|v| v.get("outcome")).and_then(Value::as_str)
-        == Some("passed");
+    let passed =
+        rt.instance_in(c, child).await?.row.data.get("vote").and_then(|v| v.get("outcome")).and_then(Value::as_str)
+            == Some("passed");
     if passed {
-        rt.fire(child, None, &admin, "confirm", &Data::new()).await?;
+        rt.fire_in(c, child, None, &admin, "confirm", &Data::new()).await?;
     } else {
         let objections = json!({ "objections": "工资年增长幅度低于本园实际，要求不低于 6%；保育员津贴未列入。" });
-        rt.fire(child, None, &admin, "close", &data(objections)).await?;
+        rt.fire_in(c, child, None, &admin, "close", &data(objections)).await?;
     }
     Ok(())
 }

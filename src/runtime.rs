@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use time::UtcOffset;
 
 use crate::clock::Clock;
@@ -11,6 +11,7 @@ use crate::definition::{Definition, DefinitionSet};
 use crate::engine::{self, Actor, Context, Data, EventOption, Refusal};
 use crate::store::apply::{Applier, ApplyError};
 use crate::store::audit::{self, NewEvent};
+use crate::store::db::{Conn, begin_write};
 use crate::store::definitions::{Registry, RegistryError};
 use crate::store::instances::{self, InstanceRow};
 use crate::store::timers::{self, TimerRow};
@@ -104,20 +105,37 @@ impl Runtime {
     }
 
     /// Starts an instance of `process` by hand.
-    #[tracing::instrument(level = "debug", skip(self, actor, given), fields(actor = %actor.name))]
     pub async fn start(&self, process: &str, actor: &Actor, given: &Data) -> Result<i64, RuntimeError> {
+        self.start_in(&self.db, process, actor, given).await
+    }
+
+    /// Starts an instance through `conn`: the pool, or a transaction the start then belongs to
+    /// (it commits or rolls back with the caller's other changes).
+    #[tracing::instrument(level = "debug", skip(self, conn, actor, given), fields(actor = %actor.name))]
+    pub async fn start_in<C: Conn>(
+        &self,
+        conn: &C,
+        process: &str,
+        actor: &Actor,
+        given: &Data,
+    ) -> Result<i64, RuntimeError> {
         let (row, def) =
             self.registry.current(process).ok_or_else(|| RuntimeError::UnknownProcess(process.to_owned()))?;
         let ctx = self.ctx();
         let started = engine::start(def, actor, given, ctx)?;
-        let txn = self.db.begin().await?;
+        let txn = begin_write(conn).await?;
         let id = self.applier(&txn, ctx).insert_instance(row, def, &started, None, actor, "start").await?;
         txn.commit().await?;
         Ok(id)
     }
 
     pub async fn instance(&self, id: i64) -> Result<Instance, RuntimeError> {
-        let row = instances::find(&self.db, id).await?.ok_or(RuntimeError::NotFound(id))?;
+        self.instance_in(&self.db, id).await
+    }
+
+    /// An instance as `conn` sees it (inside a transaction: with the transaction's own changes).
+    pub async fn instance_in<C: ConnectionTrait>(&self, conn: &C, id: i64) -> Result<Instance, RuntimeError> {
+        let row = instances::find(conn, id).await?.ok_or(RuntimeError::NotFound(id))?;
         let definition = self.registry.by_row(&self.db, row.definition_id).await?;
         Ok(Instance { row, definition })
     }
@@ -133,9 +151,22 @@ impl Runtime {
 
     /// Fires `event` on an instance. With `expected_version`, a change since the caller read the
     /// instance is a conflict rather than a surprise.
-    #[tracing::instrument(level = "debug", skip(self, actor, given), fields(actor = %actor.name))]
     pub async fn fire(
         &self,
+        id: i64,
+        expected_version: Option<i64>,
+        actor: &Actor,
+        event: &str,
+        given: &Data,
+    ) -> Result<Fired, RuntimeError> {
+        self.fire_in(&self.db, id, expected_version, actor, event, given).await
+    }
+
+    /// Fires through `conn`: the pool, or a transaction the step then belongs to.
+    #[tracing::instrument(level = "debug", skip(self, conn, actor, given), fields(actor = %actor.name))]
+    pub async fn fire_in<C: Conn>(
+        &self,
+        conn: &C,
         id: i64,
         expected_version: Option<i64>,
         actor: &Actor,
@@ -149,20 +180,21 @@ impl Runtime {
         let from_cache = cached.is_some();
         let row = match cached {
             Some(row) => row,
-            None => instances::find(&self.db, id).await?.ok_or(RuntimeError::NotFound(id))?,
+            None => instances::find(conn, id).await?.ok_or(RuntimeError::NotFound(id))?,
         };
-        match self.fire_on(row, expected_version, actor, event, given).await {
+        match self.fire_on(conn, row, expected_version, actor, event, given).await {
             Err(RuntimeError::Conflict { .. } | RuntimeError::Refused(_)) if from_cache => {
                 self.recent.forget(id);
-                let row = instances::find(&self.db, id).await?.ok_or(RuntimeError::NotFound(id))?;
-                self.fire_on(row, expected_version, actor, event, given).await
+                let row = instances::find(conn, id).await?.ok_or(RuntimeError::NotFound(id))?;
+                self.fire_on(conn, row, expected_version, actor, event, given).await
             }
             other => other,
         }
     }
 
-    async fn fire_on(
+    async fn fire_on<C: Conn>(
         &self,
+        conn: &C,
         row: InstanceRow,
         expected_version: Option<i64>,
         actor: &Actor,
@@ -177,7 +209,7 @@ impl Runtime {
         let definition = self.registry.by_row(&self.db, row.definition_id).await?;
         let ctx = self.ctx();
         let decision = engine::decide(&definition, &row.state, &row.data, actor, event, given, ctx)?;
-        let txn = self.db.begin().await?;
+        let txn = begin_write(conn).await?;
         let updated = self.applier(&txn, ctx).apply(&row, &definition, decision, actor, "transition").await?;
         txn.commit().await?;
         let fired = Fired { state: updated.state.clone(), version: updated.version };
@@ -192,7 +224,7 @@ impl Runtime {
         let mut fired = 0;
         loop {
             let ctx = self.ctx();
-            let txn = self.db.begin().await?;
+            let txn = begin_write(&self.db).await?;
             let Some(timer) = timers::claim_due(&txn, ctx.now).await? else {
                 txn.commit().await?;
                 return Ok(fired);
@@ -227,7 +259,7 @@ impl Runtime {
 
     /// Closes a due timer whose event was not allowed, with the reason in the audit trail.
     async fn close_refused_timer(&self, timer: TimerRow, reason: String, ctx: Context<'_>) -> Result<(), RuntimeError> {
-        let txn = self.db.begin().await?;
+        let txn = begin_write(&self.db).await?;
         if !timers::close_if_pending(&txn, timer.id, timers::REFUSED).await? {
             return Ok(());
         }
@@ -262,7 +294,11 @@ impl Runtime {
     }
 
     pub async fn children(&self, id: i64) -> Result<Vec<InstanceRow>, RuntimeError> {
-        Ok(instances::children(&self.db, id).await?)
+        self.children_in(&self.db, id).await
+    }
+
+    pub async fn children_in<C: ConnectionTrait>(&self, conn: &C, id: i64) -> Result<Vec<InstanceRow>, RuntimeError> {
+        Ok(instances::children(conn, id).await?)
     }
 
     pub async fn timers(&self, id: i64) -> Result<Vec<TimerRow>, RuntimeError> {

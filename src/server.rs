@@ -27,6 +27,10 @@ pub struct ServeArgs {
     /// Mark cookies Secure (when served over HTTPS).
     #[arg(long, env = "UNIONFLOW_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Behind a reverse proxy: the header that carries the client's address (for example
+    /// X-Real-IP), which the sign-in limits count by. Only set it when the proxy always sets it.
+    #[arg(long, env = "UNIONFLOW_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<axum::http::HeaderName>,
     /// How often the audit chain is verified in the background, in minutes.
     #[arg(long, default_value_t = 10)]
     pub verify_every_minutes: u64,
@@ -43,14 +47,8 @@ pub async fn runtime(db: &DbArgs, defs: &DefinitionArgs) -> anyhow::Result<Arc<R
 
 pub async fn serve(db: &DbArgs, defs: &DefinitionArgs, args: ServeArgs) -> anyhow::Result<()> {
     let rt = runtime(db, defs).await?;
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let scheduler =
-        tokio::spawn(crate::scheduler::run(rt.clone(), Duration::from_secs(args.timer_poll_secs.max(1)), {
-            let mut rx = stop_rx.clone();
-            async move {
-                let _ = rx.changed().await;
-            }
-        }));
+    // The demo is seeded before the scheduler starts: its back-dated timers must not fire while
+    // the rounds they belong to are still being written.
     if args.demo {
         if crate::demo::seed(&rt).await.context("seeding the demo")? {
             println!("Demo data created.");
@@ -59,14 +57,27 @@ pub async fn serve(db: &DbArgs, defs: &DefinitionArgs, args: ServeArgs) -> anyho
         }
         print!("{}", crate::demo::sign_in_sheet());
     }
-    let config = crate::web::WebConfig { secure_cookies: args.secure_cookies, ..Default::default() };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let scheduler =
+        tokio::spawn(crate::scheduler::run(rt.clone(), Duration::from_secs(args.timer_poll_secs.max(1)), {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.changed().await;
+            }
+        }));
+    let config = crate::web::WebConfig {
+        secure_cookies: args.secure_cookies,
+        client_ip_header: args.client_ip_header.clone(),
+        ..Default::default()
+    };
     let state = crate::web::AppState::new(rt.clone(), config);
     let verifier =
         tokio::spawn(verify_periodically(state.clone(), Duration::from_secs(args.verify_every_minutes.max(1) * 60)));
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     println!("unionflow is listening on http://{}", args.listen);
-    axum::serve(listener, crate::web::router(state))
+    let app = crate::web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_engine;
 mod m20261128_000002_people;
 mod m20261128_000003_training;
+mod m20261201_000001_sign_in_throttle;
 
 /// The engine's schema script, for tools that build tables of the same shape (the benchmark).
 pub use m20261128_000001_engine::SCHEMA as ENGINE_SCHEMA;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_engine::Migration),
             Box::new(m20261128_000002_people::Migration),
             Box::new(m20261128_000003_training::Migration),
+            Box::new(m20261201_000001_sign_in_throttle::Migration),
         ]
     }
 }

@@ -1,4 +1,4 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::definition::{Definition, SYSTEM_ROLE, ScopeMatch};
 use crate::engine::input::Data;
@@ -8,16 +8,28 @@ use crate::engine::input::Data;
 pub struct Actor {
     pub name: String,
     pub roles: BTreeSet<String>,
-    pub units: BTreeSet<String>,
+    /// The units each role acts for. A unit belongs to the grant that named it: a bureau
+    /// reviewer for u09 is not thereby u09's unit secretary.
+    pub units: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Actor {
     pub fn new<R: Into<String>>(name: impl Into<String>, roles: impl IntoIterator<Item = R>) -> Self {
-        Self { name: name.into(), roles: roles.into_iter().map(Into::into).collect(), units: BTreeSet::new() }
+        Self { name: name.into(), roles: roles.into_iter().map(Into::into).collect(), units: BTreeMap::new() }
     }
 
+    /// Every role of the actor acts for these units (an actor with one role, as tests build them).
     pub fn with_units<U: Into<String>>(mut self, units: impl IntoIterator<Item = U>) -> Self {
-        self.units = units.into_iter().map(Into::into).collect();
+        let units: BTreeSet<String> = units.into_iter().map(Into::into).collect();
+        self.units = self.roles.iter().map(|r| (r.clone(), units.clone())).collect();
+        self
+    }
+
+    /// The actor acts in `role` for `unit` (one grant).
+    pub fn with_grant(mut self, role: impl Into<String>, unit: impl Into<String>) -> Self {
+        let role = role.into();
+        self.roles.insert(role.clone());
+        self.units.entry(role).or_default().insert(unit.into());
         self
     }
 
@@ -41,7 +53,7 @@ impl Actor {
                 return false;
             };
             match scope.matches {
-                ScopeMatch::Unit => self.units.contains(value),
+                ScopeMatch::Unit => self.units.get(role).is_some_and(|units| units.contains(value)),
                 ScopeMatch::Person => self.name == value,
             }
         })

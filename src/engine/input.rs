@@ -15,6 +15,9 @@ pub type Data = serde_json::Map<String, Value>;
 /// Separators accepted between the items of a list typed into one box.
 const LIST_SEPARATORS: &[char] = &['\n', ',', '，', '、', ';', '；'];
 
+/// The longest item of a list (a topic, a unit, a name).
+const LIST_ITEM_MAX: usize = 200;
+
 /// Parses one given value; `Ok(None)` means "not given" (empty), which the caller judges.
 pub fn parse_value(field: &Field, value: &Value) -> Result<Option<Value>, FieldProblem> {
     let text = match value {
@@ -26,11 +29,12 @@ pub fn parse_value(field: &Field, value: &Value) -> Result<Option<Value>, FieldP
         _ => None,
     };
     match &field.kind {
-        FieldKind::Text { max_len } | FieldKind::LongText { max_len } => {
-            let s = text.ok_or(FieldProblem::NotText)?;
-            if s.chars().count() > *max_len {
-                return Err(FieldProblem::TooLong { max: *max_len });
-            }
+        FieldKind::Text { max_len } => {
+            let s = crate::text::line(text.ok_or(FieldProblem::NotText)?, *max_len)?;
+            Ok(Some(Value::String(s.to_owned())))
+        }
+        FieldKind::LongText { max_len } => {
+            let s = crate::text::lines(text.ok_or(FieldProblem::NotText)?, *max_len)?;
             Ok(Some(Value::String(s.to_owned())))
         }
         FieldKind::Int { min, max } => {
@@ -81,6 +85,12 @@ pub fn parse_value(field: &Field, value: &Value) -> Result<Option<Value>, FieldP
                 _ => return Err(FieldProblem::NotText),
             };
             let items: Vec<String> = items.into_iter().filter(|i| !i.is_empty()).collect();
+            if items.len() > *max_items {
+                return Err(FieldProblem::TooManyItems { max: *max_items });
+            }
+            for item in &items {
+                crate::text::line(item, LIST_ITEM_MAX)?;
+            }
             let mut seen = BTreeSet::new();
             for item in &items {
                 if !seen.insert(item) {

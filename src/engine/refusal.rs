@@ -106,6 +106,20 @@ pub enum FieldProblem {
     OnlyOne { given: String },
     #[error("{item:?} is not one of {from:?}")]
     NotOffered { item: String, from: String },
+    #[error("contains a control character (U+{0:04X})")]
+    ControlCharacter(u32),
+    #[error("contains an invisible or direction-changing character (U+{0:04X})")]
+    Deceptive(u32),
+}
+
+impl From<crate::text::TextProblem> for FieldProblem {
+    fn from(p: crate::text::TextProblem) -> Self {
+        match p {
+            crate::text::TextProblem::Control(c) => FieldProblem::ControlCharacter(c),
+            crate::text::TextProblem::Deceptive(c) => FieldProblem::Deceptive(c),
+            crate::text::TextProblem::TooLong(max) => FieldProblem::TooLong { max },
+        }
+    }
 }
 
 /// Counts of a vote that cannot all be true.

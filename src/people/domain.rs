@@ -18,6 +18,10 @@ pub enum PeopleError {
     UnknownUnit(String),
     #[error("a unit id is 1 to 40 letters, digits, dashes or underscores")]
     BadUnitId,
+    #[error("a unit's name and sector are 1 to {0} characters")]
+    BadUnitText(usize),
+    #[error("the text {0}")]
+    Unreadable(crate::text::TextProblem),
 }
 
 /// A sign-in name: short, and safe to show and to put in a URL.
@@ -46,9 +50,13 @@ impl fmt::Display for Username {
 pub struct DisplayName(String);
 
 impl DisplayName {
+    pub const MAX_LEN: usize = 60;
     pub fn parse(s: &str) -> Result<Self, PeopleError> {
-        let s = s.trim();
-        if (1..=60).contains(&s.chars().count()) { Ok(Self(s.to_owned())) } else { Err(PeopleError::BadDisplayName) }
+        match crate::text::line(s, Self::MAX_LEN) {
+            Ok("") | Err(crate::text::TextProblem::TooLong(_)) => Err(PeopleError::BadDisplayName),
+            Ok(s) => Ok(Self(s.to_owned())),
+            Err(p) => Err(PeopleError::Unreadable(p)),
+        }
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -115,6 +123,19 @@ impl fmt::Display for RoleGrant {
     }
 }
 
+/// The longest name, sector or kind of a unit.
+pub const UNIT_TEXT_MAX: usize = 100;
+
+/// A unit's name, sector or kind; `required` refuses an empty one.
+pub fn parse_unit_text(s: &str, required: bool) -> Result<String, PeopleError> {
+    match crate::text::line(s, UNIT_TEXT_MAX) {
+        Ok("") if required => Err(PeopleError::BadUnitText(UNIT_TEXT_MAX)),
+        Err(crate::text::TextProblem::TooLong(_)) => Err(PeopleError::BadUnitText(UNIT_TEXT_MAX)),
+        Ok(s) => Ok(s.to_owned()),
+        Err(p) => Err(PeopleError::Unreadable(p)),
+    }
+}
+
 pub fn parse_unit_id(s: &str) -> Result<String, PeopleError> {
     let s = s.trim();
     let ok = (1..=40).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
@@ -132,6 +153,13 @@ mod tests {
         assert_eq!(Username::parse("a b"), Err(PeopleError::BadUsername));
         assert_eq!(Username::parse("x"), Err(PeopleError::BadUsername));
         assert!(Password::parse("short").is_err());
+        assert_eq!(
+            DisplayName::parse("王\u{0}伟").map(|_| ()),
+            Err(PeopleError::Unreadable(crate::text::TextProblem::Control(0)))
+        );
+        assert_eq!(DisplayName::parse(&"名".repeat(61)).map(|_| ()), Err(PeopleError::BadDisplayName));
+        assert_eq!(parse_unit_text(&"x".repeat(1_000_000), true), Err(PeopleError::BadUnitText(UNIT_TEXT_MAX)));
+        assert_eq!(parse_unit_text("", false), Ok(String::new()));
         assert_eq!(format!("{:?}", Password::parse("long enough pw").unwrap()), "Password(…)");
     }
 }

@@ -5,6 +5,7 @@
 pub mod domain;
 pub mod password;
 pub mod sessions;
+pub mod throttle;
 pub mod units;
 pub mod users;
 

@@ -1,17 +1,40 @@
-//! Password hashes: argon2id with a random salt, in the PHC string form.
+//! Password hashes: argon2id with a random salt, in the PHC string form, and the bounded pool of
+//! threads that computes them.
+//!
+//! Each check needs 19 MiB for about a tenth of a second. Run without a bound, a burst of
+//! sign-ins (with names that need no account) takes the server's memory by the gigabyte, so at
+//! most a few checks run at once, a few more wait briefly for their turn, and the rest are turned
+//! away at once ("busy, try again in a moment").
 
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use tokio::sync::Semaphore;
 
 use crate::people::Password;
+
+/// OWASP's recommended argon2id parameters (Password Storage Cheat Sheet): 19 MiB of memory,
+/// 2 passes, 1 lane. Stored hashes carry their own parameters, so raising these later re-hashes
+/// nothing and still verifies old hashes.
+pub const MEMORY_KIB: u32 = 19 * 1024;
+pub const PASSES: u32 = 2;
+pub const LANES: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
 
+fn argon2() -> Result<Argon2<'static>, HashError> {
+    let params = Params::new(MEMORY_KIB, PASSES, LANES, None).map_err(|e| HashError(e.to_string()))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
 pub fn hash(password: &Password) -> Result<String, HashError> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| HashError(e.to_string()))?;
-    Argon2::default()
+    argon2()?
         .hash_password_with_salt(password.expose().as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| HashError(e.to_string()))
@@ -19,7 +42,7 @@ pub fn hash(password: &Password) -> Result<String, HashError> {
 
 /// Whether `password` matches the stored hash; a malformed hash never matches.
 pub fn verify(password: &str, stored: &str) -> bool {
-    Argon2::default().verify_password(password.as_bytes(), stored).is_ok()
+    argon2().is_ok_and(|a| a.verify_password(password.as_bytes(), stored).is_ok())
 }
 
 /// A hash to verify against when the user does not exist, so both cases take the same time.
@@ -30,6 +53,93 @@ pub fn decoy_hash() -> &'static str {
     })
 }
 
+/// Refused because too many password checks are running or waiting already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many sign-ins are being checked at once")]
+pub struct Busy;
+
+/// The bounded pool of password work (see the module's comment).
+#[derive(Debug, Clone)]
+pub struct PasswordChecks {
+    running: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
+    max_wait: Duration,
+    /// The most checks seen running at once, for tests and the attack benchmark's report.
+    peak: Arc<AtomicUsize>,
+    limit: usize,
+}
+
+impl PasswordChecks {
+    pub fn new(running: usize, max_waiting: usize, max_wait: Duration) -> Self {
+        let limit = running.max(1);
+        Self {
+            running: Arc::new(Semaphore::new(limit)),
+            waiting: Arc::default(),
+            max_waiting,
+            max_wait,
+            peak: Arc::default(),
+            limit,
+        }
+    }
+
+    /// As many checks at once as the machine has cores (at most 4: 76 MiB), eight times as many
+    /// waiting up to two seconds.
+    pub fn for_this_machine() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from).clamp(1, 4);
+        Self::new(cores, cores * 8, Duration::from_secs(2))
+    }
+
+    /// How many checks may run at once.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The most checks that ever ran at once.
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    /// Whether `password` matches `stored`, computed on a blocking thread when a turn is free.
+    pub async fn verify(&self, password: String, stored: String) -> Result<bool, Busy> {
+        self.run(move || verify(&password, &stored)).await
+    }
+
+    /// Hashes a new password on a blocking thread when a turn is free.
+    pub async fn hash(&self, password: Password) -> Result<Result<String, HashError>, Busy> {
+        self.run(move || hash(&password)).await
+    }
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
+        let permit = match self.running.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+                    self.waiting.fetch_sub(1, Ordering::AcqRel);
+                    return Err(Busy);
+                }
+                let turn = tokio::time::timeout(self.max_wait, self.running.clone().acquire_owned()).await;
+                self.waiting.fetch_sub(1, Ordering::AcqRel);
+                match turn {
+                    Ok(Ok(p)) => p,
+                    _ => return Err(Busy),
+                }
+            }
+        };
+        let now_running = self.limit - self.running.available_permits();
+        self.peak.fetch_max(now_running, Ordering::Relaxed);
+        // The permit goes with the work: a client that hangs up does not free a turn while its
+        // check still runs.
+        tokio::task::spawn_blocking(move || {
+            let out = work();
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|_| Busy)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,9 +148,43 @@ mod tests {
     fn a_hash_verifies_its_password_only() {
         let pw = Password::parse("correct horse battery").unwrap();
         let h = hash(&pw).unwrap();
-        assert!(h.starts_with("$argon2id$"));
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert!(verify("correct horse battery", &h));
         assert!(!verify("wrong horse battery", &h));
         assert!(!verify("anything", "not a hash"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_checks_run_at_once_than_the_limit_and_the_overflow_is_turned_away() {
+        let checks = PasswordChecks::new(2, 3, Duration::from_secs(60));
+        // Every check waits at the gate until all twenty have asked for a turn.
+        let gate = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let (checks, gate) = (checks.clone(), gate.clone());
+                tokio::spawn(async move {
+                    checks
+                        .run(move || {
+                            let (open, cv) = &*gate;
+                            let _open = cv.wait_while(open.lock().unwrap(), |o| !*o).unwrap();
+                        })
+                        .await
+                })
+            })
+            .collect();
+        let turned_away = async {
+            while tasks.iter().filter(|t| t.is_finished()).count() < 15 {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), turned_away).await.expect("the overflow is refused at once");
+        *gate.0.lock().unwrap() = true;
+        gate.1.notify_all();
+        let mut outcomes = Vec::new();
+        for t in tasks {
+            outcomes.push(t.await.unwrap().is_ok());
+        }
+        assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 5, "two ran and three waited for their turn");
+        assert_eq!(checks.peak(), 2, "never more than two at once");
     }
 }

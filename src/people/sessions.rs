@@ -1,5 +1,5 @@
 //! Sessions in the database, so several servers share them; the cookie holds a random token and
-//! the table only its hash. Failed sign-ins are counted per user name, for throttling.
+//! the table only its hash. Failed sign-ins are counted in [`throttle`](crate::people::throttle).
 
 use sea_orm::{ConnectionTrait, DbErr};
 use sha2::{Digest, Sha256};
@@ -82,37 +82,5 @@ pub async fn touch<C: ConnectionTrait>(c: &C, id: &str, now: OffsetDateTime, idl
 
 pub async fn end<C: ConnectionTrait>(c: &C, token: &str) -> Result<(), DbErr> {
     exec(c, "DELETE FROM sessions WHERE id = $1", vec![id_of(token).into()]).await?;
-    Ok(())
-}
-
-pub async fn record_failure<C: ConnectionTrait>(c: &C, username: &str, now: OffsetDateTime) -> Result<(), DbErr> {
-    exec(
-        c,
-        "INSERT INTO sign_in_failures (username, at) VALUES ($1, $2)",
-        vec![username.into(), to_micros(now).into()],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Failed sign-ins for a user name since `since`, and the latest of them.
-pub async fn failures_since<C: ConnectionTrait>(
-    c: &C,
-    username: &str,
-    since: OffsetDateTime,
-) -> Result<(i64, Option<OffsetDateTime>), DbErr> {
-    let row = one(
-        c,
-        "SELECT COUNT(*) AS n, MAX(at) AS latest FROM sign_in_failures WHERE username = $1 AND at >= $2",
-        vec![username.into(), to_micros(since).into()],
-    )
-    .await?;
-    let Some(row) = row else { return Ok((0, None)) };
-    let latest: Option<i64> = get(&row, "latest")?;
-    Ok((get(&row, "n")?, latest.map(from_micros)))
-}
-
-pub async fn clear_failures<C: ConnectionTrait>(c: &C, username: &str) -> Result<(), DbErr> {
-    exec(c, "DELETE FROM sign_in_failures WHERE username = $1", vec![username.into()]).await?;
     Ok(())
 }

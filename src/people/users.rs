@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
 use crate::clock::to_micros;
 use crate::engine::Actor;
-use crate::people::domain::{DisplayName, Password, RoleGrant, Username};
+use crate::people::domain::{DisplayName, RoleGrant, Username};
 use crate::people::password;
 use crate::store::db::{all, exec, get, one};
 
@@ -22,8 +22,11 @@ pub struct User {
 impl User {
     /// The user as the engine sees them: their name, roles, and the units they act for.
     pub fn actor(&self) -> Actor {
-        Actor::new(self.username.clone(), self.grants.iter().map(|g| g.role.clone()))
-            .with_units(self.grants.iter().filter_map(|g| g.unit.clone()))
+        let actor = Actor::new(self.username.clone(), self.grants.iter().map(|g| g.role.clone()));
+        self.grants
+            .iter()
+            .filter_map(|g| g.unit.as_ref().map(|u| (&g.role, u)))
+            .fold(actor, |a, (role, unit)| a.with_grant(role.clone(), unit.clone()))
     }
     pub fn has_role(&self, role: &str) -> bool {
         self.grants.iter().any(|g| g.role == role)
@@ -80,30 +83,29 @@ async fn with_grants<C: ConnectionTrait>(c: &C, mut users: Vec<User>) -> Result<
     Ok(users)
 }
 
-/// Creates a user with a hashed password and their role grants.
-pub async fn create(
-    db: &DatabaseConnection,
+/// Creates a user with their password hash and role grants, inside the caller's transaction
+/// (with its audit event). The hash is computed before, outside the transaction, so a slow hash
+/// never holds the database's write lock.
+pub async fn create<C: ConnectionTrait>(
+    c: &C,
     username: &Username,
     display_name: &DisplayName,
-    password: &Password,
+    password_hash: &str,
     grants: &[RoleGrant],
     now: time::OffsetDateTime,
 ) -> Result<i64, UserError> {
-    let hash = password::hash(password)?;
-    let txn = db.begin().await?;
-    if one(&txn, "SELECT id FROM users WHERE username = $1", vec![username.as_str().into()]).await?.is_some() {
+    if one(c, "SELECT id FROM users WHERE username = $1", vec![username.as_str().into()]).await?.is_some() {
         return Err(UserError::Taken(username.to_string()));
     }
     let row = one(
-        &txn,
+        c,
         "INSERT INTO users (username, display_name, password_hash, active, created_at) VALUES ($1, $2, $3, TRUE, $4) RETURNING id",
-        vec![username.as_str().into(), display_name.as_str().into(), hash.into(), to_micros(now).into()],
+        vec![username.as_str().into(), display_name.as_str().into(), password_hash.into(), to_micros(now).into()],
     )
     .await?
     .ok_or(DbErr::RecordNotInserted)?;
     let id: i64 = get(&row, "id")?;
-    write_grants(&txn, id, grants).await?;
-    txn.commit().await?;
+    write_grants(c, id, grants).await?;
     Ok(id)
 }
 
@@ -121,10 +123,9 @@ async fn write_grants<C: ConnectionTrait>(c: &C, id: i64, grants: &[RoleGrant]) 
     Ok(())
 }
 
-pub async fn set_grants(db: &DatabaseConnection, id: i64, grants: &[RoleGrant]) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
-    write_grants(&txn, id, grants).await?;
-    txn.commit().await
+/// Replaces a user's role grants; the caller's transaction makes it one change.
+pub async fn set_grants<C: ConnectionTrait>(c: &C, id: i64, grants: &[RoleGrant]) -> Result<(), DbErr> {
+    write_grants(c, id, grants).await
 }
 
 pub async fn set_active<C: ConnectionTrait>(c: &C, id: i64, active: bool) -> Result<(), DbErr> {
@@ -132,12 +133,6 @@ pub async fn set_active<C: ConnectionTrait>(c: &C, id: i64, active: bool) -> Res
     if !active {
         exec(c, "DELETE FROM sessions WHERE user_id = $1", vec![id.into()]).await?;
     }
-    Ok(())
-}
-
-pub async fn set_password<C: ConnectionTrait>(c: &C, id: i64, password: &Password) -> Result<(), UserError> {
-    let hash = password::hash(password)?;
-    exec(c, "UPDATE users SET password_hash = $1 WHERE id = $2", vec![hash.into(), id.into()]).await?;
     Ok(())
 }
 

@@ -1,11 +1,11 @@
 //! Appending to the audit chain, reading it back page by page, and verifying it.
 
-use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, QueryResult, TransactionTrait, Value};
 use time::OffsetDateTime;
 
 use crate::audit::{AuditRecord, ChainBreak, GENESIS, canonical_json, chain_hash, check_link};
 use crate::clock::{from_micros, to_micros};
-use crate::store::db::{all, exec, get, one};
+use crate::store::db::{all, begin_write, exec, get, one};
 
 /// What happened, before it is numbered and chained.
 #[derive(Debug, Clone)]
@@ -85,30 +85,87 @@ pub async fn insert<C: ConnectionTrait>(c: &C, s: Sealed) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// Appends an event to a stream that is not an instance's (sign-ins, administration). The
-/// stream's head row is taken first (a write), which serialises its appenders on both backends.
-pub async fn append<C: ConnectionTrait>(c: &C, e: NewEvent<'_>) -> Result<(), DbErr> {
+/// Takes a stream's head row (making it if the stream is new) and holds it until the transaction
+/// ends: on PostgreSQL the upsert locks the row, on SQLite the transaction holds the write lock
+/// from its start (`begin_write`). Appenders to one stream so go one after another.
+async fn lock_head(c: &DatabaseTransaction, stream: &str) -> Result<Option<(i64, String)>, DbErr> {
     let head = one(
         c,
         "INSERT INTO audit_heads (stream, seq, hash) VALUES ($1, -1, $2)
          ON CONFLICT (stream) DO UPDATE SET seq = audit_heads.seq
          RETURNING seq, hash",
-        vec![e.stream.clone().into(), GENESIS.into()],
+        vec![stream.into(), GENESIS.into()],
     )
     .await?
     .ok_or(DbErr::RecordNotInserted)?;
     let seq: i64 = get(&head, "seq")?;
-    let hash: String = get(&head, "hash")?;
-    let sealed = seal(e, (seq >= 0).then_some((seq, hash.as_str())));
-    let (stream, seq, hash) = (sealed.record.stream.clone(), sealed.record.seq, sealed.hash.clone());
-    insert(c, sealed).await?;
-    exec(
-        c,
-        "UPDATE audit_heads SET seq = $1, hash = $2 WHERE stream = $3",
-        vec![seq.into(), hash.into(), stream.into()],
-    )
-    .await?;
-    Ok(())
+    (seq >= 0).then(|| get(&head, "hash").map(|hash| (seq, hash))).transpose()
+}
+
+/// A change outside any instance (a user, a unit, a sign-in, an import) that commits together
+/// with its audit event or not at all: begin, make the change through [`Audited::conn`], then
+/// [`Audited::commit`] with what happened. Dropped without committing, nothing of it is kept.
+///
+/// The stream's head is taken when the change begins, so changes recorded in one stream are
+/// made one after another (two admins granting roles to one person at once cannot interleave).
+pub struct Audited {
+    txn: DatabaseTransaction,
+    stream: &'static str,
+    head: Option<(i64, String)>,
+    actor: String,
+    at: OffsetDateTime,
+}
+
+/// What an [`Audited`] change records: its kind, its event name, and the details.
+pub struct Record<'a> {
+    pub kind: &'a str,
+    pub event: Option<&'a str>,
+    pub data: serde_json::Value,
+}
+
+impl Audited {
+    /// Begins a write transaction for a change by `actor`, recorded in `stream` at `at`.
+    pub async fn begin<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+        db: &C,
+        stream: &'static str,
+        actor: &str,
+        at: OffsetDateTime,
+    ) -> Result<Self, DbErr> {
+        let txn = begin_write(db).await?;
+        let head = lock_head(&txn, stream).await?;
+        Ok(Self { txn, stream, head, actor: actor.to_owned(), at })
+    }
+
+    /// The transaction the change is made through.
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// Appends the change's audit event after the stream's head and commits both.
+    pub async fn commit(self, record: Record<'_>) -> Result<(), DbErr> {
+        let event = NewEvent {
+            stream: self.stream.to_owned(),
+            at: self.at,
+            actor: &self.actor,
+            kind: record.kind,
+            process: None,
+            instance_id: None,
+            event: record.event,
+            from_state: None,
+            to_state: None,
+            data: record.data,
+        };
+        let sealed = seal(event, self.head.as_ref().map(|(seq, hash)| (*seq, hash.as_str())));
+        let (seq, hash) = (sealed.record.seq, sealed.hash.clone());
+        insert(&self.txn, sealed).await?;
+        exec(
+            &self.txn,
+            "UPDATE audit_heads SET seq = $1, hash = $2 WHERE stream = $3",
+            vec![seq.into(), hash.into(), self.stream.into()],
+        )
+        .await?;
+        self.txn.commit().await
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,7 +325,7 @@ pub async fn verify<C: ConnectionTrait>(c: &C) -> Result<Verification, DbErr> {
     }
     // A stream whose head is ahead of its last event lost events at its end (or had its last
     // event rewritten): instances keep their head in their row, other streams in audit_heads.
-    let heads = [
+    let truncated = [
         "SELECT h.stream, h.seq FROM audit_heads h
          LEFT JOIN audit_events e ON e.stream = h.stream AND e.seq = h.seq
          WHERE e.id IS NULL OR e.hash <> h.hash
@@ -278,12 +335,34 @@ pub async fn verify<C: ConnectionTrait>(c: &C) -> Result<Verification, DbErr> {
          WHERE i.audit_seq >= 0 AND (e.id IS NULL OR e.hash <> i.audit_hash)
          ORDER BY i.id LIMIT 1",
     ];
-    for sql in heads {
+    for sql in truncated {
         if let Some(row) = one(c, sql, vec![]).await? {
             let stream: String = get(&row, "stream")?;
             let seq: i64 = get(&row, "seq")?;
             let reason = ChainBreak::Truncated { expected: seq };
             return Ok(Verification { checked, broken: Some(Broken { id: None, stream, seq, reason }) });
+        }
+    }
+    // A stream with events past its head, or with no head at all, had an append that never
+    // finished (its change may have been kept without it): the head must name the last event.
+    let unrecorded = [
+        "SELECT h.stream, h.seq, e.seq AS last FROM audit_heads h
+         JOIN audit_events e ON e.stream = h.stream AND e.seq > h.seq
+         ORDER BY h.stream, e.seq DESC LIMIT 1",
+        "SELECT 'instance:' || i.id AS stream, i.audit_seq AS seq, e.seq AS last FROM instances i
+         JOIN audit_events e ON e.stream = 'instance:' || i.id AND e.seq > i.audit_seq
+         ORDER BY i.id, e.seq DESC LIMIT 1",
+        "SELECT e.stream, CAST(-1 AS BIGINT) AS seq, MAX(e.seq) AS last FROM audit_events e
+         WHERE e.instance_id IS NULL AND NOT EXISTS (SELECT 1 FROM audit_heads h WHERE h.stream = e.stream)
+         GROUP BY e.stream ORDER BY e.stream LIMIT 1",
+    ];
+    for sql in unrecorded {
+        if let Some(row) = one(c, sql, vec![]).await? {
+            let stream: String = get(&row, "stream")?;
+            let head: i64 = get(&row, "seq")?;
+            let last: i64 = get(&row, "last")?;
+            let reason = ChainBreak::PastHead { head, last };
+            return Ok(Verification { checked, broken: Some(Broken { id: None, stream, seq: last, reason }) });
         }
     }
     Ok(Verification { checked, broken: None })

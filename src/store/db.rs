@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, QueryResult, Statement, Value};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, QueryResult,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
+};
 
 /// Connects to `url`: `sqlite://FILE?mode=rwc` or `postgres://...`. SQLite runs in WAL mode with
 /// `synchronous=FULL`, so every committed step is on disk.
@@ -31,6 +34,24 @@ pub async fn connect_schema(url: &str, schema: &str) -> Result<DatabaseConnectio
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN`
+/// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and then writes cannot wait for a
+/// writer that got there in between and fails with `database is locked`, while one that asks for
+/// the lock up front waits its turn within the busy timeout. Inside a transaction it is a savepoint.
+pub async fn begin_write<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+    c: &C,
+) -> Result<DatabaseTransaction, DbErr> {
+    c.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// A connection a change can be made through: the pool, or a transaction it then belongs to.
+pub trait Conn: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction> {}
+impl<C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>> Conn for C {}
 
 pub fn stmt(backend: sea_orm::DbBackend, sql: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(backend, sql, values)

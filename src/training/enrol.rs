@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use crate::clock::to_micros;
 use crate::engine::{Actor, Data};
 use crate::runtime::{Runtime, RuntimeError};
-use crate::store::db::{all, exec, get, one};
+use crate::store::db::{Conn, all, begin_write, exec, get, one};
+use crate::store::instances;
 use crate::training::import::{self, Checked, FileProblem, TraineeRow};
 
 pub const COHORT: &str = "training_cohort";
@@ -87,16 +88,22 @@ fn capacity(data: &Data) -> usize {
     data.get("capacity").and_then(Value::as_u64).and_then(|c| usize::try_from(c).ok()).unwrap_or(0)
 }
 
-/// Imports a CSV file into a cohort. With `valid_only`, rows with problems are left out and the
-/// rest taken; otherwise any problem takes nothing.
-pub async fn import_csv(
+/// Imports a CSV file into a cohort, all or nothing: the trainees and the cohort's `enrol` step
+/// commit together in one transaction (through `conn`: the pool, or a transaction the import
+/// then belongs to). The cohort's row is held from the start, so a second import into the same
+/// cohort waits for this one and numbers its trainees after it. With `valid_only`, rows with
+/// problems are left out and the rest taken; otherwise any problem takes nothing.
+pub async fn import_csv<C: Conn>(
     rt: &Runtime,
+    conn: &C,
     cohort: i64,
     actor: &Actor,
     bytes: &[u8],
     valid_only: bool,
 ) -> Result<Imported, EnrolError> {
-    let inst = rt.instance(cohort).await?;
+    let txn = begin_write(conn).await?;
+    let row = instances::lock(&txn, cohort).await?.ok_or(RuntimeError::NotFound(cohort))?;
+    let inst = rt.instance_in(&txn, row.id).await?;
     if inst.definition.id != COHORT {
         return Err(EnrolError::Runtime(RuntimeError::NotFound(cohort)));
     }
@@ -116,7 +123,7 @@ pub async fn import_csv(
             return Err(EnrolError::Runtime(RuntimeError::Refused(refusal)));
         }
     }
-    let existing = trainees(rt.db(), cohort).await?;
+    let existing = trainees(&txn, cohort).await?;
     let known: BTreeSet<(String, String)> = existing.iter().map(|t| (t.name.clone(), t.contact.clone())).collect();
     let checked = import::check(bytes, &known)?;
     if !checked.errors.is_empty() && !valid_only {
@@ -129,11 +136,12 @@ pub async fn import_csv(
     let (mut enrolled, mut waiting) = (0, 0);
     for (i, row) in checked.rows.iter().enumerate() {
         let status = if i < room { ENROLLED } else { WAITING };
-        insert(rt.db(), cohort, &format!("T{:04}", next_code + i + 1), row, status, next_position + i as i64 + 1, now)
+        insert(&txn, cohort, &format!("T{:04}", next_code + i + 1), row, status, next_position + i as i64 + 1, now)
             .await?;
         if status == ENROLLED { enrolled += 1 } else { waiting += 1 }
     }
-    sync_cohort(rt, cohort, actor).await?;
+    sync_cohort(rt, &txn, cohort, actor).await?;
+    txn.commit().await?;
     Ok(Imported { enrolled, waiting, skipped: checked.errors })
 }
 
@@ -168,35 +176,32 @@ async fn insert<C: ConnectionTrait>(
 }
 
 /// Raises the cohort's capacity and admits from the waiting list, in its order, as far as the
-/// new capacity allows.
+/// new capacity allows: the new capacity, the admissions and the cohort's record of them commit
+/// together.
 pub async fn raise_capacity(rt: &Runtime, cohort: i64, actor: &Actor, new_capacity: i64) -> Result<usize, EnrolError> {
-    rt.fire(
-        cohort,
-        None,
-        actor,
-        "raise_capacity",
-        &json!({ "capacity": new_capacity }).as_object().cloned().unwrap_or_default(),
-    )
-    .await?;
-    let inst = rt.instance(cohort).await?;
-    let list = trainees(rt.db(), cohort).await?;
+    let txn = begin_write(rt.db()).await?;
+    let given = json!({ "capacity": new_capacity }).as_object().cloned().unwrap_or_default();
+    rt.fire_in(&txn, cohort, None, actor, "raise_capacity", &given).await?;
+    let inst = rt.instance_in(&txn, cohort).await?;
+    let list = trainees(&txn, cohort).await?;
     let room = capacity(&inst.row.data).saturating_sub(list.iter().filter(|t| t.status == ENROLLED).count());
     let admitted: Vec<&TraineeRecord> = list.iter().filter(|t| t.status == WAITING).take(room).collect();
     for t in &admitted {
         exec(
-            rt.db(),
+            &txn,
             "UPDATE trainees SET status = $1 WHERE cohort_id = $2 AND code = $3",
             vec![ENROLLED.into(), cohort.into(), t.code.clone().into()],
         )
         .await?;
     }
-    sync_cohort(rt, cohort, actor).await?;
+    sync_cohort(rt, &txn, cohort, actor).await?;
+    txn.commit().await?;
     Ok(admitted.len())
 }
 
 /// Records the enrolment on the cohort instance: who is in, who waits.
-async fn sync_cohort(rt: &Runtime, cohort: i64, actor: &Actor) -> Result<(), EnrolError> {
-    let list = trainees(rt.db(), cohort).await?;
+async fn sync_cohort<C: Conn>(rt: &Runtime, conn: &C, cohort: i64, actor: &Actor) -> Result<(), EnrolError> {
+    let list = trainees(conn, cohort).await?;
     let codes = |status: &str| list.iter().filter(|t| t.status == status).map(|t| t.code.clone()).collect::<Vec<_>>();
     let (enrolled, waiting) = (codes(ENROLLED), codes(WAITING));
     if enrolled.is_empty() && waiting.is_empty() {
@@ -206,7 +211,7 @@ async fn sync_cohort(rt: &Runtime, cohort: i64, actor: &Actor) -> Result<(), Enr
     if !waiting.is_empty() {
         given.insert("waiting_list".into(), json!(waiting));
     }
-    rt.fire(cohort, None, actor, "enrol", &given).await?;
+    rt.fire_in(conn, cohort, None, actor, "enrol", &given).await?;
     Ok(())
 }
 

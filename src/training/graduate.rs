@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::engine::{Actor, GuardFailure, Refusal};
 use crate::runtime::{Runtime, RuntimeError};
+use crate::store::db::{Conn, begin_write};
 use crate::store::instances;
 use crate::training::mentors::TRACK;
 
@@ -21,29 +22,33 @@ pub enum Verdict {
 }
 
 /// Decides every trainee still in training. `reason` words a failed rule for the record.
-pub async fn graduate_cohort(
+pub async fn graduate_cohort<C: Conn>(
     rt: &Runtime,
+    conn: &C,
     cohort: i64,
     actor: &Actor,
     reason: impl Fn(&GuardFailure) -> String,
 ) -> Result<Vec<(String, Verdict)>, RuntimeError> {
-    let state = rt.instance(cohort).await?.row.state;
+    // Every verdict commits together, with the cohort held: a failure half-way decides no one.
+    let txn = begin_write(conn).await?;
+    let state = instances::lock(&txn, cohort).await?.ok_or(RuntimeError::NotFound(cohort))?.state;
     if state != COHORT_GRADUATION {
         return Err(Refusal::NotFromState { event: "graduate".to_owned(), state }.into());
     }
-    let tracks = instances::children(rt.db(), cohort).await?;
+    let tracks = instances::children(&txn, cohort).await?;
     let mut verdicts = Vec::new();
     for t in tracks.iter().filter(|t| t.process == TRACK && t.state == IN_TRAINING) {
         let trainee = t.data.get("trainee").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        match rt.fire(t.id, None, actor, "graduate", &Default::default()).await {
+        match rt.fire_in(&txn, t.id, None, actor, "graduate", &Default::default()).await {
             Ok(_) => verdicts.push((trainee, Verdict::Graduated)),
             Err(RuntimeError::Refused(Refusal::Guard(failure))) => {
                 let given = json!({ "reason": reason(&failure) }).as_object().cloned().unwrap_or_default();
-                rt.fire(t.id, None, actor, "not_complete", &given).await?;
+                rt.fire_in(&txn, t.id, None, actor, "not_complete", &given).await?;
                 verdicts.push((trainee, Verdict::NotCompleted(failure)));
             }
             Err(e) => return Err(e),
         }
     }
+    txn.commit().await?;
     Ok(verdicts)
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::clock::to_micros;
 use crate::engine::Actor;
 use crate::runtime::{Runtime, RuntimeError};
-use crate::store::db::{all, exec, get};
+use crate::store::db::{Conn, all, begin_write, exec, get};
 use crate::store::instances;
 use crate::training::assign::{self, Choice, Mentor, Trainee};
 use crate::training::enrol;
@@ -71,11 +71,19 @@ pub async fn pool<C: ConnectionTrait>(c: &C) -> Result<Vec<(Mentor, String)>, Db
         .collect()
 }
 
-/// Assigns a mentor to every trainee of the cohort who has none yet, and returns each choice.
-pub async fn auto_assign(rt: &Runtime, cohort: i64, actor: &Actor) -> Result<Vec<(String, Choice)>, RuntimeError> {
-    let mentors: Vec<Mentor> = pool(rt.db()).await?.into_iter().map(|(m, _)| m).collect();
-    let records = enrol::trainees(rt.db(), cohort).await?;
-    let tracks = instances::children(rt.db(), cohort).await?;
+/// Assigns a mentor to every trainee of the cohort who has none yet, and returns each choice;
+/// the assignments commit together (through `conn`, as [`enrol::import_csv`] does).
+pub async fn auto_assign<C: Conn>(
+    rt: &Runtime,
+    conn: &C,
+    cohort: i64,
+    actor: &Actor,
+) -> Result<Vec<(String, Choice)>, RuntimeError> {
+    let txn = begin_write(conn).await?;
+    instances::lock(&txn, cohort).await?.ok_or(RuntimeError::NotFound(cohort))?;
+    let mentors: Vec<Mentor> = pool(&txn).await?.into_iter().map(|(m, _)| m).collect();
+    let records = enrol::trainees(&txn, cohort).await?;
+    let tracks = instances::children(&txn, cohort).await?;
     let waiting: Vec<_> = tracks
         .iter()
         .filter(|t| t.process == TRACK && t.outcome.is_none() && t.data.get("mentor").is_none())
@@ -89,7 +97,8 @@ pub async fn auto_assign(rt: &Runtime, cohort: i64, actor: &Actor) -> Result<Vec
     let choices = assign::assign(&mentors, &trainees);
     for ((track, _), (_, choice)) in waiting.iter().zip(&choices) {
         if let Choice::Assigned { mentor, .. } = choice {
-            rt.fire(
+            rt.fire_in(
+                &txn,
                 *track,
                 None,
                 actor,
@@ -99,6 +108,7 @@ pub async fn auto_assign(rt: &Runtime, cohort: i64, actor: &Actor) -> Result<Vec
             .await?;
         }
     }
+    txn.commit().await?;
     Ok(choices)
 }
 
@@ -134,10 +144,14 @@ pub async fn reassign(
     if codes.is_empty() {
         return Err(ReassignError::NoneChosen);
     }
-    let pool = pool(rt.db()).await?;
+    // One transaction with the cohort held: two reassignments at once cannot both fit a mentor
+    // who has room for one of them, and a refusal half-way changes no one.
+    let txn = begin_write(rt.db()).await?;
+    instances::lock(&txn, cohort).await?.ok_or(RuntimeError::NotFound(cohort))?;
+    let pool = pool(&txn).await?;
     let m = pool.iter().map(|(m, _)| m).find(|m| m.username == mentor);
     let m = m.ok_or_else(|| ReassignError::UnknownMentor(mentor.to_owned()))?;
-    let tracks = instances::children(rt.db(), cohort).await?;
+    let tracks = instances::children(&txn, cohort).await?;
     let moving: Vec<_> = tracks
         .iter()
         .filter(|t| t.process == TRACK && t.outcome.is_none())
@@ -158,7 +172,8 @@ pub async fn reassign(
         } else {
             ("assign_mentor", json!({ "mentor": mentor }))
         };
-        rt.fire(t.id, None, actor, event, &given.as_object().cloned().unwrap_or_default()).await?;
+        rt.fire_in(&txn, t.id, None, actor, event, &given.as_object().cloned().unwrap_or_default()).await?;
     }
+    txn.commit().await?;
     Ok(moving.len())
 }

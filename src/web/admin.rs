@@ -7,10 +7,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::people::domain::{PeopleError, parse_unit_id};
+use crate::people::domain::{PeopleError, parse_unit_id, parse_unit_text};
 use crate::people::units::{self, Unit};
 use crate::people::{DisplayName, Password, RoleGrant, Username, users};
-use crate::store::audit::{NewEvent, append};
+use crate::store::audit::{Audited, Record};
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;
 use crate::web::state::AppState;
@@ -35,6 +35,9 @@ struct AdminPage {
     /// The new-user form as typed: user name, name, roles.
     form: (String, String, String),
 }
+
+/// The largest roster a unit may state: more workers than any one unit has.
+const MAX_ROSTER: i64 = 1_000_000;
 
 fn require_admin(signed: &Signed) -> Result<(), WebError> {
     if signed.is_admin() { Ok(()) } else { Err(WebError::Forbidden) }
@@ -76,24 +79,14 @@ fn parse_grants(state: &AppState, text: &str) -> Result<Vec<RoleGrant>, PeopleEr
     text.lines().filter(|l| !l.trim().is_empty()).map(|l| RoleGrant::parse(l, &state.rt.definitions().roles)).collect()
 }
 
-async fn record(state: &AppState, signed: &Signed, what: &str, data: serde_json::Value) -> Result<(), WebError> {
-    append(
-        state.db(),
-        NewEvent {
-            stream: "admin".into(),
-            at: state.now(),
-            actor: &signed.session.user.username,
-            kind: "admin",
-            process: None,
-            instance_id: None,
-            event: Some(what),
-            from_state: None,
-            to_state: None,
-            data,
-        },
-    )
-    .await?;
-    Ok(())
+/// Begins an admin's change: it commits with its audit event or not at all.
+async fn begin(state: &AppState, signed: &Signed) -> Result<Audited, WebError> {
+    Ok(Audited::begin(state.db(), "admin", &signed.session.user.username, state.now()).await?)
+}
+
+/// What an admin did, for the audit trail.
+fn admin_record(what: &str, data: serde_json::Value) -> Record<'_> {
+    Record { kind: "admin", event: Some(what), data }
 }
 
 pub async fn create_user(
@@ -123,17 +116,24 @@ pub async fn create_user(
             return render(&state, &signed, Some(problem), typed, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    match users::create(state.db(), &username, &display, &password, &grants, state.now()).await {
+    let hash = match state.config.password_checks.hash(password).await {
+        Ok(hash) => hash.map_err(|e| WebError::Internal(e.into()))?,
+        Err(busy) => return Err(busy.into()),
+    };
+    let change = begin(&state, &signed).await?;
+    match users::create(change.conn(), &username, &display, &hash, &grants, state.now()).await {
         Ok(_) => {}
         Err(users::UserError::Taken(name)) => {
+            drop(change);
             let problem = signed.tr.f("people.taken", &[("name", name)]);
             return render(&state, &signed, Some(problem), typed, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
         Err(e) => return Err(WebError::Internal(e.into())),
     }
     let grants_text: Vec<String> = grants.iter().map(ToString::to_string).collect();
-    record(&state, &signed, "create_user", serde_json::json!({ "username": username.as_str(), "roles": grants_text }))
-        .await?;
+    let data = serde_json::json!({ "username": username.as_str(), "roles": grants_text });
+    change.commit(admin_record("create_user", data)).await?;
+    state.directory_changed().await;
     Ok(Redirect::to("/admin").into_response())
 }
 
@@ -159,9 +159,11 @@ pub async fn set_roles(
             .await;
         }
     };
-    users::set_grants(state.db(), id, &grants).await?;
+    let change = begin(&state, &signed).await?;
+    users::set_grants(change.conn(), id, &grants).await?;
     let grants_text: Vec<String> = grants.iter().map(ToString::to_string).collect();
-    record(&state, &signed, "set_roles", serde_json::json!({ "username": user.username, "roles": grants_text }))
+    change
+        .commit(admin_record("set_roles", serde_json::json!({ "username": user.username, "roles": grants_text })))
         .await?;
     Ok(Redirect::to("/admin").into_response())
 }
@@ -176,8 +178,12 @@ pub async fn set_active(
     signed.check_csrf(&form)?;
     let user = users::find(state.db(), id).await?.ok_or(WebError::NotFound)?;
     let active = value(&form, "active") == "true";
-    users::set_active(state.db(), id, active).await?;
-    record(&state, &signed, "set_active", serde_json::json!({ "username": user.username, "active": active })).await?;
+    let change = begin(&state, &signed).await?;
+    users::set_active(change.conn(), id, active).await?;
+    change
+        .commit(admin_record("set_active", serde_json::json!({ "username": user.username, "active": active })))
+        .await?;
+    state.directory_changed().await;
     Ok(Redirect::to("/admin").into_response())
 }
 
@@ -188,34 +194,27 @@ pub async fn create_unit(
 ) -> Result<Response, WebError> {
     require_admin(&signed)?;
     signed.check_csrf(&form)?;
-    let id = match parse_unit_id(value(&form, "id")) {
-        Ok(id) => id,
+    let parsed = (|| {
+        let text = |k: &str, required| parse_unit_text(value(&form, k), required);
+        Ok::<_, PeopleError>(Unit {
+            id: parse_unit_id(value(&form, "id"))?,
+            name_zh: text("name_zh", true)?,
+            name_en: text("name_en", false)?,
+            sector: text("sector", true)?,
+            kind: text("kind", false)?,
+            roster_size: value(&form, "roster_size").trim().parse::<i64>().unwrap_or(0).clamp(0, MAX_ROSTER),
+        })
+    })();
+    let unit = match parsed {
+        Ok(unit) => unit,
         Err(e) => {
             let problem = people_error_text(&signed.tr, &e);
             return render(&state, &signed, Some(problem), Default::default(), StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    let text = |k: &str| value(&form, k).trim().to_owned();
-    let unit = Unit {
-        id,
-        name_zh: text("name_zh"),
-        name_en: text("name_en"),
-        sector: text("sector"),
-        kind: text("kind"),
-        roster_size: value(&form, "roster_size").trim().parse().unwrap_or(0).max(0),
-    };
-    if unit.name_zh.is_empty() || unit.sector.is_empty() {
-        return render(
-            &state,
-            &signed,
-            Some(PeopleError::BadDisplayName.to_string()),
-            Default::default(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    units::upsert(state.db(), &unit, state.now()).await?;
+    let change = begin(&state, &signed).await?;
+    units::upsert(change.conn(), &unit, state.now()).await?;
+    change.commit(admin_record("save_unit", serde_json::json!({ "unit": unit.id }))).await?;
     state.directory_changed().await;
-    record(&state, &signed, "save_unit", serde_json::json!({ "unit": unit.id })).await?;
     Ok(Redirect::to("/admin").into_response())
 }

@@ -50,17 +50,47 @@ struct ErrorTemplate {
     message_key: &'static str,
 }
 
-/// Renders the page of an error response in the reader's language.
+/// Renders the page of an error response in the reader's language: ours (which say what went
+/// wrong) and axum's own rejections of a malformed path, query or body (plain text otherwise).
 pub async fn error_pages(request: Request, next: Next) -> Response {
     let tr = Tr::new(lang_of(request.headers()));
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
-    let Some(ErrorPage { status, message_key }) = response.extensions().get::<ErrorPage>().copied() else {
-        return response;
+    let (status, message_key) = match response.extensions().get::<ErrorPage>().copied() {
+        Some(ErrorPage { status, message_key }) => (status, message_key),
+        None if is_bare_error(&response) => (response.status(), bare_error_key(response.status())),
+        None => return response,
     };
     let page = ErrorTemplate { chrome: Chrome::anonymous(tr, &path, tr.t("error.title")), message_key };
-    match page.render() {
+    let mut out = match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error").into_response(),
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "error").into_response(),
+    };
+    for name in [header::RETRY_AFTER, header::ALLOW] {
+        if let Some(v) = response.headers().get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
+}
+
+/// An error answered by the framework rather than a handler: no page of ours.
+fn is_bare_error(response: &Response) -> bool {
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    (response.status().is_client_error() || response.status().is_server_error()) && !html
+}
+
+fn bare_error_key(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "error.404",
+        StatusCode::METHOD_NOT_ALLOWED => "error.405",
+        StatusCode::PAYLOAD_TOO_LARGE => "error.413",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "error.415",
+        s if s.is_server_error() => "error.500",
+        _ => "error.400",
     }
 }

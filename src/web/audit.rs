@@ -35,9 +35,13 @@ pub struct AuditQuery {
 impl AuditQuery {
     /// The filter, parsed; a malformed value is a bad request, not an empty filter.
     fn filter(&self, offset: time::UtcOffset) -> Result<Filter, WebError> {
-        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        // Filters are short words: anything else (a NUL, a megabyte) is a bad request, not a query.
+        let text = |s: &str| -> Result<Option<String>, WebError> {
+            let s = crate::text::line(s, FILTER_MAX).map_err(|p| WebError::BadRequest(format!("a filter {p}")))?;
+            Ok(Some(s.to_owned()).filter(|s| !s.is_empty()))
+        };
         let day = |s: &str, what: &str| -> Result<Option<time::OffsetDateTime>, WebError> {
-            match text(s) {
+            match text(s)? {
                 None => Ok(None),
                 Some(d) => parse_date(&d)
                     .map(|d| Some(d.midnight().assume_offset(offset)))
@@ -45,13 +49,13 @@ impl AuditQuery {
             }
         };
         Ok(Filter {
-            process: text(&self.process),
-            instance_id: match text(&self.instance) {
+            process: text(&self.process)?,
+            instance_id: match text(&self.instance)? {
                 None => None,
                 Some(i) => Some(i.parse().map_err(|_| WebError::BadRequest("instance is not a number".into()))?),
             },
-            actor: text(&self.actor),
-            kind: text(&self.kind),
+            actor: text(&self.actor)?,
+            kind: text(&self.kind)?,
             from: day(&self.from, "from")?,
             until: day(&self.until, "until")?.map(|d| d + time::Duration::days(1)),
         })
@@ -101,8 +105,21 @@ struct AuditPage {
 }
 
 /// The kinds of event the trail records.
-const KINDS: &[&str] = &["start", "transition", "spawn", "join", "timer", "timer_refused", "sign_in", "admin"];
+const KINDS: &[&str] = &[
+    "start",
+    "transition",
+    "spawn",
+    "join",
+    "timer",
+    "timer_refused",
+    "sign_in",
+    "sign_in_failed",
+    "sign_out",
+    "admin",
+];
 const PAGE: u64 = 100;
+/// The longest filter value: longer than any process id, user name or kind.
+const FILTER_MAX: usize = 200;
 
 fn change(r: &AuditRow) -> String {
     match (&r.record.from_state, &r.record.to_state) {

@@ -7,10 +7,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::people::{random_token, sessions, users};
+use crate::people::{Username, password, random_token, sessions, throttle, users};
+use crate::store::audit::{Audited, Record};
+use crate::store::db::begin_write;
 use crate::web::errors::WebError;
-use crate::web::extract::{Ctx, LANG_COOKIE, PRE_SESSION_COOKIE, SESSION_COOKIE, constant_time_eq, cookie};
+use crate::web::extract::{ClientAddr, Ctx, LANG_COOKIE, PRE_SESSION_COOKIE, SESSION_COOKIE, constant_time_eq, cookie};
 use crate::web::i18n::Lang;
+use crate::web::redirect::LocalPath;
 use crate::web::state::AppState;
 use crate::web::view::{Chrome, page};
 
@@ -29,14 +32,6 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only paths of this site are followed after signing in.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
-    }
-}
-
 fn cookie_header(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> String {
     let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
     if let Some(age) = max_age {
@@ -51,13 +46,14 @@ fn cookie_header(state: &AppState, name: &str, value: &str, max_age: Option<i64>
 fn render_signin(
     state: &AppState,
     ctx: &Ctx,
-    next: String,
+    next: &LocalPath,
     username: String,
     problem: Option<String>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let pre_token = random_token();
     let chrome = Chrome::anonymous(ctx.tr, &ctx.path, ctx.tr.t("signin.title"));
+    let next = next.as_str().to_owned();
     let mut response = page(status, &SignInPage { chrome, pre_token: pre_token.clone(), next, username, problem })?;
     if let Ok(v) = cookie_header(state, PRE_SESSION_COOKIE, &pre_token, Some(3600)).parse() {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -70,10 +66,11 @@ pub async fn signin_page(
     ctx: Ctx,
     Query(q): Query<NextQuery>,
 ) -> Result<Response, WebError> {
+    let next = LocalPath::or_home(q.next.as_deref());
     if ctx.session.is_some() {
-        return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
+        return Ok(Redirect::to(next.as_str()).into_response());
     }
-    render_signin(&state, &ctx, safe_next(q.next.as_deref()), String::new(), None, StatusCode::OK)
+    render_signin(&state, &ctx, &next, String::new(), None, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -85,9 +82,69 @@ pub struct SignInForm {
     next: Option<String>,
 }
 
+/// Longer than any password a person types; a longer one is not checked at all.
+const MAX_PASSWORD_LEN: usize = 1024;
+
+/// What became of a sign-in attempt.
+enum Attempt {
+    SignedIn(String),
+    Wrong,
+    Locked(time::OffsetDateTime),
+    Busy,
+}
+
+/// Reserves the attempt (so parallel guesses are counted one by one), checks the password in
+/// the bounded pool, and on success starts the session with its audit event in one transaction.
+async fn attempt(
+    state: &AppState,
+    client: &ClientAddr,
+    name: Option<&Username>,
+    password: String,
+) -> Result<Attempt, WebError> {
+    let now = state.now();
+    let key = name.map_or("", Username::as_str);
+    let txn = begin_write(state.db()).await?;
+    let reserved = throttle::reserve_attempt(&txn, &state.config.limits, key, &client.0, now).await?;
+    txn.commit().await?;
+    if let Err(until) = reserved {
+        return Ok(Attempt::Locked(until));
+    }
+    // A name that cannot exist, or a password no one types, is wrong without a check.
+    let Some(name) = name.filter(|_| password.len() <= MAX_PASSWORD_LEN) else {
+        return Ok(Attempt::Wrong);
+    };
+    let found = users::for_sign_in(state.db(), name.as_str()).await?;
+    let hash = found.as_ref().map_or_else(|| password::decoy_hash().to_owned(), |(_, h)| h.clone());
+    let matches = match state.config.password_checks.verify(password, hash).await {
+        Ok(m) => m,
+        Err(password::Busy) => {
+            // Not checked: the reservation is given back.
+            let txn = begin_write(state.db()).await?;
+            throttle::unreserve_attempt(&txn, key, &client.0).await?;
+            txn.commit().await?;
+            return Ok(Attempt::Busy);
+        }
+    };
+    let user = match found {
+        Some((user, _)) if matches && user.active => user,
+        _ => {
+            let failed = Audited::begin(state.db(), "auth", key, now).await?;
+            let data = serde_json::json!({ "client": client.0 });
+            failed.commit(Record { kind: "sign_in_failed", event: None, data }).await?;
+            return Ok(Attempt::Wrong);
+        }
+    };
+    let change = Audited::begin(state.db(), "auth", &user.username, now).await?;
+    throttle::release_attempt(change.conn(), key, &client.0).await?;
+    let token = sessions::create(change.conn(), user.id, now, state.config.session_idle).await?;
+    change.commit(Record { kind: "sign_in", event: None, data: serde_json::json!({ "client": client.0 }) }).await?;
+    Ok(Attempt::SignedIn(token))
+}
+
 pub async fn signin(
     State(state): State<AppState>,
     ctx: Ctx,
+    client: ClientAddr,
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, WebError> {
@@ -96,57 +153,33 @@ pub async fn signin(
     if pre.is_empty() || !constant_time_eq(pre.as_bytes(), form.csrf.as_bytes()) {
         return Err(WebError::Csrf);
     }
-    let next = safe_next(form.next.as_deref());
-    let username = form.username.trim().to_owned();
-    let now = state.now();
-    let cfg = &state.config;
-    let (failures, latest) = sessions::failures_since(state.db(), &username, now - cfg.failure_window).await?;
-    if failures >= cfg.max_failures {
-        let unlock = latest.map_or(now, |l| l + cfg.failure_window);
-        let minutes = ((unlock - now).whole_minutes() + 1).max(1);
-        let problem = ctx.tr.f("signin.throttled", &[("minutes", minutes.to_string())]);
-        return render_signin(&state, &ctx, next, username, Some(problem), StatusCode::TOO_MANY_REQUESTS);
-    }
-    let found = users::for_sign_in(state.db(), &username).await?;
-    let hash = found.as_ref().map_or_else(|| crate::people::password::decoy_hash().to_owned(), |(_, h)| h.clone());
-    let password = form.password;
-    let matches = tokio::task::spawn_blocking(move || crate::people::password::verify(&password, &hash))
-        .await
-        .map_err(|e| WebError::Internal(e.into()))?;
-    let user = match found {
-        Some((user, _)) if matches && user.active => user,
-        _ => {
-            sessions::record_failure(state.db(), &username, now).await?;
-            let problem = ctx.tr.t("signin.failed").to_owned();
-            return render_signin(&state, &ctx, next, username, Some(problem), StatusCode::UNAUTHORIZED);
+    let next = LocalPath::or_home(form.next.as_deref());
+    let name = Username::parse(&form.username).ok();
+    let typed = name.as_ref().map_or_else(String::new, |n| n.as_str().to_owned());
+    let (problem, status) = match attempt(&state, &client, name.as_ref(), form.password).await? {
+        Attempt::SignedIn(token) => {
+            let mut response = Redirect::to(next.as_str()).into_response();
+            let headers = response.headers_mut();
+            for c in [
+                cookie_header(&state, SESSION_COOKIE, &token, None),
+                cookie_header(&state, PRE_SESSION_COOKIE, "", Some(0)),
+            ] {
+                if let Ok(v) = c.parse() {
+                    headers.append(header::SET_COOKIE, v);
+                }
+            }
+            return Ok(response);
         }
+        Attempt::Wrong => (ctx.tr.t("signin.failed").to_owned(), StatusCode::UNAUTHORIZED),
+        Attempt::Locked(until) => {
+            let minutes = ((until - state.now()).whole_minutes() + 1).max(1);
+            (ctx.tr.f("signin.locked", &[("minutes", minutes.to_string())]), StatusCode::TOO_MANY_REQUESTS)
+        }
+        Attempt::Busy => (ctx.tr.t("signin.busy").to_owned(), StatusCode::TOO_MANY_REQUESTS),
     };
-    sessions::clear_failures(state.db(), &username).await?;
-    let token = sessions::create(state.db(), user.id, now, cfg.session_idle).await?;
-    crate::store::audit::append(
-        state.db(),
-        crate::store::audit::NewEvent {
-            stream: "auth".into(),
-            at: now,
-            actor: &user.username,
-            kind: "sign_in",
-            process: None,
-            instance_id: None,
-            event: None,
-            from_state: None,
-            to_state: None,
-            data: serde_json::json!({}),
-        },
-    )
-    .await?;
-    let mut response = Redirect::to(&next).into_response();
-    let headers = response.headers_mut();
-    for c in
-        [cookie_header(&state, SESSION_COOKIE, &token, None), cookie_header(&state, PRE_SESSION_COOKIE, "", Some(0))]
-    {
-        if let Ok(v) = c.parse() {
-            headers.append(header::SET_COOKIE, v);
-        }
+    let mut response = render_signin(&state, &ctx, &next, typed, Some(problem), status)?;
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
     }
     Ok(response)
 }
@@ -159,7 +192,9 @@ pub async fn signout(
 ) -> Result<Response, WebError> {
     signed.check_csrf(&form)?;
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        sessions::end(state.db(), token).await?;
+        let change = Audited::begin(state.db(), "auth", &signed.session.user.username, state.now()).await?;
+        sessions::end(change.conn(), token).await?;
+        change.commit(Record { kind: "sign_out", event: None, data: serde_json::json!({}) }).await?;
     }
     let mut response = Redirect::to("/signin").into_response();
     if let Ok(v) = cookie_header(&state, SESSION_COOKIE, "", Some(0)).parse() {
@@ -180,7 +215,7 @@ pub async fn switch_language(
     Query(q): Query<BackQuery>,
 ) -> Result<Response, WebError> {
     let lang = Lang::parse(&code).ok_or(WebError::NotFound)?;
-    let mut response = Redirect::to(&safe_next(q.back.as_deref())).into_response();
+    let mut response = Redirect::to(LocalPath::or_home(q.back.as_deref()).as_str()).into_response();
     let c = cookie_header(&state, LANG_COOKIE, lang.code(), Some(60 * 60 * 24 * 365));
     if let Ok(v) = c.parse() {
         response.headers_mut().append(header::SET_COOKIE, v);

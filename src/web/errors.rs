@@ -16,6 +16,9 @@ pub enum WebError {
     SignIn { next: String },
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Too much password work is running already: come back in a moment.
+    #[error(transparent)]
+    Busy(#[from] crate::people::password::Busy),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -58,6 +61,16 @@ impl IntoResponse for WebError {
             WebError::NotFound => (StatusCode::NOT_FOUND, "error.404"),
             WebError::Forbidden => (StatusCode::FORBIDDEN, "error.403"),
             WebError::Csrf => (StatusCode::FORBIDDEN, "error.csrf"),
+            WebError::Busy(_) => {
+                let mut response = StatusCode::TOO_MANY_REQUESTS.into_response();
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+                response
+                    .extensions_mut()
+                    .insert(ErrorPage { status: StatusCode::TOO_MANY_REQUESTS, message_key: "signin.busy" });
+                return response;
+            }
             WebError::BadRequest(why) => {
                 tracing::info!(%why, "bad request");
                 (StatusCode::BAD_REQUEST, "error.400")

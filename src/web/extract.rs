@@ -98,6 +98,38 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The address a request came from, as the sign-in limits count it: the connection's peer, or
+/// the header a reverse proxy sets when the operator named one. An IPv6 client is counted by its
+/// /64 network, which one household or host holds whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddr(pub String);
+
+impl ClientAddr {
+    pub fn of(ip: std::net::IpAddr) -> Self {
+        match ip {
+            std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+                let s = v6.segments();
+                Self(format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3]))
+            }
+            std::net::IpAddr::V6(v6) => Self(v6.to_ipv4_mapped().map_or_else(|| v6.to_string(), |v4| v4.to_string())),
+            std::net::IpAddr::V4(v4) => Self(v4.to_string()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let forwarded = state.config.client_ip_header.as_ref().and_then(|h| {
+            let value = parts.headers.get_all(h).iter().next_back()?.to_str().ok()?;
+            value.rsplit(',').next()?.trim().parse::<std::net::IpAddr>().ok()
+        });
+        let peer = || parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        Ok(forwarded.or_else(peer).map_or_else(|| ClientAddr("unknown".to_owned()), ClientAddr::of))
+    }
+}
+
 fn path_of(parts: &Parts) -> String {
     parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
 }

@@ -15,6 +15,7 @@ mod figures;
 pub mod i18n;
 mod mentoring;
 pub mod process;
+pub mod redirect;
 pub mod state;
 mod talent;
 mod training;

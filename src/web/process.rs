@@ -59,7 +59,12 @@ fn form_data(def: &Definition, form: &[(String, String)], names: &[String], unit
                 }
                 let mut seen = BTreeSet::new();
                 items.retain(|i| seen.insert(i.clone()));
-                if !items.is_empty() {
+                // Ticked items are whole values (a topic may hold a comma); only a box the reader
+                // typed into is split into items, by the engine.
+                let ticked = field.source.is_some() || field.pick_from.is_some();
+                if ticked && !items.is_empty() {
+                    data.insert(name.clone(), Value::Array(items.into_iter().map(Value::String).collect()));
+                } else if !items.is_empty() {
                     data.insert(name.clone(), Value::String(items.join("\n")));
                 }
             }
@@ -93,9 +98,8 @@ fn directory_errors(def: &Definition, given: &Data, directory: &Directory, lang:
     for (name, value) in given {
         let Some((field, source)) = def.field(name).and_then(|f| Some((f, f.source?))) else { continue };
         let items: Vec<&str> = match value {
-            Value::String(s) => {
-                s.split(['\n', ',', '，', '、', ';', '；']).map(str::trim).filter(|s| !s.is_empty()).collect()
-            }
+            Value::String(s) => s.lines().map(str::trim).filter(|s| !s.is_empty()).collect(),
+            Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
         };
         let problem = if let Some(unknown) = items.iter().find(|i| !directory.knows(source, i)) {
@@ -939,7 +943,18 @@ pub async fn fire(
 ) -> Result<Response, WebError> {
     signed.check_csrf(&form)?;
     let inst = load_visible(&state, &signed, id).await?;
-    let version = form.iter().find(|(k, _)| k == "_version").and_then(|(_, v)| v.parse::<i64>().ok());
+    // The version the form was read at: a value that is not one is refused, never taken as
+    // "no check" (which would apply a change made on a stale page).
+    let version = match form.iter().find(|(k, _)| k == "_version") {
+        None => None,
+        Some((_, v)) => Some(
+            v.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|v| *v >= 1)
+                .ok_or_else(|| WebError::BadRequest(format!("_version {v:?}")))?,
+        ),
+    };
     let names: Vec<String> = inst
         .definition
         .transition(&inst.row.state, &event)

@@ -113,10 +113,13 @@ pub struct WebConfig {
     /// How stale a session's last-seen time may get before a request refreshes it: page views
     /// stay free of writes in between.
     pub session_touch_every: Duration,
-    /// Failed sign-ins for one user name within `failure_window` before it is locked for the
-    /// rest of the window.
-    pub max_failures: i64,
-    pub failure_window: Duration,
+    /// How many failed sign-ins lock a user name from one client address, or a client address.
+    pub limits: crate::people::throttle::Limits,
+    /// The bounded pool that checks and hashes passwords.
+    pub password_checks: crate::people::password::PasswordChecks,
+    /// Behind a reverse proxy: the header that carries the client's address (the last address
+    /// in it is taken). Unset, the address of the connection is the client's.
+    pub client_ip_header: Option<axum::http::HeaderName>,
     /// Mark cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
 }
@@ -126,8 +129,9 @@ impl Default for WebConfig {
         Self {
             session_idle: Duration::hours(8),
             session_touch_every: Duration::minutes(5),
-            max_failures: 5,
-            failure_window: Duration::minutes(15),
+            limits: Default::default(),
+            password_checks: crate::people::password::PasswordChecks::for_this_machine(),
+            client_ip_header: None,
             secure_cookies: false,
         }
     }

@@ -15,6 +15,9 @@ use crate::web::process::may_view;
 use crate::web::state::AppState;
 use crate::web::view::{Chrome, page};
 
+/// The longest search word: longer than any trade or field.
+const SEARCH_MAX: usize = 200;
+
 #[derive(Debug, Default, Deserialize)]
 pub struct TalentQuery {
     #[serde(default)]
@@ -62,9 +65,14 @@ pub async fn talent_page(
     let lang = signed.tr.code();
     let options = def.choice_options("competence");
     let level = q.level.trim().parse::<i64>().ok();
+    // Search words are short text: a NUL or a megabyte is a bad request, not a search.
+    let word = |s: &str| -> Result<Option<String>, WebError> {
+        let s = crate::text::line(s, SEARCH_MAX).map_err(|p| WebError::BadRequest(format!("a search {p}")))?;
+        Ok(Some(s.to_owned()).filter(|s| !s.is_empty()))
+    };
     let search = Search {
-        trade: Some(q.trade.trim().to_owned()).filter(|t| !t.is_empty()),
-        field: Some(q.field.trim().to_owned()).filter(|f| !f.is_empty()),
+        trade: word(&q.trade)?,
+        field: word(&q.field)?,
         competence: options.iter().find(|o| o.id == q.competence).map(|o| (o.id.clone(), level.unwrap_or(1))),
     };
     let graduates = pool::search(state.db(), &search)

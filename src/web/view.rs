@@ -98,6 +98,8 @@ pub fn field_problem_text(tr: &Tr, p: &FieldProblem) -> String {
         FieldProblem::NotInDirectory { item } => tr.f("field.not_in_directory", &[("item", item.clone())]),
         FieldProblem::OnlyOne { given } => tr.f("field.only_one", &[("given", given.clone())]),
         FieldProblem::NotOffered { item, .. } => tr.f("field.not_offered", &[("item", item.clone())]),
+        FieldProblem::ControlCharacter(c) => tr.f("field.control", &[("code", format!("U+{c:04X}"))]),
+        FieldProblem::Deceptive(c) => tr.f("field.deceptive", &[("code", format!("U+{c:04X}"))]),
     }
 }
 
@@ -189,6 +191,8 @@ pub fn people_error_text(tr: &Tr, e: &crate::people::PeopleError) -> String {
         E::UnitNeeded(role) => tr.f("people.unit_needed", &[("role", role.clone())]),
         E::UnknownUnit(unit) => tr.f("people.unknown_unit", &[("unit", unit.clone())]),
         E::BadUnitId => tr.t("people.bad_unit_id").to_owned(),
+        E::BadUnitText(max) => tr.f("people.bad_unit_text", &[("max", max.to_string())]),
+        E::Unreadable(p) => field_problem_text(tr, &FieldProblem::from(*p)),
     }
 }
 

@@ -9,5 +9,6 @@ mod e2e;
 mod engine_props;
 mod engine_store;
 mod pages;
+mod security;
 mod training;
 mod validate;

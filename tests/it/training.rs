@@ -62,7 +62,7 @@ async fn cohort(h: &Harness, capacity: i64) -> i64 {
 async fn six_hundred_trainees_forty_mentors_and_a_waiting_list(backend: Backend) {
     let Some(h) = Harness::embedded(backend).await else { return };
     let id = cohort(&h, 580).await;
-    let report = enrol::import_csv(&h.rt, id, &coordinator(), csv(600, 1).as_bytes(), false).await.unwrap();
+    let report = enrol::import_csv(&h.rt, h.rt.db(), id, &coordinator(), csv(600, 1).as_bytes(), false).await.unwrap();
     assert_eq!((report.enrolled, report.waiting), (580, 20), "beyond the capacity, trainees wait");
     let list = enrol::trainees(h.rt.db(), id).await.unwrap();
     assert_eq!(
@@ -85,7 +85,7 @@ async fn six_hundred_trainees_forty_mentors_and_a_waiting_list(backend: Backend)
             .unwrap();
     }
     h.rt.fire(id, None, &coordinator(), "start_training", &Default::default()).await.unwrap();
-    let choices = mentors::auto_assign(&h.rt, id, &coordinator()).await.unwrap();
+    let choices = mentors::auto_assign(&h.rt, h.rt.db(), id, &coordinator()).await.unwrap();
     assert_eq!(choices.len(), 590);
     assert!(choices.iter().all(|(_, c)| matches!(c, Choice::Assigned { .. })), "40 × 15 places are enough for 590");
     for (m, _) in mentors::pool(h.rt.db()).await.unwrap() {
@@ -135,13 +135,13 @@ async fn six_hundred_trainees_forty_mentors_and_a_waiting_list(backend: Backend)
             _ => full_record(&h, t, 75 + (i % 25) as i64, 2 + (i % 4) as i64).await,
         }
     }
-    let early = graduate_cohort(&h.rt, id, &coordinator(), |f| f.to_string()).await;
+    let early = graduate_cohort(&h.rt, h.rt.db(), id, &coordinator(), |f| f.to_string()).await;
     assert!(matches!(early, Err(RuntimeError::Refused(Refusal::NotFromState { .. }))), "not before the last phase");
     for _ in 1..6 {
         h.rt.fire(id, None, &coordinator(), "advance_phase", &Default::default()).await.unwrap();
     }
     h.rt.fire(id, None, &coordinator(), "finish_training", &Default::default()).await.unwrap();
-    let verdicts = graduate_cohort(&h.rt, id, &coordinator(), |f| f.to_string()).await.unwrap();
+    let verdicts = graduate_cohort(&h.rt, h.rt.db(), id, &coordinator(), |f| f.to_string()).await.unwrap();
     assert_eq!(verdicts.len(), 589, "everyone still in training is decided; the withdrawn trainee is not");
     let graduated = verdicts.iter().filter(|(_, v)| *v == Verdict::Graduated).count();
     assert_eq!(graduated, 587);
@@ -169,16 +169,19 @@ async fn a_file_with_bad_rows_imports_nothing_unless_the_valid_rows_are_chosen(b
     let Some(h) = Harness::embedded(backend).await else { return };
     let id = cohort(&h, 100).await;
     let bad = format!("{}学员X,,电工,高级工,13900000000\n", csv(3, 1));
-    match enrol::import_csv(&h.rt, id, &coordinator(), bad.as_bytes(), false).await {
+    match enrol::import_csv(&h.rt, h.rt.db(), id, &coordinator(), bad.as_bytes(), false).await {
         Err(EnrolError::Rows(checked)) => assert_eq!(checked.errors[0].line, 5),
         other => panic!("expected row errors, got {other:?}"),
     }
     assert_eq!(enrol::trainees(h.rt.db(), id).await.unwrap().len(), 0, "nothing imported");
-    let report = enrol::import_csv(&h.rt, id, &coordinator(), bad.as_bytes(), true).await.unwrap();
+    let report = enrol::import_csv(&h.rt, h.rt.db(), id, &coordinator(), bad.as_bytes(), true).await.unwrap();
     assert_eq!((report.enrolled, report.skipped.len()), (3, 1));
-    let again = enrol::import_csv(&h.rt, id, &coordinator(), csv(3, 1).as_bytes(), false).await;
+    let again = enrol::import_csv(&h.rt, h.rt.db(), id, &coordinator(), csv(3, 1).as_bytes(), false).await;
     assert!(matches!(again, Err(EnrolError::Rows(_))), "the same trainees are not enrolled twice");
-    assert!(matches!(enrol::import_csv(&h.rt, id, &coordinator(), b"", false).await, Err(EnrolError::File(_))));
+    assert!(matches!(
+        enrol::import_csv(&h.rt, h.rt.db(), id, &coordinator(), b"", false).await,
+        Err(EnrolError::File(_))
+    ));
 }
 
 on_both_backends! {
@@ -189,10 +192,10 @@ on_both_backends! {
 async fn an_assessment_off_the_scale_is_refused_with_its_bounds(backend: Backend) {
     let Some(h) = Harness::embedded(backend).await else { return };
     let id = cohort(&h, 10).await;
-    enrol::import_csv(&h.rt, id, &coordinator(), csv(1, 1).as_bytes(), false).await.unwrap();
+    enrol::import_csv(&h.rt, h.rt.db(), id, &coordinator(), csv(1, 1).as_bytes(), false).await.unwrap();
     mentors::upsert(h.rt.db(), "xu.ming", "徐明", TRADES[1], 5, h.clock.now()).await.unwrap();
     h.rt.fire(id, None, &coordinator(), "start_training", &Default::default()).await.unwrap();
-    mentors::auto_assign(&h.rt, id, &coordinator()).await.unwrap();
+    mentors::auto_assign(&h.rt, h.rt.db(), id, &coordinator()).await.unwrap();
     let track = h.rt.children(id).await.unwrap()[0].id;
     h.rt.fire(track, None, &coordinator(), "begin_training", &Default::default()).await.unwrap();
     let mentor = Actor::new("xu.ming", ["mentor"]);
@@ -225,12 +228,12 @@ on_both_backends! {
 async fn graduates_are_found_by_trade_and_assessed_competence(backend: Backend) {
     let Some(h) = Harness::embedded(backend).await else { return };
     let id = cohort(&h, 10).await;
-    enrol::import_csv(&h.rt, id, &coordinator(), csv(4, 1).as_bytes(), false).await.unwrap();
+    enrol::import_csv(&h.rt, h.rt.db(), id, &coordinator(), csv(4, 1).as_bytes(), false).await.unwrap();
     for (i, trade) in TRADES.iter().enumerate() {
         mentors::upsert(h.rt.db(), &format!("m{i}"), "导师", trade, 5, h.clock.now()).await.unwrap();
     }
     h.rt.fire(id, None, &coordinator(), "start_training", &Default::default()).await.unwrap();
-    mentors::auto_assign(&h.rt, id, &coordinator()).await.unwrap();
+    mentors::auto_assign(&h.rt, h.rt.db(), id, &coordinator()).await.unwrap();
     for (i, track) in h.rt.children(id).await.unwrap().iter().enumerate() {
         h.rt.fire(track.id, None, &coordinator(), "begin_training", &Default::default()).await.unwrap();
         let level = 2 + i as i64; // 学员1 gets 2, 学员2 gets 3, ...

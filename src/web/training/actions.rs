@@ -5,6 +5,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::store::audit::{Audited, Record};
 use crate::training::assign::{Choice, Unassigned};
 use crate::training::enrol::{self, EnrolError};
 use crate::training::graduate::Verdict;
@@ -62,6 +63,9 @@ fn refusal(signed: &Signed, state: &AppState, e: EnrolError) -> Result<(String, 
     })
 }
 
+/// More trainees than one mentor can follow.
+const MAX_MENTOR_CAPACITY: i64 = 1000;
+
 /// The import form: a CSV file, and whether to take the valid rows when some are bad.
 pub async fn import(
     State(state): State<AppState>,
@@ -83,7 +87,7 @@ pub async fn import(
         return Err(WebError::Forbidden);
     }
     load_visible(&state, &signed, id).await?;
-    match enrol::import_csv(&state.rt, id, &signed.actor(), &file, valid_only).await {
+    match enrol::import_csv(&state.rt, state.db(), id, &signed.actor(), &file, valid_only).await {
         Ok(done) => {
             let tr = signed.tr;
             let summary = tr.f(
@@ -146,7 +150,7 @@ pub async fn assign(
     managing_form(&signed, &form)?;
     load_visible(&state, &signed, id).await?;
     let tr = signed.tr;
-    let choices = match mentors::auto_assign(&state.rt, id, &signed.actor()).await {
+    let choices = match mentors::auto_assign(&state.rt, state.db(), id, &signed.actor()).await {
         Ok(c) => c,
         Err(crate::runtime::RuntimeError::Refused(r)) => {
             let report = (crate::web::view::refusal_text(&tr, None, &state.rt.definitions().roles, &r), Vec::new());
@@ -204,13 +208,25 @@ pub async fn add_mentor(
             .await;
         }
     };
-    let (name, field) = (value(&form, "name").trim(), value(&form, "field").trim());
-    let capacity = value(&form, "capacity").trim().parse::<i64>().ok().filter(|c| *c >= 0);
-    let (Some(capacity), false, false) = (capacity, name.is_empty(), field.is_empty()) else {
+    let texts = crate::people::DisplayName::parse(value(&form, "name"))
+        .and_then(|name| Ok((name, crate::people::domain::parse_unit_text(value(&form, "field"), true)?)));
+    let (name, field) = match texts {
+        Ok(t) => t,
+        Err(e) => {
+            let report = (crate::web::view::people_error_text(&signed.tr, &e), Vec::new());
+            return render_refused(&state, &signed, id, report, Kept { form: "mentor", values: form }).await;
+        }
+    };
+    let capacity =
+        value(&form, "capacity").trim().parse::<i64>().ok().filter(|c| (0..=MAX_MENTOR_CAPACITY).contains(c));
+    let Some(capacity) = capacity else {
         let report = (signed.tr.t("refusal.input").to_owned(), Vec::new());
         return render_refused(&state, &signed, id, report, Kept { form: "mentor", values: form.clone() }).await;
     };
-    mentors::upsert(state.db(), username.as_str(), name, field, capacity, state.now()).await?;
+    let change = Audited::begin(state.db(), "admin", &signed.session.user.username, state.now()).await?;
+    mentors::upsert(change.conn(), username.as_str(), name.as_str(), &field, capacity, state.now()).await?;
+    let data = serde_json::json!({ "mentor": username.as_str(), "field": field, "capacity": capacity });
+    change.commit(Record { kind: "admin", event: Some("save_mentor"), data }).await?;
     Ok(Redirect::to(&format!("/cohorts/{id}/trainees")).into_response())
 }
 
@@ -231,7 +247,7 @@ pub async fn add_trainee(
         .map_err(|e| WebError::BadRequest(e.to_string()))?;
     let bytes = file.into_inner().map_err(|e| WebError::BadRequest(e.to_string()))?;
     let tr = signed.tr;
-    match enrol::import_csv(&state.rt, id, &signed.actor(), &bytes, false).await {
+    match enrol::import_csv(&state.rt, state.db(), id, &signed.actor(), &bytes, false).await {
         Ok(done) => {
             let key = if done.enrolled == 1 { "training.added" } else { "training.added_waiting" };
             let report = (tr.f(key, &[("name", row[0].to_owned())]), Vec::new());
@@ -270,7 +286,7 @@ pub async fn graduate(
         let refusal = crate::engine::Refusal::Guard(failure.clone());
         crate::web::view::refusal_text(&tr, track_def.as_deref(), roles, &refusal)
     };
-    match crate::training::graduate::graduate_cohort(&state.rt, id, &signed.actor(), &reason).await {
+    match crate::training::graduate::graduate_cohort(&state.rt, state.db(), id, &signed.actor(), &reason).await {
         Ok(verdicts) => {
             let graduated = verdicts.iter().filter(|(_, v)| *v == Verdict::Graduated).count();
             let names: std::collections::HashMap<String, String> =
