@@ -20,3 +20,8 @@ pub fn random_token() -> String {
     let _ = getrandom::fill(&mut bytes);
     crate::audit::hex(&bytes)
 }
+
+/// Whether two secrets are equal, in a time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher, Version};
 use tokio::sync::Semaphore;
 
 use crate::people::Password;
@@ -40,9 +40,39 @@ pub fn hash(password: &Password) -> Result<String, HashError> {
         .map_err(|e| HashError(e.to_string()))
 }
 
-/// Whether `password` matches the stored hash; a malformed hash never matches.
+/// The most memory a stored hash may ask a check for (a hash asking more is taken as malformed).
+const MAX_VERIFY_KIB: u32 = 256 * 1024;
+
+thread_local! {
+    /// Each thread's argon2 memory, kept between checks. Freed after every check, a 19 MiB block
+    /// is kept by the allocator anyway (glibc raises its mmap threshold past it) and the next one
+    /// is often put beside it: a few hundred checks grew the server by a quarter of a gigabyte.
+    static BLOCKS: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether `password` matches the stored hash; a malformed hash never matches. The comparison of
+/// the outputs takes the same time wherever they differ.
 pub fn verify(password: &str, stored: &str) -> bool {
-    argon2().is_ok_and(|a| a.verify_password(password.as_bytes(), stored).is_ok())
+    let Ok(parsed) = PasswordHash::new(stored) else { return false };
+    let (Some(salt), Some(expected)) = (parsed.salt.as_ref(), parsed.hash.as_ref()) else { return false };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm.as_str()) else { return false };
+    let Ok(version) = parsed.version.map_or(Ok(Version::default()), Version::try_from) else { return false };
+    let Ok(params) = Params::try_from(&parsed) else { return false };
+    if params.m_cost() > MAX_VERIFY_KIB {
+        return false;
+    }
+    let expected = expected.as_bytes();
+    let mut out = vec![0u8; expected.len()];
+    let computed = BLOCKS.with(|blocks| {
+        let mut blocks = blocks.borrow_mut();
+        let count = params.block_count();
+        if blocks.len() < count {
+            blocks.resize(count, Block::default());
+        }
+        let argon2 = Argon2::new(algorithm, version, params);
+        argon2.hash_password_into_with_memory(password.as_bytes(), salt.as_ref(), &mut out, &mut blocks[..count])
+    });
+    computed.is_ok() && crate::people::constant_time_eq(&out, expected)
 }
 
 /// A hash to verify against when the user does not exist, so both cases take the same time.
@@ -68,6 +98,42 @@ pub struct PasswordChecks {
     /// The most checks seen running at once, for tests and the attack benchmark's report.
     peak: Arc<AtomicUsize>,
     limit: usize,
+    workers: Workers,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A few threads of our own that do the hashing. Each 19 MiB block is freed back to the
+/// allocator of the thread that used it; on a handful of long-lived threads those blocks are
+/// reused, where on the runtime's many blocking threads each would keep its own (hundreds of
+/// megabytes after a burst).
+#[derive(Debug, Clone)]
+struct Workers {
+    jobs: std::sync::mpsc::SyncSender<Job>,
+}
+
+impl Workers {
+    fn start(threads: usize) -> Self {
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(threads);
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for i in 0..threads {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new().name(format!("password-{i}")).spawn(move || {
+                loop {
+                    // The lock is held only to take the next job, never while it runs.
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    match next {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password thread");
+            }
+        }
+        Self { jobs }
+    }
 }
 
 impl PasswordChecks {
@@ -80,6 +146,7 @@ impl PasswordChecks {
             max_wait,
             peak: Arc::default(),
             limit,
+            workers: Workers::start(limit),
         }
     }
 
@@ -100,12 +167,12 @@ impl PasswordChecks {
         self.peak.load(Ordering::Relaxed)
     }
 
-    /// Whether `password` matches `stored`, computed on a blocking thread when a turn is free.
+    /// Whether `password` matches `stored`, computed on a password thread when a turn is free.
     pub async fn verify(&self, password: String, stored: String) -> Result<bool, Busy> {
         self.run(move || verify(&password, &stored)).await
     }
 
-    /// Hashes a new password on a blocking thread when a turn is free.
+    /// Hashes a new password on a password thread when a turn is free.
     pub async fn hash(&self, password: Password) -> Result<Result<String, HashError>, Busy> {
         self.run(move || hash(&password)).await
     }
@@ -128,15 +195,18 @@ impl PasswordChecks {
         };
         let now_running = self.limit - self.running.available_permits();
         self.peak.fetch_max(now_running, Ordering::Relaxed);
+        let (done, result) = tokio::sync::oneshot::channel();
         // The permit goes with the work: a client that hangs up does not free a turn while its
-        // check still runs.
-        tokio::task::spawn_blocking(move || {
+        // check still runs. A permit is a free thread, so the queue never holds more than the
+        // threads can take at once.
+        let job: Job = Box::new(move || {
             let out = work();
             drop(permit);
-            out
-        })
-        .await
-        .map_err(|_| Busy)
+            let _ = done.send(out);
+        });
+        // Never full: a job is queued only with a permit, and there are as many places as permits.
+        self.workers.jobs.try_send(job).map_err(|_| Busy)?;
+        result.await.map_err(|_| Busy)
     }
 }
 

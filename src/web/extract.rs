@@ -94,9 +94,7 @@ impl Signed {
     }
 }
 
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+pub use crate::people::constant_time_eq;
 
 /// The address a request came from, as the sign-in limits count it: the connection's peer, or
 /// the header a reverse proxy sets when the operator named one. An IPv6 client is counted by its

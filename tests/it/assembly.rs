@@ -52,7 +52,7 @@ async fn tally(h: &Harness, id: i64, present: i64, yes: i64) -> Result<String, R
 }
 
 async fn the_contract_rule_holds_at_its_exact_boundaries(backend: Backend) {
-    let Some(h) = Harness::embedded(backend).await else { return };
+    let h = Harness::embedded(backend).await;
     // 25 delegates: at least 2/3 present is 17; half or more of all 25 in favour is 13.
     for (present, yes, expected) in
         [(17, 13, "passed"), (16, 16, "no_quorum"), (25, 12, "too_few_yes"), (17, 17, "passed")]
@@ -68,7 +68,7 @@ async fn the_contract_rule_holds_at_its_exact_boundaries(backend: Backend) {
 }
 
 async fn impossible_counts_are_refused_and_change_nothing(backend: Backend) {
-    let Some(h) = Harness::embedded(backend).await else { return };
+    let h = Harness::embedded(backend).await;
     let id = in_session(&h, json!(25)).await;
     let version = h.rt.instance(id).await.unwrap().row.version;
     let above_roster = tally(&h, id, 26, 20).await;
@@ -95,7 +95,7 @@ async fn impossible_counts_are_refused_and_change_nothing(backend: Backend) {
 }
 
 async fn without_a_quorum_the_assembly_meets_again(backend: Backend) {
-    let Some(h) = Harness::embedded(backend).await else { return };
+    let h = Harness::embedded(backend).await;
     let id = in_session(&h, json!(30)).await;
     assert_eq!(tally(&h, id, 19, 19).await.unwrap(), "no_quorum");
     let confirm = h.rt.fire(id, None, &secretary(), "confirm", &Default::default()).await;
@@ -108,7 +108,7 @@ async fn without_a_quorum_the_assembly_meets_again(backend: Backend) {
 }
 
 async fn a_roll_call_is_checked_name_by_name(backend: Backend) {
-    let Some(h) = Harness::embedded(backend).await else { return };
+    let h = Harness::embedded(backend).await;
     let roster = json!(["张一", "张二", "张三", "李四", "王五", "赵六"]);
     let id = in_session(&h, roster).await;
     assert_eq!(h.data(id).await["roster_size"], json!(6), "the roster's size is counted from it");
@@ -153,7 +153,7 @@ async fn a_roll_call_is_checked_name_by_name(backend: Backend) {
 }
 
 async fn another_units_secretary_cannot_record_the_vote(backend: Backend) {
-    let Some(h) = Harness::embedded(backend).await else { return };
+    let h = Harness::embedded(backend).await;
     let id = in_session(&h, json!(25)).await;
     let other = Actor::new("liu.yang", ["unit_secretary"]).with_units(["u02"]);
     let refused =

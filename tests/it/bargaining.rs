@@ -153,7 +153,7 @@ async fn negotiated_round(h: &Harness) -> i64 {
 }
 
 async fn a_round_with_one_rejection_ends_in_effect_and_opens_renewal(backend: Backend) {
-    let Some(h) = Harness::embedded(backend).await else { return };
+    let h = Harness::embedded(backend).await;
     let round = negotiated_round(&h).await;
 
     let first = latest_children(&h, round).await;
@@ -233,7 +233,7 @@ async fn a_round_with_one_rejection_ends_in_effect_and_opens_renewal(backend: Ba
 }
 
 async fn a_bureau_objection_sends_the_round_back_to_negotiation(backend: Backend) {
-    let Some(h) = Harness::embedded(backend).await else { return };
+    let h = Harness::embedded(backend).await;
     let round = negotiated_round(&h).await;
     for child in latest_children(&h, round).await {
         unit_votes(&h, child, 15).await;

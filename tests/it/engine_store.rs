@@ -170,7 +170,7 @@ roles = ["unit_secretary", "admin"]
 label = { zh = "反对", en = "Reject" }
 "#;
 
-async fn harness(backend: Backend) -> Option<Harness> {
+async fn harness(backend: Backend) -> Harness {
     Harness::new(backend, defs(&[("round.toml", ROUND), ("vote.toml", VOTE)])).await
 }
 
@@ -186,9 +186,7 @@ async fn send(h: &Harness, id: i64, draft: i64) -> Vec<i64> {
 }
 
 async fn fan_out_and_join_go_back_on_a_rejection_and_count_only_the_latest_draft(backend: Backend) {
-    let Some(h) = harness(backend).await else {
-        return;
-    };
+    let h = harness(backend).await;
     let round = open_round(&h, &["u1", "u2", "u3"]).await;
     let first = send(&h, round, 1).await;
     assert_eq!(first.len(), 3);
@@ -213,9 +211,7 @@ async fn fan_out_and_join_go_back_on_a_rejection_and_count_only_the_latest_draft
 }
 
 async fn children_finishing_at_the_same_moment_advance_the_join_exactly_once(backend: Backend) {
-    let Some(h) = harness(backend).await else {
-        return;
-    };
+    let h = harness(backend).await;
     let units: Vec<String> = (0..8).map(|i| format!("u{i}")).collect();
     let unit_refs: Vec<&str> = units.iter().map(String::as_str).collect();
     for _ in 0..3 {
@@ -268,9 +264,7 @@ where
 }
 
 async fn two_concurrent_fires_of_one_instance_one_wins_the_other_conflicts(backend: Backend) {
-    let Some(h) = harness(backend).await else {
-        return;
-    };
+    let h = harness(backend).await;
     let other = h.db.reconnect().await;
     let clock = h.clock.clone();
     let rt2 = unionflow::runtime::Runtime::new(other, h.rt.definitions().clone(), clock, time::macros::offset!(+8))
@@ -297,9 +291,7 @@ async fn two_concurrent_fires_of_one_instance_one_wins_the_other_conflicts(backe
 }
 
 async fn a_deadline_fires_once_when_due_and_not_after_its_state_is_left(backend: Backend) {
-    let Some(h) = harness(backend).await else {
-        return;
-    };
+    let h = harness(backend).await;
     let waiting = open_round(&h, &["u1"]).await;
     let left = open_round(&h, &["u1"]).await;
     send(&h, left, 1).await;
@@ -317,9 +309,7 @@ async fn a_deadline_fires_once_when_due_and_not_after_its_state_is_left(backend:
 }
 
 async fn timers_due_while_the_server_was_down_fire_once_each_in_due_order(backend: Backend) {
-    let Some(h) = harness(backend).await else {
-        return;
-    };
+    let h = harness(backend).await;
     let mut rounds = Vec::new();
     for day in 0..4 {
         rounds.push(open_round(&h, &["u1"]).await);
@@ -354,9 +344,7 @@ async fn timer_firings(h: &Harness) -> Vec<i64> {
 }
 
 async fn two_servers_fire_each_due_timer_exactly_once(backend: Backend) {
-    let Some(h) = harness(backend).await else {
-        return;
-    };
+    let h = harness(backend).await;
     let mut rounds = Vec::new();
     for _ in 0..20 {
         rounds.push(open_round(&h, &["u1"]).await);
@@ -384,9 +372,7 @@ async fn two_servers_fire_each_due_timer_exactly_once(backend: Backend) {
 }
 
 async fn bad_input_is_refused_with_a_reason_and_changes_nothing(backend: Backend) {
-    let Some(h) = harness(backend).await else {
-        return;
-    };
+    let h = harness(backend).await;
     let round = open_round(&h, &["u1", "u2"]).await;
     let events_before = h.count("SELECT COUNT(*) AS n FROM audit_events").await;
     let version = h.rt.instance(round).await.unwrap().row.version;
@@ -411,9 +397,7 @@ async fn bad_input_is_refused_with_a_reason_and_changes_nothing(backend: Backend
 }
 
 async fn a_secretary_acts_only_for_their_own_unit(backend: Backend) {
-    let Some(h) = harness(backend).await else {
-        return;
-    };
+    let h = harness(backend).await;
     let round = open_round(&h, &["u1", "u2"]).await;
     let children = send(&h, round, 1).await;
     let secretary = Actor::new("sec1", ["unit_secretary"]).with_units(["u1"]);
@@ -425,9 +409,7 @@ async fn a_secretary_acts_only_for_their_own_unit(backend: Backend) {
 }
 
 async fn running_instances_keep_their_definition_version(backend: Backend) {
-    let Some(h) = harness(backend).await else {
-        return;
-    };
+    let h = harness(backend).await;
     let old = open_round(&h, &["u1"]).await;
     // A new version of the definition drops the `abandon` transition.
     let changed =
@@ -491,7 +473,7 @@ guards = [{ is_true = "ready" }]
 "#;
 
 async fn a_timer_whose_event_is_refused_is_closed_with_the_reason(backend: Backend) {
-    let Some(h) = Harness::new(backend, defs(&[("reminder.toml", GUARDED_TIMER)])).await else { return };
+    let h = Harness::new(backend, defs(&[("reminder.toml", GUARDED_TIMER)])).await;
     let id = h.rt.start("reminder", &admin(), &Default::default()).await.unwrap();
     h.clock.advance(time::Duration::days(5));
     assert_eq!(h.rt.fire_due_timers().await.unwrap(), 1);

@@ -27,8 +27,8 @@ struct Page {
 }
 
 impl App {
-    async fn new(backend: Backend) -> Option<App> {
-        let db = TestDb::new(backend).await?;
+    async fn new(backend: Backend) -> App {
+        let db = TestDb::new(backend).await;
         let clock = Arc::new(unionflow::clock::ManualClock::new(START));
         let set = unionflow::definition::embedded::load_embedded().expect("built-in definitions");
         let rt = unionflow::runtime::Runtime::new(db.db.clone(), set, clock.clone(), time::macros::offset!(+8))
@@ -36,7 +36,7 @@ impl App {
             .expect("runtime");
         unionflow::demo::seed(&rt).await.expect("demo");
         let state = AppState::new(Arc::new(rt), WebConfig::default());
-        Some(App { db: Arc::new(db), clock, state, cookies: Vec::new() })
+        App { db: Arc::new(db), clock, state, cookies: Vec::new() }
     }
 
     /// A second browser on the same server: its own cookies.
@@ -119,7 +119,7 @@ fn hidden(body: &str, name: &str) -> String {
 }
 
 async fn signing_in_and_out(backend: Backend) {
-    let Some(mut app) = App::new(backend).await else { return };
+    let mut app = App::new(backend).await;
     assert_eq!(app.get("/").await.location.as_deref(), Some("/signin?next=/"), "the work list needs a session");
     let wrong = app.sign_in_with("wang.wei", "not the password").await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
@@ -135,7 +135,7 @@ async fn signing_in_and_out(backend: Backend) {
 }
 
 async fn repeated_failures_lock_the_name_even_for_the_right_password(backend: Backend) {
-    let Some(mut app) = App::new(backend).await else { return };
+    let mut app = App::new(backend).await;
     for _ in 0..5 {
         assert_eq!(app.sign_in_with("li.na", "wrong password").await.status, StatusCode::UNAUTHORIZED);
     }
@@ -151,7 +151,7 @@ async fn repeated_failures_lock_the_name_even_for_the_right_password(backend: Ba
 }
 
 async fn an_idle_session_expires(backend: Backend) {
-    let Some(mut app) = App::new(backend).await else { return };
+    let mut app = App::new(backend).await;
     app.sign_in("admin").await;
     assert_eq!(app.get("/audit").await.status, StatusCode::OK);
     app.clock.advance(time::Duration::hours(9));
@@ -159,7 +159,7 @@ async fn an_idle_session_expires(backend: Backend) {
 }
 
 async fn a_post_without_the_csrf_token_is_refused_and_changes_nothing(backend: Backend) {
-    let Some(mut app) = App::new(backend).await else { return };
+    let mut app = App::new(backend).await;
     app.sign_in("admin").await;
     let round = app.instance("process = 'bargaining_round' AND outcome IS NULL AND state = 'unit_review'").await;
     let before = app.count("SELECT COUNT(*) AS n FROM audit_events").await;
@@ -173,7 +173,7 @@ async fn a_post_without_the_csrf_token_is_refused_and_changes_nothing(backend: B
 }
 
 async fn pages_by_role_and_scope(backend: Backend) {
-    let Some(mut app) = App::new(backend).await else { return };
+    let mut app = App::new(backend).await;
     let own = app.instance("process = 'assembly_approval' AND data LIKE '%\"unit\":\"u01\"%'").await;
     let other = app.instance("process = 'assembly_approval' AND data LIKE '%\"unit\":\"u02\"%'").await;
     let round = app.instance("process = 'bargaining_round'").await;
@@ -202,7 +202,7 @@ async fn pages_by_role_and_scope(backend: Backend) {
 }
 
 async fn a_bad_tally_is_refused_with_the_reason_and_the_input_kept(backend: Backend) {
-    let Some(mut app) = App::new(backend).await else { return };
+    let mut app = App::new(backend).await;
     app.sign_in("admin").await;
     let csrf = app.csrf().await;
     let started = app
@@ -237,7 +237,7 @@ async fn a_bad_tally_is_refused_with_the_reason_and_the_input_kept(backend: Back
 }
 
 async fn a_stale_form_is_a_conflict_that_keeps_the_input(backend: Backend) {
-    let Some(mut app) = App::new(backend).await else { return };
+    let mut app = App::new(backend).await;
     app.sign_in("admin").await;
     let round = app.instance("process = 'bargaining_round' AND state = 'unit_review'").await;
     let page = app.get(&format!("/instances/{round}")).await;
@@ -258,7 +258,7 @@ async fn a_stale_form_is_a_conflict_that_keeps_the_input(backend: Backend) {
 }
 
 async fn the_language_switch_is_remembered(backend: Backend) {
-    let Some(mut app) = App::new(backend).await else { return };
+    let mut app = App::new(backend).await;
     app.sign_in("wang.wei").await;
     let switch = app.get("/lang/en?back=/processes").await;
     assert_eq!(switch.location.as_deref(), Some("/processes"));
@@ -274,7 +274,7 @@ async fn the_language_switch_is_remembered(backend: Backend) {
 }
 
 async fn the_audit_trail_filters_exports_and_raises_the_alarm(backend: Backend) {
-    let Some(mut app) = App::new(backend).await else { return };
+    let mut app = App::new(backend).await;
     app.sign_in("admin").await;
     let filtered = app.get("/audit?actor=gao.hong&kind=start").await;
     assert_eq!(filtered.status, StatusCode::OK);
@@ -322,7 +322,7 @@ async fn the_audit_trail_filters_exports_and_raises_the_alarm(backend: Backend) 
 }
 
 async fn pages_carry_strict_headers_and_errors_show_no_internals(backend: Backend) {
-    let Some(mut app) = App::new(backend).await else { return };
+    let mut app = App::new(backend).await;
     let page = app.get("/signin").await;
     let csp =
         page.headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
@@ -337,7 +337,7 @@ async fn pages_carry_strict_headers_and_errors_show_no_internals(backend: Backen
 }
 
 async fn admins_add_users_and_a_bad_role_keeps_the_form(backend: Backend) {
-    let Some(mut app) = App::new(backend).await else { return };
+    let mut app = App::new(backend).await;
     app.sign_in("admin").await;
     let csrf = app.csrf().await;
     let bad = app
@@ -377,7 +377,7 @@ async fn admins_add_users_and_a_bad_role_keeps_the_form(backend: Backend) {
 }
 
 async fn a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line(backend: Backend) {
-    let Some(mut app) = App::new(backend).await else { return };
+    let mut app = App::new(backend).await;
     app.sign_in("gao.hong").await;
     let csrf = app.csrf().await;
     let started = app
@@ -435,7 +435,7 @@ async fn a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line(backend:
 }
 
 async fn representatives_are_chosen_from_people_and_one_chief_a_side(backend: Backend) {
-    let Some(mut app) = App::new(backend).await else { return };
+    let mut app = App::new(backend).await;
     app.sign_in("wang.wei").await;
     let csrf = app.csrf().await;
     let started = app
@@ -491,7 +491,7 @@ async fn representatives_are_chosen_from_people_and_one_chief_a_side(backend: Ba
 }
 
 async fn letters_and_contracts_print_with_their_signatures_and_dates(backend: Backend) {
-    let Some(mut app) = App::new(backend).await else { return };
+    let mut app = App::new(backend).await;
     app.sign_in("admin").await;
     let passed = app.instance("process = 'assembly_approval' AND state = 'passed'").await;
     let letter = app.get(&format!("/instances/{passed}/documents/confirmation_letter")).await;
@@ -525,7 +525,7 @@ async fn letters_and_contracts_print_with_their_signatures_and_dates(backend: Ba
 }
 
 async fn a_coordinator_adds_reassigns_and_graduates_from_the_trainees_page(backend: Backend) {
-    let Some(mut app) = App::new(backend).await else { return };
+    let mut app = App::new(backend).await;
     app.sign_in("gao.hong").await;
     let csrf = app.csrf().await;
     let fields = [("_csrf", csrf.as_str()), ("name", "2027 班"), ("year", "2027"), ("fields", "智能制造")];
@@ -591,7 +591,7 @@ async fn a_coordinator_adds_reassigns_and_graduates_from_the_trainees_page(backe
 }
 
 async fn a_mentor_sees_their_own_trainees_with_what_is_due(backend: Backend) {
-    let Some(mut app) = App::new(backend).await else { return };
+    let mut app = App::new(backend).await;
     app.sign_in("xu.ming").await;
     let home = app.get("/").await;
     assert!(home.body.contains(r#"href="/my-trainees""#), "mentors have the menu entry");

@@ -48,15 +48,15 @@ struct Page {
 }
 
 impl Web {
-    async fn new(backend: Backend, set: DefinitionSet, config: WebConfig) -> Option<Web> {
-        let db = TestDb::new(backend).await?;
+    async fn new(backend: Backend, set: DefinitionSet, config: WebConfig) -> Web {
+        let db = TestDb::new(backend).await;
         let clock = Arc::new(unionflow::clock::ManualClock::new(START));
         let rt = Runtime::new(db.db.clone(), set, clock.clone(), time::macros::offset!(+8)).await.expect("runtime");
         let state = AppState::new(Arc::new(rt), config);
-        Some(Web { db: Arc::new(db), clock, state })
+        Web { db: Arc::new(db), clock, state }
     }
 
-    async fn embedded(backend: Backend) -> Option<Web> {
+    async fn embedded(backend: Backend) -> Web {
         Self::new(backend, embedded(), quick_config()).await
     }
 
@@ -231,7 +231,7 @@ fn statuses(pages: &[Page]) -> std::collections::BTreeMap<u16, usize> {
 async fn a_burst_of_sign_ins_runs_no_more_password_checks_than_the_limit(backend: Backend) {
     let checks = PasswordChecks::new(1, 2, std::time::Duration::from_secs(30));
     let config = WebConfig { password_checks: checks.clone(), ..Default::default() };
-    let Some(web) = Web::new(backend, embedded(), config).await else { return };
+    let web = Web::new(backend, embedded(), config).await;
     let browsers =
         (0..24u8).map(|i| (web.browser([10, 1, 0, i]), format!("nobody{i}"), "random guess 123")).collect::<Vec<_>>();
     let pages = sign_in_at_once(browsers).await;
@@ -251,7 +251,7 @@ async fn a_burst_of_sign_ins_runs_no_more_password_checks_than_the_limit(backend
 // ---- 2. guesses are counted before they are checked ----------------------------------------
 
 async fn parallel_guesses_at_one_name_are_checked_at_most_five_times(backend: Backend) {
-    let Some(web) = Web::embedded(backend).await else { return };
+    let web = Web::embedded(backend).await;
     web.people(&[("wang.wei", &["worker_negotiator"])]).await;
     let browsers = (0..40).map(|_| (web.browser([10, 2, 0, 1]), "wang.wei".to_owned(), "wrong password!")).collect();
     let pages = sign_in_at_once(browsers).await;
@@ -263,7 +263,7 @@ async fn parallel_guesses_at_one_name_are_checked_at_most_five_times(backend: Ba
 }
 
 async fn a_lock_from_one_address_does_not_lock_the_user_out_elsewhere(backend: Backend) {
-    let Some(web) = Web::embedded(backend).await else { return };
+    let web = Web::embedded(backend).await;
     web.people(&[("wang.wei", &["worker_negotiator"])]).await;
     let mut attacker = web.browser([203, 0, 113, 9]);
     for _ in 0..6 {
@@ -276,7 +276,7 @@ async fn a_lock_from_one_address_does_not_lock_the_user_out_elsewhere(backend: B
 }
 
 async fn random_names_from_one_address_are_stopped_by_the_address_limit(backend: Backend) {
-    let Some(web) = Web::embedded(backend).await else { return };
+    let web = Web::embedded(backend).await;
     let mut b = web.browser([198, 51, 100, 7]);
     let mut seen = Vec::new();
     for i in 0..33 {
@@ -287,7 +287,7 @@ async fn random_names_from_one_address_are_stopped_by_the_address_limit(backend:
 }
 
 async fn locks_back_off_and_old_counters_are_pruned(backend: Backend) {
-    let Some(web) = Web::embedded(backend).await else { return };
+    let web = Web::embedded(backend).await;
     web.people(&[("wang.wei", &["worker_negotiator"])]).await;
     let mut b = web.browser([10, 3, 0, 1]);
     for _ in 0..5 {
@@ -314,7 +314,7 @@ async fn locks_back_off_and_old_counters_are_pruned(backend: Backend) {
 // ---- 3 and 10. every change commits with its audit event; writers wait their turn -----------
 
 async fn simultaneous_sign_ins_all_succeed_each_with_its_audit_event(backend: Backend) {
-    let Some(web) = Web::embedded(backend).await else { return };
+    let web = Web::embedded(backend).await;
     web.people(&[("wang.wei", &["worker_negotiator"]), ("zhao.lei", &["employer_negotiator"])]).await;
     let browsers = (0..40u8)
         .map(|i| (web.browser([10, 4, 1, i]), if i % 2 == 0 { "wang.wei" } else { "zhao.lei" }.to_owned(), PASSWORD))
@@ -326,7 +326,7 @@ async fn simultaneous_sign_ins_all_succeed_each_with_its_audit_event(backend: Ba
 }
 
 async fn parallel_role_grants_each_commit_with_their_audit_event(backend: Backend) {
-    let Some(web) = Web::embedded(backend).await else { return };
+    let web = Web::embedded(backend).await;
     web.units(&["u01", "u02"]).await;
     web.people(&[("admin", &["admin"]), ("chen.jing", &["unit_secretary@u01"])]).await;
     let mut admin = web.browser([10, 5, 0, 1]);
@@ -352,7 +352,7 @@ async fn parallel_role_grants_each_commit_with_their_audit_event(backend: Backen
 }
 
 async fn a_change_whose_audit_event_cannot_be_written_is_not_applied(backend: Backend) {
-    let Some(web) = Web::embedded(backend).await else { return };
+    let web = Web::embedded(backend).await;
     web.units(&["u01", "u09"]).await;
     web.people(&[("admin", &["admin"]), ("chen.jing", &["unit_secretary@u01"])]).await;
     let mut admin = web.browser([10, 6, 0, 1]);
@@ -381,7 +381,7 @@ async fn a_change_whose_audit_event_cannot_be_written_is_not_applied(backend: Ba
 }
 
 async fn verify_names_a_stream_that_lost_its_head(backend: Backend) {
-    let Some(web) = Web::embedded(backend).await else { return };
+    let web = Web::embedded(backend).await;
     web.people(&[("admin", &["admin"])]).await;
     web.db.db.execute_unprepared("DELETE FROM audit_heads WHERE stream = 'admin'").await.unwrap();
     let broken = web.verify().await.broken.expect("a stream without its head is reported");
@@ -423,7 +423,7 @@ async fn open_cohort(rt: &Runtime, capacity: i64) -> i64 {
 }
 
 async fn an_import_whose_enrol_step_is_refused_writes_no_trainee(backend: Backend) {
-    let Some(web) = Web::new(backend, cohort_of_at_most(3), quick_config()).await else { return };
+    let web = Web::new(backend, cohort_of_at_most(3), quick_config()).await;
     let cohort = open_cohort(web.rt(), 10).await;
     let coordinator = Actor::new("gao.hong", ["training_coordinator"]);
     let file = trainee_file(0, 5);
@@ -435,7 +435,7 @@ async fn an_import_whose_enrol_step_is_refused_writes_no_trainee(backend: Backen
 }
 
 async fn two_imports_into_one_cohort_at_once_both_enrol_with_their_own_codes(backend: Backend) {
-    let Some(web) = Web::embedded(backend).await else { return };
+    let web = Web::embedded(backend).await;
     let cohort = open_cohort(web.rt(), 100).await;
     let tasks: Vec<_> = (0..2)
         .map(|k| {
@@ -467,7 +467,7 @@ async fn two_imports_into_one_cohort_at_once_both_enrol_with_their_own_codes(bac
 // ---- 5. redirects stay on this site ------------------------------------------------------------
 
 async fn next_and_back_never_leave_the_site_and_never_fail(backend: Backend) {
-    let Some(web) = Web::embedded(backend).await else { return };
+    let web = Web::embedded(backend).await;
     let mut b = web.browser([10, 7, 0, 1]);
     for back in ["/%09/evil.example", "/%0a", "//evil.example", "/%5Cevil.example", "https://evil.example"] {
         let page = b.get(&format!("/lang/en?back={back}")).await;
@@ -486,7 +486,7 @@ async fn next_and_back_never_leave_the_site_and_never_fail(backend: Backend) {
 // ---- 6. a grant's unit belongs to that grant's role ---------------------------------------------
 
 async fn a_units_grant_belongs_to_its_role_only(backend: Backend) {
-    let Some(web) = Web::embedded(backend).await else { return };
+    let web = Web::embedded(backend).await;
     web.units(&["u01", "u09"]).await;
     web.people(&[("chen.jing", &["unit_secretary@u01", "bureau_reviewer@u09"])]).await;
     let rt = web.rt();
@@ -508,7 +508,7 @@ async fn a_units_grant_belongs_to_its_role_only(backend: Backend) {
 // ---- 7 and 11. text the database can keep, and nothing that looks like something else -------
 
 async fn control_characters_and_endless_text_are_refused_at_the_edge(backend: Backend) {
-    let Some(web) = Web::embedded(backend).await else { return };
+    let web = Web::embedded(backend).await;
     web.people(&[("admin", &["admin"])]).await;
     let mut admin = web.browser([10, 9, 0, 1]);
     admin.sign_in("admin").await;
@@ -546,7 +546,7 @@ async fn control_characters_and_endless_text_are_refused_at_the_edge(backend: Ba
 }
 
 async fn text_fields_refuse_control_characters_with_the_form_kept(backend: Backend) {
-    let Some(web) = Web::embedded(backend).await else { return };
+    let web = Web::embedded(backend).await;
     web.people(&[("admin", &["admin"])]).await;
     let admin = Actor::new("admin", ["admin"]);
     let id =
@@ -578,7 +578,7 @@ async fn a_demo_that_fails_half_way_leaves_the_database_empty(backend: Backend) 
     // Without the cohorts' definitions the demo fails after every round has been written.
     let mut set = embedded();
     set.definitions.remove("training_cohort");
-    let Some(web) = Web::new(backend, set, quick_config()).await else { return };
+    let web = Web::new(backend, set, quick_config()).await;
     assert!(unionflow::demo::seed(web.rt()).await.is_err(), "the demo cannot finish");
     for table in ["instances", "users", "units", "audit_events", "timers"] {
         assert_eq!(web.count(&format!("SELECT COUNT(*) AS n FROM {table}")).await, 0, "{table} is left empty");
@@ -588,7 +588,7 @@ async fn a_demo_that_fails_half_way_leaves_the_database_empty(backend: Backend) 
 // ---- 11. the smaller ones ------------------------------------------------------------------
 
 async fn a_malformed_version_is_refused_not_ignored(backend: Backend) {
-    let Some(web) = Web::embedded(backend).await else { return };
+    let web = Web::embedded(backend).await;
     web.people(&[("admin", &["admin"])]).await;
     let admin = Actor::new("admin", ["admin"]);
     let given = data(json!({ "unit": "u01", "draft_version": 1 }));
@@ -672,7 +672,7 @@ ask = ["topics"]
 
 async fn a_topic_with_a_comma_can_be_chosen(backend: Backend) {
     let set = crate::support::defs(&[("agenda.toml", AGENDA)]);
-    let Some(web) = Web::new(backend, set, quick_config()).await else { return };
+    let web = Web::new(backend, set, quick_config()).await;
     web.people(&[("admin", &["admin"])]).await;
     let admin = Actor::new("admin", ["admin"]);
     let id = web.rt().start("agenda", &admin, &Default::default()).await.unwrap();
@@ -695,7 +695,7 @@ async fn a_topic_with_a_comma_can_be_chosen(backend: Backend) {
 }
 
 async fn a_new_user_appears_in_forms_at_once(backend: Backend) {
-    let Some(web) = Web::embedded(backend).await else { return };
+    let web = Web::embedded(backend).await;
     web.people(&[("admin", &["admin"])]).await;
     let mut admin = web.browser([10, 12, 0, 1]);
     admin.sign_in("admin").await;
@@ -719,7 +719,7 @@ async fn a_new_user_appears_in_forms_at_once(backend: Backend) {
 }
 
 async fn framework_rejections_render_the_error_page_in_the_readers_language(backend: Backend) {
-    let Some(web) = Web::embedded(backend).await else { return };
+    let web = Web::embedded(backend).await;
     web.people(&[("admin", &["admin"])]).await;
     let mut b = web.browser([10, 13, 0, 1]);
     b.sign_in("admin").await;

@@ -60,7 +60,7 @@ async fn cohort(h: &Harness, capacity: i64) -> i64 {
 }
 
 async fn six_hundred_trainees_forty_mentors_and_a_waiting_list(backend: Backend) {
-    let Some(h) = Harness::embedded(backend).await else { return };
+    let h = Harness::embedded(backend).await;
     let id = cohort(&h, 580).await;
     let report = enrol::import_csv(&h.rt, h.rt.db(), id, &coordinator(), csv(600, 1).as_bytes(), false).await.unwrap();
     assert_eq!((report.enrolled, report.waiting), (580, 20), "beyond the capacity, trainees wait");
@@ -166,7 +166,7 @@ async fn six_hundred_trainees_forty_mentors_and_a_waiting_list(backend: Backend)
 }
 
 async fn a_file_with_bad_rows_imports_nothing_unless_the_valid_rows_are_chosen(backend: Backend) {
-    let Some(h) = Harness::embedded(backend).await else { return };
+    let h = Harness::embedded(backend).await;
     let id = cohort(&h, 100).await;
     let bad = format!("{}学员X,,电工,高级工,13900000000\n", csv(3, 1));
     match enrol::import_csv(&h.rt, h.rt.db(), id, &coordinator(), bad.as_bytes(), false).await {
@@ -190,7 +190,7 @@ on_both_backends! {
 }
 
 async fn an_assessment_off_the_scale_is_refused_with_its_bounds(backend: Backend) {
-    let Some(h) = Harness::embedded(backend).await else { return };
+    let h = Harness::embedded(backend).await;
     let id = cohort(&h, 10).await;
     enrol::import_csv(&h.rt, h.rt.db(), id, &coordinator(), csv(1, 1).as_bytes(), false).await.unwrap();
     mentors::upsert(h.rt.db(), "xu.ming", "徐明", TRADES[1], 5, h.clock.now()).await.unwrap();
@@ -226,7 +226,7 @@ on_both_backends! {
 }
 
 async fn graduates_are_found_by_trade_and_assessed_competence(backend: Backend) {
-    let Some(h) = Harness::embedded(backend).await else { return };
+    let h = Harness::embedded(backend).await;
     let id = cohort(&h, 10).await;
     enrol::import_csv(&h.rt, h.rt.db(), id, &coordinator(), csv(4, 1).as_bytes(), false).await.unwrap();
     for (i, trade) in TRADES.iter().enumerate() {
