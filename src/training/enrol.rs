@@ -11,7 +11,7 @@ use crate::clock::to_micros;
 use crate::engine::{Actor, Data};
 use crate::runtime::{Runtime, RuntimeError};
 use crate::store::db::{all, exec, get, one};
-use crate::training::import::{self, Checked, FileProblem, TraineeRow};
+use crate::training::import::{self, Checked, FileEncoding, FileProblem, TraineeRow};
 
 pub const COHORT: &str = "training_cohort";
 pub const ENROLLED: &str = "enrolled";
@@ -87,13 +87,25 @@ fn capacity(data: &Data) -> usize {
     data.get("capacity").and_then(Value::as_u64).and_then(|c| usize::try_from(c).ok()).unwrap_or(0)
 }
 
-/// Imports a CSV file into a cohort. With `valid_only`, rows with problems are left out and the
-/// rest taken; otherwise any problem takes nothing.
+/// Imports a CSV file into a cohort, its encoding detected. With `valid_only`, rows with problems
+/// are left out and the rest taken; otherwise any problem takes nothing.
 pub async fn import_csv(
     rt: &Runtime,
     cohort: i64,
     actor: &Actor,
     bytes: &[u8],
+    valid_only: bool,
+) -> Result<Imported, EnrolError> {
+    import_csv_as(rt, cohort, actor, bytes, FileEncoding::Detect, valid_only).await
+}
+
+/// Imports a CSV file read in the encoding the uploader chose (or detected), as `import_csv`.
+pub async fn import_csv_as(
+    rt: &Runtime,
+    cohort: i64,
+    actor: &Actor,
+    bytes: &[u8],
+    encoding: FileEncoding,
     valid_only: bool,
 ) -> Result<Imported, EnrolError> {
     let inst = rt.instance(cohort).await?;
@@ -118,7 +130,7 @@ pub async fn import_csv(
     }
     let existing = trainees(rt.db(), cohort).await?;
     let known: BTreeSet<(String, String)> = existing.iter().map(|t| (t.name.clone(), t.contact.clone())).collect();
-    let checked = import::check(bytes, &known)?;
+    let checked = import::check(bytes, encoding, &known)?;
     if !checked.errors.is_empty() && !valid_only {
         return Err(EnrolError::Rows(checked));
     }
