@@ -12,7 +12,7 @@ use crate::engine::{Actor, Data};
 use crate::runtime::{Runtime, RuntimeError};
 use crate::store::db::{Conn, all, begin_write, exec, get, one};
 use crate::store::instances;
-use crate::training::import::{self, Checked, FileProblem, TraineeRow};
+use crate::training::import::{self, Checked, FileEncoding, FileProblem, TraineeRow};
 
 pub const COHORT: &str = "training_cohort";
 pub const ENROLLED: &str = "enrolled";
@@ -88,17 +88,31 @@ fn capacity(data: &Data) -> usize {
     data.get("capacity").and_then(Value::as_u64).and_then(|c| usize::try_from(c).ok()).unwrap_or(0)
 }
 
-/// Imports a CSV file into a cohort, all or nothing: the trainees and the cohort's `enrol` step
-/// commit together in one transaction (through `conn`: the pool, or a transaction the import
-/// then belongs to). The cohort's row is held from the start, so a second import into the same
-/// cohort waits for this one and numbers its trainees after it. With `valid_only`, rows with
-/// problems are left out and the rest taken; otherwise any problem takes nothing.
+/// Imports a CSV file into a cohort, its encoding detected (see [`import_csv_as`]).
 pub async fn import_csv<C: Conn>(
     rt: &Runtime,
     conn: &C,
     cohort: i64,
     actor: &Actor,
     bytes: &[u8],
+    valid_only: bool,
+) -> Result<Imported, EnrolError> {
+    import_csv_as(rt, conn, cohort, actor, bytes, FileEncoding::Detect, valid_only).await
+}
+
+/// Imports a CSV file read in the encoding the uploader chose (or detected), all or nothing: the
+/// trainees and the cohort's `enrol` step commit together in one transaction (through `conn`:
+/// the pool, or a transaction the import then belongs to). The cohort's row is held from the
+/// start, so a second import into the same cohort waits for this one and numbers its trainees
+/// after it. With `valid_only`, rows with problems are left out and the rest taken; otherwise
+/// any problem takes nothing.
+pub async fn import_csv_as<C: Conn>(
+    rt: &Runtime,
+    conn: &C,
+    cohort: i64,
+    actor: &Actor,
+    bytes: &[u8],
+    encoding: FileEncoding,
     valid_only: bool,
 ) -> Result<Imported, EnrolError> {
     let txn = begin_write(conn).await?;
@@ -125,7 +139,7 @@ pub async fn import_csv<C: Conn>(
     }
     let existing = trainees(&txn, cohort).await?;
     let known: BTreeSet<(String, String)> = existing.iter().map(|t| (t.name.clone(), t.contact.clone())).collect();
-    let checked = import::check(bytes, &known)?;
+    let checked = import::check(bytes, encoding, &known)?;
     if !checked.errors.is_empty() && !valid_only {
         return Err(EnrolError::Rows(checked));
     }

@@ -4,12 +4,13 @@
 use askama::Template;
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 
 use crate::definition::calendar::parse_date;
 use crate::store::audit::{self, AuditRow, Filter};
+use crate::web::csv_export;
 use crate::web::errors::{WebError, urlencode};
 use crate::web::extract::Signed;
 use crate::web::state::AppState;
@@ -187,10 +188,13 @@ pub async fn audit_page(
     page(StatusCode::OK, &page_data)
 }
 
-fn csv_line(r: &AuditRow, offset: time::UtcOffset) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+/// The columns of the export, in order.
+const CSV_COLUMNS: [&str; 11] =
+    ["id", "at", "actor", "kind", "process", "instance", "event", "from", "to", "data", "hash"];
+
+fn csv_line(r: &AuditRow, offset: time::UtcOffset) -> Result<Vec<u8>, csv::Error> {
     let rec = &r.record;
-    let _ = w.write_record([
+    csv_export::line([
         r.id.to_string(),
         fmt_time(r.at(), offset),
         rec.actor.clone(),
@@ -202,12 +206,20 @@ fn csv_line(r: &AuditRow, offset: time::UtcOffset) -> Vec<u8> {
         rec.to_state.clone().unwrap_or_default(),
         rec.data.clone(),
         r.hash.clone(),
-    ]);
-    w.into_inner().unwrap_or_default()
+    ])
+}
+
+/// One page of events as CSV lines.
+fn csv_chunk(rows: &[AuditRow], offset: time::UtcOffset) -> Result<Vec<u8>, std::io::Error> {
+    let mut chunk = Vec::new();
+    for r in rows {
+        chunk.extend(csv_line(r, offset).map_err(std::io::Error::other)?);
+    }
+    Ok(chunk)
 }
 
 /// The filtered events as CSV, streamed page by page so an export of millions of events never
-/// sits in memory.
+/// sits in memory; written through `csv_export`, since actors, events and data are users' text.
 pub async fn audit_csv(
     State(state): State<AppState>,
     signed: Signed,
@@ -218,7 +230,7 @@ pub async fn audit_csv(
     }
     let offset = state.rt.offset();
     let filter = q.filter(offset)?;
-    let header_line = "id,at,actor,kind,process,instance,event,from,to,data,hash\n".as_bytes().to_vec();
+    let header_line = csv_export::head(CSV_COLUMNS).map_err(|e| WebError::Internal(e.into()))?;
     let db = state.db().clone();
     let stream = futures_util::stream::unfold((Some(header_line), None::<i64>, false), move |(head, before, done)| {
         let (db, filter) = (db.clone(), filter.clone());
@@ -234,19 +246,11 @@ pub async fn audit_csv(
                 Ok(rows) => {
                     let last = rows.last().map(|r| r.id);
                     let finished = rows.len() < 1000;
-                    let chunk: Vec<u8> = rows.iter().flat_map(|r| csv_line(r, offset)).collect();
-                    Some((Ok(chunk), (None, last, finished)))
+                    Some((csv_chunk(&rows, offset), (None, last, finished)))
                 }
                 Err(e) => Some((Err(std::io::Error::other(e.to_string())), (None, before, true))),
             }
         }
     });
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response())
+    Ok(csv_export::download("audit.csv", Body::from_stream(stream)))
 }

@@ -3,13 +3,14 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 
 use crate::bargaining::figures::{self, PROCESS, YearFigures};
 use crate::clock::to_micros;
 use crate::engine::Data;
 use crate::web::charts::{self, Bar};
+use crate::web::csv_export;
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;
 use crate::web::process::may_view;
@@ -117,9 +118,9 @@ pub async fn figures_page(State(state): State<AppState>, signed: Signed) -> Resu
     page(StatusCode::OK, &FiguresPage { chrome: Chrome::signed(&signed, tr.t("figures.title")), sectors })
 }
 
+/// The figures as CSV, through `csv_export` like every export: the sector is text users typed.
 pub async fn figures_csv(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
     let (def, years) = load(&state, &signed).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec![
         "sector".to_owned(),
         "year".into(),
@@ -131,7 +132,7 @@ pub async fn figures_csv(State(state): State<AppState>, signed: Signed) -> Resul
     header.extend(def.stages.iter().map(|s| format!("rounds_in_{}", s.id)));
     header.extend(def.stages.iter().map(|s| format!("avg_days_in_{}", s.id)));
     let io = |e: csv::Error| WebError::Internal(e.into());
-    w.write_record(&header).map_err(io)?;
+    let mut body = csv_export::head(&header).map_err(io)?;
     for y in &years {
         let mut row = vec![
             y.sector.clone(),
@@ -143,15 +144,7 @@ pub async fn figures_csv(State(state): State<AppState>, signed: Signed) -> Resul
         ];
         row.extend(y.by_stage.iter().map(|(_, n)| n.to_string()));
         row.extend(y.days_in_stage.iter().map(|(_, d)| format!("{d:.2}")));
-        w.write_record(&row).map_err(io)?;
+        body.extend(csv_export::line(&row).map_err(io)?);
     }
-    let body = w.into_inner().map_err(|e| WebError::Internal(anyhow::anyhow!(e.to_string())))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"figures.csv\""),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(csv_export::download("figures.csv", body.into()))
 }

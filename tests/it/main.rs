@@ -8,6 +8,7 @@ mod bargaining;
 mod e2e;
 mod engine_props;
 mod engine_store;
+mod exports;
 mod pages;
 mod security;
 mod training;

@@ -293,7 +293,7 @@ async fn the_audit_trail_filters_exports_and_raises_the_alarm(backend: Backend) 
 
     let csv = app.get("/audit.csv?actor=gao.hong").await;
     assert_eq!(csv.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()), Some("text/csv; charset=utf-8"));
-    let lines: Vec<&str> = csv.body.lines().collect();
+    let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
     assert!(lines[0].starts_with("id,at,actor,kind"));
     assert!(
         lines.len() > 10 && lines[1..].iter().all(|l| l.split(',').nth(2) == Some("gao.hong")),

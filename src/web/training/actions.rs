@@ -9,7 +9,7 @@ use crate::store::audit::{Audited, Record};
 use crate::training::assign::{Choice, Unassigned};
 use crate::training::enrol::{self, EnrolError};
 use crate::training::graduate::Verdict;
-use crate::training::import::{FileProblem, MAX_BYTES, RowError, RowProblem, SKILL_LEVELS};
+use crate::training::import::{FileEncoding, FileProblem, MAX_BYTES, MAX_ROWS, RowError, RowProblem, SKILL_LEVELS};
 use crate::training::mentors::{self, ReassignError};
 use crate::web::errors::WebError;
 use crate::web::extract::{CSRF_FIELD, Signed};
@@ -30,8 +30,19 @@ fn row_text(tr: &crate::web::i18n::Tr, e: &RowError) -> String {
         RowProblem::Columns { found } => tr.f("import.columns", &[("found", found.to_string())]),
         RowProblem::Duplicate(line) => tr.f("import.duplicate", &[("line", line.to_string())]),
         RowProblem::AlreadyEnrolled(name) => tr.f("import.already", &[("name", name.clone())]),
+        RowProblem::Control { what: w, code } => {
+            tr.f("import.control", &[("what", what(w)), ("code", code_point(*code))])
+        }
+        RowProblem::Hidden { what: w, code } => {
+            tr.f("import.hidden", &[("what", what(w)), ("code", code_point(*code))])
+        }
     };
     tr.f("import.line", &[("line", e.line.to_string()), ("problem", problem)])
+}
+
+/// A character named as Unicode does, since a control or invisible character cannot be shown.
+fn code_point(code: u32) -> String {
+    format!("U+{code:04X}")
 }
 
 fn file_text(tr: &crate::web::i18n::Tr, p: &FileProblem) -> String {
@@ -39,6 +50,11 @@ fn file_text(tr: &crate::web::i18n::Tr, p: &FileProblem) -> String {
         FileProblem::Empty => tr.t("import.file.empty").to_owned(),
         FileProblem::TooLarge => tr.f("import.file.too_large", &[("mb", (MAX_BYTES / 1024 / 1024).to_string())]),
         FileProblem::NotUtf8 => tr.t("import.file.not_utf8").to_owned(),
+        FileProblem::NotGb18030 => tr.t("import.file.not_gb18030").to_owned(),
+        FileProblem::Undecodable => tr.t("import.file.undecodable").to_owned(),
+        FileProblem::TooManyRows { found } => {
+            tr.f("import.file.too_many_rows", &[("found", found.to_string()), ("max", MAX_ROWS.to_string())])
+        }
         FileProblem::Header(found) => tr.f("import.file.header", &[("found", found.clone())]),
         FileProblem::NoRows => tr.t("import.file.no_rows").to_owned(),
     }
@@ -66,7 +82,8 @@ fn refusal(signed: &Signed, state: &AppState, e: EnrolError) -> Result<(String, 
 /// More trainees than one mentor can follow.
 const MAX_MENTOR_CAPACITY: i64 = 1000;
 
-/// The import form: a CSV file, and whether to take the valid rows when some are bad.
+/// The import form: a CSV file, its encoding (detected unless chosen), and whether to take the
+/// valid rows when some are bad.
 pub async fn import(
     State(state): State<AppState>,
     signed: Signed,
@@ -74,10 +91,15 @@ pub async fn import(
     mut form: Multipart,
 ) -> Result<Response, WebError> {
     let (mut csrf, mut file, mut valid_only) = (String::new(), Vec::new(), false);
-    while let Some(field) = form.next_field().await.map_err(|e| WebError::BadRequest(e.to_string()))? {
+    let mut encoding = FileEncoding::Detect;
+    let bad = |e: &dyn std::fmt::Display| WebError::BadRequest(e.to_string());
+    while let Some(field) = form.next_field().await.map_err(|e| bad(&e))? {
         match field.name().unwrap_or_default() {
-            CSRF_FIELD => csrf = field.text().await.map_err(|e| WebError::BadRequest(e.to_string()))?,
-            "file" => file = field.bytes().await.map_err(|e| WebError::BadRequest(e.to_string()))?.to_vec(),
+            CSRF_FIELD => csrf = field.text().await.map_err(|e| bad(&e))?,
+            "file" => file = field.bytes().await.map_err(|e| bad(&e))?.to_vec(),
+            "encoding" => {
+                encoding = field.text().await.map_err(|e| bad(&e))?.parse::<FileEncoding>().map_err(|e| bad(&e))?
+            }
             "valid_only" => valid_only = true,
             _ => {}
         }
@@ -87,7 +109,7 @@ pub async fn import(
         return Err(WebError::Forbidden);
     }
     load_visible(&state, &signed, id).await?;
-    match enrol::import_csv(&state.rt, state.db(), id, &signed.actor(), &file, valid_only).await {
+    match enrol::import_csv_as(&state.rt, state.db(), id, &signed.actor(), &file, encoding, valid_only).await {
         Ok(done) => {
             let tr = signed.tr;
             let summary = tr.f(

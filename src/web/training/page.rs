@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::training::enrol::{self, ENROLLED, TraineeRecord, WAITING};
-use crate::training::import::SKILL_LEVELS;
+use crate::training::import::{MAX_ROWS, SKILL_LEVELS};
 use crate::training::mentors;
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;
@@ -44,6 +44,8 @@ struct TraineesPage {
     /// Whether the cohort's trainees can be decided now (after its last phase).
     may_graduate: bool,
     skill_levels: &'static [&'static str],
+    /// What the import takes (encodings, the row limit), in the reader's words.
+    import_hint: String,
     enrolled: Vec<EnrolledLine>,
     /// How many are enrolled and waiting in all, beyond the page shown.
     counts: (i64, i64),
@@ -180,6 +182,7 @@ async fn render_page(
             capacity,
             may_graduate: inst.row.state == crate::training::graduate::COHORT_GRADUATION,
             skill_levels: &SKILL_LEVELS,
+            import_hint: signed.tr.f("training.import.hint", &[("max", MAX_ROWS.to_string())]),
             enrolled,
             counts,
             next_page,
