@@ -7,6 +7,7 @@
 
 use std::fmt::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
 
 use unionflow::definition::{Problems, SourceFile, load, load_dir};
 
@@ -528,37 +529,47 @@ fn every_checker_message_is_kept_as_a_snapshot() {
     assert_eq!(names.len(), cases.len(), "case names must be unique: each names a snapshot");
 
     // Every case runs, so one changed message shows every snapshot it changes, not just the first.
-    let mut failed = Vec::new();
+    let (mut found_nothing, mut failed) = (Vec::new(), Vec::new());
     for (name, folder) in &cases {
-        let output = match load(&files(folder)) {
-            Ok(_) => "(no problem found)".to_owned(),
-            Err(problems) => render(folder, &problems),
-        };
-        if catch_unwind(AssertUnwindSafe(|| insta::assert_snapshot!(*name, output))).is_err() {
-            failed.push(*name);
+        match load(&files(folder)) {
+            Ok(_) => found_nothing.push(*name),
+            Err(problems) => {
+                let output = render(folder, &problems);
+                if catch_unwind(AssertUnwindSafe(|| insta::assert_snapshot!(*name, output))).is_err() {
+                    failed.push(*name);
+                }
+            }
         }
     }
+    assert!(found_nothing.is_empty(), "these cases find no problem: {found_nothing:?}");
     assert!(failed.is_empty(), "snapshots differ: {failed:?}");
+}
+
+/// `load_dir`'s problems, with the (temporary) folder written as `DIR`.
+fn problems_in(dir: &Path) -> String {
+    let problems = load_dir(dir).expect_err("problems");
+    problems.to_string().replace(&dir.display().to_string(), "DIR")
 }
 
 /// What only reading a folder from disk can find.
 #[test]
 fn folder_problems_are_kept_as_snapshots() {
-    let missing = std::env::temp_dir().join(unique_name("no_such_definitions"));
-    let output = load_dir(&missing).expect_err("a missing folder");
-    insta::assert_snapshot!("folder_missing", output.to_string().replace(&missing.display().to_string(), "DIR"));
+    insta::assert_snapshot!("folder_missing", problems_in(&std::env::temp_dir().join(unique_name("no_such_folder"))));
 
     let dir = std::env::temp_dir().join(unique_name("unionflow_defs"));
     std::fs::create_dir_all(dir.join("calendars")).unwrap();
     for (path, text) in valid() {
         std::fs::write(dir.join(path), text).unwrap();
     }
-    // Saved from a Chinese Windows editor as GBK: "基础流程" is not UTF-8.
-    let gbk = BASE.replace("基础流程", "@@").into_bytes();
-    let at = gbk.windows(2).position(|w| w == b"@@").unwrap();
-    let gbk = [&gbk[..at], &[0xbb, 0xf9, 0xb4, 0xa1, 0xc1, 0xf7, 0xb3, 0xcc], &gbk[at + 2..]].concat();
+    // Saved by an editor on Chinese Windows, in GBK: "基础流程" is BB F9 B4 A1 C1 F7 B3 CC.
+    let (head, tail) = BASE.split_once("基础流程").unwrap();
+    let gbk = [head.as_bytes(), &[0xbb, 0xf9, 0xb4, 0xa1, 0xc1, 0xf7, 0xb3, 0xcc], tail.as_bytes()].concat();
     std::fs::write(dir.join("base.toml"), gbk).unwrap();
-    let output = load_dir(&dir).expect_err("a file that is not UTF-8");
-    insta::assert_snapshot!("file_not_utf8", output.to_string().replace(&dir.display().to_string(), "DIR"));
+    insta::assert_snapshot!("file_not_utf8", problems_in(&dir));
+
+    // Any other reason a file cannot be read is reported in the system's words.
+    std::fs::write(dir.join("base.toml"), BASE).unwrap();
+    std::fs::create_dir(dir.join("drafts.toml")).unwrap();
+    insta::assert_snapshot!("file_unreadable", problems_in(&dir));
     std::fs::remove_dir_all(dir).unwrap();
 }
