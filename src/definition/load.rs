@@ -53,7 +53,14 @@ pub fn load_dir(dir: &Path) -> Result<DefinitionSet, Problems> {
             let name = format!("{}/{}{}", dir.display(), sub, path.file_name().unwrap_or_default().to_string_lossy());
             match std::fs::read_to_string(&path) {
                 Ok(text) => files.push(SourceFile { path: name, text }),
-                Err(e) => problems.push(Problem { file: name, line: 1, col: 1, message: format!("cannot read: {e}") }),
+                Err(e) => {
+                    let message = if e.kind() == std::io::ErrorKind::InvalidData {
+                        "cannot read: the file is not UTF-8 text; save it as UTF-8".to_owned()
+                    } else {
+                        format!("cannot read: {e}")
+                    };
+                    problems.push(Problem { file: name, line: 1, col: 1, message })
+                }
             }
         }
     };
@@ -84,6 +91,7 @@ pub fn load(files: &[SourceFile]) -> Result<DefinitionSet, Problems> {
     let is_calendar =
         |f: &&SourceFile| f.path.starts_with(CALENDARS_DIR) || f.path.contains(&format!("/{CALENDARS_DIR}"));
 
+    // Without a readable roles.toml, roles are not checked: one problem, not one per role named.
     let roles = match files.iter().find(is_roles) {
         Some(f) => parse_roles(f, &mut problems),
         None => {
@@ -93,7 +101,7 @@ pub fn load(files: &[SourceFile]) -> Result<DefinitionSet, Problems> {
                 col: 1,
                 message: "missing roles.toml: definitions may only name the roles it declares".into(),
             });
-            Roles::default()
+            None
         }
     };
 
@@ -102,16 +110,16 @@ pub fn load(files: &[SourceFile]) -> Result<DefinitionSet, Problems> {
         parse_calendar(f, &mut calendar, &mut problems);
     }
 
-    let mut set = DefinitionSet { roles, calendar, ..Default::default() };
+    let mut set = DefinitionSet { roles: roles.clone().unwrap_or_default(), calendar, ..Default::default() };
     // Every definition that parsed, valid or not, so cross-file problems are found in one run.
     let mut parsed: BTreeMap<String, (Definition, bool)> = BTreeMap::new();
     let mut spawn_refs: Vec<(&SourceFile, Range<usize>, String, SpawnSpec)> = Vec::new();
     let mut id_files: BTreeMap<String, String> = BTreeMap::new();
     for f in files.iter().filter(|f| !is_roles(f) && !is_calendar(f)) {
         let mut rep = Reporter::new(&f.path, &f.text);
-        if let Some((def, spawns)) = parse_definition(&f.text, Some(&set.roles), &mut rep) {
+        if let Some((def, id_span, spawns)) = parse_definition(&f.text, roles.as_ref(), &mut rep) {
             if let Some(first) = id_files.get(&def.id) {
-                rep.at(0..0, format!("duplicate definition id {:?}: {first} declares it too", def.id));
+                rep.at(id_span, format!("duplicate definition id {:?}: {first} declares it too", def.id));
             } else {
                 id_files.insert(def.id.clone(), f.path.clone());
                 for (span, spec) in spawns {
@@ -152,13 +160,13 @@ pub fn load(files: &[SourceFile]) -> Result<DefinitionSet, Problems> {
     if problems.is_empty() { Ok(set) } else { Err(Problems(problems)) }
 }
 
-fn parse_roles(f: &SourceFile, problems: &mut Vec<Problem>) -> Roles {
+fn parse_roles(f: &SourceFile, problems: &mut Vec<Problem>) -> Option<Roles> {
     let mut rep = Reporter::new(&f.path, &f.text);
     let roles = match toml::from_str::<RawRoles>(&f.text) {
-        Ok(raw) => Roles { roles: raw.role.into_iter().map(|(id, r)| (id, r.label)).collect() },
+        Ok(raw) => Some(Roles { roles: raw.role.into_iter().map(|(id, r)| (id, r.label)).collect() }),
         Err(e) => {
-            rep.at(e.span().unwrap_or(0..0), e.message().to_owned());
-            Roles::default()
+            toml_problem(&mut rep, &f.text, &e);
+            None
         }
     };
     problems.extend(rep.problems);
@@ -189,32 +197,70 @@ fn parse_calendar(f: &SourceFile, calendar: &mut Calendar, problems: &mut Vec<Pr
             take(&raw.rest_days, true);
             take(&raw.working_days, false);
         }
-        Err(e) => rep.at(e.span().unwrap_or(0..0), e.message().to_owned()),
+        Err(e) => toml_problem(&mut rep, &f.text, &e),
     }
     problems.extend(rep.problems);
+}
+
+/// Reports a file that is not the shape it should be, in the words of a definition file: serde
+/// says "field" for a TOML key (and the checker says it for an instance's data), and names Rust
+/// types.
+fn toml_problem(rep: &mut Reporter<'_>, text: &str, e: &toml::de::Error) {
+    let span = e.span().unwrap_or(0..0);
+    let mut message = e.message().trim().to_owned();
+    if message == "duplicate key"
+        && let Some(key) = text.get(span.clone()).filter(|k| !k.is_empty())
+    {
+        message = format!("duplicate key `{key}`");
+    }
+    for (serde_says, we_say) in [
+        ("unknown field `", "unknown key `"),
+        ("missing field `", "missing key `"),
+        ("expected i32", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected u32", "expected a whole number of at least 0"),
+        ("expected usize", "expected a whole number of at least 0"),
+        ("expected a sequence", "expected a list"),
+        ("expected struct Label", "expected a label such as { zh = \"…\", en = \"…\" }"),
+    ] {
+        message = message.replace(serde_says, we_say);
+    }
+    rep.at(span, message);
 }
 
 type SpawnRefs = Vec<(Range<usize>, SpawnSpec)>;
 
 /// Parses and checks one definition, reporting its problems; `None` when the file is not even the
 /// shape of a definition. `roles: None` skips the role check, for re-reading a stored version whose
-/// roles may since have changed.
-pub fn parse_definition(text: &str, roles: Option<&Roles>, rep: &mut Reporter<'_>) -> Option<(Definition, SpawnRefs)> {
+/// roles may since have changed. Gives the definition, where its id is written, and its fan-outs.
+pub fn parse_definition(
+    text: &str,
+    roles: Option<&Roles>,
+    rep: &mut Reporter<'_>,
+) -> Option<(Definition, Range<usize>, SpawnRefs)> {
     let raw: RawDefinition = match toml::from_str(text) {
         Ok(raw) => raw,
         Err(e) => {
-            rep.at(e.span().unwrap_or(0..0), e.message().trim().to_owned());
+            toml_problem(rep, text, &e);
             return None;
         }
     };
-    Some(Checker { rep, roles }.check(raw))
+    let id_span = raw.id.span();
+    let checker = Checker {
+        rep,
+        roles,
+        declared_fields: raw.field.iter().map(|f| f.id.get_ref().clone()).collect(),
+        declared_rules: raw.vote_rule.keys().cloned().collect(),
+    };
+    let (def, spawns) = checker.check(raw);
+    Some((def, id_span, spawns))
 }
 
 /// Parses one stored definition text, for running an instance on the version it started on.
 pub fn parse_stored(name: &str, text: &str) -> Result<Definition, Problems> {
     let mut rep = Reporter::new(name, text);
     match parse_definition(text, None, &mut rep) {
-        Some((def, _)) if rep.problems.is_empty() => Ok(def),
+        Some((def, _, _)) if rep.problems.is_empty() => Ok(def),
         _ => Err(Problems(rep.problems)),
     }
 }
@@ -222,6 +268,10 @@ pub fn parse_stored(name: &str, text: &str) -> Result<Definition, Problems> {
 struct Checker<'r, 'a> {
     rep: &'r mut Reporter<'a>,
     roles: Option<&'r Roles>,
+    /// Every field and vote rule the file declares, valid or not: one reported problem with a
+    /// declaration is not reported again at each use of it.
+    declared_fields: BTreeSet<String>,
+    declared_rules: BTreeSet<String>,
 }
 
 fn ids_unique<'x>(rep: &mut Reporter<'_>, what: &str, ids: impl Iterator<Item = &'x S>) -> BTreeSet<String> {
@@ -293,10 +343,8 @@ impl Checker<'_, '_> {
 
         let mut vote_rules = BTreeMap::new();
         for (id, rule) in &raw.vote_rule {
-            let span = rule.span();
-            let rule = rule.get_ref();
-            let quorum = self.threshold(&rule.quorum, span.clone());
-            let pass = self.threshold(&rule.pass, span);
+            let quorum = self.threshold(&rule.quorum, "quorum");
+            let pass = self.threshold(&rule.pass, "pass threshold");
             if let (Some(quorum), Some(pass)) = (quorum, pass) {
                 vote_rules.insert(id.clone(), VoteRule { label: rule.label.clone(), quorum, pass });
             }
@@ -310,7 +358,7 @@ impl Checker<'_, '_> {
             .transition
             .iter()
             .map(|t| {
-                let tr = self.transition(t, &state_ids, &field_kinds, &vote_rules, &mut spawns);
+                let tr = self.transition(t, &state_ids, &field_ids, &field_kinds, &mut spawns);
                 for from in &t.sources() {
                     if !seen_pairs.insert((from.get_ref().clone(), t.event.get_ref().clone())) {
                         self.rep.at(
@@ -357,7 +405,7 @@ impl Checker<'_, '_> {
         for text in [&d.heading, &d.text] {
             let label = text.get_ref();
             for name in placeholders(&label.zh).chain(placeholders(&label.en)) {
-                if !fields.contains_key(name) {
+                if !fields.contains_key(name) && !self.declared_fields.contains(name) {
                     self.rep.at(text.span(), format!("document {:?} names unknown field {{{name}}}", d.id.get_ref()));
                 }
             }
@@ -390,7 +438,7 @@ impl Checker<'_, '_> {
         let name = role.get_ref();
         if name == SYSTEM_ROLE {
             if !system_allowed {
-                self.rep.at(role.span(), "the system role cannot be named here");
+                self.rep.at(role.span(), "the role \"system\" may only be named in a transition's roles");
             }
             return;
         }
@@ -413,9 +461,9 @@ impl Checker<'_, '_> {
             "text" => FieldKind::Text { max_len: f.max_len.unwrap_or(200) },
             "long_text" => FieldKind::LongText { max_len: f.max_len.unwrap_or(20_000) },
             "int" => {
-                let (min, max) = (f.min.unwrap_or(i64::MIN), f.max.unwrap_or(i64::MAX));
-                if min > max {
-                    self.rep.at(span.clone(), format!("field {:?}: min {min} is above max {max}", f.id.get_ref()));
+                let (min, max) = (f.min.as_ref().map_or(i64::MIN, |m| *m.get_ref()), f.max.unwrap_or(i64::MAX));
+                if let Some(at) = f.min.as_ref().filter(|_| min > max) {
+                    self.rep.at(at.span(), format!("field {:?}: min {min} is above max {max}", f.id.get_ref()));
                 }
                 FieldKind::Int { min, max }
             }
@@ -434,9 +482,13 @@ impl Checker<'_, '_> {
                 }
             },
             "list" => {
-                let (min_items, max_items) = (f.min_items.unwrap_or(0), f.max_items.unwrap_or(10_000));
-                if min_items > max_items {
-                    self.rep.at(span.clone(), format!("field {:?}: min_items is above max_items", f.id.get_ref()));
+                let min_items = f.min_items.as_ref().map_or(0, |m| *m.get_ref());
+                let max_items = f.max_items.unwrap_or(10_000);
+                if let Some(at) = f.min_items.as_ref().filter(|_| min_items > max_items) {
+                    self.rep.at(
+                        at.span(),
+                        format!("field {:?}: min_items {min_items} is above max_items {max_items}", f.id.get_ref()),
+                    );
                 }
                 FieldKind::List { min_items, max_items }
             }
@@ -495,12 +547,14 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn threshold(&mut self, t: &RawThreshold, span: Range<usize>) -> Option<Threshold> {
+    fn threshold(&mut self, t: &toml::Spanned<RawThreshold>, which: &str) -> Option<Threshold> {
+        let span = t.span();
+        let t = t.get_ref();
         let (strict, share) = match (&t.at_least, &t.more_than) {
             (Some(s), None) => (false, s),
             (None, Some(s)) => (true, s),
             _ => {
-                self.rep.at(span, "a threshold needs exactly one of at_least or more_than");
+                self.rep.at(span, format!("the {which} needs exactly one of at_least or more_than"));
                 return None;
             }
         };
@@ -553,6 +607,7 @@ impl Checker<'_, '_> {
                         Some(_) => {
                             self.rep.at(date.span(), format!("timer date {:?} is not a date field", date.get_ref()))
                         }
+                        None if self.declared_fields.contains(date.get_ref()) => {}
                         None => self.rep.at(date.span(), format!("unknown field {:?}", date.get_ref())),
                     }
                     let offset = after.as_ref().or(before.as_ref()).and_then(|p| self.period(p));
@@ -600,21 +655,24 @@ impl Checker<'_, '_> {
                     return None;
                 }
             };
-            let wait = match j.wait.as_ref().map(|w| w.get_ref().as_str()) {
-                None | Some("all_decided") => JoinWait::AllDecided,
-                Some("determined") => JoinWait::Determined,
-                Some(other) => {
-                    let span = j.wait.as_ref().map(|w| w.span()).unwrap_or(0..0);
-                    self.rep.at(span, format!("unknown join wait {other:?}: use \"all_decided\" or \"determined\""));
-                    return None;
-                }
+            let wait = match &j.wait {
+                None => JoinWait::AllDecided,
+                Some(w) => match w.get_ref().as_str() {
+                    "all_decided" => JoinWait::AllDecided,
+                    "determined" => JoinWait::Determined,
+                    other => {
+                        self.rep.at(
+                            w.span(),
+                            format!("unknown join wait {other:?}: use \"all_decided\" or \"determined\""),
+                        );
+                        return None;
+                    }
+                },
             };
             Some(JoinSpec { pass, wait, on_pass: j.on_pass.get_ref().clone(), on_fail: j.on_fail.get_ref().clone() })
         });
-        if let Some(f) = &s.summary
-            && !fields.contains_key(f.get_ref().as_str())
-        {
-            self.rep.at(f.span(), format!("unknown field {:?}", f.get_ref()));
+        if let Some(f) = &s.summary {
+            self.need(&f.span(), fields, f.get_ref(), Need::Any);
         }
         State {
             id: s.id.get_ref().clone(),
@@ -632,8 +690,8 @@ impl Checker<'_, '_> {
         &mut self,
         t: &RawTransition,
         states: &BTreeSet<String>,
+        field_ids: &BTreeSet<String>,
         fields: &BTreeMap<&str, &FieldKind>,
-        vote_rules: &BTreeMap<String, VoteRule>,
         spawns: &mut SpawnRefs,
     ) -> Transition {
         let from = t.sources();
@@ -648,9 +706,8 @@ impl Checker<'_, '_> {
         for r in &t.roles {
             self.role_ref(r, true);
         }
-        let field_set: BTreeSet<String> = fields.keys().map(|k| (*k).to_owned()).collect();
         for f in t.ask.iter().chain(&t.optional) {
-            self.field_ref(&field_set, f);
+            self.field_ref(field_ids, f);
             if matches!(fields.get(f.get_ref().as_str()), Some(FieldKind::Map)) {
                 self.rep.at(f.span(), format!("map field {:?} is kept by a `keep` effect, not asked", f.get_ref()));
             }
@@ -663,7 +720,7 @@ impl Checker<'_, '_> {
         }
         let mut effects = Vec::new();
         for raw_effect in &t.effects {
-            if let Some(effect) = self.effect(raw_effect, fields, vote_rules) {
+            if let Some(effect) = self.effect(raw_effect, fields) {
                 if let Effect::Spawn(spec) = &effect {
                     spawns.push((raw_effect.span(), spec.clone()));
                 }
@@ -722,26 +779,20 @@ enum Need {
 impl Checker<'_, '_> {
     fn need(&mut self, span: &Range<usize>, fields: &BTreeMap<&str, &FieldKind>, field: &str, need: Need) {
         let Some(kind) = fields.get(field) else {
-            self.rep.at(span.clone(), format!("unknown field {field:?}"));
+            if !self.declared_fields.contains(field) {
+                self.rep.at(span.clone(), format!("unknown field {field:?}"));
+            }
             return;
         };
-        let fits = match need {
-            Need::Any => true,
-            Need::Int => matches!(kind, FieldKind::Int { .. }),
-            Need::Date => matches!(kind, FieldKind::Date),
-            Need::List => matches!(kind, FieldKind::List { .. }),
-            Need::Bool => matches!(kind, FieldKind::Bool),
-            Need::Map => matches!(kind, FieldKind::Map),
+        let (fits, what) = match need {
+            Need::Any => return,
+            Need::Int => (matches!(kind, FieldKind::Int { .. }), "an int"),
+            Need::Date => (matches!(kind, FieldKind::Date), "a date"),
+            Need::List => (matches!(kind, FieldKind::List { .. }), "a list"),
+            Need::Bool => (matches!(kind, FieldKind::Bool), "a bool"),
+            Need::Map => (matches!(kind, FieldKind::Map), "a map"),
         };
         if !fits {
-            let what = match need {
-                Need::Int => "an int",
-                Need::Date => "a date",
-                Need::List => "a list",
-                Need::Bool => "a bool",
-                Need::Map => "a map",
-                Need::Any => "a",
-            };
             self.rep.at(span.clone(), format!("field {field:?} is not {what} field"));
         }
     }
@@ -837,7 +888,9 @@ impl Checker<'_, '_> {
                         return None;
                     }
                     None => {
-                        self.rep.at(span, format!("unknown field {keys:?}"));
+                        if !self.declared_fields.contains(keys) {
+                            self.rep.at(span, format!("unknown field {keys:?}"));
+                        }
                         return None;
                     }
                 };
@@ -854,12 +907,7 @@ impl Checker<'_, '_> {
         })
     }
 
-    fn effect(
-        &mut self,
-        e: &toml::Spanned<RawEffect>,
-        fields: &BTreeMap<&str, &FieldKind>,
-        vote_rules: &BTreeMap<String, VoteRule>,
-    ) -> Option<Effect> {
+    fn effect(&mut self, e: &toml::Spanned<RawEffect>, fields: &BTreeMap<&str, &FieldKind>) -> Option<Effect> {
         let span = e.span();
         let need = |c: &mut Self, f: &str, n: Need| c.need(&span, fields, f, n);
         Some(match e.get_ref() {
@@ -875,8 +923,8 @@ impl Checker<'_, '_> {
                     copy: copy.clone(),
                 })
             }
-            RawEffect::Tally(t) => Effect::Tally(self.tally(t, &span, fields, vote_rules, Need::Int)),
-            RawEffect::RollCall(t) => Effect::RollCall(self.tally(t, &span, fields, vote_rules, Need::List)),
+            RawEffect::Tally(t) => Effect::Tally(self.tally(t, &span, fields, Need::Int)),
+            RawEffect::RollCall(t) => Effect::RollCall(self.tally(t, &span, fields, Need::List)),
             RawEffect::Append { list, value } => {
                 need(self, list, Need::List);
                 need(self, value, Need::Any);
@@ -928,10 +976,9 @@ impl Checker<'_, '_> {
         t: &RawTally,
         span: &Range<usize>,
         fields: &BTreeMap<&str, &FieldKind>,
-        vote_rules: &BTreeMap<String, VoteRule>,
         kind: Need,
     ) -> TallySpec {
-        if !vote_rules.contains_key(&t.rule) {
+        if !self.declared_rules.contains(&t.rule) {
             self.rep.at(span.clone(), format!("unknown vote rule {:?}", t.rule));
         }
         for f in [&t.roster, &t.present, &t.yes, &t.no, &t.abstain] {
@@ -952,6 +999,8 @@ impl Checker<'_, '_> {
     fn system_events(&mut self, raw: &RawDefinition, def: &Definition) {
         for (raw_state, state) in raw.state.iter().zip(&def.states) {
             let check = |c: &mut Self, event: &S, what: &str| match def.transition(&state.id, event.get_ref()) {
+                // An event no transition declares is reported as unknown where the state names it.
+                None if !def.transitions.iter().any(|t| &t.event == event.get_ref()) => {}
                 None => c.rep.at(
                     event.span(),
                     format!("{what} fires {:?}, but no transition takes it from state {:?}", event.get_ref(), state.id),
@@ -1001,16 +1050,23 @@ impl Checker<'_, '_> {
         if finals.is_empty() {
             self.rep.at(raw.id.span(), "the definition has no final state");
         }
+        // An unknown initial state (reported) or no final state would report every state again.
+        let initial_known = raw.state.iter().any(|s| s.id.get_ref() == &def.initial);
+        let has_finals = !finals.is_empty();
         let can_finish = walk(finals, &back);
         for s in &raw.state {
-            if !reachable.contains(s.id.get_ref()) {
-                self.rep
-                    .at(s.id.span(), format!("state {:?} cannot be reached from the initial state", s.id.get_ref()));
-            } else if !can_finish.contains(s.id.get_ref()) {
-                self.rep.at(s.id.span(), format!("no final state can be reached from state {:?}", s.id.get_ref()));
+            let id = s.id.get_ref();
+            if initial_known && !reachable.contains(id) {
+                self.rep.at(s.id.span(), format!("state {id:?} cannot be reached from the initial state"));
+            } else if has_finals && !can_finish.contains(id) {
+                self.rep.at(s.id.span(), format!("no final state can be reached from state {id:?}"));
             }
-            if s.is_final && def.transitions_from(s.id.get_ref()).next().is_some() {
-                self.rep.at(s.id.span(), format!("final state {:?} has transitions out of it", s.id.get_ref()));
+            if s.is_final {
+                let out: Vec<String> = def.transitions_from(id).map(|t| format!("{:?}", t.event)).collect();
+                if !out.is_empty() {
+                    self.rep
+                        .at(s.id.span(), format!("final state {id:?} has transitions out of it: {}", out.join(", ")));
+                }
             }
         }
     }

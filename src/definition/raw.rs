@@ -28,7 +28,7 @@ pub struct RawDefinition {
     #[serde(default)]
     pub field: Vec<RawField>,
     #[serde(default)]
-    pub vote_rule: BTreeMap<String, Spanned<RawVoteRule>>,
+    pub vote_rule: BTreeMap<String, RawVoteRule>,
     #[serde(default)]
     pub transition: Vec<RawTransition>,
     #[serde(default)]
@@ -120,7 +120,7 @@ pub struct RawJoin {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected \"all\", { at_least = N } or { share = \"2/3\" }")]
 pub enum RawQuota {
     Word(String),
     AtLeast { at_least: u32 },
@@ -134,10 +134,10 @@ pub struct RawField {
     #[serde(rename = "type")]
     pub kind: S,
     pub label: Label,
-    pub min: Option<i64>,
+    pub min: Option<Spanned<i64>>,
     pub max: Option<i64>,
     pub max_len: Option<usize>,
-    pub min_items: Option<usize>,
+    pub min_items: Option<Spanned<usize>>,
     pub max_items: Option<usize>,
     pub options: Option<Vec<RawOption>>,
     pub source: Option<S>,
@@ -155,8 +155,8 @@ pub struct RawOption {
 #[serde(deny_unknown_fields)]
 pub struct RawVoteRule {
     pub label: Label,
-    pub quorum: RawThreshold,
-    pub pass: RawThreshold,
+    pub quorum: Spanned<RawThreshold>,
+    pub pass: Spanned<RawThreshold>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,7 +170,7 @@ pub struct RawThreshold {
 /// One name or a list of names. (Spans cannot pass through an untagged enum, so the whole value
 /// carries one span.)
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a state, or a list of states such as [\"open\", \"review\"]")]
 pub enum OneOrMany {
     One(String),
     Many(Vec<String>),

@@ -5,6 +5,7 @@ mod support;
 mod assembly;
 mod audit;
 mod bargaining;
+mod checker;
 mod e2e;
 mod engine_props;
 mod engine_store;
