@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 pub const MAX_BYTES: usize = 5 * 1024 * 1024;
 
 /// The columns, in order, by their English or Chinese names.
-const COLUMNS: [(&str, &str); 5] = [
+pub(crate) const COLUMNS: [(&str, &str); 5] = [
     ("name", "姓名"),
     ("employer", "工作单位"),
     ("trade", "工种"),
