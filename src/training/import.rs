@@ -49,7 +49,7 @@ impl FromStr for FileEncoding {
 }
 
 /// The columns, in order, by their English or Chinese names.
-const COLUMNS: [(&str, &str); 5] = [
+pub(crate) const COLUMNS: [(&str, &str); 5] = [
     ("name", "姓名"),
     ("employer", "工作单位"),
     ("trade", "工种"),

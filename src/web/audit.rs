@@ -106,7 +106,7 @@ struct AuditPage {
 }
 
 /// The kinds of event the trail records.
-const KINDS: &[&str] = &[
+pub(crate) const KINDS: &[&str] = &[
     "start",
     "transition",
     "spawn",

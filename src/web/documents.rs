@@ -3,6 +3,7 @@
 //! draft, the signed contract) laid out for print with the signatures and dates the engine
 //! recorded, and a printable record of the whole instance.
 
+use anyhow::Context;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -44,26 +45,25 @@ pub async fn versions(
     let def = inst.definition.clone();
     let spec = def.field(&field).filter(|f| matches!(f.kind, FieldKind::LongText { .. })).ok_or(WebError::NotFound)?;
     let lang = signed.tr.code();
-    let mut versions = Vec::new();
-    let mut previous = String::new();
+    let (mut texts, mut written) = (Vec::new(), Vec::new());
     for h in state.rt.history(id).await? {
         let data = h.data();
         let Some(text) = data.get("input").and_then(|i| i.get(&field)).and_then(Value::as_str) else { continue };
-        let number = versions.len() + 1;
-        versions.push(Version {
+        texts.push(text.to_owned());
+        written.push((fmt_time(h.at(), state.rt.offset()), h.record.actor.clone()));
+    }
+    // Comparing drafts of 100,000 characters is CPU work: off the async workers.
+    let diffs = tokio::task::spawn_blocking(move || diff::history(&texts)).await.context("comparing draft versions")?;
+    let mut versions: Vec<Version> = (1..)
+        .zip(written.into_iter().zip(diffs))
+        .map(|(number, ((when, who), lines))| Version {
             number,
             label: signed.tr.f("documents.version", &[("n", number.to_string())]),
-            when: fmt_time(h.at(), state.rt.offset()),
-            who: h.record.actor.clone(),
-            // The first version has nothing to compare with: it is shown as it is.
-            lines: if number == 1 {
-                text.lines().map(|l| Line::Same(l.to_owned())).collect()
-            } else {
-                diff::lines(&previous, text)
-            },
-        });
-        previous = text.to_owned();
-    }
+            when,
+            who,
+            lines,
+        })
+        .collect();
     versions.reverse();
     let title = def.title_of(&inst.row.data, lang);
     let field_label = spec.label.get(lang).to_owned();

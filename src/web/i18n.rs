@@ -74,6 +74,8 @@ impl Tr {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
     use super::*;
 
     #[test]
@@ -85,6 +87,179 @@ mod tests {
             zh.keys().filter(|k| !en.contains_key(*k)).chain(en.keys().filter(|k| !zh.contains_key(*k))).collect();
         missing.sort();
         assert!(missing.is_empty(), "keys in one locale only: {missing:?}");
+    }
+
+    #[test]
+    fn both_locales_fill_the_same_placeholders() {
+        let names = |text: &str| {
+            let mut names: Vec<String> =
+                text.split('{').skip(1).filter_map(|s| s.split_once('}')).map(|(name, _)| name.to_owned()).collect();
+            names.sort();
+            names
+        };
+        let en = locale(Lang::En);
+        let mut differ: Vec<_> = locale(Lang::Zh)
+            .iter()
+            .filter(|(key, zh)| en.get(*key).is_some_and(|en| names(en) != names(zh)))
+            .map(|(key, _)| key)
+            .collect();
+        differ.sort();
+        assert!(differ.is_empty(), "placeholders differ between the locales: {differ:?}");
+    }
+
+    /// The endings of file names that look like keys.
+    const FILE_TYPES: [&str; 6] = ["html", "csv", "toml", "css", "svg", "png"];
+
+    /// Whether `s` has the shape of a key: lower-case words joined by dots.
+    fn is_key(s: &str) -> bool {
+        let word =
+            |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        s.contains('.') && s.starts_with(|c: char| c.is_ascii_lowercase()) && s.split('.').all(word)
+    }
+
+    /// Where keys are used: the code without its tests (a key that only a test names is dead),
+    /// the templates, and the built-in definitions.
+    fn sources() -> Vec<(String, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![root.join("src"), root.join("templates"), root.join("workflows")];
+        let mut out = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+                let path = entry.expect("a directory entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                if !path.extension().is_some_and(|e| e == "rs" || e == "html" || e == "toml") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let text = match text.find("#[cfg(test)]\nmod tests") {
+                    Some(tests) => text[..tests].to_owned(),
+                    None => text,
+                };
+                out.push((path.strip_prefix(root).unwrap_or(&path).display().to_string(), text));
+            }
+        }
+        assert!(out.len() > 50, "the sources were found: {}", out.len());
+        out
+    }
+
+    /// Every string literal in `text` that has the shape of a key, with the text before it.
+    fn key_literals(text: &str) -> Vec<(&str, &str)> {
+        text.match_indices('"')
+            .filter_map(|(i, _)| {
+                let rest = &text[i + 1..];
+                let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))?;
+                (rest[end..].starts_with('"') && is_key(&rest[..end])).then(|| (&text[..i], &rest[..end]))
+            })
+            .collect()
+    }
+
+    /// The prefixes of keys built at run time: `format!("kind.{}", ...)` gives `kind.`.
+    fn built_prefixes(text: &str) -> Vec<&str> {
+        text.match_indices("format!(\"")
+            .filter_map(|(i, m)| {
+                let rest = &text[i + m.len()..];
+                let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))?;
+                let prefix = &rest[..end];
+                (rest[end..].starts_with('{') && prefix.ends_with('.') && is_key(&format!("{prefix}x")))
+                    .then_some(prefix)
+            })
+            .collect()
+    }
+
+    /// The keys the code builds at run time, by prefix, each with every value that completes it,
+    /// taken from where those values come from.
+    fn built_keys() -> Vec<(&'static str, Vec<String>)> {
+        use crate::definition::{Label, Outcome, Threshold, VoteBase, VoteCheck, VoteRule};
+        use crate::engine::{VoteCounts, count_vote};
+        // Each enum whole: a new variant stops these matches compiling until it is listed here.
+        let outcomes = [Outcome::Passed, Outcome::Failed].map(|o| match o {
+            Outcome::Passed | Outcome::Failed => o.as_str().to_owned(),
+        });
+        let checks = [VoteCheck::Passed, VoteCheck::Failed, VoteCheck::NoQuorum].map(|c| match c {
+            VoteCheck::Passed | VoteCheck::Failed | VoteCheck::NoQuorum => c.as_str().to_owned(),
+        });
+        // The reasons a count gives, from counting: too few present, too few in favour, passed.
+        let half = |strict| Threshold { strict, share: "1/2".parse().expect("a fraction"), of: VoteBase::Roster };
+        let rule =
+            VoteRule { label: Label { zh: String::new(), en: String::new() }, quorum: half(false), pass: half(true) };
+        let reasons = [(4, 4), (10, 5), (10, 6)].map(|(present, yes)| {
+            let counts = VoteCounts { roster: 10, present, yes, no: present - yes, abstain: 0 };
+            count_vote(&rule, counts).expect("possible counts").reason
+        });
+        // A step without an event of its own is named by its kind in an instance's history;
+        // the records of people (sign-ins, administration) are never in one.
+        let of_people = ["sign_in", "sign_in_failed", "sign_out", "admin"];
+        let kinds = crate::web::audit::KINDS.iter().filter(|k| !of_people.contains(k)).map(|k| (*k).to_owned());
+        // A bad row names its column: "the skill level" is `import.col.skill_level`.
+        let columns = crate::training::import::COLUMNS.iter().map(|(en, _)| (*en).to_owned());
+        vec![
+            ("instance.outcome.", outcomes.into()),
+            ("vote.check.", checks.into()),
+            ("instance.vote.reason.", reasons.into()),
+            ("kind.", kinds.collect()),
+            ("import.col.", columns.collect()),
+        ]
+    }
+
+    #[test]
+    fn every_key_used_is_in_both_locales_and_every_key_is_used() {
+        let (zh, en) = (locale(Lang::Zh), locale(Lang::En));
+        let namespaces: BTreeSet<&str> = zh.keys().chain(en.keys()).filter_map(|k| k.split('.').next()).collect();
+        // Each key used, with the first file that uses it.
+        let mut used: BTreeMap<String, String> = BTreeMap::new();
+        let mut prefixes = BTreeSet::new();
+        for (file, text) in sources() {
+            for (before, key) in key_literals(&text) {
+                // `tr.t("key")`, `tr.f("key", ..)`, `chrome.t("key")`: whatever its namespace.
+                let looked_up = before
+                    .trim_end()
+                    .strip_suffix('(')
+                    .and_then(|b| b.strip_suffix('t').or_else(|| b.strip_suffix('f')))
+                    .is_some_and(|b| b.ends_with('.'));
+                // Anywhere else, a key passed on to be looked up (`message_key: "error.404"`),
+                // unless it names a file (a template's "work.html", a download's "audit.csv").
+                let namespaced = key.split('.').next().is_some_and(|n| namespaces.contains(n));
+                let names_a_file = key.rsplit('.').next().is_some_and(|ext| FILE_TYPES.contains(&ext));
+                if looked_up || (namespaced && !names_a_file) {
+                    used.entry(key.to_owned()).or_insert_with(|| file.clone());
+                }
+            }
+            prefixes.extend(built_prefixes(&text).into_iter().map(str::to_owned));
+        }
+        let built = built_keys();
+        let declared: BTreeSet<String> = built.iter().map(|(p, _)| (*p).to_owned()).collect();
+        assert_eq!(prefixes, declared, "every key built with format! is declared in built_keys, with its values");
+        for (prefix, values) in built {
+            assert!(!values.is_empty(), "{prefix}: no values");
+            for v in values {
+                used.entry(format!("{prefix}{v}")).or_insert_with(|| format!("format!(\"{prefix}{{..}}\")"));
+            }
+        }
+        assert!(used.len() > 200, "the keys in use were found: {}", used.len());
+
+        for (name, strings) in [("zh-CN", zh), ("en", en)] {
+            let missing: Vec<String> = used
+                .iter()
+                .filter(|(k, _)| !strings.contains_key(*k))
+                .map(|(k, file)| format!("{k} ({file})"))
+                .collect();
+            assert!(missing.is_empty(), "used but not in locales/{name}.toml: {missing:?}");
+        }
+        let dead: BTreeSet<&String> = zh.keys().chain(en.keys()).filter(|k| !used.contains_key(*k)).collect();
+        assert!(dead.is_empty(), "in the locales but used nowhere: {dead:?}");
+    }
+
+    #[test]
+    fn the_key_scanner_finds_keys_where_the_code_puts_them() {
+        let code = r#"tr.f(
+            "guard.vote", &[]); x.t("nav.work"); let k = "error.404"; format!("kind.{}", k); "a"; "wang.wei""#;
+        let keys: Vec<&str> = key_literals(code).into_iter().map(|(_, k)| k).collect();
+        assert_eq!(keys, ["guard.vote", "nav.work", "error.404", "wang.wei"]);
+        assert_eq!(built_prefixes(code), ["kind."]);
+        assert!(is_key("import.col.skill_level") && !is_key("work.Title") && !is_key("app") && !is_key("a..b"));
     }
 
     #[test]

@@ -524,6 +524,45 @@ async fn letters_and_contracts_print_with_their_signatures_and_dates(backend: Ba
     assert!(record.body.contains(r#"id="map-levels""#), "and as a chart");
 }
 
+async fn a_long_draft_shows_only_its_changed_clause_between_versions(backend: Backend) {
+    let mut app = App::new(backend).await;
+    let admin = unionflow::engine::Actor::new("admin", ["admin"]);
+    let rt = app.state.rt.clone();
+    let fire = async |id: i64, event: &str, given: serde_json::Value| {
+        let given = given.as_object().cloned().expect("an object");
+        rt.fire(id, None, &admin, event, &given).await.unwrap_or_else(|e| panic!("{event}: {e}"));
+    };
+    let start = serde_json::json!({ "sector": "海淀区民办教育", "year": 2027, "units": ["u01"], "term_years": 3 });
+    let round = rt.start("bargaining_round", &admin, start.as_object().expect("an object")).await.expect("a round");
+    fire(round, "request_by_workers", serde_json::json!({ "request_letter": "请求协商" })).await;
+    fire(round, "reply_by_employer", serde_json::json!({})).await;
+    let workers = serde_json::json!({ "worker_reps": ["wang.wei", "li.na", "chen.jing"], "worker_chief": "wang.wei" });
+    fire(round, "name_worker_side", workers).await;
+    let employers =
+        serde_json::json!({ "employer_reps": ["zhao.lei", "sun.li", "zheng.hua"], "employer_chief": "zhao.lei" });
+    fire(round, "name_employer_side", employers).await;
+    fire(round, "start_negotiation", serde_json::json!({})).await;
+    // A draft near the field's limit of 100,000 characters, in more lines than a comparison of
+    // every line with every line can afford.
+    let clause = |i: usize| format!("第{i}条 支付第{i}项报酬。\n");
+    let first: String = (1..=5200).map(clause).collect();
+    assert!((95_000..=100_000).contains(&first.chars().count()), "{} characters", first.chars().count());
+    let second = first.replacen(&clause(1500), "第1500条 第1500项报酬每年增长不低于5%。\n", 1);
+    assert_ne!(first, second);
+    fire(round, "propose_draft", serde_json::json!({ "draft_text": first })).await;
+    fire(round, "propose_draft", serde_json::json!({ "draft_text": second })).await;
+
+    app.sign_in("admin").await;
+    let page = app.get(&format!("/instances/{round}/versions/draft_text")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let newest = page.body.split("<section").nth(1).expect("the newest version first").to_owned();
+    assert_eq!(newest.matches("<del>").count(), 1, "one line removed");
+    assert!(newest.contains(&format!("<del>{}</del>", clause(1500).trim_end())));
+    assert_eq!(newest.matches("<ins>").count(), 1, "one line added");
+    assert!(newest.contains("<ins>第1500条 第1500项报酬每年增长不低于5%。</ins>"));
+    assert!(newest.matches(r#"<span class="same">"#).count() >= first.lines().count() - 1, "the rest unchanged");
+}
+
 async fn a_coordinator_adds_reassigns_and_graduates_from_the_trainees_page(backend: Backend) {
     let mut app = App::new(backend).await;
     app.sign_in("gao.hong").await;
@@ -628,4 +667,5 @@ on_both_backends! {
     documents => letters_and_contracts_print_with_their_signatures_and_dates;
     cohort_actions => a_coordinator_adds_reassigns_and_graduates_from_the_trainees_page;
     mentoring => a_mentor_sees_their_own_trainees_with_what_is_due;
+    long_draft_versions => a_long_draft_shows_only_its_changed_clause_between_versions;
 }
