@@ -2,7 +2,6 @@
 //! change is written to the audit trail.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -12,7 +11,7 @@ use crate::people::units::{self, Unit};
 use crate::people::{DisplayName, Password, RoleGrant, Username, users};
 use crate::store::audit::{Audited, Record};
 use crate::web::errors::WebError;
-use crate::web::extract::Signed;
+use crate::web::extract::{Admin, Posted, Signed};
 use crate::web::state::AppState;
 use crate::web::view::{Chrome, page, people_error_text};
 
@@ -39,14 +38,6 @@ struct AdminPage {
 /// The largest roster a unit may state: more workers than any one unit has.
 const MAX_ROSTER: i64 = 1_000_000;
 
-fn require_admin(signed: &Signed) -> Result<(), WebError> {
-    if signed.is_admin() { Ok(()) } else { Err(WebError::Forbidden) }
-}
-
-fn value<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-    form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
-}
-
 async fn render(
     state: &AppState,
     signed: &Signed,
@@ -70,8 +61,7 @@ async fn render(
     page(status, &AdminPage { chrome, users, units: units::list(state.db()).await?, role_ids, problem, form })
 }
 
-pub async fn admin_page(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
-    require_admin(&signed)?;
+pub async fn admin_page(State(state): State<AppState>, Admin(signed): Admin) -> Result<Response, WebError> {
     render(&state, &signed, None, Default::default(), StatusCode::OK).await
 }
 
@@ -91,21 +81,15 @@ fn admin_record(what: &str, data: serde_json::Value) -> Record<'_> {
 
 pub async fn create_user(
     State(state): State<AppState>,
-    signed: Signed,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { by: Admin(signed), fields: form }: Posted<Admin>,
 ) -> Result<Response, WebError> {
-    require_admin(&signed)?;
-    signed.check_csrf(&form)?;
-    let typed = (
-        value(&form, "username").to_owned(),
-        value(&form, "display_name").to_owned(),
-        value(&form, "roles").to_owned(),
-    );
+    let typed =
+        (form.value("username").to_owned(), form.value("display_name").to_owned(), form.value("roles").to_owned());
     let parsed = (|| {
         Ok::<_, PeopleError>((
             Username::parse(&typed.0)?,
             DisplayName::parse(&typed.1)?,
-            Password::parse(value(&form, "password"))?,
+            Password::parse(form.value("password"))?,
             parse_grants(&state, &typed.2)?,
         ))
     })();
@@ -139,14 +123,11 @@ pub async fn create_user(
 
 pub async fn set_roles(
     State(state): State<AppState>,
-    signed: Signed,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { by: Admin(signed), fields: form }: Posted<Admin>,
 ) -> Result<Response, WebError> {
-    require_admin(&signed)?;
-    signed.check_csrf(&form)?;
     let user = users::find(state.db(), id).await?.ok_or(WebError::NotFound)?;
-    let grants = match parse_grants(&state, value(&form, "roles")) {
+    let grants = match parse_grants(&state, form.value("roles")) {
         Ok(g) => g,
         Err(e) => {
             return render(
@@ -170,14 +151,11 @@ pub async fn set_roles(
 
 pub async fn set_active(
     State(state): State<AppState>,
-    signed: Signed,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { by: Admin(signed), fields: form }: Posted<Admin>,
 ) -> Result<Response, WebError> {
-    require_admin(&signed)?;
-    signed.check_csrf(&form)?;
     let user = users::find(state.db(), id).await?.ok_or(WebError::NotFound)?;
-    let active = value(&form, "active") == "true";
+    let active = form.value("active") == "true";
     let change = begin(&state, &signed).await?;
     users::set_active(change.conn(), id, active).await?;
     change
@@ -189,20 +167,17 @@ pub async fn set_active(
 
 pub async fn create_unit(
     State(state): State<AppState>,
-    signed: Signed,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { by: Admin(signed), fields: form }: Posted<Admin>,
 ) -> Result<Response, WebError> {
-    require_admin(&signed)?;
-    signed.check_csrf(&form)?;
     let parsed = (|| {
-        let text = |k: &str, required| parse_unit_text(value(&form, k), required);
+        let text = |k: &str, required| parse_unit_text(form.value(k), required);
         Ok::<_, PeopleError>(Unit {
-            id: parse_unit_id(value(&form, "id"))?,
+            id: parse_unit_id(form.value("id"))?,
             name_zh: text("name_zh", true)?,
             name_en: text("name_en", false)?,
             sector: text("sector", true)?,
             kind: text("kind", false)?,
-            roster_size: value(&form, "roster_size").trim().parse::<i64>().unwrap_or(0).clamp(0, MAX_ROSTER),
+            roster_size: form.value("roster_size").trim().parse::<i64>().unwrap_or(0).clamp(0, MAX_ROSTER),
         })
     })();
     let unit = match parsed {

@@ -12,7 +12,7 @@ use crate::definition::calendar::parse_date;
 use crate::store::audit::{self, AuditRow, Filter};
 use crate::web::csv_export;
 use crate::web::errors::{WebError, urlencode};
-use crate::web::extract::Signed;
+use crate::web::extract::Admin;
 use crate::web::state::AppState;
 use crate::web::view::{Chrome, fmt_time, page};
 
@@ -132,12 +132,9 @@ fn change(r: &AuditRow) -> String {
 
 pub async fn audit_page(
     State(state): State<AppState>,
-    signed: Signed,
+    Admin(signed): Admin,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
-    if !signed.is_admin() {
-        return Err(WebError::Forbidden);
-    }
     let offset = state.rt.offset();
     let filter = q.filter(offset)?;
     let rows = audit::page(state.db(), &filter, q.before, PAGE).await?;
@@ -222,12 +219,9 @@ fn csv_chunk(rows: &[AuditRow], offset: time::UtcOffset) -> Result<Vec<u8>, std:
 /// sits in memory; written through `csv_export`, since actors, events and data are users' text.
 pub async fn audit_csv(
     State(state): State<AppState>,
-    signed: Signed,
+    _: Admin,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
-    if !signed.is_admin() {
-        return Err(WebError::Forbidden);
-    }
     let offset = state.rt.offset();
     let filter = q.filter(offset)?;
     let header_line = csv_export::head(CSV_COLUMNS).map_err(|e| WebError::Internal(e.into()))?;

@@ -11,7 +11,9 @@ use crate::people::{Username, password, random_token, sessions, throttle, users}
 use crate::store::audit::{Audited, Record};
 use crate::store::db::begin_write;
 use crate::web::errors::WebError;
-use crate::web::extract::{ClientAddr, Ctx, LANG_COOKIE, PRE_SESSION_COOKIE, SESSION_COOKIE, constant_time_eq, cookie};
+use crate::web::extract::{
+    ClientAddr, Ctx, LANG_COOKIE, PRE_SESSION_COOKIE, Posted, SESSION_COOKIE, constant_time_eq, cookie,
+};
 use crate::web::i18n::Lang;
 use crate::web::redirect::LocalPath;
 use crate::web::state::AppState;
@@ -186,11 +188,9 @@ pub async fn signin(
 
 pub async fn signout(
     State(state): State<AppState>,
-    signed: crate::web::extract::Signed,
     headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { by: signed, .. }: Posted,
 ) -> Result<Response, WebError> {
-    signed.check_csrf(&form)?;
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         let change = Audited::begin(state.db(), "auth", &signed.session.user.username, state.now()).await?;
         sessions::end(change.conn(), token).await?;

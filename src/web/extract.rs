@@ -1,7 +1,7 @@
 //! Extractors: the reader's language, their session (signing in when there is none), and the
 //! CSRF check every state-changing form passes.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
@@ -164,5 +164,150 @@ impl FromRequestParts<AppState> for Signed {
             }
             None => Err(WebError::SignIn { next: ctx.path }),
         }
+    }
+}
+
+/// Who may pass: a signed-in request turned into the kind of person a handler serves, or a
+/// refusal. Handlers name the gate in their signature and never check roles themselves.
+pub trait Gate: Sized {
+    fn admit(signed: Signed, state: &AppState) -> Result<Self, WebError>;
+}
+
+impl Gate for Signed {
+    fn admit(signed: Signed, _: &AppState) -> Result<Self, WebError> {
+        Ok(signed)
+    }
+}
+
+/// An admin: users, units, the audit trail.
+pub struct Admin(pub Signed);
+
+impl Gate for Admin {
+    fn admit(signed: Signed, _: &AppState) -> Result<Self, WebError> {
+        if signed.is_admin() { Ok(Admin(signed)) } else { Err(WebError::Forbidden) }
+    }
+}
+
+/// Whoever runs training cohorts: a person the cohort definition lets open one (its `start`
+/// roles), so who manages cohorts is the definition's to say.
+pub struct Coordinator(pub Signed);
+
+impl Gate for Coordinator {
+    fn admit(signed: Signed, state: &AppState) -> Result<Self, WebError> {
+        if runs_cohorts(state, &signed) { Ok(Coordinator(signed)) } else { Err(WebError::Forbidden) }
+    }
+}
+
+/// Whether the person may open a training cohort, and so run them.
+pub fn runs_cohorts(state: &AppState, signed: &Signed) -> bool {
+    let defs = state.rt.definitions();
+    let starters = defs.get(crate::training::enrol::COHORT).and_then(|d| d.start.as_ref()).map(|s| &s.roles);
+    starters.is_some_and(|roles| roles.iter().any(|r| signed.session.user.has_role(r)))
+}
+
+macro_rules! gated {
+    ($($gate:ident),*) => {$(
+        impl std::ops::Deref for $gate {
+            type Target = Signed;
+            fn deref(&self) -> &Signed {
+                &self.0
+            }
+        }
+
+        impl FromRequestParts<AppState> for $gate {
+            type Rejection = WebError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+                let signed = Signed::from_request_parts(parts, state).await?;
+                <$gate as Gate>::admit(signed, state)
+            }
+        }
+    )*};
+}
+
+gated!(Admin, Coordinator);
+
+/// The fields of a posted form, in the order sent (a field ticked several times comes several
+/// times).
+#[derive(Debug, Clone, Default)]
+pub struct Fields(pub Vec<(String, String)>);
+
+impl Fields {
+    /// The first value of `name`, or "" when it was not sent.
+    pub fn value(&self, name: &str) -> &str {
+        self.0.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A form posted by someone who passed the gate `G`, its CSRF token checked: a handler that
+/// takes one never checks the token or the person's role itself.
+pub struct Posted<G = Signed> {
+    pub by: G,
+    pub fields: Fields,
+}
+
+impl<G: Gate + Send> FromRequest<AppState> for Posted<G> {
+    /// A refusal of ours, or the framework's own (a body too large, not a form), which the
+    /// error-page layer renders in the reader's language.
+    type Rejection = axum::response::Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let (mut parts, body) = req.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
+        let axum::Form(fields) =
+            axum::Form::<Vec<(String, String)>>::from_request(Request::from_parts(parts, body), state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        signed.check_csrf(&fields).map_err(IntoResponse::into_response)?;
+        let by = G::admit(signed, state).map_err(IntoResponse::into_response)?;
+        Ok(Posted { by, fields: Fields(fields) })
+    }
+}
+
+/// A file form (multipart) posted by someone who passed the gate `G`, its CSRF token checked; the
+/// parts are read whole, within the route's body limit.
+pub struct PostedParts<G = Signed> {
+    pub by: G,
+    pub parts: Vec<(String, axum::body::Bytes)>,
+}
+
+impl<G> PostedParts<G> {
+    /// The first part named `name`.
+    pub fn part(&self, name: &str) -> Option<&axum::body::Bytes> {
+        self.parts.iter().find(|(n, _)| n == name).map(|(_, b)| b)
+    }
+
+    /// The text of the first part named `name`, or "" when it was not sent or is not text.
+    pub fn text(&self, name: &str) -> &str {
+        self.part(name).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default()
+    }
+}
+
+impl<G: Gate + Send> FromRequest<AppState> for PostedParts<G> {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let (mut parts, body) = req.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
+        let mut form = axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let mut read = Vec::new();
+        while let Some(field) = form.next_field().await.map_err(IntoResponse::into_response)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            read.push((name, field.bytes().await.map_err(IntoResponse::into_response)?));
+        }
+        let posted = PostedParts { by: signed, parts: read };
+        let token = posted.text(CSRF_FIELD).to_owned();
+        posted.by.check_csrf(&[(CSRF_FIELD.to_owned(), token)]).map_err(IntoResponse::into_response)?;
+        let by = G::admit(posted.by, state).map_err(IntoResponse::into_response)?;
+        Ok(PostedParts { by, parts: posted.parts })
     }
 }

@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -19,7 +18,7 @@ use crate::store::instances;
 use crate::web::charts;
 use crate::web::diagram::{self, Marks};
 use crate::web::errors::WebError;
-use crate::web::extract::Signed;
+use crate::web::extract::{Posted, Signed};
 use crate::web::i18n::Tr;
 use crate::web::state::{AppState, Directory};
 use crate::web::view::{Chrome, deadline_text, field_problem_text, fmt_time, page, refusal_text, vote_figures};
@@ -418,11 +417,10 @@ pub async fn process_page(
 
 pub async fn start(
     State(state): State<AppState>,
-    signed: Signed,
     Path(process): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { by: signed, fields }: Posted,
 ) -> Result<Response, WebError> {
-    signed.check_csrf(&form)?;
+    let form = fields.0;
     let def = state.rt.definitions().get(&process).cloned().ok_or(WebError::NotFound)?;
     let rule = def.start.as_ref().ok_or(WebError::Forbidden)?;
     let names: Vec<String> = rule.ask.iter().chain(&rule.optional).cloned().collect();
@@ -937,11 +935,10 @@ pub async fn instance_page(
 
 pub async fn fire(
     State(state): State<AppState>,
-    signed: Signed,
     Path((id, event)): Path<(i64, String)>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { by: signed, fields }: Posted,
 ) -> Result<Response, WebError> {
-    signed.check_csrf(&form)?;
+    let form = fields.0;
     let inst = load_visible(&state, &signed, id).await?;
     // The version the form was read at: a value that is not one is refused, never taken as
     // "no check" (which would apply a change made on a stale page).

@@ -738,6 +738,73 @@ async fn framework_rejections_render_the_error_page_in_the_readers_language(back
     assert!(page.body.contains("<html"), "never an empty page");
 }
 
+// ---- the request edge (issue 10): every form checked, roles from the definitions -------------
+
+async fn every_form_without_its_token_is_refused(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.units(&["u01"]).await;
+    web.people(&[("admin", &["admin"])]).await;
+    let admin = Actor::new("admin", ["admin"]);
+    let assembly =
+        web.rt().start("assembly_approval", &admin, &data(json!({ "unit": "u01", "draft_version": 1 }))).await;
+    let id = assembly.unwrap();
+    let cohort = open_cohort(web.rt(), 10).await;
+    let user = web.count("SELECT id AS n FROM users WHERE username = 'admin'").await;
+    let mut b = web.browser([10, 15, 0, 1]);
+    b.sign_in("admin").await;
+    let posts = [
+        "/signout".to_owned(),
+        "/processes/assembly_approval/start".to_owned(),
+        format!("/instances/{id}/fire/schedule"),
+        format!("/cohorts/{cohort}/capacity"),
+        format!("/cohorts/{cohort}/assign"),
+        format!("/cohorts/{cohort}/mentors"),
+        format!("/cohorts/{cohort}/trainee"),
+        format!("/cohorts/{cohort}/reassign"),
+        format!("/cohorts/{cohort}/graduate"),
+        "/admin/users".to_owned(),
+        format!("/admin/users/{user}/roles"),
+        format!("/admin/users/{user}/active"),
+        "/admin/units".to_owned(),
+    ];
+    for path in &posts {
+        let page = b.post(path, &[("_csrf", "not the token"), ("active", "false")]).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path} without its token");
+    }
+    let boundary = "x";
+    let body =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\nwrong\r\n--{boundary}--\r\n");
+    let req = Request::post(format!("/cohorts/{cohort}/import"))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap();
+    assert_eq!(b.send(req).await.status, StatusCode::FORBIDDEN, "the import without its token");
+    assert_eq!(b.get("/admin").await.status, StatusCode::OK, "still signed in, still active");
+}
+
+async fn who_runs_cohorts_is_the_definitions_to_say(backend: Backend) {
+    let set = embedded_with("training_cohort.toml", |t| {
+        t.replacen(
+            "roles = [\"training_coordinator\", \"admin\"]\nask = [\"name\"",
+            "roles = [\"training_coordinator\"]\nask = [\"name\"",
+            1,
+        )
+    });
+    let web = Web::new(backend, set, quick_config()).await;
+    web.people(&[("admin", &["admin"]), ("gao.hong", &["training_coordinator"])]).await;
+    let cohort = open_cohort(web.rt(), 10).await;
+    let mut admin = web.browser([10, 16, 0, 1]);
+    admin.sign_in("admin").await;
+    let csrf = admin.csrf().await;
+    let refused = admin.post(&format!("/cohorts/{cohort}/capacity"), &[("_csrf", &csrf), ("capacity", "20")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "the definition no longer lets admins open cohorts");
+    let mut coordinator = web.browser([10, 16, 0, 2]);
+    coordinator.sign_in("gao.hong").await;
+    let csrf = coordinator.csrf().await;
+    let done = coordinator.post(&format!("/cohorts/{cohort}/capacity"), &[("_csrf", &csrf), ("capacity", "20")]).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+}
+
 on_both_backends! {
     burst_of_sign_ins => a_burst_of_sign_ins_runs_no_more_password_checks_than_the_limit;
     parallel_guesses => parallel_guesses_at_one_name_are_checked_at_most_five_times;
@@ -759,4 +826,6 @@ on_both_backends! {
     topic_with_comma => a_topic_with_a_comma_can_be_chosen;
     new_user_in_forms => a_new_user_appears_in_forms_at_once;
     rejection_pages => framework_rejections_render_the_error_page_in_the_readers_language;
+    tokens_everywhere => every_form_without_its_token_is_refused;
+    cohort_runners_from_definition => who_runs_cohorts_is_the_definitions_to_say;
 }

@@ -1,7 +1,6 @@
 //! What a coordinator does on the trainees page; each renders the page again with a report.
 
-use axum::Form;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -12,10 +11,10 @@ use crate::training::graduate::Verdict;
 use crate::training::import::{FileEncoding, FileProblem, MAX_BYTES, MAX_ROWS, RowError, RowProblem, SKILL_LEVELS};
 use crate::training::mentors::{self, ReassignError};
 use crate::web::errors::WebError;
-use crate::web::extract::{CSRF_FIELD, Signed};
+use crate::web::extract::{Coordinator, Posted, PostedParts, Signed};
 use crate::web::process::load_visible;
 use crate::web::state::AppState;
-use crate::web::training::page::{Kept, manages, managing_form, render, render_refused};
+use crate::web::training::page::{Kept, render, render_refused};
 
 /// A bad row in the reader's words.
 fn row_text(tr: &crate::web::i18n::Tr, e: &RowError) -> String {
@@ -86,28 +85,16 @@ const MAX_MENTOR_CAPACITY: i64 = 1000;
 /// valid rows when some are bad.
 pub async fn import(
     State(state): State<AppState>,
-    signed: Signed,
     Path(id): Path<i64>,
-    mut form: Multipart,
+    posted: PostedParts<Coordinator>,
 ) -> Result<Response, WebError> {
-    let (mut csrf, mut file, mut valid_only) = (String::new(), Vec::new(), false);
-    let mut encoding = FileEncoding::Detect;
-    let bad = |e: &dyn std::fmt::Display| WebError::BadRequest(e.to_string());
-    while let Some(field) = form.next_field().await.map_err(|e| bad(&e))? {
-        match field.name().unwrap_or_default() {
-            CSRF_FIELD => csrf = field.text().await.map_err(|e| bad(&e))?,
-            "file" => file = field.bytes().await.map_err(|e| bad(&e))?.to_vec(),
-            "encoding" => {
-                encoding = field.text().await.map_err(|e| bad(&e))?.parse::<FileEncoding>().map_err(|e| bad(&e))?
-            }
-            "valid_only" => valid_only = true,
-            _ => {}
-        }
-    }
-    signed.check_csrf(&[(CSRF_FIELD.to_owned(), csrf)])?;
-    if !manages(&signed) {
-        return Err(WebError::Forbidden);
-    }
+    let encoding = match posted.text("encoding") {
+        "" => FileEncoding::Detect,
+        chosen => chosen.parse::<FileEncoding>().map_err(|e| WebError::BadRequest(e.to_string()))?,
+    };
+    let file = posted.part("file").map(|b| b.to_vec()).unwrap_or_default();
+    let valid_only = posted.part("valid_only").is_some();
+    let Coordinator(signed) = posted.by;
     load_visible(&state, &signed, id).await?;
     match enrol::import_csv_as(&state.rt, state.db(), id, &signed.actor(), &file, encoding, valid_only).await {
         Ok(done) => {
@@ -142,11 +129,10 @@ fn value<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
 
 pub async fn capacity(
     State(state): State<AppState>,
-    signed: Signed,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { by: Coordinator(signed), fields }: Posted<Coordinator>,
 ) -> Result<Response, WebError> {
-    managing_form(&signed, &form)?;
+    let form = fields.0;
     let Ok(new) = value(&form, "capacity").trim().parse::<i64>() else {
         let report = (signed.tr.t("field.not_a_number").to_owned(), Vec::new());
         return render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -165,11 +151,9 @@ pub async fn capacity(
 
 pub async fn assign(
     State(state): State<AppState>,
-    signed: Signed,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { by: Coordinator(signed), .. }: Posted<Coordinator>,
 ) -> Result<Response, WebError> {
-    managing_form(&signed, &form)?;
     load_visible(&state, &signed, id).await?;
     let tr = signed.tr;
     let choices = match mentors::auto_assign(&state.rt, state.db(), id, &signed.actor()).await {
@@ -212,11 +196,10 @@ pub async fn assign(
 
 pub async fn add_mentor(
     State(state): State<AppState>,
-    signed: Signed,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { by: Coordinator(signed), fields }: Posted<Coordinator>,
 ) -> Result<Response, WebError> {
-    managing_form(&signed, &form)?;
+    let form = fields.0;
     let username = match crate::people::Username::parse(value(&form, "username")) {
         Ok(u) => u,
         Err(e) => {
@@ -255,11 +238,10 @@ pub async fn add_mentor(
 /// One trainee added by hand: the same checks as a row of an imported file.
 pub async fn add_trainee(
     State(state): State<AppState>,
-    signed: Signed,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { by: Coordinator(signed), fields }: Posted<Coordinator>,
 ) -> Result<Response, WebError> {
-    managing_form(&signed, &form)?;
+    let form = fields.0;
     load_visible(&state, &signed, id).await?;
     const COLUMNS: [&str; 5] = ["name", "employer", "trade", "skill_level", "contact"];
     let row = COLUMNS.map(|k| value(&form, k).trim());
@@ -295,11 +277,9 @@ fn without_line(text: &str) -> String {
 /// Decides every trainee still in training by the completion rule.
 pub async fn graduate(
     State(state): State<AppState>,
-    signed: Signed,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { by: Coordinator(signed), .. }: Posted<Coordinator>,
 ) -> Result<Response, WebError> {
-    managing_form(&signed, &form)?;
     load_visible(&state, &signed, id).await?;
     let tr = signed.tr;
     let roles = &state.rt.definitions().roles;
@@ -340,11 +320,10 @@ pub async fn graduate(
 /// Gives the ticked trainees to one mentor, with a reason.
 pub async fn reassign(
     State(state): State<AppState>,
-    signed: Signed,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { by: Coordinator(signed), fields }: Posted<Coordinator>,
 ) -> Result<Response, WebError> {
-    managing_form(&signed, &form)?;
+    let form = fields.0;
     load_visible(&state, &signed, id).await?;
     let tr = signed.tr;
     let codes: Vec<String> = form.iter().filter(|(k, _)| k == "trainee").map(|(_, v)| v.clone()).collect();

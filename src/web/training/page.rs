@@ -88,17 +88,6 @@ impl TraineesPage {
     }
 }
 
-/// A coordinator's (or admin's) form, with its CSRF token.
-pub(super) fn managing_form(signed: &Signed, form: &[(String, String)]) -> Result<(), WebError> {
-    signed.check_csrf(form)?;
-    if manages(signed) { Ok(()) } else { Err(WebError::Forbidden) }
-}
-
-pub(super) fn manages(signed: &Signed) -> bool {
-    let u = &signed.session.user;
-    u.has_role("training_coordinator") || u.has_role("admin")
-}
-
 pub(super) async fn render(
     state: &AppState,
     signed: &Signed,
@@ -191,7 +180,7 @@ async fn render_page(
             waiting,
             mentors,
             report,
-            may_manage: manages(signed),
+            may_manage: crate::web::extract::runs_cohorts(state, signed),
             charts,
             kept,
         },
