@@ -3,6 +3,7 @@
 //! records 6 phases and 5 competences for every trainee, and times the dashboard's reads and
 //! sums while training runs; then graduates the cohort and times pool searches.
 
+use crate::sector::cohort;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -52,7 +53,7 @@ pub async fn run(rt: &Runtime, database: &str, trainees: usize) -> anyhow::Resul
         "name": format!("bench cohort {}", time::OffsetDateTime::now_utc().unix_timestamp()),
         "year": 2026, "fields": ["智能制造"], "phases": PHASES, "capacity": trainees,
     }));
-    let cohort = rt.start(enrol::COHORT, &coordinator, &start).await?;
+    let cohort = rt.start(cohort::PROCESS, &coordinator, &start).await?;
     rt.fire(cohort, None, &coordinator, "open_enrolment", &Data::new()).await?;
     let mut csv = String::from("姓名,工作单位,工种,技能等级,联系方式\n");
     for i in 0..trainees {

@@ -8,7 +8,7 @@ use anyhow::Context;
 use crate::store::audit::{Audited, Record};
 
 pub fn validate(dir: &Path) -> ExitCode {
-    match crate::definition::load_dir(dir) {
+    match crate::definition::load_dir(dir).and_then(crate::sector::checked) {
         Ok(set) => {
             let states: usize = set.definitions.values().map(|d| d.states.len()).sum();
             let transitions: usize = set.definitions.values().map(|d| d.transitions.len()).sum();

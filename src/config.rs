@@ -30,10 +30,12 @@ pub fn parse_offset(s: &str) -> Result<UtcOffset, String> {
 
 impl DefinitionArgs {
     /// Loads the folder given, or the definitions built into the binary.
+    /// Either way the set must declare the names the sector's Rust code relies on.
     pub fn load(&self) -> Result<crate::definition::DefinitionSet, crate::definition::Problems> {
-        match &self.workflows {
+        let set = match &self.workflows {
             Some(dir) => crate::definition::load_dir(dir),
             None => crate::definition::embedded::load_embedded(),
-        }
+        }?;
+        crate::sector::checked(set)
     }
 }

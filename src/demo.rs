@@ -3,6 +3,7 @@
 //! effect, a training cohort, and one user for every role — all driven through the runtime, so
 //! the audit trail is real.
 
+use crate::sector::track;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -213,7 +214,7 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
     rt.fire_in(c, past, None, &coordinator, "finish_training", &Data::new()).await?;
     let tr = crate::web::i18n::Tr::new(crate::web::i18n::Lang::Zh);
     let roles = &rt.definitions().roles;
-    let track_def = rt.registry().current(crate::training::mentors::TRACK).map(|(_, d)| d.as_ref());
+    let track_def = rt.registry().current(track::PROCESS).map(|(_, d)| d.as_ref());
     crate::training::graduate::graduate_cohort(rt, c, past, &coordinator, |failure| {
         let refusal = crate::engine::Refusal::Guard(failure.clone());
         crate::web::view::refusal_text(&tr, track_def, roles, &refusal)

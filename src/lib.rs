@@ -16,6 +16,7 @@ pub mod engine;
 pub mod people;
 pub mod runtime;
 pub mod scheduler;
+pub mod sector;
 pub mod server;
 pub mod store;
 pub mod text;

@@ -1,6 +1,7 @@
 //! The figures of a sector: per year, the signing rate (units whose round brought a contract into
 //! effect, over the units in scope), the rounds by stage, and how long each stage took.
 
+use crate::sector::round;
 use std::collections::BTreeMap;
 
 use sea_orm::{ConnectionTrait, DbErr};
@@ -9,11 +10,6 @@ use serde_json::Value;
 use crate::definition::Definition;
 use crate::store::db::{all, get};
 use crate::store::instances;
-
-/// The process whose instances are bargaining rounds.
-pub const PROCESS: &str = "bargaining_round";
-/// The field a round sets when its contract takes effect: the mark of a signed contract.
-const EFFECTIVE_FIELD: &str = "effective_on";
 
 /// One sector's year.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -53,7 +49,7 @@ pub async fn figures<C: ConnectionTrait>(c: &C, def: &Definition, now_micros: i6
     let mut facts = Vec::new();
     let mut before = None;
     loop {
-        let page = instances::list(c, PROCESS, before, 500).await?;
+        let page = instances::list(c, round::PROCESS, before, 500).await?;
         let Some(last) = page.last() else { break };
         before = Some(last.id);
         for row in &page {
@@ -80,10 +76,10 @@ pub async fn figures<C: ConnectionTrait>(c: &C, def: &Definition, now_micros: i6
                 *stage_micros.entry(stage).or_default() += now_micros - since;
             }
             facts.push(RoundFacts {
-                sector: row.data.get("sector").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                year: row.data.get("year").and_then(Value::as_i64).unwrap_or_default(),
-                units: row.data.get("units").and_then(Value::as_array).map_or(0, |u| u.len() as u64),
-                signed: row.data.get(EFFECTIVE_FIELD).is_some_and(|v| !v.is_null()),
+                sector: row.data.get(round::SECTOR).and_then(Value::as_str).unwrap_or_default().to_owned(),
+                year: row.data.get(round::YEAR).and_then(Value::as_i64).unwrap_or_default(),
+                units: row.data.get(round::UNITS).and_then(Value::as_array).map_or(0, |u| u.len() as u64),
+                signed: row.data.get(round::EFFECTIVE_ON).is_some_and(|v| !v.is_null()),
                 stage: def.state(&row.state).map(|s| s.stage.clone()).unwrap_or_default(),
                 stage_micros,
             });

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::definition::calendar::{Calendar, RawCalendar, parse_date};
 use crate::definition::model::*;
-use crate::definition::problem::{Problem, Problems, Reporter};
+use crate::definition::problem::{Problem, Problems, Reporter, line_col};
 use crate::definition::raw::*;
 use crate::definition::values::{Fraction, Period};
 
@@ -26,6 +26,8 @@ pub struct DefinitionSet {
     pub definitions: BTreeMap<String, Arc<Definition>>,
     /// The exact text of each definition, by id: what the store versions.
     pub sources: BTreeMap<String, String>,
+    /// Where each definition's id is written (`FILE:LINE:COL`), for problems found after loading.
+    pub locations: BTreeMap<String, Problem>,
     pub calendar: Calendar,
 }
 
@@ -127,6 +129,9 @@ pub fn load(files: &[SourceFile]) -> Result<DefinitionSet, Problems> {
                 }
                 if rep.problems.is_empty() {
                     set.sources.insert(def.id.clone(), f.text.clone());
+                    let (line, col) = line_col(&f.text, id_span.start);
+                    let at = Problem { file: f.path.clone(), line, col, message: String::new() };
+                    set.locations.insert(def.id.clone(), at);
                 }
                 parsed.insert(def.id.clone(), (def, rep.problems.is_empty()));
             }

@@ -2,16 +2,12 @@
 //! many have each phase recorded and with what attendance, and how the assessed levels of each
 //! competence are spread. Pure: the tracks are read by the caller.
 
+use crate::sector::track;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use crate::engine::Data;
-use crate::training::pool::LEVELS;
-
-/// The map of attendance per phase kept on each track (`workflows/trainee_track.toml`).
-pub const ATTENDANCE: &str = "attendance_by_phase";
-const WITHDRAWN: &str = "withdrawn";
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PhaseFigures {
@@ -49,18 +45,18 @@ pub fn summarise<'a>(
     let mut active = 0;
     for (state, data) in tracks {
         *figures.states.entry(state.to_owned()).or_default() += 1;
-        if state == WITHDRAWN {
+        if state == track::WITHDRAWN {
             continue;
         }
         active += 1;
-        for (phase, attendance) in map(data, ATTENDANCE) {
+        for (phase, attendance) in map(data, track::ATTENDANCE_BY_PHASE) {
             if let Ok(phase) = phase.parse::<i64>() {
                 let e = sums.entry(phase).or_default();
                 e.0 += 1;
                 e.1 += attendance;
             }
         }
-        for (competence, level) in map(data, LEVELS) {
+        for (competence, level) in map(data, track::LEVELS) {
             let spread = figures.competences.entry(competence.clone()).or_insert_with(|| vec![0; width]);
             if let Some(slot) = usize::try_from(level - lowest).ok().and_then(|i| spread.get_mut(i)) {
                 *slot += 1;
@@ -82,7 +78,7 @@ mod tests {
     use serde_json::json;
 
     fn track(attendance: Value, levels: Value) -> Data {
-        json!({ ATTENDANCE: attendance, LEVELS: levels }).as_object().cloned().unwrap()
+        json!({ track::ATTENDANCE_BY_PHASE: attendance, track::LEVELS: levels }).as_object().cloned().unwrap()
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! capacity, and puts the rest on the waiting list; raising the capacity admits from the list in
 //! that order. The cohort instance's `trainees` and `waiting_list` follow the records.
 
+use crate::sector::cohort;
 use std::collections::BTreeSet;
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
@@ -14,7 +15,6 @@ use crate::store::db::{Conn, all, begin_write, exec, get, one};
 use crate::store::instances;
 use crate::training::import::{self, Checked, FileEncoding, FileProblem, TraineeRow};
 
-pub const COHORT: &str = "training_cohort";
 pub const ENROLLED: &str = "enrolled";
 pub const WAITING: &str = "waiting";
 
@@ -85,7 +85,7 @@ pub struct Imported {
 }
 
 fn capacity(data: &Data) -> usize {
-    data.get("capacity").and_then(Value::as_u64).and_then(|c| usize::try_from(c).ok()).unwrap_or(0)
+    data.get(cohort::CAPACITY).and_then(Value::as_u64).and_then(|c| usize::try_from(c).ok()).unwrap_or(0)
 }
 
 /// Imports a CSV file into a cohort, its encoding detected (see [`import_csv_as`]).
@@ -118,13 +118,13 @@ pub async fn import_csv_as<C: Conn>(
     let txn = begin_write(conn).await?;
     let row = instances::lock(&txn, cohort).await?.ok_or(RuntimeError::NotFound(cohort))?;
     let inst = rt.instance_in(&txn, row.id).await?;
-    if inst.definition.id != COHORT {
+    if inst.definition.id != cohort::PROCESS {
         return Err(EnrolError::Runtime(RuntimeError::NotFound(cohort)));
     }
     // The cohort must be taking enrolments before anything is written.
     let enrol = crate::engine::options(&inst.definition, &inst.row.state, &inst.row.data, actor)
         .into_iter()
-        .find(|o| o.transition.event == "enrol");
+        .find(|o| o.transition.event == cohort::ENROL);
     match enrol {
         Some(o) if o.refusal.is_none() => {}
         Some(o) => {
@@ -133,7 +133,8 @@ pub async fn import_csv_as<C: Conn>(
             )));
         }
         None => {
-            let refusal = crate::engine::Refusal::NotFromState { event: "enrol".into(), state: inst.row.state.clone() };
+            let refusal =
+                crate::engine::Refusal::NotFromState { event: cohort::ENROL.into(), state: inst.row.state.clone() };
             return Err(EnrolError::Runtime(RuntimeError::Refused(refusal)));
         }
     }
@@ -194,8 +195,8 @@ async fn insert<C: ConnectionTrait>(
 /// together.
 pub async fn raise_capacity(rt: &Runtime, cohort: i64, actor: &Actor, new_capacity: i64) -> Result<usize, EnrolError> {
     let txn = begin_write(rt.db()).await?;
-    let given = json!({ "capacity": new_capacity }).as_object().cloned().unwrap_or_default();
-    rt.fire_in(&txn, cohort, None, actor, "raise_capacity", &given).await?;
+    let given = Data::from_iter([(cohort::CAPACITY.to_owned(), json!(new_capacity))]);
+    rt.fire_in(&txn, cohort, None, actor, cohort::RAISE_CAPACITY, &given).await?;
     let inst = rt.instance_in(&txn, cohort).await?;
     let list = trainees(&txn, cohort).await?;
     let room = capacity(&inst.row.data).saturating_sub(list.iter().filter(|t| t.status == ENROLLED).count());
@@ -221,11 +222,11 @@ async fn sync_cohort<C: Conn>(rt: &Runtime, conn: &C, cohort: i64, actor: &Actor
     if enrolled.is_empty() && waiting.is_empty() {
         return Ok(());
     }
-    let mut given = json!({ "trainees": enrolled }).as_object().cloned().unwrap_or_default();
+    let mut given = Data::from_iter([(cohort::TRAINEES.to_owned(), json!(enrolled))]);
     if !waiting.is_empty() {
-        given.insert("waiting_list".into(), json!(waiting));
+        given.insert(cohort::WAITING_LIST.into(), json!(waiting));
     }
-    rt.fire_in(conn, cohort, None, actor, "enrol", &given).await?;
+    rt.fire_in(conn, cohort, None, actor, cohort::ENROL, &given).await?;
     Ok(())
 }
 

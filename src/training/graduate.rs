@@ -2,18 +2,14 @@
 //! rule holds (the guards of `graduate` in `workflows/trainee_track.toml`), and is otherwise
 //! closed as not completed, with the rule's own reason as the recorded reason.
 
+use crate::engine::Data;
+use crate::sector::{cohort, track};
 use serde_json::json;
 
 use crate::engine::{Actor, GuardFailure, Refusal};
 use crate::runtime::{Runtime, RuntimeError};
 use crate::store::db::{Conn, begin_write};
 use crate::store::instances;
-use crate::training::mentors::TRACK;
-
-/// The cohort's state in which its trainees are decided (after its last phase).
-pub const COHORT_GRADUATION: &str = "graduation";
-/// The state of a trainee's track while they are being taught.
-pub const IN_TRAINING: &str = "in_training";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
@@ -32,18 +28,18 @@ pub async fn graduate_cohort<C: Conn>(
     // Every verdict commits together, with the cohort held: a failure half-way decides no one.
     let txn = begin_write(conn).await?;
     let state = instances::lock(&txn, cohort).await?.ok_or(RuntimeError::NotFound(cohort))?.state;
-    if state != COHORT_GRADUATION {
-        return Err(Refusal::NotFromState { event: "graduate".to_owned(), state }.into());
+    if state != cohort::GRADUATION {
+        return Err(Refusal::NotFromState { event: track::GRADUATE.to_owned(), state }.into());
     }
     let tracks = instances::children(&txn, cohort).await?;
     let mut verdicts = Vec::new();
-    for t in tracks.iter().filter(|t| t.process == TRACK && t.state == IN_TRAINING) {
-        let trainee = t.data.get("trainee").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        match rt.fire_in(&txn, t.id, None, actor, "graduate", &Default::default()).await {
+    for t in tracks.iter().filter(|t| t.process == track::PROCESS && t.state == track::IN_TRAINING) {
+        let trainee = t.data.get(track::TRAINEE).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        match rt.fire_in(&txn, t.id, None, actor, track::GRADUATE, &Default::default()).await {
             Ok(_) => verdicts.push((trainee, Verdict::Graduated)),
             Err(RuntimeError::Refused(Refusal::Guard(failure))) => {
-                let given = json!({ "reason": reason(&failure) }).as_object().cloned().unwrap_or_default();
-                rt.fire_in(&txn, t.id, None, actor, "not_complete", &given).await?;
+                let given = Data::from_iter([(track::REASON.to_owned(), json!(reason(&failure)))]);
+                rt.fire_in(&txn, t.id, None, actor, track::NOT_COMPLETE, &given).await?;
                 verdicts.push((trainee, Verdict::NotCompleted(failure)));
             }
             Err(e) => return Err(e),

@@ -1,6 +1,7 @@
 //! A mentor's own trainees and what is due for each: the growth records of the phases their
 //! cohort has reached, the competences not yet assessed, services once they are in the pool.
 
+use crate::sector::track;
 use std::collections::BTreeMap;
 
 use sea_orm::{ConnectionTrait, DbErr};
@@ -9,12 +10,6 @@ use serde_json::Value;
 use crate::engine::Data;
 use crate::store::db::{all, get};
 use crate::store::instances::{self, InstanceRow};
-use crate::training::dashboard::ATTENDANCE;
-use crate::training::graduate::IN_TRAINING;
-use crate::training::mentors::TRACK;
-use crate::training::pool::{IN_POOL, LEVELS};
-
-const ASSIGNED: &str = "assigned";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Due {
@@ -43,19 +38,19 @@ pub fn due(state: &str, data: &Data, cohort_phase: i64, competences: &[String]) 
         data.get(map).and_then(Value::as_object).map(|m| m.keys().cloned().collect()).unwrap_or_default()
     };
     match state {
-        ASSIGNED => vec![Due::AwaitingStart],
-        IN_TRAINING => {
-            let recorded = keys(ATTENDANCE);
+        track::ASSIGNED => vec![Due::AwaitingStart],
+        track::IN_TRAINING => {
+            let recorded = keys(track::ATTENDANCE_BY_PHASE);
             let mut due: Vec<Due> =
                 (1..=cohort_phase).filter(|p| !recorded.contains(&p.to_string())).map(Due::PhaseRecord).collect();
-            let assessed = keys(LEVELS);
+            let assessed = keys(track::LEVELS);
             let done = competences.iter().filter(|c| assessed.contains(c)).count();
             if done < competences.len() {
                 due.push(Due::Assessments { done, of: competences.len() });
             }
             due
         }
-        IN_POOL => vec![Due::Services],
+        track::IN_POOL => vec![Due::Services],
         _ => Vec::new(),
     }
 }
@@ -68,19 +63,22 @@ pub async fn my_trainees<C: ConnectionTrait>(
 ) -> Result<Vec<Mentored>, DbErr> {
     let sql =
         format!("SELECT {} FROM instances WHERE process = $1 AND outcome IS NULL ORDER BY id", instances::COLUMNS);
-    let tracks: Vec<InstanceRow> = all(c, &sql, vec![TRACK.into()])
+    let tracks: Vec<InstanceRow> = all(c, &sql, vec![track::PROCESS.into()])
         .await?
         .iter()
         .map(instances::from_row)
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
-        .filter(|t| t.data.get("mentor").and_then(Value::as_str) == Some(mentor))
+        .filter(|t| t.data.get(track::MENTOR).and_then(Value::as_str) == Some(mentor))
         .collect();
     let mut cohorts: BTreeMap<i64, i64> = BTreeMap::new();
     let mut names: BTreeMap<(i64, String), String> = BTreeMap::new();
     for cohort in tracks.iter().filter_map(|t| t.parent_id).collect::<std::collections::BTreeSet<_>>() {
         let row = instances::find(c, cohort).await?;
-        cohorts.insert(cohort, row.and_then(|r| r.data.get("phase").and_then(Value::as_i64)).unwrap_or(0));
+        cohorts.insert(
+            cohort,
+            row.and_then(|r| r.data.get(crate::sector::cohort::PHASE).and_then(Value::as_i64)).unwrap_or(0),
+        );
         for r in all(c, "SELECT code, name FROM trainees WHERE cohort_id = $1", vec![cohort.into()]).await? {
             names.insert((cohort, get(&r, "code")?), get(&r, "name")?);
         }
@@ -88,7 +86,7 @@ pub async fn my_trainees<C: ConnectionTrait>(
     Ok(tracks
         .into_iter()
         .map(|t| {
-            let code = t.data.get("trainee").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let code = t.data.get(track::TRAINEE).and_then(Value::as_str).unwrap_or_default().to_owned();
             let phase = t.parent_id.and_then(|p| cohorts.get(&p)).copied().unwrap_or(0);
             Mentored {
                 track: t.id,
@@ -108,13 +106,16 @@ mod tests {
 
     #[test]
     fn the_phases_reached_and_not_recorded_are_due_with_missing_assessments() {
-        let data = json!({ ATTENDANCE: { "1": 90 }, LEVELS: { "practice": 3 } }).as_object().cloned().unwrap();
+        let data = json!({ track::ATTENDANCE_BY_PHASE: { "1": 90 }, track::LEVELS: { "practice": 3 } })
+            .as_object()
+            .cloned()
+            .unwrap();
         let all = ["practice".to_owned(), "innovation".to_owned()];
         assert_eq!(
-            due(IN_TRAINING, &data, 3, &all),
+            due(track::IN_TRAINING, &data, 3, &all),
             vec![Due::PhaseRecord(2), Due::PhaseRecord(3), Due::Assessments { done: 1, of: 2 }]
         );
-        assert_eq!(due(IN_TRAINING, &data, 1, &all[..1]), Vec::<Due>::new(), "nothing due");
-        assert_eq!(due(IN_POOL, &data, 6, &all), vec![Due::Services]);
+        assert_eq!(due(track::IN_TRAINING, &data, 1, &all[..1]), Vec::<Due>::new(), "nothing due");
+        assert_eq!(due(track::IN_POOL, &data, 6, &all), vec![Due::Services]);
     }
 }

@@ -1,18 +1,17 @@
 //! The mentor pool, and assigning mentors to a cohort's trainees through the engine (each
 //! assignment is a transition of the trainee's track, so the audit trail keeps it).
 
+use crate::sector::track;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::{Value, json};
 
 use crate::clock::to_micros;
-use crate::engine::Actor;
+use crate::engine::{Actor, Data};
 use crate::runtime::{Runtime, RuntimeError};
 use crate::store::db::{Conn, all, begin_write, exec, get};
 use crate::store::instances;
 use crate::training::assign::{self, Choice, Mentor, Trainee};
 use crate::training::enrol;
-
-pub const TRACK: &str = "trainee_track";
 
 pub async fn upsert<C: ConnectionTrait>(
     c: &C,
@@ -39,7 +38,7 @@ pub async fn pool<C: ConnectionTrait>(c: &C) -> Result<Vec<(Mentor, String)>, Db
     let loads = all(
         c,
         "SELECT data FROM instances WHERE process = $1 AND outcome IS NULL AND state <> $2",
-        vec![TRACK.into(), crate::training::pool::IN_POOL.into()],
+        vec![track::PROCESS.into(), track::IN_POOL.into()],
     )
     .await?;
     let mut count: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
@@ -47,7 +46,7 @@ pub async fn pool<C: ConnectionTrait>(c: &C) -> Result<Vec<(Mentor, String)>, Db
         let data: String = get(r, "data")?;
         if let Some(m) = serde_json::from_str::<Value>(&data)
             .ok()
-            .and_then(|d| d.get("mentor").and_then(Value::as_str).map(str::to_owned))
+            .and_then(|d| d.get(track::MENTOR).and_then(Value::as_str).map(str::to_owned))
         {
             *count.entry(m).or_default() += 1;
         }
@@ -86,9 +85,9 @@ pub async fn auto_assign<C: Conn>(
     let tracks = instances::children(&txn, cohort).await?;
     let waiting: Vec<_> = tracks
         .iter()
-        .filter(|t| t.process == TRACK && t.outcome.is_none() && t.data.get("mentor").is_none())
+        .filter(|t| t.process == track::PROCESS && t.outcome.is_none() && t.data.get(track::MENTOR).is_none())
         .filter_map(|t| {
-            let code = t.data.get("trainee")?.as_str()?.to_owned();
+            let code = t.data.get(track::TRAINEE)?.as_str()?.to_owned();
             let trade = records.iter().find(|r| r.code == code)?.trade.clone();
             Some((t.id, Trainee { id: code, field: trade }))
         })
@@ -102,8 +101,8 @@ pub async fn auto_assign<C: Conn>(
                 *track,
                 None,
                 actor,
-                "assign_mentor",
-                &json!({ "mentor": mentor }).as_object().cloned().unwrap_or_default(),
+                track::ASSIGN_MENTOR,
+                &Data::from_iter([(track::MENTOR.to_owned(), json!(mentor))]),
             )
             .await?;
         }
@@ -154,9 +153,9 @@ pub async fn reassign(
     let tracks = instances::children(&txn, cohort).await?;
     let moving: Vec<_> = tracks
         .iter()
-        .filter(|t| t.process == TRACK && t.outcome.is_none())
-        .filter(|t| t.data.get("trainee").and_then(Value::as_str).is_some_and(|c| codes.iter().any(|x| x == c)))
-        .filter(|t| t.data.get("mentor").and_then(Value::as_str) != Some(mentor))
+        .filter(|t| t.process == track::PROCESS && t.outcome.is_none())
+        .filter(|t| t.data.get(track::TRAINEE).and_then(Value::as_str).is_some_and(|c| codes.iter().any(|x| x == c)))
+        .filter(|t| t.data.get(track::MENTOR).and_then(Value::as_str) != Some(mentor))
         .collect();
     if m.load + moving.len() > m.capacity {
         return Err(ReassignError::Full {
@@ -167,12 +166,15 @@ pub async fn reassign(
         });
     }
     for t in &moving {
-        let (event, given) = if t.data.get("mentor").is_some() {
-            ("reassign", json!({ "mentor": mentor, "reason": reason }))
+        let (event, given) = if t.data.get(track::MENTOR).is_some() {
+            (
+                track::REASSIGN,
+                Data::from_iter([(track::MENTOR.to_owned(), json!(mentor)), (track::REASON.to_owned(), json!(reason))]),
+            )
         } else {
-            ("assign_mentor", json!({ "mentor": mentor }))
+            (track::ASSIGN_MENTOR, Data::from_iter([(track::MENTOR.to_owned(), json!(mentor))]))
         };
-        rt.fire_in(&txn, t.id, None, actor, event, &given.as_object().cloned().unwrap_or_default()).await?;
+        rt.fire_in(&txn, t.id, None, actor, event, &given).await?;
     }
     txn.commit().await?;
     Ok(moving.len())

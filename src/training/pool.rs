@@ -1,6 +1,7 @@
 //! The skills talent pool: the graduates of every cohort, searchable by trade, by their cohort's
 //! field and by the level of a competence their mentors assessed.
 
+use crate::sector::track;
 use std::collections::{BTreeMap, BTreeSet};
 
 use sea_orm::{ConnectionTrait, DbErr};
@@ -8,12 +9,7 @@ use serde_json::Value;
 
 use crate::store::db::{all, get};
 use crate::store::instances::{self, InstanceRow};
-use crate::training::mentors::TRACK;
 
-/// The state of a track whose trainee graduated and is in the pool.
-pub const IN_POOL: &str = "in_talent_pool";
-/// The map of a track's latest level in each competence (`workflows/trainee_track.toml`).
-pub const LEVELS: &str = "levels";
 /// At most this many graduates are read for one search.
 const MAX: usize = 5000;
 
@@ -48,7 +44,7 @@ pub async fn search<C: ConnectionTrait>(c: &C, q: &Search) -> Result<Vec<Graduat
         "SELECT {} FROM instances WHERE process = $1 AND state = $2 ORDER BY id LIMIT {MAX}",
         instances::COLUMNS
     );
-    let tracks: Vec<InstanceRow> = all(c, &sql, vec![TRACK.into(), IN_POOL.into()])
+    let tracks: Vec<InstanceRow> = all(c, &sql, vec![track::PROCESS.into(), track::IN_POOL.into()])
         .await?
         .iter()
         .map(instances::from_row)
@@ -89,11 +85,11 @@ pub async fn search<C: ConnectionTrait>(c: &C, q: &Search) -> Result<Vec<Graduat
     Ok(tracks
         .iter()
         .filter_map(|t| {
-            let code = t.data.get("trainee")?.as_str()?.to_owned();
+            let code = t.data.get(track::TRAINEE)?.as_str()?.to_owned();
             let (name, employer, trade) = people.get(&(t.parent_id?, code))?.clone();
             let levels = t
                 .data
-                .get(LEVELS)
+                .get(track::LEVELS)
                 .and_then(Value::as_object)
                 .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_i64()?))).collect())
                 .unwrap_or_default();
@@ -102,7 +98,7 @@ pub async fn search<C: ConnectionTrait>(c: &C, q: &Search) -> Result<Vec<Graduat
                 name,
                 employer,
                 trade,
-                mentor: t.data.get("mentor").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                mentor: t.data.get(track::MENTOR).and_then(Value::as_str).unwrap_or_default().to_owned(),
                 fields: t.parent_id.and_then(|p| cohort_fields.get(&p)).cloned().unwrap_or_default(),
                 levels,
             })

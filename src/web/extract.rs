@@ -1,6 +1,7 @@
 //! Extractors: the reader's language, their session (signing in when there is none), and the
 //! CSRF check every state-changing form passes.
 
+use crate::sector::{cohort, round, track};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
@@ -62,10 +63,10 @@ impl Nav {
         use crate::definition::ScopeMatch;
         use crate::web::process::may_view;
         let defs = state.rt.definitions();
-        let round = defs.get(crate::bargaining::figures::PROCESS);
-        let track = defs.get(crate::training::mentors::TRACK);
+        let round = defs.get(round::PROCESS);
+        let track = defs.get(track::PROCESS);
         let mut probe = crate::engine::Data::new();
-        probe.insert("mentor".into(), actor.name.clone().into());
+        probe.insert(track::MENTOR.into(), actor.name.clone().into());
         Nav {
             figures: round.is_some_and(|d| may_view(d, &crate::engine::Data::new(), actor)),
             talent: track.is_some_and(|d| may_view(d, &probe, actor)),
@@ -201,7 +202,7 @@ impl Gate for Coordinator {
 /// Whether the person may open a training cohort, and so run them.
 pub fn runs_cohorts(state: &AppState, signed: &Signed) -> bool {
     let defs = state.rt.definitions();
-    let starters = defs.get(crate::training::enrol::COHORT).and_then(|d| d.start.as_ref()).map(|s| &s.roles);
+    let starters = defs.get(cohort::PROCESS).and_then(|d| d.start.as_ref()).map(|s| &s.roles);
     starters.is_some_and(|roles| roles.iter().any(|r| signed.session.user.has_role(r)))
 }
 

@@ -1,12 +1,13 @@
 //! The sector dashboard: signing rate per year, rounds by stage and stage durations, as charts
 //! and as CSV.
 
+use crate::sector::round;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::bargaining::figures::{self, PROCESS, YearFigures};
+use crate::bargaining::figures::{self, YearFigures};
 use crate::clock::to_micros;
 use crate::engine::Data;
 use crate::web::charts::{self, Bar};
@@ -36,7 +37,7 @@ async fn load(
     state: &AppState,
     signed: &Signed,
 ) -> Result<(std::sync::Arc<crate::definition::Definition>, Vec<YearFigures>), WebError> {
-    let def = state.rt.definitions().get(PROCESS).cloned().ok_or(WebError::NotFound)?;
+    let def = state.rt.definitions().get(round::PROCESS).cloned().ok_or(WebError::NotFound)?;
     if !may_view(&def, &Data::new(), &signed.actor()) {
         return Err(WebError::Forbidden);
     }

@@ -1,12 +1,12 @@
 //! "My trainees": a mentor's own trainees, each with what is due now.
 
+use crate::sector::track;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::training::mentoring::{self, Due};
-use crate::training::mentors::TRACK;
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;
 use crate::web::state::AppState;
@@ -31,10 +31,10 @@ pub async fn my_trainees(State(state): State<AppState>, signed: Signed) -> Resul
     if !signed.nav.mentoring {
         return Err(WebError::Forbidden);
     }
-    let def = state.rt.definitions().get(TRACK).cloned().ok_or(WebError::NotFound)?;
+    let def = state.rt.definitions().get(track::PROCESS).cloned().ok_or(WebError::NotFound)?;
     let tr = signed.tr;
     let lang = tr.code();
-    let competences: Vec<String> = def.choice_options("competence").iter().map(|o| o.id.clone()).collect();
+    let competences: Vec<String> = def.choice_options(track::COMPETENCE).iter().map(|o| o.id.clone()).collect();
     let list = mentoring::my_trainees(state.db(), &signed.session.user.username, &competences).await?;
     let trainees: Vec<TraineeLine> = list
         .into_iter()

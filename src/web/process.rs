@@ -1,6 +1,7 @@
 //! Process pages, drawn from the definition for any process: the list, the start form, and an
 //! instance with its stepper, diagram, details, actions, children, timers and history.
 
+use crate::sector::track;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -983,7 +984,7 @@ pub async fn fire(
 
 /// The trainee a trainee track follows, by their code in the cohort.
 fn trainee_code(row: &instances::InstanceRow) -> Option<&str> {
-    (row.process == crate::training::mentors::TRACK).then(|| row.data.get("trainee")?.as_str()).flatten()
+    (row.process == track::PROCESS).then(|| row.data.get(track::TRAINEE)?.as_str()).flatten()
 }
 
 /// A trainee's track is named by the trainee, a record of their cohort: "王伟（T0001）".

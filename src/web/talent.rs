@@ -1,5 +1,6 @@
 //! The talent pool page: graduates searchable by trade, cohort field and an assessed competence's level.
 
+use crate::sector::track;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -7,7 +8,6 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::engine::Data;
-use crate::training::mentors::TRACK;
 use crate::training::pool::{self, Search};
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;
@@ -55,15 +55,15 @@ pub async fn talent_page(
     signed: Signed,
     Query(q): Query<TalentQuery>,
 ) -> Result<Response, WebError> {
-    let def = state.rt.definitions().get(TRACK).cloned().ok_or(WebError::NotFound)?;
+    let def = state.rt.definitions().get(track::PROCESS).cloned().ok_or(WebError::NotFound)?;
     // Whoever can act on trainee tracks somewhere (coordinators, mentors, admins) may search.
     let mut probe = Data::new();
-    probe.insert("mentor".into(), signed.session.user.username.clone().into());
+    probe.insert(track::MENTOR.into(), signed.session.user.username.clone().into());
     if !may_view(&def, &probe, &signed.actor()) {
         return Err(WebError::Forbidden);
     }
     let lang = signed.tr.code();
-    let options = def.choice_options("competence");
+    let options = def.choice_options(track::COMPETENCE);
     let level = q.level.trim().parse::<i64>().ok();
     // Search words are short text: a NUL or a megabyte is a bad request, not a search.
     let word = |s: &str| -> Result<Option<String>, WebError> {

@@ -103,3 +103,49 @@ fn a_state_that_cannot_finish_and_a_bad_fraction_are_reported() {
     assert!(out.contains("malformed fraction \"3/2\""), "{out}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A copy of the built-in folder with one file's text changed.
+fn workflows_with(file: &str, change: impl Fn(&str) -> String) -> std::path::PathBuf {
+    let source = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/workflows"));
+    let dir = std::env::temp_dir().join(unique_name("unionflow_workflows"));
+    std::fs::create_dir_all(dir.join("calendars")).unwrap();
+    for sub in ["", "calendars"] {
+        for entry in std::fs::read_dir(source.join(sub)).unwrap().map(Result::unwrap) {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                let text = if name == file { change(&text) } else { text };
+                std::fs::write(dir.join(sub).join(name), text).unwrap();
+            }
+        }
+    }
+    dir
+}
+
+#[test]
+fn renaming_a_state_that_rust_relies_on_is_refused_naming_it() {
+    // Renamed everywhere in its file, the definition is valid on its own: only the sector's code
+    // still looks for "in_training" (graduation, the dashboard, "my trainees").
+    let dir = workflows_with("trainee_track.toml", |t| t.replace("\"in_training\"", "\"learning\""));
+    let (code, out) = validate(&dir);
+    assert_eq!(code, 1, "{out}");
+    let text = std::fs::read_to_string(dir.join("trainee_track.toml")).unwrap();
+    let (line, col) = position(&text, "\"trainee_track\"", 0);
+    let expected = format!(
+        "trainee_track.toml:{line}:{col}: \"trainee_track\" must declare the state \"in_training\": the training pages rely on it by name (src/sector.rs)"
+    );
+    assert!(out.lines().any(|l| l.ends_with(&expected)), "{out}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_folder_without_a_sectors_processes_runs_without_that_sector() {
+    let dir = workflows_with("trainee_track.toml", |t| t.to_owned());
+    for file in ["trainee_track.toml", "training_cohort.toml"] {
+        std::fs::remove_file(dir.join(file)).unwrap();
+    }
+    let (code, out) = validate(&dir);
+    assert_eq!(code, 0, "{out}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,5 +1,6 @@
 //! What a coordinator does on the trainees page; each renders the page again with a report.
 
+use crate::sector::track;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -283,7 +284,7 @@ pub async fn graduate(
     load_visible(&state, &signed, id).await?;
     let tr = signed.tr;
     let roles = &state.rt.definitions().roles;
-    let track_def = state.rt.definitions().get(crate::training::mentors::TRACK).cloned();
+    let track_def = state.rt.definitions().get(track::PROCESS).cloned();
     let reason = |failure: &crate::engine::GuardFailure| {
         let refusal = crate::engine::Refusal::Guard(failure.clone());
         crate::web::view::refusal_text(&tr, track_def.as_deref(), roles, &refusal)

@@ -30,8 +30,9 @@ pub(super) async fn charts(
             .by_row(state.db(), first.definition_id)
             .await
             .map_err(crate::runtime::RuntimeError::from)?;
-        let phases = cohort.row.data.get("phases").and_then(serde_json::Value::as_i64).unwrap_or(0);
-        let scale = match def.field("competence_level").map(|f| &f.kind) {
+        let phases =
+            cohort.row.data.get(crate::sector::cohort::PHASES).and_then(serde_json::Value::as_i64).unwrap_or(0);
+        let scale = match def.field(crate::sector::track::COMPETENCE_LEVEL).map(|f| &f.kind) {
             Some(crate::definition::FieldKind::Int { min, max }) => (*min, *max),
             _ => (1, 5),
         };
@@ -80,7 +81,7 @@ pub(super) async fn charts(
             );
         }
 
-        let options = def.choice_options("competence");
+        let options = def.choice_options(crate::sector::track::COMPETENCE);
         let rows: Vec<charts::Stack> = options
             .iter()
             .filter_map(|o| figures.competences.get(&o.id).map(|spread| (o, spread)))

@@ -1,6 +1,7 @@
 //! The trainees page: the cohort's trainees with their mentor and state, its dashboard, and
 //! the coordinator's forms; every action renders it again with its report.
 
+use crate::sector::{cohort, track};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -119,7 +120,7 @@ async fn render_page(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let inst = load_visible(state, signed, id).await?;
-    if inst.definition.id != enrol::COHORT {
+    if inst.definition.id != cohort::PROCESS {
         return Err(WebError::NotFound);
     }
     let enrolled = enrol::page(state.db(), id, ENROLLED, after, PAGE).await?;
@@ -133,9 +134,9 @@ async fn render_page(
         .collect();
     let lang = signed.tr.code();
     let tracks = state.rt.children(id).await?;
-    let track_def = state.rt.definitions().get(crate::training::mentors::TRACK).cloned();
+    let track_def = state.rt.definitions().get(track::PROCESS).cloned();
     let by_code: std::collections::HashMap<&str, &crate::store::instances::InstanceRow> =
-        tracks.iter().filter_map(|t| Some((t.data.get("trainee")?.as_str()?, t))).collect();
+        tracks.iter().filter_map(|t| Some((t.data.get(track::TRAINEE)?.as_str()?, t))).collect();
     let enrolled = enrolled
         .into_iter()
         .map(|record| {
@@ -143,7 +144,7 @@ async fn render_page(
             EnrolledLine {
                 track: track.map(|t| t.id),
                 mentor: track
-                    .and_then(|t| t.data.get("mentor")?.as_str())
+                    .and_then(|t| t.data.get(track::MENTOR)?.as_str())
                     .map(|m| mentors.iter().find(|x| x.username == m).map_or(m, |x| x.name.as_str()).to_owned())
                     .unwrap_or_default(),
                 state: track
@@ -160,7 +161,7 @@ async fn render_page(
         .collect();
     let charts = super::dashboard::charts(state, signed, &inst, &tracks, &mentors).await?;
     let title = inst.definition.title_of(&inst.row.data, lang);
-    let capacity = inst.row.data.get("capacity").map(ToString::to_string).unwrap_or_default();
+    let capacity = inst.row.data.get(crate::sector::cohort::CAPACITY).map(ToString::to_string).unwrap_or_default();
     let chrome = Chrome::signed(signed, format!("{title} — {}", signed.tr.t("training.trainees")));
     page(
         status,
@@ -169,7 +170,7 @@ async fn render_page(
             id,
             title,
             capacity,
-            may_graduate: inst.row.state == crate::training::graduate::COHORT_GRADUATION,
+            may_graduate: inst.row.state == crate::sector::cohort::GRADUATION,
             skill_levels: &SKILL_LEVELS,
             import_hint: signed.tr.f("training.import.hint", &[("max", MAX_ROWS.to_string())]),
             enrolled,
