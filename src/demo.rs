@@ -93,9 +93,7 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
     let password_hash = crate::people::password::hash(&Password::parse(DEMO_PASSWORD)?)?;
     let seeding = Audited::begin(rt.db(), "admin", "demo", now).await?;
     let c = seeding.conn();
-    let existing = crate::store::db::one(c, "SELECT COUNT(*) AS n FROM instances", vec![]).await?;
-    let count: i64 = existing.map(|r| crate::store::db::get(&r, "n")).transpose()?.unwrap_or(0);
-    if count > 0 {
+    if !crate::store::instances::count_by_process(c).await?.is_empty() {
         return Ok(false);
     }
     for (id, zh, en, kind, roster) in UNITS {

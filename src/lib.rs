@@ -22,3 +22,4 @@ pub mod store;
 pub mod text;
 pub mod training;
 pub mod web;
+pub mod work;

@@ -280,14 +280,7 @@ impl Runtime {
             },
             inst.audit_head(),
         );
-        // The version moves too, so a fire that read the instance before this conflicts cleanly
-        // instead of colliding in the chain.
-        crate::store::db::exec(
-            &txn,
-            "UPDATE instances SET audit_seq = $1, audit_hash = $2, version = version + 1 WHERE id = $3",
-            vec![sealed.record.seq.into(), sealed.hash.clone().into(), inst.id.into()],
-        )
-        .await?;
+        instances::advance_audit_head(&txn, inst.id, sealed.record.seq, &sealed.hash).await?;
         audit::insert(&txn, sealed).await?;
         txn.commit().await?;
         Ok(())

@@ -82,6 +82,11 @@ pub fn fill_placeholders(text: &str, value: impl Fn(&str) -> Option<String>) -> 
 }
 
 impl Definition {
+    /// The label of an event in `lang`, or its id when no transition takes it.
+    pub fn event_label<'a>(&'a self, event: &'a str, lang: &str) -> &'a str {
+        self.transitions.iter().find(|t| t.event == event).map_or(event, |t| t.label.get(lang))
+    }
+
     pub fn state(&self, id: &str) -> Option<&State> {
         self.states.iter().find(|s| s.id == id)
     }

@@ -59,6 +59,19 @@ impl Actor {
         })
     }
 
+    /// Whether the actor may see instances of a definition with this data: they can act in it in
+    /// some role (within its scope), now or at another stage.
+    pub fn may_view(&self, def: &Definition, data: &Data) -> bool {
+        let named: BTreeSet<&String> = def
+            .transitions
+            .iter()
+            .flat_map(|t| t.roles.iter())
+            .chain(def.start.iter().flat_map(|s| s.roles.iter()))
+            .filter(|r| *r != SYSTEM_ROLE)
+            .collect();
+        named.into_iter().any(|r| self.acts_as(def, data, r))
+    }
+
     /// Whether the actor may act in at least one of `roles`.
     pub fn acts_as_any(&self, def: &Definition, data: &Data, roles: &[String]) -> bool {
         roles.iter().any(|r| self.acts_as(def, data, r))

@@ -117,3 +117,46 @@ pub async fn child_tally<C: ConnectionTrait>(
     }
     Ok(tally)
 }
+
+/// Open instances of `process` in any of `states`, newest first, at most `limit` (the candidates
+/// of a work list; `limit` bounds what one person's list reads).
+pub async fn open_in_states<C: ConnectionTrait>(
+    c: &C,
+    process: &str,
+    states: &[&str],
+    limit: u64,
+) -> Result<Vec<InstanceRow>, DbErr> {
+    if states.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (0..states.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM instances WHERE outcome IS NULL AND process = $1 AND state IN ({}) ORDER BY id DESC LIMIT {limit}",
+        placeholders.join(", ")
+    );
+    let mut values: Vec<sea_orm::Value> = vec![process.into()];
+    values.extend(states.iter().map(|s| (*s).into()));
+    all(c, &sql, values).await?.iter().map(from_row).collect()
+}
+
+/// How many instances each process has.
+pub async fn count_by_process<C: ConnectionTrait>(c: &C) -> Result<std::collections::BTreeMap<String, i64>, DbErr> {
+    all(c, "SELECT process, COUNT(*) AS n FROM instances GROUP BY process", vec![])
+        .await?
+        .iter()
+        .map(|r| Ok((get(r, "process")?, get(r, "n")?)))
+        .collect()
+}
+
+/// Moves an instance's audit head and version after an event written outside a transition (a
+/// timer refused): a fire that read the instance before conflicts cleanly instead of colliding in
+/// the chain.
+pub async fn advance_audit_head<C: ConnectionTrait>(c: &C, id: i64, seq: i64, hash: &str) -> Result<(), DbErr> {
+    crate::store::db::exec(
+        c,
+        "UPDATE instances SET audit_seq = $1, audit_hash = $2, version = version + 1 WHERE id = $3",
+        vec![seq.into(), hash.into(), id.into()],
+    )
+    .await?;
+    Ok(())
+}

@@ -112,3 +112,22 @@ pub async fn next_due<C: ConnectionTrait>(c: &C) -> Result<Option<OffsetDateTime
     let row = one(c, "SELECT MIN(due_at) AS due FROM timers WHERE status = $1", vec![PENDING.into()]).await?;
     Ok(row.and_then(|r| get::<Option<i64>>(&r, "due").ok().flatten()).map(from_micros))
 }
+
+/// The earliest pending deadline of each of the instances, for work lists.
+pub async fn earliest_due<C: ConnectionTrait>(
+    c: &C,
+    instances: &[i64],
+) -> Result<std::collections::BTreeMap<i64, OffsetDateTime>, DbErr> {
+    let mut out = std::collections::BTreeMap::new();
+    // Ids are numbers we read ourselves, listed in chunks so no statement grows without bound.
+    for chunk in instances.chunks(500) {
+        let ids = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let sql = format!(
+            "SELECT instance_id, MIN(due_at) AS due FROM timers WHERE status = 'pending' AND instance_id IN ({ids}) GROUP BY instance_id"
+        );
+        for r in all(c, &sql, vec![]).await? {
+            out.insert(get::<i64>(&r, "instance_id")?, from_micros(get::<i64>(&r, "due")?));
+        }
+    }
+    Ok(out)
+}

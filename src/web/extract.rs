@@ -61,15 +61,14 @@ pub struct Nav {
 impl Nav {
     fn for_actor(state: &AppState, actor: &crate::engine::Actor) -> Nav {
         use crate::definition::ScopeMatch;
-        use crate::web::process::may_view;
         let defs = state.rt.definitions();
         let round = defs.get(round::PROCESS);
         let track = defs.get(track::PROCESS);
         let mut probe = crate::engine::Data::new();
         probe.insert(track::MENTOR.into(), actor.name.clone().into());
         Nav {
-            figures: round.is_some_and(|d| may_view(d, &crate::engine::Data::new(), actor)),
-            talent: track.is_some_and(|d| may_view(d, &probe, actor)),
+            figures: round.is_some_and(|d| actor.may_view(d, &crate::engine::Data::new())),
+            talent: track.is_some_and(|d| actor.may_view(d, &probe)),
             mentoring: track.is_some_and(|d| {
                 d.scopes.iter().any(|s| s.matches == ScopeMatch::Person && actor.roles.contains(&s.role))
             }),

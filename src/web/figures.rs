@@ -14,7 +14,6 @@ use crate::web::charts::{self, Bar};
 use crate::web::csv_export;
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;
-use crate::web::process::may_view;
 use crate::web::state::AppState;
 use crate::web::view::{Chrome, page};
 
@@ -38,7 +37,7 @@ async fn load(
     signed: &Signed,
 ) -> Result<(std::sync::Arc<crate::definition::Definition>, Vec<YearFigures>), WebError> {
     let def = state.rt.definitions().get(round::PROCESS).cloned().ok_or(WebError::NotFound)?;
-    if !may_view(&def, &Data::new(), &signed.actor()) {
+    if !signed.actor().may_view(&def, &Data::new()) {
         return Err(WebError::Forbidden);
     }
     let years = figures::figures(state.db(), &def, to_micros(state.now())).await?;

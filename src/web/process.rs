@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::definition::{Definition, Effect, Field, FieldKind, SYSTEM_ROLE, Source};
-use crate::engine::{self, Actor, Data, FieldError, FieldProblem, Refusal, VOTE_KEY};
+use crate::definition::{Definition, Effect, Field, FieldKind, Source};
+use crate::engine::{self, Data, FieldError, FieldProblem, Refusal, VOTE_KEY};
 use crate::runtime::{Instance, RuntimeError};
 use crate::store::instances;
 use crate::web::charts;
@@ -23,18 +23,6 @@ use crate::web::extract::{Posted, Signed};
 use crate::web::i18n::Tr;
 use crate::web::state::{AppState, Directory};
 use crate::web::view::{Chrome, deadline_text, field_problem_text, fmt_time, page, refusal_text, vote_figures};
-
-/// Whether the actor may see instances of a definition with this data: they can act in it in
-/// some role (within its scope), now or at another stage.
-pub fn may_view(def: &Definition, data: &Data, actor: &Actor) -> bool {
-    let named = def
-        .transitions
-        .iter()
-        .flat_map(|t| t.roles.iter())
-        .chain(def.start.iter().flat_map(|s| s.roles.iter()))
-        .filter(|r| *r != SYSTEM_ROLE);
-    named.into_iter().collect::<BTreeSet<_>>().into_iter().any(|r| actor.acts_as(def, data, r))
-}
 
 // ---- form values ---------------------------------------------------------------------------
 
@@ -293,16 +281,8 @@ struct ProcessesPage {
 }
 
 pub async fn list_processes(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
-    let counts =
-        crate::store::db::all(state.db(), "SELECT process, COUNT(*) AS n FROM instances GROUP BY process", vec![])
-            .await?;
-    let count = |p: &str| {
-        counts
-            .iter()
-            .find(|r| crate::store::db::get::<String>(r, "process").is_ok_and(|x| x == p))
-            .and_then(|r| crate::store::db::get::<i64>(r, "n").ok())
-            .unwrap_or(0)
-    };
+    let counts = instances::count_by_process(state.db()).await?;
+    let count = |p: &str| counts.get(p).copied().unwrap_or(0);
     let lang = signed.tr.code();
     let processes = state
         .rt
@@ -384,7 +364,7 @@ async fn render_process(
             cursor = Some(row.id);
             let row_def =
                 state.rt.registry().by_row(state.db(), row.definition_id).await.map_err(RuntimeError::from)?;
-            if !may_view(&row_def, &row.data, &actor) {
+            if !actor.may_view(&row_def, &row.data) {
                 continue;
             }
             rows.push(InstanceLine {
@@ -549,7 +529,7 @@ struct Returned<'a> {
 
 pub async fn load_visible(state: &AppState, signed: &Signed, id: i64) -> Result<Instance, WebError> {
     let inst = state.rt.instance(id).await?;
-    if !may_view(&inst.definition, &inst.row.data, &signed.actor()) {
+    if !signed.actor().may_view(&inst.definition, &inst.row.data) {
         return Err(WebError::Forbidden);
     }
     Ok(inst)
@@ -573,9 +553,7 @@ async fn render_instance(
     let offset = state.rt.offset();
     let state_of =
         |d: &Definition, s: &str| d.state(s).map_or_else(|| s.to_owned(), |st| st.label.get(lang).to_owned());
-    let event_label = |d: &Definition, e: &str| {
-        d.transitions.iter().find(|t| t.event == e).map_or_else(|| e.to_owned(), |t| t.label.get(lang).to_owned())
-    };
+    let event_label = |d: &Definition, e: &str| d.event_label(e, lang).to_owned();
 
     let current = def.state(&row.state);
     let current_stage = current.map(|s| s.stage.as_str()).unwrap_or_default();

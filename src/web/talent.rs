@@ -11,7 +11,6 @@ use crate::engine::Data;
 use crate::training::pool::{self, Search};
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;
-use crate::web::process::may_view;
 use crate::web::state::AppState;
 use crate::web::view::{Chrome, page};
 
@@ -59,7 +58,7 @@ pub async fn talent_page(
     // Whoever can act on trainee tracks somewhere (coordinators, mentors, admins) may search.
     let mut probe = Data::new();
     probe.insert(track::MENTOR.into(), signed.session.user.username.clone().into());
-    if !may_view(&def, &probe, &signed.actor()) {
+    if !signed.actor().may_view(&def, &probe) {
         return Err(WebError::Forbidden);
     }
     let lang = signed.tr.code();

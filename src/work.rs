@@ -1,0 +1,82 @@
+//! "My work": the instances where a person may do something now, and those escalated to a role
+//! they hold, most urgent first. The rule lives here, once; the page only words it.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::definition::{Definition, Effect, SYSTEM_ROLE};
+use crate::engine::{self, Actor, ESCALATIONS_KEY};
+use crate::runtime::{Runtime, RuntimeError};
+use crate::store::instances::{self, InstanceRow};
+use crate::store::timers;
+
+/// At most this many candidates are read per process: the list is a work list, not a report.
+const CANDIDATES: u64 = 500;
+
+/// One instance waiting for the person.
+pub struct Waiting {
+    pub row: InstanceRow,
+    pub definition: Arc<Definition>,
+    /// The events the person may fire now.
+    pub allowed: Vec<String>,
+    /// Escalated to one of the person's roles.
+    pub escalated: bool,
+    /// The earliest pending deadline.
+    pub due: Option<OffsetDateTime>,
+}
+
+/// The states of `def` where `actor` might act or find an escalation: only there are candidates
+/// read.
+fn states_for<'a>(def: &'a Definition, actor: &Actor) -> BTreeSet<&'a str> {
+    def.transitions
+        .iter()
+        .filter(|t| {
+            t.roles.iter().any(|r| r != SYSTEM_ROLE && actor.roles.contains(r))
+                || t.effects.iter().any(|e| matches!(e, Effect::Escalate(role) if actor.roles.contains(role)))
+        })
+        .flat_map(|t| t.from.iter().map(String::as_str))
+        .collect()
+}
+
+fn escalated_to(row: &InstanceRow, actor: &Actor) -> bool {
+    matches!(row.data.get(ESCALATIONS_KEY), Some(Value::Array(list))
+        if list.iter().any(|e| e.get("role").and_then(Value::as_str).is_some_and(|r| actor.roles.contains(r))))
+}
+
+/// What waits for `actor`: escalated first, then the nearest deadlines, then the newest.
+pub async fn waiting_for(rt: &Runtime, actor: &Actor) -> Result<Vec<Waiting>, RuntimeError> {
+    let mut rows = Vec::new();
+    for def in rt.definitions().definitions.values() {
+        let states: Vec<&str> = states_for(def, actor).into_iter().collect();
+        rows.extend(instances::open_in_states(rt.db(), &def.id, &states, CANDIDATES).await?);
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let deadlines = timers::earliest_due(rt.db(), &ids).await?;
+    let mut out = Vec::new();
+    for row in rows {
+        let definition = rt.registry().by_row(rt.db(), row.definition_id).await?;
+        let allowed: Vec<String> = engine::options(&definition, &row.state, &row.data, actor)
+            .into_iter()
+            .filter(|o| o.refusal.is_none())
+            .map(|o| o.transition.event.clone())
+            .collect();
+        let escalated = escalated_to(&row, actor);
+        if allowed.is_empty() && !escalated {
+            continue;
+        }
+        let due = deadlines.get(&row.id).copied();
+        out.push(Waiting { row, definition, allowed, escalated, due });
+    }
+    out.sort_by(|a, b| {
+        b.escalated.cmp(&a.escalated).then_with(|| match (a.due, b.due) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => b.row.id.cmp(&a.row.id),
+        })
+    });
+    Ok(out)
+}
