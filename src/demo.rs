@@ -12,10 +12,10 @@ use crate::clock::{Clock, ManualClock};
 use crate::definition::calendar::format_date;
 
 use crate::engine::{Actor, Data};
-use crate::people::units::{self, Unit};
 use crate::people::{DisplayName, Password, RoleGrant, Username, users};
 use crate::runtime::Runtime;
 use crate::store::audit::{Audited, Record};
+use crate::store::units::{self, Unit};
 use sea_orm::DatabaseTransaction;
 
 /// The password of every demo user (printed at start; a demo is not a deployment).

@@ -6,7 +6,6 @@ pub mod domain;
 pub mod password;
 pub mod sessions;
 pub mod throttle;
-pub mod units;
 pub mod users;
 
 pub use domain::{DisplayName, Password, PeopleError, RoleGrant, Username};

@@ -7,11 +7,11 @@
 //! (random names do not get through either). Each lock lasts longer every time it is reached
 //! again (back-off), up to a ceiling; counters idle for a day are pruned.
 
-use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+use sea_orm::{ConnectionTrait, DbErr};
 use time::{Duration, OffsetDateTime};
 
-use crate::clock::{from_micros, to_micros};
-use crate::store::db::{exec, get, one};
+use crate::store::throttle as store;
+pub use crate::store::throttle::Counter;
 
 /// How many failures a counter takes within its window before it locks, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,23 +52,6 @@ impl Default for Limits {
     }
 }
 
-/// One counter as stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counter {
-    pub failures: i64,
-    pub window_start: OffsetDateTime,
-    pub locked_until: OffsetDateTime,
-    /// Locks reached in a row, for the back-off.
-    pub lockouts: i64,
-    pub updated_at: OffsetDateTime,
-}
-
-impl Counter {
-    fn fresh(now: OffsetDateTime) -> Self {
-        Self { failures: 0, window_start: now, locked_until: now, lockouts: 0, updated_at: now }
-    }
-}
-
 /// Reserves one attempt on a counter: the counter to write back, and whether the attempt may
 /// go on (`Err` holds when the lock ends).
 pub fn reserve(
@@ -105,50 +88,6 @@ pub fn keys(username: &str, client: &str) -> (String, String) {
     (format!("name:{client}:{username}"), format!("client:{client}"))
 }
 
-fn from_row(r: &QueryResult) -> Result<Counter, DbErr> {
-    Ok(Counter {
-        failures: get(r, "failures")?,
-        window_start: from_micros(get(r, "window_start")?),
-        locked_until: from_micros(get(r, "locked_until")?),
-        lockouts: get(r, "lockouts")?,
-        updated_at: from_micros(get(r, "updated_at")?),
-    })
-}
-
-/// Reads a counter and holds it until the transaction ends: the upsert takes the row's lock on
-/// PostgreSQL, and the transaction already holds SQLite's write lock (`begin_write`).
-async fn lock_counter<C: ConnectionTrait>(c: &C, key: &str, now: OffsetDateTime) -> Result<Counter, DbErr> {
-    let now = to_micros(now);
-    let row = one(
-        c,
-        "INSERT INTO sign_in_throttle (key, failures, window_start, locked_until, lockouts, updated_at)
-         VALUES ($1, 0, $2, 0, 0, $2)
-         ON CONFLICT (key) DO UPDATE SET failures = sign_in_throttle.failures
-         RETURNING failures, window_start, locked_until, lockouts, updated_at",
-        vec![key.into(), now.into()],
-    )
-    .await?
-    .ok_or(DbErr::RecordNotInserted)?;
-    from_row(&row)
-}
-
-async fn write_counter<C: ConnectionTrait>(c: &C, key: &str, v: &Counter) -> Result<(), DbErr> {
-    exec(
-        c,
-        "UPDATE sign_in_throttle SET failures = $1, window_start = $2, locked_until = $3, lockouts = $4, updated_at = $5 WHERE key = $6",
-        vec![
-            v.failures.into(),
-            to_micros(v.window_start).into(),
-            to_micros(v.locked_until).into(),
-            v.lockouts.into(),
-            to_micros(v.updated_at).into(),
-            key.into(),
-        ],
-    )
-    .await?;
-    Ok(())
-}
-
 /// Reserves an attempt on both counters, inside the caller's write transaction. `Err` holds the
 /// later of the locks in force.
 pub async fn reserve_attempt<C: ConnectionTrait>(
@@ -158,17 +97,12 @@ pub async fn reserve_attempt<C: ConnectionTrait>(
     client: &str,
     now: OffsetDateTime,
 ) -> Result<Result<(), OffsetDateTime>, DbErr> {
-    exec(
-        c,
-        "DELETE FROM sign_in_throttle WHERE updated_at < $1 AND locked_until < $2",
-        vec![to_micros(now - limits.forget_after).into(), to_micros(now - limits.forget_after).into()],
-    )
-    .await?;
+    store::prune(c, now - limits.forget_after).await?;
     let (name_key, client_key) = keys(username, client);
     let mut verdict = Ok(());
     for (key, rule) in [(client_key, limits.per_client), (name_key, limits.per_name)] {
-        let (counter, outcome) = reserve(lock_counter(c, &key, now).await?, rule, limits.forget_after, now);
-        write_counter(c, &key, &counter).await?;
+        let (counter, outcome) = reserve(store::lock(c, &key, now).await?, rule, limits.forget_after, now);
+        store::write(c, &key, &counter).await?;
         if let Err(until) = outcome {
             verdict = Err(verdict.err().map_or(until, |u: OffsetDateTime| u.max(until)));
             // A locked client stops here: its attempt at this name is not counted as well.
@@ -182,28 +116,15 @@ pub async fn reserve_attempt<C: ConnectionTrait>(
 /// this client starts over, and the client's counter loses this attempt.
 pub async fn release_attempt<C: ConnectionTrait>(c: &C, username: &str, client: &str) -> Result<(), DbErr> {
     let (name_key, client_key) = keys(username, client);
-    exec(c, "DELETE FROM sign_in_throttle WHERE key = $1", vec![name_key.into()]).await?;
-    exec(
-        c,
-        "UPDATE sign_in_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0",
-        vec![client_key.into()],
-    )
-    .await?;
-    Ok(())
+    store::delete(c, &name_key).await?;
+    store::decrement(c, &client_key).await
 }
 
 /// Gives back a reservation whose password was never checked (the checker was busy).
 pub async fn unreserve_attempt<C: ConnectionTrait>(c: &C, username: &str, client: &str) -> Result<(), DbErr> {
     let (name_key, client_key) = keys(username, client);
-    for key in [name_key, client_key] {
-        exec(
-            c,
-            "UPDATE sign_in_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0",
-            vec![key.into()],
-        )
-        .await?;
-    }
-    Ok(())
+    store::decrement(c, &name_key).await?;
+    store::decrement(c, &client_key).await
 }
 
 #[cfg(test)]

@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::clock::to_micros;
 use crate::engine::Actor;
 use crate::people::domain::{DisplayName, RoleGrant, Username};
 use crate::people::password;
-use crate::store::db::{all, exec, get, one};
+use crate::store::users as store;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -43,40 +43,20 @@ pub enum UserError {
     Db(#[from] DbErr),
 }
 
-fn user_from_row(r: &QueryResult) -> Result<User, DbErr> {
-    Ok(User {
-        id: get(r, "id")?,
-        username: get(r, "username")?,
-        display_name: get(r, "display_name")?,
-        active: get(r, "active")?,
-        grants: Vec::new(),
-    })
+impl From<store::UserRow> for User {
+    fn from(r: store::UserRow) -> Self {
+        User { id: r.id, username: r.username, display_name: r.display_name, active: r.active, grants: Vec::new() }
+    }
 }
 
-async fn grants_of<C: ConnectionTrait>(c: &C, ids: &[i64]) -> Result<BTreeMap<i64, Vec<RoleGrant>>, DbErr> {
-    let mut out: BTreeMap<i64, Vec<RoleGrant>> = BTreeMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    for r in all(
-        c,
-        &format!("SELECT user_id, role, unit_id FROM user_roles WHERE user_id IN ({list}) ORDER BY role, unit_id"),
-        vec![],
-    )
-    .await?
-    {
-        let unit: String = get(&r, "unit_id")?;
-        out.entry(get(&r, "user_id")?)
-            .or_default()
-            .push(RoleGrant { role: get(&r, "role")?, unit: (!unit.is_empty()).then_some(unit) });
-    }
-    Ok(out)
-}
-
+/// The users with their grants, read in one more query.
 async fn with_grants<C: ConnectionTrait>(c: &C, mut users: Vec<User>) -> Result<Vec<User>, DbErr> {
     let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
-    let mut grants = grants_of(c, &ids).await?;
+    let mut grants: BTreeMap<i64, Vec<RoleGrant>> = BTreeMap::new();
+    for g in store::grants_of(c, &ids).await? {
+        let unit = (!g.unit_id.is_empty()).then_some(g.unit_id);
+        grants.entry(g.user_id).or_default().push(RoleGrant { role: g.role, unit });
+    }
     for u in &mut users {
         u.grants = grants.remove(&u.id).unwrap_or_default();
     }
@@ -94,94 +74,49 @@ pub async fn create<C: ConnectionTrait>(
     grants: &[RoleGrant],
     now: time::OffsetDateTime,
 ) -> Result<i64, UserError> {
-    if one(c, "SELECT id FROM users WHERE username = $1", vec![username.as_str().into()]).await?.is_some() {
+    if store::id_of(c, username.as_str()).await?.is_some() {
         return Err(UserError::Taken(username.to_string()));
     }
-    let row = one(
-        c,
-        "INSERT INTO users (username, display_name, password_hash, active, created_at) VALUES ($1, $2, $3, TRUE, $4) RETURNING id",
-        vec![username.as_str().into(), display_name.as_str().into(), password_hash.into(), to_micros(now).into()],
-    )
-    .await?
-    .ok_or(DbErr::RecordNotInserted)?;
-    let id: i64 = get(&row, "id")?;
-    write_grants(c, id, grants).await?;
+    let id = store::insert(c, username.as_str(), display_name.as_str(), password_hash, to_micros(now)).await?;
+    set_grants(c, id, grants).await?;
     Ok(id)
-}
-
-async fn write_grants<C: ConnectionTrait>(c: &C, id: i64, grants: &[RoleGrant]) -> Result<(), DbErr> {
-    exec(c, "DELETE FROM user_roles WHERE user_id = $1", vec![id.into()]).await?;
-    let mut seen = std::collections::BTreeSet::new();
-    for g in grants.iter().filter(|g| seen.insert((*g).clone())) {
-        exec(
-            c,
-            "INSERT INTO user_roles (user_id, role, unit_id) VALUES ($1, $2, $3)",
-            vec![id.into(), g.role.clone().into(), g.unit.clone().unwrap_or_default().into()],
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 /// Replaces a user's role grants; the caller's transaction makes it one change.
 pub async fn set_grants<C: ConnectionTrait>(c: &C, id: i64, grants: &[RoleGrant]) -> Result<(), DbErr> {
-    write_grants(c, id, grants).await
+    let pairs: Vec<(String, String)> =
+        grants.iter().map(|g| (g.role.clone(), g.unit.clone().unwrap_or_default())).collect();
+    store::replace_grants(c, id, &pairs).await
 }
 
+/// Activates or deactivates a user; a deactivated user's sessions end.
 pub async fn set_active<C: ConnectionTrait>(c: &C, id: i64, active: bool) -> Result<(), DbErr> {
-    exec(c, "UPDATE users SET active = $1 WHERE id = $2", vec![active.into(), id.into()]).await?;
+    store::set_active(c, id, active).await?;
     if !active {
-        exec(c, "DELETE FROM sessions WHERE user_id = $1", vec![id.into()]).await?;
+        crate::store::sessions::delete_of_user(c, id).await?;
     }
     Ok(())
 }
 
 /// The user and their password hash, for signing in.
 pub async fn for_sign_in<C: ConnectionTrait>(c: &C, username: &str) -> Result<Option<(User, String)>, DbErr> {
-    let Some(row) = one(
-        c,
-        "SELECT id, username, display_name, active, password_hash FROM users WHERE username = $1",
-        vec![username.into()],
-    )
-    .await?
-    else {
-        return Ok(None);
-    };
-    let hash: String = get(&row, "password_hash")?;
-    let user = with_grants(c, vec![user_from_row(&row)?]).await?.remove(0);
-    Ok(Some((user, hash)))
+    let Some(r) = store::for_sign_in(c, username).await? else { return Ok(None) };
+    let user = User { id: r.id, username: r.username, display_name: r.display_name, active: r.active, grants: vec![] };
+    Ok(with_grants(c, vec![user]).await?.pop().map(|u| (u, r.password_hash)))
 }
 
 pub async fn find<C: ConnectionTrait>(c: &C, id: i64) -> Result<Option<User>, DbErr> {
-    let Some(row) =
-        one(c, "SELECT id, username, display_name, active FROM users WHERE id = $1", vec![id.into()]).await?
-    else {
-        return Ok(None);
-    };
-    Ok(with_grants(c, vec![user_from_row(&row)?]).await?.pop())
+    let Some(r) = store::find(c, id).await? else { return Ok(None) };
+    Ok(with_grants(c, vec![r.into()]).await?.pop())
 }
 
 pub async fn list<C: ConnectionTrait>(c: &C) -> Result<Vec<User>, DbErr> {
-    let rows =
-        all(c, "SELECT id, username, display_name, active FROM users ORDER BY username LIMIT 5000", vec![]).await?;
-    with_grants(c, rows.iter().map(user_from_row).collect::<Result<_, _>>()?).await
+    let users = store::list(c).await?.into_iter().map(User::from).collect();
+    with_grants(c, users).await
 }
 
 /// The active people, as (username, display name) in username order: the directory that fields
 /// with `source = "people"` name.
 pub async fn directory<C: ConnectionTrait>(c: &C) -> Result<Vec<(String, String)>, DbErr> {
-    all(c, "SELECT username, display_name FROM users WHERE active ORDER BY username LIMIT 20000", vec![])
-        .await?
-        .iter()
-        .map(|r| Ok((get(r, "username")?, get(r, "display_name")?)))
-        .collect()
-}
-
-/// The usernames holding a role (for a unit, if given): who an escalation or a task goes to.
-pub async fn holding<C: ConnectionTrait>(c: &C, role: &str) -> Result<Vec<String>, DbErr> {
-    all(c, "SELECT u.username FROM users u JOIN user_roles r ON r.user_id = u.id WHERE r.role = $1 AND u.active ORDER BY u.username", vec![role.into()])
-        .await?
-        .iter()
-        .map(|r| get(r, "username"))
-        .collect()
+    Ok(store::directory(c).await?.into_iter().map(|r| (r.username, r.display_name)).collect())
 }

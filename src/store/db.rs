@@ -77,6 +77,24 @@ pub fn for_update<C: ConnectionTrait>(c: &C) -> &'static str {
     }
 }
 
+/// Every row of a query, each read into a typed struct (`#[derive(FromQueryResult)]`).
+pub async fn rows<T: sea_orm::FromQueryResult, C: ConnectionTrait>(
+    c: &C,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<T>, DbErr> {
+    all(c, sql, values).await?.iter().map(|r| T::from_query_result(r, "")).collect()
+}
+
+/// The first row of a query, read into a typed struct.
+pub async fn row<T: sea_orm::FromQueryResult, C: ConnectionTrait>(
+    c: &C,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Option<T>, DbErr> {
+    one(c, sql, values).await?.map(|r| T::from_query_result(&r, "")).transpose()
+}
+
 /// Reads a column by name.
 pub fn get<T: sea_orm::TryGetable>(row: &QueryResult, col: &str) -> Result<T, DbErr> {
     row.try_get("", col)

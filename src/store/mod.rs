@@ -7,7 +7,11 @@ pub mod audit;
 pub mod db;
 pub mod definitions;
 pub mod instances;
+pub mod sessions;
+pub mod throttle;
 pub mod timers;
+pub mod units;
+pub mod users;
 
 pub use db::{connect, migrate};
 pub use sea_orm::{DatabaseConnection, DbBackend, DbErr};

@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::people::domain::{PeopleError, parse_unit_id, parse_unit_text};
-use crate::people::units::{self, Unit};
 use crate::people::{DisplayName, Password, RoleGrant, Username, users};
 use crate::store::audit::{Audited, Record};
+use crate::store::units::{self, Unit};
 use crate::web::errors::WebError;
 use crate::web::extract::{Admin, Posted, Signed};
 use crate::web::state::AppState;

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use time::Duration;
 
 use crate::definition::Source;
-use crate::people::units::Unit;
 use crate::runtime::Runtime;
 use crate::store::audit::Verification;
+use crate::store::units::Unit;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -78,7 +78,7 @@ impl AppState {
         {
             return Ok(directory.clone());
         }
-        let units = crate::people::units::list(self.db()).await?.into_iter().map(|u| (u.id.clone(), u)).collect();
+        let units = crate::store::units::list(self.db()).await?.into_iter().map(|u| (u.id.clone(), u)).collect();
         let people = crate::people::users::directory(self.db()).await?.into_iter().collect();
         let directory = Arc::new(Directory { units, people });
         *self.directory.write().await = Some((std::time::Instant::now(), directory.clone()));

@@ -80,7 +80,7 @@ impl Web {
     async fn units(&self, ids: &[&str]) {
         let change = Audited::begin(self.state.db(), "admin", "test", START).await.unwrap();
         for id in ids {
-            let unit = unionflow::people::units::Unit {
+            let unit = unionflow::store::units::Unit {
                 id: (*id).into(),
                 name_zh: format!("单位{id}"),
                 name_en: format!("Unit {id}"),
@@ -88,7 +88,7 @@ impl Web {
                 kind: "school".into(),
                 roster_size: 30,
             };
-            unionflow::people::units::upsert(change.conn(), &unit, START).await.unwrap();
+            unionflow::store::units::upsert(change.conn(), &unit, START).await.unwrap();
         }
         change.commit(Record { kind: "admin", event: Some("test_units"), data: json!({}) }).await.unwrap();
     }

@@ -1,11 +1,11 @@
 //! The unit directory: schools, kindergartens, enterprises — the units a round covers.
 
-use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 
 use crate::clock::to_micros;
-use crate::store::db::{all, exec, get, one};
+use crate::store::db::{exec, row, rows};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 pub struct Unit {
     pub id: String,
     pub name_zh: String,
@@ -19,17 +19,6 @@ impl Unit {
     pub fn name(&self, lang: &str) -> &str {
         if lang.starts_with("en") { &self.name_en } else { &self.name_zh }
     }
-}
-
-fn from_row(r: &QueryResult) -> Result<Unit, DbErr> {
-    Ok(Unit {
-        id: get(r, "id")?,
-        name_zh: get(r, "name_zh")?,
-        name_en: get(r, "name_en")?,
-        sector: get(r, "sector")?,
-        kind: get(r, "kind")?,
-        roster_size: get(r, "roster_size")?,
-    })
 }
 
 pub async fn upsert<C: ConnectionTrait>(c: &C, u: &Unit, now: time::OffsetDateTime) -> Result<(), DbErr> {
@@ -52,17 +41,10 @@ pub async fn upsert<C: ConnectionTrait>(c: &C, u: &Unit, now: time::OffsetDateTi
 }
 
 pub async fn list<C: ConnectionTrait>(c: &C) -> Result<Vec<Unit>, DbErr> {
-    all(c, "SELECT id, name_zh, name_en, sector, kind, roster_size FROM units ORDER BY sector, id LIMIT 5000", vec![])
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+    rows(c, "SELECT id, name_zh, name_en, sector, kind, roster_size FROM units ORDER BY sector, id LIMIT 5000", vec![])
+        .await
 }
 
 pub async fn find<C: ConnectionTrait>(c: &C, id: &str) -> Result<Option<Unit>, DbErr> {
-    one(c, "SELECT id, name_zh, name_en, sector, kind, roster_size FROM units WHERE id = $1", vec![id.into()])
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    row(c, "SELECT id, name_zh, name_en, sector, kind, roster_size FROM units WHERE id = $1", vec![id.into()]).await
 }
