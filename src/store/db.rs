@@ -5,8 +5,8 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, QueryResult,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, FromQueryResult,
+    QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
 };
 
 /// Connects to `url`: `sqlite://FILE?mode=rwc` or `postgres://...`. SQLite runs in WAL mode with
@@ -67,6 +67,25 @@ pub async fn one<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Re
 
 pub async fn all<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Result<Vec<QueryResult>, DbErr> {
     c.query_all_raw(stmt(c.get_database_backend(), sql, values)).await
+}
+
+/// Runs a query and reads every row into `T` (a `#[derive(FromQueryResult)]` struct), so its
+/// columns are named once, by the struct's fields, and typed.
+pub async fn rows<T: FromQueryResult, C: ConnectionTrait>(
+    c: &C,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<T>, DbErr> {
+    T::find_by_statement(stmt(c.get_database_backend(), sql, values)).all(c).await
+}
+
+/// Runs a query and reads its first row, if any, into `T` (see [`rows`]).
+pub async fn row<T: FromQueryResult, C: ConnectionTrait>(
+    c: &C,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Option<T>, DbErr> {
+    T::find_by_statement(stmt(c.get_database_backend(), sql, values)).one(c).await
 }
 
 /// `FOR UPDATE` where the backend has row locks; SQLite's single writer makes it needless.

@@ -6,8 +6,12 @@ pub mod apply;
 pub mod audit;
 pub mod db;
 pub mod definitions;
+pub mod figures;
 pub mod instances;
+pub mod mentors;
 pub mod timers;
+pub mod tracks;
+pub mod trainees;
 
 pub use db::{connect, migrate};
 pub use sea_orm::{DatabaseConnection, DbBackend, DbErr};
