@@ -8,8 +8,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::Value;
 
 use crate::definition::Definition;
-use crate::store::db::{all, get};
-use crate::store::instances;
+use crate::store::{self, instances};
 
 /// One sector's year.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -53,18 +52,13 @@ pub async fn figures<C: ConnectionTrait>(c: &C, def: &Definition, now_micros: i6
         let Some(last) = page.last() else { break };
         before = Some(last.id);
         for row in &page {
-            let history = all(
-                c,
-                "SELECT at, to_state FROM audit_events WHERE stream = $1 ORDER BY seq",
-                vec![crate::store::audit::instance_stream(row.id).into()],
-            )
-            .await?;
+            let history = store::figures::history(c, row.id).await?;
             let mut stage_micros: BTreeMap<String, i64> = BTreeMap::new();
             let mut entered: Option<(String, i64)> = None;
-            for h in &history {
-                let at: i64 = get(h, "at")?;
-                let to: Option<String> = get(h, "to_state")?;
-                let Some(stage) = to.as_deref().and_then(|s| def.state(s)).map(|s| s.stage.clone()) else { continue };
+            for store::figures::StateEntered { at, to_state } in history {
+                let Some(stage) = to_state.as_deref().and_then(|s| def.state(s)).map(|s| s.stage.clone()) else {
+                    continue;
+                };
                 if let Some((prev, since)) = entered.take() {
                     *stage_micros.entry(prev).or_default() += at - since;
                 }

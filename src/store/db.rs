@@ -5,8 +5,8 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, QueryResult,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, FromQueryResult,
+    QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
 };
 
 /// Connects to `url`: `sqlite://FILE?mode=rwc` or `postgres://...`. SQLite runs in WAL mode with
@@ -69,30 +69,31 @@ pub async fn all<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Re
     c.query_all_raw(stmt(c.get_database_backend(), sql, values)).await
 }
 
+/// Runs a query and reads every row into `T` (a `#[derive(FromQueryResult)]` struct), so its
+/// columns are named once, by the struct's fields, and typed.
+pub async fn rows<T: FromQueryResult, C: ConnectionTrait>(
+    c: &C,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<T>, DbErr> {
+    T::find_by_statement(stmt(c.get_database_backend(), sql, values)).all(c).await
+}
+
+/// Runs a query and reads its first row, if any, into `T` (see [`rows`]).
+pub async fn row<T: FromQueryResult, C: ConnectionTrait>(
+    c: &C,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Option<T>, DbErr> {
+    T::find_by_statement(stmt(c.get_database_backend(), sql, values)).one(c).await
+}
+
 /// `FOR UPDATE` where the backend has row locks; SQLite's single writer makes it needless.
 pub fn for_update<C: ConnectionTrait>(c: &C) -> &'static str {
     match c.get_database_backend() {
         sea_orm::DbBackend::Postgres => " FOR UPDATE",
         _ => "",
     }
-}
-
-/// Every row of a query, each read into a typed struct (`#[derive(FromQueryResult)]`).
-pub async fn rows<T: sea_orm::FromQueryResult, C: ConnectionTrait>(
-    c: &C,
-    sql: &str,
-    values: Vec<Value>,
-) -> Result<Vec<T>, DbErr> {
-    all(c, sql, values).await?.iter().map(|r| T::from_query_result(r, "")).collect()
-}
-
-/// The first row of a query, read into a typed struct.
-pub async fn row<T: sea_orm::FromQueryResult, C: ConnectionTrait>(
-    c: &C,
-    sql: &str,
-    values: Vec<Value>,
-) -> Result<Option<T>, DbErr> {
-    one(c, sql, values).await?.map(|r| T::from_query_result(&r, "")).transpose()
 }
 
 /// Reads a column by name.

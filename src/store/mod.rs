@@ -6,10 +6,14 @@ pub mod apply;
 pub mod audit;
 pub mod db;
 pub mod definitions;
+pub mod figures;
 pub mod instances;
+pub mod mentors;
 pub mod sessions;
 pub mod throttle;
 pub mod timers;
+pub mod tracks;
+pub mod trainees;
 pub mod units;
 pub mod users;
 

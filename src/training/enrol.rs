@@ -5,57 +5,22 @@
 use crate::sector::cohort;
 use std::collections::BTreeSet;
 
-use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+use sea_orm::DbErr;
 use serde_json::{Value, json};
 
 use crate::clock::to_micros;
 use crate::engine::{Actor, Data};
 use crate::runtime::{Runtime, RuntimeError};
-use crate::store::db::{Conn, all, begin_write, exec, get, one};
-use crate::store::instances;
+use crate::store::db::{Conn, begin_write};
+use crate::store::trainees::NewTrainee;
+use crate::store::{self, instances};
 use crate::training::import::{self, Checked, FileEncoding, FileProblem, TraineeRow};
 
 pub const ENROLLED: &str = "enrolled";
 pub const WAITING: &str = "waiting";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TraineeRecord {
-    pub code: String,
-    pub name: String,
-    pub employer: String,
-    pub trade: String,
-    pub skill_level: String,
-    pub contact: String,
-    pub status: String,
-    pub position: i64,
-}
-
-fn from_row(r: &QueryResult) -> Result<TraineeRecord, DbErr> {
-    Ok(TraineeRecord {
-        code: get(r, "code")?,
-        name: get(r, "name")?,
-        employer: get(r, "employer")?,
-        trade: get(r, "trade")?,
-        skill_level: get(r, "skill_level")?,
-        contact: get(r, "contact")?,
-        status: get(r, "status")?,
-        position: get(r, "position")?,
-    })
-}
-
-/// The cohort's trainees: enrolled first, then the waiting list, each in order.
-pub async fn trainees<C: ConnectionTrait>(c: &C, cohort: i64) -> Result<Vec<TraineeRecord>, DbErr> {
-    all(
-        c,
-        "SELECT code, name, employer, trade, skill_level, contact, status, position FROM trainees WHERE cohort_id = $1
-         ORDER BY CASE status WHEN 'enrolled' THEN 0 ELSE 1 END, position",
-        vec![cohort.into()],
-    )
-    .await?
-    .iter()
-    .map(from_row)
-    .collect()
-}
+/// The roster's records and reads, from the store, where the pages and tests look for them.
+pub use crate::store::trainees::{TraineeRecord, count, list as trainees, name_of, page};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnrolError {
@@ -151,7 +116,8 @@ pub async fn import_csv_as<C: Conn>(
     let (mut enrolled, mut waiting) = (0, 0);
     for (i, row) in checked.rows.iter().enumerate() {
         let status = if i < room { ENROLLED } else { WAITING };
-        insert(&txn, cohort, &format!("T{:04}", next_code + i + 1), row, status, next_position + i as i64 + 1, now)
+        let code = format!("T{:04}", next_code + i + 1);
+        store::trainees::insert(&txn, cohort, &code, &new_trainee(row), status, next_position + i as i64 + 1, now)
             .await?;
         if status == ENROLLED { enrolled += 1 } else { waiting += 1 }
     }
@@ -160,34 +126,14 @@ pub async fn import_csv_as<C: Conn>(
     Ok(Imported { enrolled, waiting, skipped: checked.errors })
 }
 
-async fn insert<C: ConnectionTrait>(
-    c: &C,
-    cohort: i64,
-    code: &str,
-    r: &TraineeRow,
-    status: &str,
-    position: i64,
-    now: i64,
-) -> Result<(), DbErr> {
-    exec(
-        c,
-        "INSERT INTO trainees (cohort_id, code, name, employer, trade, skill_level, contact, status, position, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        vec![
-            cohort.into(),
-            code.into(),
-            r.name.clone().into(),
-            r.employer.clone().into(),
-            r.trade.clone().into(),
-            r.skill_level.clone().into(),
-            r.contact.clone().into(),
-            status.into(),
-            position.into(),
-            now.into(),
-        ],
-    )
-    .await?;
-    Ok(())
+fn new_trainee(r: &TraineeRow) -> NewTrainee<'_> {
+    NewTrainee {
+        name: &r.name,
+        employer: &r.employer,
+        trade: &r.trade,
+        skill_level: &r.skill_level,
+        contact: &r.contact,
+    }
 }
 
 /// Raises the cohort's capacity and admits from the waiting list, in its order, as far as the
@@ -202,12 +148,7 @@ pub async fn raise_capacity(rt: &Runtime, cohort: i64, actor: &Actor, new_capaci
     let room = capacity(&inst.row.data).saturating_sub(list.iter().filter(|t| t.status == ENROLLED).count());
     let admitted: Vec<&TraineeRecord> = list.iter().filter(|t| t.status == WAITING).take(room).collect();
     for t in &admitted {
-        exec(
-            &txn,
-            "UPDATE trainees SET status = $1 WHERE cohort_id = $2 AND code = $3",
-            vec![ENROLLED.into(), cohort.into(), t.code.clone().into()],
-        )
-        .await?;
+        store::trainees::set_status(&txn, cohort, &t.code, ENROLLED).await?;
     }
     sync_cohort(rt, &txn, cohort, actor).await?;
     txn.commit().await?;
@@ -228,44 +169,4 @@ async fn sync_cohort<C: Conn>(rt: &Runtime, conn: &C, cohort: i64, actor: &Actor
     }
     rt.fire_in(conn, cohort, None, actor, cohort::ENROL, &given).await?;
     Ok(())
-}
-
-/// The name of one trainee of a cohort.
-pub async fn name_of<C: ConnectionTrait>(c: &C, cohort: i64, code: &str) -> Result<Option<String>, DbErr> {
-    let row = one(c, "SELECT name FROM trainees WHERE cohort_id = $1 AND code = $2", vec![cohort.into(), code.into()])
-        .await?;
-    row.map(|r| get(&r, "name")).transpose()
-}
-
-/// One page of a cohort's trainees with one status, in order, after position `after`.
-pub async fn page<C: ConnectionTrait>(
-    c: &C,
-    cohort: i64,
-    status: &str,
-    after: i64,
-    limit: u64,
-) -> Result<Vec<TraineeRecord>, DbErr> {
-    all(
-        c,
-        &format!(
-            "SELECT code, name, employer, trade, skill_level, contact, status, position FROM trainees
-             WHERE cohort_id = $1 AND status = $2 AND position > $3 ORDER BY position LIMIT {limit}"
-        ),
-        vec![cohort.into(), status.into(), after.into()],
-    )
-    .await?
-    .iter()
-    .map(from_row)
-    .collect()
-}
-
-/// The number of trainees of a cohort with a status.
-pub async fn count<C: ConnectionTrait>(c: &C, cohort: i64, status: &str) -> Result<i64, DbErr> {
-    let row = one(
-        c,
-        "SELECT COUNT(*) AS n FROM trainees WHERE cohort_id = $1 AND status = $2",
-        vec![cohort.into(), status.into()],
-    )
-    .await?;
-    row.map_or(Ok(0), |r| get(&r, "n"))
 }

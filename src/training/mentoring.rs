@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::Value;
 
 use crate::engine::Data;
-use crate::store::db::{all, get};
+use crate::store;
 use crate::store::instances::{self, InstanceRow};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,13 +61,8 @@ pub async fn my_trainees<C: ConnectionTrait>(
     mentor: &str,
     competences: &[String],
 ) -> Result<Vec<Mentored>, DbErr> {
-    let sql =
-        format!("SELECT {} FROM instances WHERE process = $1 AND outcome IS NULL ORDER BY id", instances::COLUMNS);
-    let tracks: Vec<InstanceRow> = all(c, &sql, vec![track::PROCESS.into()])
+    let tracks: Vec<InstanceRow> = store::tracks::open(c)
         .await?
-        .iter()
-        .map(instances::from_row)
-        .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .filter(|t| t.data.get(track::MENTOR).and_then(Value::as_str) == Some(mentor))
         .collect();
@@ -79,8 +74,8 @@ pub async fn my_trainees<C: ConnectionTrait>(
             cohort,
             row.and_then(|r| r.data.get(crate::sector::cohort::PHASE).and_then(Value::as_i64)).unwrap_or(0),
         );
-        for r in all(c, "SELECT code, name FROM trainees WHERE cohort_id = $1", vec![cohort.into()]).await? {
-            names.insert((cohort, get(&r, "code")?), get(&r, "name")?);
+        for (code, name) in store::trainees::names(c, cohort).await? {
+            names.insert((cohort, code), name);
         }
     }
     Ok(tracks

@@ -5,69 +5,32 @@ use crate::sector::track;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::{Value, json};
 
-use crate::clock::to_micros;
 use crate::engine::{Actor, Data};
 use crate::runtime::{Runtime, RuntimeError};
-use crate::store::db::{Conn, all, begin_write, exec, get};
-use crate::store::instances;
+use crate::store::db::{Conn, begin_write};
+use crate::store::{self, instances};
 use crate::training::assign::{self, Choice, Mentor, Trainee};
 use crate::training::enrol;
 
-pub async fn upsert<C: ConnectionTrait>(
-    c: &C,
-    username: &str,
-    name: &str,
-    field: &str,
-    capacity: i64,
-    now: time::OffsetDateTime,
-) -> Result<(), DbErr> {
-    exec(
-        c,
-        "INSERT INTO mentors (username, name, field, capacity, created_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (username) DO UPDATE SET name = $2, field = $3, capacity = $4",
-        vec![username.into(), name.into(), field.into(), capacity.into(), to_micros(now).into()],
-    )
-    .await?;
-    Ok(())
-}
+/// Adds a mentor to the pool, or updates them (from the store).
+pub use crate::store::mentors::upsert;
 
-/// The pool, with each mentor's current load: the trainees they follow who are still in a
-/// programme. Graduates in the talent pool keep their mentor for services, but do not take a
-/// place a new trainee could have.
+/// The pool, with each mentor's current load (see [`store::mentors::loads`]).
 pub async fn pool<C: ConnectionTrait>(c: &C) -> Result<Vec<(Mentor, String)>, DbErr> {
-    let loads = all(
-        c,
-        "SELECT data FROM instances WHERE process = $1 AND outcome IS NULL AND state <> $2",
-        vec![track::PROCESS.into(), track::IN_POOL.into()],
-    )
-    .await?;
-    let mut count: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-    for r in &loads {
-        let data: String = get(r, "data")?;
-        if let Some(m) = serde_json::from_str::<Value>(&data)
-            .ok()
-            .and_then(|d| d.get(track::MENTOR).and_then(Value::as_str).map(str::to_owned))
-        {
-            *count.entry(m).or_default() += 1;
-        }
-    }
-    all(c, "SELECT username, name, field, capacity FROM mentors ORDER BY field, username", vec![])
+    let loads = store::mentors::loads(c).await?;
+    Ok(store::mentors::list(c)
         .await?
-        .iter()
-        .map(|r| {
-            let username: String = get(r, "username")?;
-            let capacity: i64 = get(r, "capacity")?;
-            Ok((
-                Mentor {
-                    load: count.get(&username).copied().unwrap_or(0),
-                    username,
-                    field: get(r, "field")?,
-                    capacity: usize::try_from(capacity).unwrap_or(0),
-                },
-                get(r, "name")?,
-            ))
+        .into_iter()
+        .map(|m| {
+            let mentor = Mentor {
+                load: loads.get(&m.username).copied().unwrap_or(0),
+                username: m.username,
+                field: m.field,
+                capacity: usize::try_from(m.capacity).unwrap_or(0),
+            };
+            (mentor, m.name)
         })
-        .collect()
+        .collect())
 }
 
 /// Assigns a mentor to every trainee of the cohort who has none yet, and returns each choice;

@@ -7,11 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::Value;
 
-use crate::store::db::{all, get};
-use crate::store::instances::{self, InstanceRow};
+use crate::store::{self, instances::InstanceRow};
 
 /// At most this many graduates are read for one search.
-const MAX: usize = 5000;
+const MAX: u64 = 5000;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Search {
@@ -35,58 +34,34 @@ pub struct Graduate {
     pub levels: BTreeMap<String, i64>,
 }
 
-fn id_list(ids: impl Iterator<Item = i64>) -> String {
-    ids.map(|i| i.to_string()).collect::<Vec<_>>().join(",")
-}
-
 pub async fn search<C: ConnectionTrait>(c: &C, q: &Search) -> Result<Vec<Graduate>, DbErr> {
-    let sql = format!(
-        "SELECT {} FROM instances WHERE process = $1 AND state = $2 ORDER BY id LIMIT {MAX}",
-        instances::COLUMNS
-    );
-    let tracks: Vec<InstanceRow> = all(c, &sql, vec![track::PROCESS.into(), track::IN_POOL.into()])
-        .await?
-        .iter()
-        .map(instances::from_row)
-        .collect::<Result<_, _>>()?;
+    let tracks: Vec<InstanceRow> = store::tracks::in_state(c, track::IN_POOL, MAX).await?;
     if tracks.is_empty() {
         return Ok(Vec::new());
     }
-    let cohorts: BTreeSet<i64> = tracks.iter().filter_map(|t| t.parent_id).collect();
-    let mut people: BTreeMap<(i64, String), (String, String, String)> = BTreeMap::new();
-    for r in all(
-        c,
-        &format!(
-            "SELECT cohort_id, code, name, employer, trade FROM trainees WHERE cohort_id IN ({})",
-            id_list(cohorts.iter().copied())
-        ),
-        vec![],
-    )
-    .await?
-    {
-        people.insert(
-            (get(&r, "cohort_id")?, get(&r, "code")?),
-            (get(&r, "name")?, get(&r, "employer")?, get(&r, "trade")?),
-        );
-    }
-    let mut cohort_fields: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    let sql = format!("SELECT id, data FROM instances WHERE id IN ({})", id_list(cohorts.iter().copied()));
-    for r in all(c, &sql, vec![]).await? {
-        let data: String = get(&r, "data")?;
-        let fields = serde_json::from_str::<Value>(&data)
-            .ok()
-            .and_then(|d| d.get("fields").and_then(Value::as_array).cloned())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|f| f.as_str().map(str::to_owned))
-            .collect();
-        cohort_fields.insert(get(&r, "id")?, fields);
-    }
+    let cohorts: Vec<i64> = tracks.iter().filter_map(|t| t.parent_id).collect::<BTreeSet<_>>().into_iter().collect();
+    let people: BTreeMap<(i64, String), store::trainees::Person> = store::trainees::of_cohorts(c, &cohorts)
+        .await?
+        .into_iter()
+        .map(|p| ((p.cohort_id, p.code.clone()), p))
+        .collect();
+    let cohort_fields: BTreeMap<i64, Vec<String>> = store::tracks::data_of(c, &cohorts)
+        .await?
+        .into_iter()
+        .map(|(id, data)| {
+            let fields = data
+                .get("fields")
+                .and_then(Value::as_array)
+                .map(|fs| fs.iter().filter_map(|f| f.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default();
+            (id, fields)
+        })
+        .collect();
     Ok(tracks
         .iter()
         .filter_map(|t| {
             let code = t.data.get(track::TRAINEE)?.as_str()?.to_owned();
-            let (name, employer, trade) = people.get(&(t.parent_id?, code))?.clone();
+            let store::trainees::Person { name, employer, trade, .. } = people.get(&(t.parent_id?, code))?.clone();
             let levels = t
                 .data
                 .get(track::LEVELS)

@@ -1,0 +1,47 @@
+//! The trainee tracks and their cohorts as the talent pool and a mentor's own list read them:
+//! the graduates in the pool, the tracks still open, and the data of a set of cohorts.
+
+use std::collections::BTreeMap;
+
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
+
+use crate::engine::Data;
+use crate::sector::track;
+use crate::store::db::{all, rows};
+use crate::store::instances::{self, InstanceRow};
+
+#[derive(FromQueryResult)]
+struct IdData {
+    id: i64,
+    data: String,
+}
+
+/// The tracks in `state`, oldest first, at most `limit`.
+pub async fn in_state<C: ConnectionTrait>(c: &C, state: &str, limit: u64) -> Result<Vec<InstanceRow>, DbErr> {
+    let sql = format!(
+        "SELECT {} FROM instances WHERE process = $1 AND state = $2 ORDER BY id LIMIT {limit}",
+        instances::COLUMNS
+    );
+    all(c, &sql, vec![track::PROCESS.into(), state.into()]).await?.iter().map(instances::from_row).collect()
+}
+
+/// The tracks that have not ended, oldest first.
+pub async fn open<C: ConnectionTrait>(c: &C) -> Result<Vec<InstanceRow>, DbErr> {
+    let sql =
+        format!("SELECT {} FROM instances WHERE process = $1 AND outcome IS NULL ORDER BY id", instances::COLUMNS);
+    all(c, &sql, vec![track::PROCESS.into()]).await?.iter().map(instances::from_row).collect()
+}
+
+/// The data of each of the given instances (the cohorts of some tracks), by id. The ids are
+/// numbers written into the statement: an `IN` list of any length, with nothing to inject.
+pub async fn data_of<C: ConnectionTrait>(c: &C, ids: &[i64]) -> Result<BTreeMap<i64, Data>, DbErr> {
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let found: Vec<IdData> = rows(c, &format!("SELECT id, data FROM instances WHERE id IN ({list})"), vec![]).await?;
+    found
+        .into_iter()
+        .map(|r| Ok((r.id, serde_json::from_str(&r.data).map_err(|e| DbErr::Json(e.to_string()))?)))
+        .collect()
+}
