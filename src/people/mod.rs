@@ -5,6 +5,7 @@
 pub mod domain;
 pub mod password;
 pub mod sessions;
+pub mod signin;
 pub mod throttle;
 pub mod users;
 

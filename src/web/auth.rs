@@ -7,9 +7,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::people::{Username, password, random_token, sessions, throttle, users};
+use crate::people::signin::{self, SignIn};
+use crate::people::{Username, random_token, sessions};
 use crate::store::audit::{Audited, Record};
-use crate::store::db::begin_write;
 use crate::web::errors::WebError;
 use crate::web::extract::{
     ClientAddr, Ctx, LANG_COOKIE, PRE_SESSION_COOKIE, Posted, SESSION_COOKIE, constant_time_eq, cookie,
@@ -84,65 +84,6 @@ pub struct SignInForm {
     next: Option<String>,
 }
 
-/// Longer than any password a person types; a longer one is not checked at all.
-const MAX_PASSWORD_LEN: usize = 1024;
-
-/// What became of a sign-in attempt.
-enum Attempt {
-    SignedIn(String),
-    Wrong,
-    Locked(time::OffsetDateTime),
-    Busy,
-}
-
-/// Reserves the attempt (so parallel guesses are counted one by one), checks the password in
-/// the bounded pool, and on success starts the session with its audit event in one transaction.
-async fn attempt(
-    state: &AppState,
-    client: &ClientAddr,
-    name: Option<&Username>,
-    password: String,
-) -> Result<Attempt, WebError> {
-    let now = state.now();
-    let key = name.map_or("", Username::as_str);
-    let txn = begin_write(state.db()).await?;
-    let reserved = throttle::reserve_attempt(&txn, &state.config.limits, key, &client.0, now).await?;
-    txn.commit().await?;
-    if let Err(until) = reserved {
-        return Ok(Attempt::Locked(until));
-    }
-    // A name that cannot exist, or a password no one types, is wrong without a check.
-    let Some(name) = name.filter(|_| password.len() <= MAX_PASSWORD_LEN) else {
-        return Ok(Attempt::Wrong);
-    };
-    let found = users::for_sign_in(state.db(), name.as_str()).await?;
-    let hash = found.as_ref().map_or_else(|| password::decoy_hash().to_owned(), |(_, h)| h.clone());
-    let matches = match state.config.password_checks.verify(password, hash).await {
-        Ok(m) => m,
-        Err(password::Busy) => {
-            // Not checked: the reservation is given back.
-            let txn = begin_write(state.db()).await?;
-            throttle::unreserve_attempt(&txn, key, &client.0).await?;
-            txn.commit().await?;
-            return Ok(Attempt::Busy);
-        }
-    };
-    let user = match found {
-        Some((user, _)) if matches && user.active => user,
-        _ => {
-            let failed = Audited::begin(state.db(), "auth", key, now).await?;
-            let data = serde_json::json!({ "client": client.0 });
-            failed.commit(Record { kind: "sign_in_failed", event: None, data }).await?;
-            return Ok(Attempt::Wrong);
-        }
-    };
-    let change = Audited::begin(state.db(), "auth", &user.username, now).await?;
-    throttle::release_attempt(change.conn(), key, &client.0).await?;
-    let token = sessions::create(change.conn(), user.id, now, state.config.session_idle).await?;
-    change.commit(Record { kind: "sign_in", event: None, data: serde_json::json!({ "client": client.0 }) }).await?;
-    Ok(Attempt::SignedIn(token))
-}
-
 pub async fn signin(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -158,27 +99,30 @@ pub async fn signin(
     let next = LocalPath::or_home(form.next.as_deref());
     let name = Username::parse(&form.username).ok();
     let typed = name.as_ref().map_or_else(String::new, |n| n.as_str().to_owned());
-    let (problem, status) = match attempt(&state, &client, name.as_ref(), form.password).await? {
-        Attempt::SignedIn(token) => {
-            let mut response = Redirect::to(next.as_str()).into_response();
-            let headers = response.headers_mut();
-            for c in [
-                cookie_header(&state, SESSION_COOKIE, &token, None),
-                cookie_header(&state, PRE_SESSION_COOKIE, "", Some(0)),
-            ] {
-                if let Ok(v) = c.parse() {
-                    headers.append(header::SET_COOKIE, v);
+    let rules =
+        SignIn { checks: &state.config.password_checks, limits: &state.config.limits, idle: state.config.session_idle };
+    let (problem, status) =
+        match signin::attempt(state.db(), &rules, &client.0, name.as_ref(), form.password, state.now()).await? {
+            signin::Attempt::SignedIn(token) => {
+                let mut response = Redirect::to(next.as_str()).into_response();
+                let headers = response.headers_mut();
+                for c in [
+                    cookie_header(&state, SESSION_COOKIE, &token, None),
+                    cookie_header(&state, PRE_SESSION_COOKIE, "", Some(0)),
+                ] {
+                    if let Ok(v) = c.parse() {
+                        headers.append(header::SET_COOKIE, v);
+                    }
                 }
+                return Ok(response);
             }
-            return Ok(response);
-        }
-        Attempt::Wrong => (ctx.tr.t("signin.failed").to_owned(), StatusCode::UNAUTHORIZED),
-        Attempt::Locked(until) => {
-            let minutes = ((until - state.now()).whole_minutes() + 1).max(1);
-            (ctx.tr.f("signin.locked", &[("minutes", minutes.to_string())]), StatusCode::TOO_MANY_REQUESTS)
-        }
-        Attempt::Busy => (ctx.tr.t("signin.busy").to_owned(), StatusCode::TOO_MANY_REQUESTS),
-    };
+            signin::Attempt::Wrong => (ctx.tr.t("signin.failed").to_owned(), StatusCode::UNAUTHORIZED),
+            signin::Attempt::Locked(until) => {
+                let minutes = ((until - state.now()).whole_minutes() + 1).max(1);
+                (ctx.tr.f("signin.locked", &[("minutes", minutes.to_string())]), StatusCode::TOO_MANY_REQUESTS)
+            }
+            signin::Attempt::Busy => (ctx.tr.t("signin.busy").to_owned(), StatusCode::TOO_MANY_REQUESTS),
+        };
     let mut response = render_signin(&state, &ctx, &next, typed, Some(problem), status)?;
     if status == StatusCode::TOO_MANY_REQUESTS {
         response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
