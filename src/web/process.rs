@@ -3,7 +3,6 @@
 
 use crate::sector::track;
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -535,6 +534,259 @@ pub async fn load_visible(state: &AppState, signed: &Signed, id: i64) -> Result<
     Ok(inst)
 }
 
+/// What every section of an instance's page is worded with.
+struct Sections<'a> {
+    tr: Tr,
+    lang: &'a str,
+    def: &'a Definition,
+    units: &'a Directory,
+    offset: time::UtcOffset,
+}
+
+impl Sections<'_> {
+    fn state_label(&self, d: &Definition, s: &str) -> String {
+        d.state(s).map_or_else(|| s.to_owned(), |st| st.label.get(self.lang).to_owned())
+    }
+
+    /// The stage stepper: stages before the current one done, the current one current.
+    fn stages(&self, row: &instances::InstanceRow) -> (Vec<StageView>, bool) {
+        let current = self.def.state(&row.state);
+        let current_stage = current.map(|s| s.stage.as_str()).unwrap_or_default();
+        let stage_index = self.def.stages.iter().position(|s| s.id == current_stage).unwrap_or(0);
+        let is_final = current.is_some_and(|s| s.is_final);
+        let stages = self
+            .def
+            .stages
+            .iter()
+            .enumerate()
+            .map(|(i, s)| StageView {
+                label: s.label.get(self.lang).to_owned(),
+                status: if i < stage_index || (is_final && i == stage_index) {
+                    "done"
+                } else if i == stage_index {
+                    "current"
+                } else {
+                    "todo"
+                },
+            })
+            .collect();
+        (stages, is_final)
+    }
+
+    /// A form for each action the person may take (what they typed kept when it came back
+    /// refused), and the reason for each they may not.
+    fn actions(
+        &self,
+        row: &instances::InstanceRow,
+        actor: &crate::engine::Actor,
+        roles: &crate::definition::Roles,
+        returned: Option<&Returned<'_>>,
+    ) -> (Vec<ActionView>, Vec<(String, String)>) {
+        let (tr, lang, def) = (&self.tr, self.lang, self.def);
+        let mut actions = Vec::new();
+        let mut refused = Vec::new();
+        for option in engine::options(def, &row.state, &row.data, actor) {
+            let t = option.transition;
+            let Some(r) = &option.refusal else {
+                let (given, errors, error) = match returned {
+                    Some(r) if r.event == t.event => {
+                        let errors = match r.refusal {
+                            Some(Refusal::Input(errors)) => errors.clone(),
+                            _ => Vec::new(),
+                        };
+                        (r.given.clone(), errors, r.refusal.map(|x| refusal_text(tr, Some(def), roles, x)))
+                    }
+                    _ => (Data::new(), Vec::new(), None),
+                };
+                let typed = Typed { given: &given, errors: &errors, current: &row.data };
+                let fields = field_views(tr, self.units, def, &t.event, (&t.ask, &t.optional), typed);
+                actions.push(ActionView { event: t.event.clone(), label: t.label.get(lang).to_owned(), fields, error });
+                continue;
+            };
+            refused.push((t.label.get(lang).to_owned(), refusal_text(tr, Some(def), roles, r)));
+        }
+        (actions, refused)
+    }
+
+    /// Every field the instance holds, with a link to the versions of long texts.
+    fn details(&self, row: &instances::InstanceRow) -> Vec<(String, String, Option<String>)> {
+        let mut details = Vec::new();
+        for field in &self.def.fields {
+            if let Some(v) = row.data.get(&field.id).filter(|v| !v.is_null()) {
+                let versions = matches!(field.kind, FieldKind::LongText { .. })
+                    .then(|| format!("/instances/{}/versions/{}", row.id, field.id));
+                let text = field_text(&self.tr, self.def, field, v, self.units);
+                details.push((field.label.get(self.lang).to_owned(), text, versions));
+            }
+        }
+        details
+    }
+
+    /// The vote that decided the instance: its outcome, the rule's reason and the figures.
+    fn vote(&self, row: &instances::InstanceRow) -> Option<(String, String, String)> {
+        let v = row.data.get(VOTE_KEY).and_then(|v| serde_json::from_value::<engine::VoteResult>(v.clone()).ok())?;
+        let figures = vote_figures(&self.tr, &v);
+        Some((v.outcome.clone(), self.tr.t(&format!("instance.vote.reason.{}", v.reason)).to_owned(), figures))
+    }
+
+    fn escalations(&self, row: &instances::InstanceRow) -> Vec<String> {
+        let Some(Value::Array(list)) = row.data.get(engine::ESCALATIONS_KEY) else { return Vec::new() };
+        list.iter()
+            .map(|e| {
+                let event = e.get("event").and_then(Value::as_str).unwrap_or_default();
+                let on = e.get("on").and_then(Value::as_str).unwrap_or_default();
+                format!("{}: {} ({on})", self.tr.t("work.escalated"), self.def.event_label(event, self.lang))
+            })
+            .collect()
+    }
+
+    fn timers(&self, timers: Vec<crate::store::timers::TimerRow>, now: time::OffsetDateTime) -> Vec<TimerView> {
+        timers
+            .into_iter()
+            .map(|t| {
+                let (left, urgent) = deadline_text(&self.tr, t.due_at, now);
+                TimerView { label: self.def.event_label(&t.event, self.lang).to_owned(), due: t.last_day, left, urgent }
+            })
+            .collect()
+    }
+
+    /// The records kept by steps that stay in their state (sessions, topics, growth records), one
+    /// table per kind of step.
+    fn records(&self, history: &[crate::store::audit::AuditRow]) -> Vec<RecordTable> {
+        let (tr, lang, def) = (&self.tr, self.lang, self.def);
+        let mut records = Vec::new();
+        let mut seen_events = BTreeSet::new();
+        for t in def.transitions.iter().filter(|t| t.to.is_none() && !(t.ask.is_empty() && t.optional.is_empty())) {
+            if !seen_events.insert(t.event.as_str()) {
+                continue;
+            }
+            let names: Vec<&String> = t.ask.iter().chain(&t.optional).collect();
+            let rows: Vec<Vec<String>> = history
+                .iter()
+                .filter(|h| h.record.event.as_deref() == Some(t.event.as_str()) && h.record.kind == "transition")
+                .map(|h| {
+                    let input = h.data().get("input").cloned().unwrap_or(Value::Null);
+                    let mut cells = vec![fmt_time(h.at(), self.offset), h.record.actor.clone()];
+                    cells.extend(names.iter().map(|n| {
+                        let text = input
+                            .get(n.as_str())
+                            .map(|v| display_value(tr, def.field(n), v, self.units))
+                            .unwrap_or_default();
+                        if text.chars().count() > CELL_CHARS {
+                            format!("{}…", text.chars().take(CELL_CHARS).collect::<String>())
+                        } else {
+                            text
+                        }
+                    }));
+                    cells
+                })
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let mut columns = vec![tr.t("history.when").to_owned(), tr.t("history.who").to_owned()];
+            columns.extend(
+                names.iter().map(|n| def.field(n).map_or_else(|| (*n).clone(), |f| f.label.get(lang).to_owned())),
+            );
+            records.push(RecordTable { title: t.label.get(lang).to_owned(), columns, rows });
+        }
+        records
+    }
+
+    fn history(&self, history: &[crate::store::audit::AuditRow]) -> Vec<HistoryView> {
+        let def = self.def;
+        history
+            .iter()
+            .map(|h| {
+                let r = &h.record;
+                HistoryView {
+                    when: fmt_time(h.at(), self.offset),
+                    who: r.actor.clone(),
+                    what: r.event.as_deref().map_or_else(
+                        || self.tr.t(&format!("kind.{}", r.kind)).to_owned(),
+                        |e| def.event_label(e, self.lang).to_owned(),
+                    ),
+                    change: match (&r.from_state, &r.to_state) {
+                        (Some(f), Some(t)) if f != t => {
+                            format!("{} → {}", self.state_label(def, f), self.state_label(def, t))
+                        }
+                        (None, Some(t)) => format!("→ {}", self.state_label(def, t)),
+                        _ => String::new(),
+                    },
+                    detail: input_summary(&self.tr, def, h.data().get("input"), self.units),
+                }
+            })
+            .collect()
+    }
+
+    /// The children of the latest fan-out counted, earlier ones shown as superseded.
+    async fn children(
+        &self,
+        state: &AppState,
+        row: &instances::InstanceRow,
+    ) -> Result<(Vec<ChildView>, String), WebError> {
+        let child_rows = state.rt.children(row.id).await?;
+        let names: std::collections::HashMap<String, String> = if child_rows.iter().any(|c| trainee_code(c).is_some()) {
+            crate::training::enrol::trainees(state.db(), row.id).await?.into_iter().map(|t| (t.code, t.name)).collect()
+        } else {
+            Default::default()
+        };
+        let latest = child_rows.iter().map(|c| c.fanout).max().unwrap_or(0);
+        let mut children = Vec::new();
+        let (mut passed, mut failed, mut pending) = (0, 0, 0);
+        for c in &child_rows {
+            let cdef = state.rt.registry().by_row(state.db(), c.definition_id).await.map_err(RuntimeError::from)?;
+            if c.fanout == latest {
+                match c.outcome.as_deref() {
+                    Some("passed") => passed += 1,
+                    Some("failed") => failed += 1,
+                    _ => pending += 1,
+                }
+            }
+            children.push(ChildView {
+                id: c.id,
+                title: match trainee_code(c).and_then(|code| Some((names.get(code)?, code))) {
+                    Some((name, code)) => track_title(name, code),
+                    None => cdef.title_named(&c.data, self.lang, namer(self.units, self.lang)),
+                },
+                state: self.state_label(&cdef, &c.state),
+                summary: cdef
+                    .state(&c.state)
+                    .and_then(|s| s.summary.as_ref())
+                    .and_then(|f| c.data.get(f).map(|v| display_value(&self.tr, cdef.field(f), v, self.units)))
+                    .unwrap_or_default(),
+                class: match (c.fanout == latest, c.outcome.as_deref()) {
+                    (false, _) => "superseded",
+                    (true, Some("passed")) => "passed",
+                    (true, Some("failed")) => "failed",
+                    _ => "pending",
+                },
+            });
+        }
+        let summary = self.tr.f(
+            "instance.children.summary",
+            &[
+                ("decided", (passed + failed).to_string()),
+                ("passed", passed.to_string()),
+                ("failed", failed.to_string()),
+                ("pending", pending.to_string()),
+            ],
+        );
+        Ok((children, summary))
+    }
+
+    /// The instance's title: a trainee's track by the trainee's name, others by their definition.
+    async fn title(&self, state: &AppState, row: &instances::InstanceRow) -> Result<String, WebError> {
+        if let (Some(code), Some(cohort)) = (trainee_code(row), row.parent_id)
+            && let Some(name) = crate::training::enrol::name_of(state.db(), cohort, code).await?
+        {
+            return Ok(track_title(&name, code));
+        }
+        Ok(self.def.title_named(&row.data, self.lang, namer(self.units, self.lang)))
+    }
+}
+
+/// An instance's page, built section by section.
 async fn render_instance(
     state: &AppState,
     signed: &Signed,
@@ -542,227 +794,21 @@ async fn render_instance(
     returned: Option<Returned<'_>>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
-    let tr = signed.tr;
+    let (tr, def, row) = (signed.tr, inst.definition.clone(), &inst.row);
     let lang = tr.code();
-    let def: Arc<Definition> = inst.definition.clone();
     let roles = &state.rt.definitions().roles;
     let units = state.directory().await?;
-    let row = &inst.row;
-    let actor = signed.actor();
-    let now = state.now();
-    let offset = state.rt.offset();
-    let state_of =
-        |d: &Definition, s: &str| d.state(s).map_or_else(|| s.to_owned(), |st| st.label.get(lang).to_owned());
-    let event_label = |d: &Definition, e: &str| d.event_label(e, lang).to_owned();
-
-    let current = def.state(&row.state);
-    let current_stage = current.map(|s| s.stage.as_str()).unwrap_or_default();
-    let stage_index = def.stages.iter().position(|s| s.id == current_stage).unwrap_or(0);
-    let is_final = current.is_some_and(|s| s.is_final);
-    let stages = def
-        .stages
-        .iter()
-        .enumerate()
-        .map(|(i, s)| StageView {
-            label: s.label.get(lang).to_owned(),
-            status: if i < stage_index || (is_final && i == stage_index) {
-                "done"
-            } else if i == stage_index {
-                "current"
-            } else {
-                "todo"
-            },
-        })
-        .collect();
-
-    let options = engine::options(&def, &row.state, &row.data, &actor);
-    let mut actions = Vec::new();
-    let mut refused = Vec::new();
-    for option in &options {
-        let t = option.transition;
-        match &option.refusal {
-            None => {
-                let (given, errors, error) = match &returned {
-                    Some(r) if r.event == t.event => {
-                        let errors = match r.refusal {
-                            Some(Refusal::Input(errors)) => errors.clone(),
-                            _ => Vec::new(),
-                        };
-                        (r.given.clone(), errors, r.refusal.map(|x| refusal_text(&tr, Some(&def), roles, x)))
-                    }
-                    _ => (Data::new(), Vec::new(), None),
-                };
-                actions.push(ActionView {
-                    event: t.event.clone(),
-                    label: t.label.get(lang).to_owned(),
-                    fields: field_views(
-                        &tr,
-                        &units,
-                        &def,
-                        &t.event,
-                        (&t.ask, &t.optional),
-                        Typed { given: &given, errors: &errors, current: &row.data },
-                    ),
-                    error,
-                });
-            }
-            Some(r) => refused.push((t.label.get(lang).to_owned(), refusal_text(&tr, Some(&def), roles, r))),
-        }
-    }
-
+    let at = Sections { tr, lang, def: &def, units: &units, offset: state.rt.offset() };
+    let (stages, is_final) = at.stages(row);
+    let (actions, refused) = at.actions(row, &signed.actor(), roles, returned.as_ref());
     let history_rows = state.rt.history(row.id).await?;
     let visited: BTreeSet<String> = history_rows.iter().filter_map(|h| h.record.to_state.clone()).collect();
     let available: Vec<String> = actions.iter().map(|a| a.event.clone()).collect();
-    let mut title = def.title_named(&row.data, lang, namer(&units, lang));
-    if let (Some(code), Some(cohort)) = (trainee_code(row), row.parent_id)
-        && let Some(name) = crate::training::enrol::name_of(state.db(), cohort, code).await?
-    {
-        title = track_title(&name, code);
-    }
-    let diagram = diagram::render(
-        &def,
-        &Marks { current: Some(&row.state), available: &available, visited },
-        lang,
-        &format!("{} — {}", def.label.get(lang), state_of(&def, &row.state)),
-    );
-
-    let mut details = Vec::new();
-    for field in &def.fields {
-        if let Some(v) = row.data.get(&field.id).filter(|v| !v.is_null()) {
-            let versions = matches!(field.kind, FieldKind::LongText { .. })
-                .then(|| format!("/instances/{}/versions/{}", row.id, field.id));
-            details.push((field.label.get(lang).to_owned(), field_text(&tr, &def, field, v, &units), versions));
-        }
-    }
-    let vote =
-        row.data.get(VOTE_KEY).and_then(|v| serde_json::from_value::<engine::VoteResult>(v.clone()).ok()).map(|v| {
-            let figures = vote_figures(&tr, &v);
-            (v.outcome.clone(), tr.t(&format!("instance.vote.reason.{}", v.reason)).to_owned(), figures)
-        });
-    let escalations = match row.data.get(engine::ESCALATIONS_KEY) {
-        Some(Value::Array(list)) => list
-            .iter()
-            .map(|e| {
-                let event = e.get("event").and_then(Value::as_str).unwrap_or_default();
-                let on = e.get("on").and_then(Value::as_str).unwrap_or_default();
-                format!("{}: {} ({on})", tr.t("work.escalated"), event_label(&def, event))
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-
-    let child_rows = state.rt.children(row.id).await?;
-    let names: std::collections::HashMap<String, String> = if child_rows.iter().any(|c| trainee_code(c).is_some()) {
-        crate::training::enrol::trainees(state.db(), row.id).await?.into_iter().map(|t| (t.code, t.name)).collect()
-    } else {
-        Default::default()
-    };
-    let latest = child_rows.iter().map(|c| c.fanout).max().unwrap_or(0);
-    let mut children = Vec::new();
-    let (mut passed, mut failed, mut pending) = (0, 0, 0);
-    for c in &child_rows {
-        let cdef = state.rt.registry().by_row(state.db(), c.definition_id).await.map_err(RuntimeError::from)?;
-        if c.fanout == latest {
-            match c.outcome.as_deref() {
-                Some("passed") => passed += 1,
-                Some("failed") => failed += 1,
-                _ => pending += 1,
-            }
-        }
-        children.push(ChildView {
-            id: c.id,
-            title: match trainee_code(c).and_then(|code| Some((names.get(code)?, code))) {
-                Some((name, code)) => track_title(name, code),
-                None => cdef.title_named(&c.data, lang, namer(&units, lang)),
-            },
-            state: state_of(&cdef, &c.state),
-            summary: cdef
-                .state(&c.state)
-                .and_then(|s| s.summary.as_ref())
-                .and_then(|f| c.data.get(f).map(|v| display_value(&tr, cdef.field(f), v, &units)))
-                .unwrap_or_default(),
-            class: match (c.fanout == latest, c.outcome.as_deref()) {
-                (false, _) => "superseded",
-                (true, Some("passed")) => "passed",
-                (true, Some("failed")) => "failed",
-                _ => "pending",
-            },
-        });
-    }
-    let children_summary = tr.f(
-        "instance.children.summary",
-        &[
-            ("decided", (passed + failed).to_string()),
-            ("passed", passed.to_string()),
-            ("failed", failed.to_string()),
-            ("pending", pending.to_string()),
-        ],
-    );
-
-    let timers = state
-        .rt
-        .timers(row.id)
-        .await?
-        .into_iter()
-        .map(|t| {
-            let (left, urgent) = deadline_text(&tr, t.due_at, now);
-            TimerView { label: event_label(&def, &t.event), due: t.last_day, left, urgent }
-        })
-        .collect();
-    let mut records = Vec::new();
-    let mut seen_events = BTreeSet::new();
-    for t in def.transitions.iter().filter(|t| t.to.is_none() && !(t.ask.is_empty() && t.optional.is_empty())) {
-        if !seen_events.insert(t.event.as_str()) {
-            continue;
-        }
-        let names: Vec<&String> = t.ask.iter().chain(&t.optional).collect();
-        let rows: Vec<Vec<String>> = history_rows
-            .iter()
-            .filter(|h| h.record.event.as_deref() == Some(t.event.as_str()) && h.record.kind == "transition")
-            .map(|h| {
-                let input = h.data().get("input").cloned().unwrap_or(Value::Null);
-                let mut cells = vec![fmt_time(h.at(), offset), h.record.actor.clone()];
-                cells.extend(names.iter().map(|n| {
-                    let text =
-                        input.get(n.as_str()).map(|v| display_value(&tr, def.field(n), v, &units)).unwrap_or_default();
-                    if text.chars().count() > CELL_CHARS {
-                        format!("{}…", text.chars().take(CELL_CHARS).collect::<String>())
-                    } else {
-                        text
-                    }
-                }));
-                cells
-            })
-            .collect();
-        if rows.is_empty() {
-            continue;
-        }
-        let mut columns = vec![tr.t("history.when").to_owned(), tr.t("history.who").to_owned()];
-        columns
-            .extend(names.iter().map(|n| def.field(n).map_or_else(|| (*n).clone(), |f| f.label.get(lang).to_owned())));
-        records.push(RecordTable { title: t.label.get(lang).to_owned(), columns, rows });
-    }
-    let history = history_rows
-        .iter()
-        .map(|h| {
-            let r = &h.record;
-            HistoryView {
-                when: fmt_time(h.at(), offset),
-                who: r.actor.clone(),
-                what: r
-                    .event
-                    .as_deref()
-                    .map_or_else(|| tr.t(&format!("kind.{}", r.kind)).to_owned(), |e| event_label(&def, e)),
-                change: match (&r.from_state, &r.to_state) {
-                    (Some(f), Some(t)) if f != t => format!("{} → {}", state_of(&def, f), state_of(&def, t)),
-                    (None, Some(t)) => format!("→ {}", state_of(&def, t)),
-                    _ => String::new(),
-                },
-                detail: input_summary(&tr, &def, h.data().get("input"), &units),
-            }
-        })
-        .collect();
-
+    let marks = Marks { current: Some(&row.state), available: &available, visited };
+    let caption = format!("{} — {}", def.label.get(lang), at.state_label(&def, &row.state));
+    let diagram = diagram::render(&def, &marks, lang, &caption);
+    let (children, children_summary) = at.children(state, row).await?;
+    let title = at.title(state, row).await?;
     let parent = match row.parent_id {
         Some(p) => {
             let parent = state.rt.instance(p).await?;
@@ -776,42 +822,35 @@ async fn render_instance(
         .and_then(|r| r.conflict)
         .map(|found| tr.f("instance.conflict", &[("found", found.to_string())]))
         .or_else(|| unmatched.map(|r| refusal_text(&tr, Some(&def), roles, r)));
-    let chrome = Chrome::signed(signed, title.clone());
-    page(
-        status,
-        &InstancePage {
-            chrome,
-            id: row.id,
-            version: row.version,
-            title,
-            process_id: def.id.clone(),
-            process_label: def.label.get(lang).to_owned(),
-            state_label: state_of(&def, &row.state),
-            is_final,
-            outcome: row.outcome.as_ref().map(|o| tr.t(&format!("instance.outcome.{o}")).to_owned()),
-            parent,
-            conflict,
-            escalations,
-            stages,
-            diagram,
-            details,
-            vote,
-            actions,
-            refused,
-            children,
-            children_summary,
-            records,
-            pictures: map_charts(&tr, &def, &row.data),
-            documents: def
-                .documents
-                .iter()
-                .filter(|d| d.states.contains(&row.state))
-                .map(|d| (d.id.clone(), d.label.get(lang).to_owned()))
-                .collect(),
-            timers,
-            history,
-        },
-    )
+    let documents = def.documents.iter().filter(|d| d.states.contains(&row.state));
+    let page_view = InstancePage {
+        chrome: Chrome::signed(signed, title.clone()),
+        id: row.id,
+        version: row.version,
+        title,
+        process_id: def.id.clone(),
+        process_label: def.label.get(lang).to_owned(),
+        state_label: at.state_label(&def, &row.state),
+        is_final,
+        outcome: row.outcome.as_ref().map(|o| tr.t(&format!("instance.outcome.{o}")).to_owned()),
+        parent,
+        conflict,
+        escalations: at.escalations(row),
+        stages,
+        diagram,
+        details: at.details(row),
+        vote: at.vote(row),
+        actions,
+        refused,
+        children,
+        children_summary,
+        records: at.records(&history_rows),
+        pictures: map_charts(&tr, &def, &row.data),
+        documents: documents.map(|d| (d.id.clone(), d.label.get(lang).to_owned())).collect(),
+        timers: at.timers(state.rt.timers(row.id).await?, state.now()),
+        history: at.history(&history_rows),
+    };
+    page(status, &page_view)
 }
 
 /// The values given with a step, each as "label: value", every value cut to a table cell's
