@@ -3,13 +3,13 @@
 //! records 6 phases and 5 competences for every trainee, and times the dashboard's reads and
 //! sums while training runs; then graduates the cohort and times pool searches.
 
-use crate::sector::cohort;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use crate::engine::{Actor, Data};
 use crate::runtime::Runtime;
+use crate::sector::cohort;
 use crate::training::{dashboard, enrol, graduate, mentors, pool};
 
 const TRADES: [&str; 4] = ["数控车工", "维修电工", "焊工", "钳工"];

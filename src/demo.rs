@@ -3,13 +3,13 @@
 //! effect, a training cohort, and one user for every role — all driven through the runtime, so
 //! the audit trail is real.
 
-use crate::sector::track;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use crate::clock::{Clock, ManualClock};
 use crate::definition::calendar::format_date;
+use crate::sector::track;
 
 use crate::engine::{Actor, Data};
 use crate::people::{DisplayName, Password, RoleGrant, Username, users};

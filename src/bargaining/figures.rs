@@ -1,13 +1,13 @@
 //! The figures of a sector: per year, the signing rate (units whose round brought a contract into
 //! effect, over the units in scope), the rounds by stage, and how long each stage took.
 
-use crate::sector::round;
 use std::collections::BTreeMap;
 
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::Value;
 
 use crate::definition::Definition;
+use crate::sector::round;
 use crate::store::{self, instances};
 
 /// One sector's year.
@@ -29,6 +29,44 @@ impl YearFigures {
     pub fn rate_percent(&self) -> u64 {
         (self.units_signed * 200 + self.units_in_scope).checked_div(self.units_in_scope * 2).unwrap_or(0)
     }
+}
+
+/// A sector's years, newest first as read, with the average days per stage over all of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SectorFigures {
+    pub sector: String,
+    pub years: Vec<YearFigures>,
+    /// For each stage of the definition, in its order: the average of the years' averages, over
+    /// the years whose rounds passed through it (0 where none did).
+    pub days_per_stage: Vec<(String, f64)>,
+}
+
+/// Groups years (sorted by sector) into sectors, with each sector's days per stage.
+pub fn by_sector(def: &Definition, years: Vec<YearFigures>) -> Vec<SectorFigures> {
+    let mut sectors: Vec<SectorFigures> = Vec::new();
+    for y in years {
+        match sectors.last_mut() {
+            Some(s) if s.sector == y.sector => s.years.push(y),
+            _ => sectors.push(SectorFigures { sector: y.sector.clone(), years: vec![y], days_per_stage: Vec::new() }),
+        }
+    }
+    for s in &mut sectors {
+        s.days_per_stage = def
+            .stages
+            .iter()
+            .map(|st| {
+                let spans: Vec<f64> = s
+                    .years
+                    .iter()
+                    .filter_map(|y| y.days_in_stage.iter().find(|(id, _)| *id == st.id))
+                    .map(|(_, d)| *d)
+                    .filter(|d| *d > 0.0)
+                    .collect();
+                (st.id.clone(), if spans.is_empty() { 0.0 } else { spans.iter().sum::<f64>() / spans.len() as f64 })
+            })
+            .collect();
+    }
+    sectors
 }
 
 /// What one round contributes to its year's figures.
@@ -134,5 +172,32 @@ mod tests {
         assert_eq!(y(1, 8).rate_percent(), 13); // 12.5 rounds up
         assert_eq!(y(12, 12).rate_percent(), 100);
         assert_eq!(y(0, 0).rate_percent(), 0);
+    }
+
+    #[test]
+    fn sectors_gather_their_years_and_average_the_days_of_the_years_that_had_the_stage() {
+        let def = crate::definition::embedded::load_embedded().unwrap().get(round::PROCESS).unwrap().clone();
+        let first_stage = def.stages[0].id.clone();
+        let year = |sector: &str, year, days: f64| YearFigures {
+            sector: sector.into(),
+            year,
+            days_in_stage: vec![(first_stage.clone(), days)],
+            ..Default::default()
+        };
+        let sectors = by_sector(
+            &def,
+            vec![year("a", 2026, 10.0), year("a", 2025, 0.0), year("a", 2024, 20.0), year("b", 2026, 3.0)],
+        );
+        assert_eq!(
+            sectors.iter().map(|s| (s.sector.as_str(), s.years.len())).collect::<Vec<_>>(),
+            [("a", 3), ("b", 1)]
+        );
+        assert_eq!(
+            sectors[0].days_per_stage[0],
+            (first_stage.clone(), 15.0),
+            "a year without the stage does not count"
+        );
+        assert_eq!(sectors[1].days_per_stage[0].1, 3.0);
+        assert!(sectors[0].days_per_stage[1..].iter().all(|(_, d)| *d == 0.0));
     }
 }

@@ -2,12 +2,12 @@
 //! many have each phase recorded and with what attendance, and how the assessed levels of each
 //! competence are spread. Pure: the tracks are read by the caller.
 
-use crate::sector::track;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use crate::engine::Data;
+use crate::sector::track;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PhaseFigures {

@@ -2,7 +2,6 @@
 //! capacity, and puts the rest on the waiting list; raising the capacity admits from the list in
 //! that order. The cohort instance's `trainees` and `waiting_list` follow the records.
 
-use crate::sector::cohort;
 use std::collections::BTreeSet;
 
 use sea_orm::DbErr;
@@ -11,6 +10,7 @@ use serde_json::{Value, json};
 use crate::clock::to_micros;
 use crate::engine::{Actor, Data};
 use crate::runtime::{Runtime, RuntimeError};
+use crate::sector::cohort;
 use crate::store::db::{Conn, begin_write};
 use crate::store::trainees::NewTrainee;
 use crate::store::{self, instances};

@@ -1,13 +1,13 @@
 //! A mentor's own trainees and what is due for each: the growth records of the phases their
 //! cohort has reached, the competences not yet assessed, services once they are in the pool.
 
-use crate::sector::track;
 use std::collections::BTreeMap;
 
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::Value;
 
 use crate::engine::Data;
+use crate::sector::track;
 use crate::store;
 use crate::store::instances::{self, InstanceRow};
 

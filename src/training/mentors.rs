@@ -1,12 +1,12 @@
 //! The mentor pool, and assigning mentors to a cohort's trainees through the engine (each
 //! assignment is a transition of the trainee's track, so the audit trail keeps it).
 
-use crate::sector::track;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::{Value, json};
 
 use crate::engine::{Actor, Data};
 use crate::runtime::{Runtime, RuntimeError};
+use crate::sector::track;
 use crate::store::db::{Conn, begin_write};
 use crate::store::{self, instances};
 use crate::training::assign::{self, Choice, Mentor, Trainee};

@@ -1,12 +1,12 @@
 //! The skills talent pool: the graduates of every cohort, searchable by trade, by their cohort's
 //! field and by the level of a competence their mentors assessed.
 
-use crate::sector::track;
 use std::collections::{BTreeMap, BTreeSet};
 
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::Value;
 
+use crate::sector::track;
 use crate::store::{self, instances::InstanceRow};
 
 /// At most this many graduates are read for one search.

@@ -1,12 +1,12 @@
 //! Extractors: the reader's language, their session (signing in when there is none), and the
 //! CSRF check every state-changing form passes.
 
-use crate::sector::{cohort, round, track};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use crate::people::sessions::{self, Session};
+use crate::sector::{cohort, round, track};
 use crate::web::errors::WebError;
 use crate::web::i18n::{Lang, Tr};
 use crate::web::state::AppState;

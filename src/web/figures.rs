@@ -1,7 +1,6 @@
 //! The sector dashboard: signing rate per year, rounds by stage and stage durations, as charts
 //! and as CSV.
 
-use crate::sector::round;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,11 +8,14 @@ use axum::response::Response;
 
 use crate::bargaining::figures::{self, YearFigures};
 use crate::clock::to_micros;
+use crate::definition::Definition;
 use crate::engine::Data;
+use crate::sector::round;
 use crate::web::charts::{self, Bar};
 use crate::web::csv_export;
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;
+use crate::web::i18n::Tr;
 use crate::web::state::AppState;
 use crate::web::view::{Chrome, page};
 
@@ -47,75 +49,50 @@ async fn load(
 pub async fn figures_page(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
     let (def, years) = load(&state, &signed).await?;
     let tr = signed.tr;
-    let lang = tr.code();
-    let stage_label = |id: &str| def.stage(id).map_or_else(|| id.to_owned(), |s| s.label.get(lang).to_owned());
-    let mut sectors: Vec<SectorView> = Vec::new();
-    for y in years {
-        if sectors.last().is_none_or(|s| s.sector != y.sector) {
-            sectors.push(SectorView {
-                sector: y.sector.clone(),
-                rate_chart: String::new(),
-                stage_chart: String::new(),
-                days_chart: String::new(),
-                years: Vec::new(),
-            });
-        }
-        if let Some(s) = sectors.last_mut() {
-            s.years.push(y);
-        }
-    }
-    for (i, s) in sectors.iter_mut().enumerate() {
-        let mut by_year: Vec<&YearFigures> = s.years.iter().collect();
-        by_year.sort_by_key(|y| y.year);
-        let rate: Vec<Bar> = by_year
-            .iter()
-            .map(|y| Bar {
-                label: y.year.to_string(),
-                share: y.rate_percent() as f64 / 100.0,
-                value: format!("{}% ({}/{})", y.rate_percent(), y.units_signed, y.units_in_scope),
-            })
-            .collect();
-        s.rate_chart = charts::bars(&format!("{} — {}", s.sector, tr.t("figures.rate")), &format!("rate-{i}"), &rate);
-        if let Some(latest) = s.years.first() {
-            let most = latest.by_stage.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
-            let stage: Vec<Bar> = latest
-                .by_stage
-                .iter()
-                .map(|(id, n)| Bar { label: stage_label(id), share: *n as f64 / most as f64, value: n.to_string() })
-                .collect();
-            s.stage_chart = charts::bars(
-                &format!("{} {} — {}", s.sector, latest.year, tr.t("figures.by_stage")),
-                &format!("stage-{i}"),
-                &stage,
-            );
-        }
-        let stages: Vec<(String, f64)> = def
-            .stages
-            .iter()
-            .map(|st| {
-                let spans: Vec<f64> = s
-                    .years
-                    .iter()
-                    .filter_map(|y| y.days_in_stage.iter().find(|(id, _)| *id == st.id))
-                    .map(|(_, d)| *d)
-                    .filter(|d| *d > 0.0)
-                    .collect();
-                (st.id.clone(), if spans.is_empty() { 0.0 } else { spans.iter().sum::<f64>() / spans.len() as f64 })
-            })
-            .collect();
-        let longest = stages.iter().map(|(_, d)| *d).fold(0.0_f64, f64::max).max(1.0);
-        let days: Vec<Bar> = stages
-            .iter()
-            .map(|(id, d)| Bar {
-                label: stage_label(id),
-                share: d / longest,
-                value: tr.f("figures.days", &[("days", format!("{d:.1}"))]),
-            })
-            .collect();
-        s.days_chart =
-            charts::bars(&format!("{} — {}", s.sector, tr.t("figures.durations")), &format!("days-{i}"), &days);
-    }
+    let sectors =
+        figures::by_sector(&def, years).into_iter().enumerate().map(|(i, s)| sector_view(&tr, &def, i, s)).collect();
     page(StatusCode::OK, &FiguresPage { chrome: Chrome::signed(&signed, tr.t("figures.title")), sectors })
+}
+
+/// A sector's charts: its signing rate per year, its latest year's rounds by stage, and the
+/// average days per stage.
+fn sector_view(tr: &Tr, def: &Definition, i: usize, s: figures::SectorFigures) -> SectorView {
+    let lang = tr.code();
+    let stage_label = |id: &str| def.stage(id).map_or_else(|| id.to_owned(), |st| st.label.get(lang).to_owned());
+    let mut by_year: Vec<&YearFigures> = s.years.iter().collect();
+    by_year.sort_by_key(|y| y.year);
+    let rate: Vec<Bar> = by_year
+        .iter()
+        .map(|y| Bar {
+            label: y.year.to_string(),
+            share: y.rate_percent() as f64 / 100.0,
+            value: format!("{}% ({}/{})", y.rate_percent(), y.units_signed, y.units_in_scope),
+        })
+        .collect();
+    let rate_chart = charts::bars(&format!("{} — {}", s.sector, tr.t("figures.rate")), &format!("rate-{i}"), &rate);
+    let stage_chart = s.years.first().map_or_else(String::new, |latest| {
+        let most = latest.by_stage.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+        let stage: Vec<Bar> = latest
+            .by_stage
+            .iter()
+            .map(|(id, n)| Bar { label: stage_label(id), share: *n as f64 / most as f64, value: n.to_string() })
+            .collect();
+        let title = format!("{} {} — {}", s.sector, latest.year, tr.t("figures.by_stage"));
+        charts::bars(&title, &format!("stage-{i}"), &stage)
+    });
+    let longest = s.days_per_stage.iter().map(|(_, d)| *d).fold(0.0_f64, f64::max).max(1.0);
+    let days: Vec<Bar> = s
+        .days_per_stage
+        .iter()
+        .map(|(id, d)| Bar {
+            label: stage_label(id),
+            share: d / longest,
+            value: tr.f("figures.days", &[("days", format!("{d:.1}"))]),
+        })
+        .collect();
+    let days_chart =
+        charts::bars(&format!("{} — {}", s.sector, tr.t("figures.durations")), &format!("days-{i}"), &days);
+    SectorView { sector: s.sector, rate_chart, stage_chart, days_chart, years: s.years }
 }
 
 /// The figures as CSV, through `csv_export` like every export: the sector is text users typed.

@@ -1,11 +1,11 @@
 //! "My trainees": a mentor's own trainees, each with what is due now.
 
-use crate::sector::track;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use crate::sector::track;
 use crate::training::mentoring::{self, Due};
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;

@@ -1,7 +1,6 @@
 //! Process pages, drawn from the definition for any process: the list, the start form, and an
 //! instance with its stepper, diagram, details, actions, children, timers and history.
 
-use crate::sector::track;
 use std::collections::BTreeSet;
 
 use askama::Template;
@@ -14,6 +13,7 @@ use serde_json::Value;
 use crate::definition::{Definition, Effect, Field, FieldKind, Source};
 use crate::engine::{self, Data, FieldError, FieldProblem, Refusal, VOTE_KEY};
 use crate::runtime::{Instance, RuntimeError};
+use crate::sector::track;
 use crate::store::instances;
 use crate::web::charts;
 use crate::web::diagram::{self, Marks};

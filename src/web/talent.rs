@@ -1,6 +1,5 @@
 //! The talent pool page: graduates searchable by trade, cohort field and an assessed competence's level.
 
-use crate::sector::track;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -8,6 +7,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::engine::Data;
+use crate::sector::track;
 use crate::training::pool::{self, Search};
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;

@@ -1,10 +1,10 @@
 //! What a coordinator does on the trainees page; each renders the page again with a report.
 
-use crate::sector::track;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::sector::track;
 use crate::store::audit::{Audited, Record};
 use crate::training::assign::{Choice, Unassigned};
 use crate::training::enrol::{self, EnrolError};

@@ -1,12 +1,12 @@
 //! The trainees page: the cohort's trainees with their mentor and state, its dashboard, and
 //! the coordinator's forms; every action renders it again with its report.
 
-use crate::sector::{cohort, track};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use crate::sector::{cohort, track};
 use crate::training::enrol::{self, ENROLLED, TraineeRecord, WAITING};
 use crate::training::import::{MAX_ROWS, SKILL_LEVELS};
 use crate::training::mentors;
