@@ -233,19 +233,27 @@ impl Runtime {
                 instances::lock(&txn, timer.instance_id).await?.ok_or(RuntimeError::NotFound(timer.instance_id))?;
             let def = self.registry.by_row(&self.db, inst.definition_id).await?;
             let system = Actor::system();
-            let refusal = match engine::decide(&def, &inst.state, &inst.data, &system, &timer.event, &Data::new(), ctx)
-            {
-                Ok(decision) => match self.applier(&txn, ctx).apply(&inst, &def, decision, &system, "timer").await {
-                    Ok(_) => None,
-                    // What the timer set off was refused further on (a join's event, a child's
-                    // start): nothing of it is kept, and the timer is closed with the reason
-                    // rather than tried again forever.
-                    Err(ApplyError::Refused(r)) => Some(r.to_string()),
-                    Err(ApplyError::UnknownProcess(p)) => Some(format!("fan-out to {p:?}, which is not loaded")),
-                    Err(other) => return Err(other.into()),
-                },
-                Err(refusal) => Some(refusal.to_string()),
-            };
+            // What a timer sets off happens when it fell due, however late the scheduler runs
+            // (after downtime): the dates it stamps and the periods it starts count from then.
+            // The audit trail still records when it ran.
+            let at_due = Context { now: timer.due_at.min(ctx.now), ..ctx };
+            let refusal =
+                match engine::decide(&def, &inst.state, &inst.data, &system, &timer.event, &Data::new(), at_due) {
+                    Ok(decision) => {
+                        match self.applier(&txn, ctx).apply(&inst, &def, decision, &system, "timer").await {
+                            Ok(_) => None,
+                            // What the timer set off was refused further on (a join's event, a child's
+                            // start): nothing of it is kept, and the timer is closed with the reason
+                            // rather than tried again forever.
+                            Err(ApplyError::Refused(r)) => Some(r.to_string()),
+                            Err(ApplyError::UnknownProcess(p)) => {
+                                Some(format!("fan-out to {p:?}, which is not loaded"))
+                            }
+                            Err(other) => return Err(other.into()),
+                        }
+                    }
+                    Err(refusal) => Some(refusal.to_string()),
+                };
             match refusal {
                 None => txn.commit().await?,
                 Some(reason) => {

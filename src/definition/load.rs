@@ -958,11 +958,11 @@ impl Checker<'_, '_> {
                 need(self, f, Need::Date);
                 Effect::Stamp(f.clone())
             }
-            RawEffect::AddYears { into, date, years } => {
+            RawEffect::AddYears { into, date, years, last_day } => {
                 need(self, into, Need::Date);
                 need(self, date, Need::Date);
                 need(self, years, Need::Int);
-                Effect::AddYears { into: into.clone(), date: date.clone(), years: years.clone() }
+                Effect::AddYears { into: into.clone(), date: date.clone(), years: years.clone(), last_day: *last_day }
             }
             RawEffect::Increment(f) => {
                 need(self, f, Need::Int);

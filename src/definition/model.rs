@@ -496,6 +496,8 @@ pub enum Effect {
         into: String,
         date: String,
         years: String,
+        /// The result is the last day of the term (the day before the anniversary).
+        last_day: bool,
     },
     Increment(String),
     Escalate(String),

@@ -248,6 +248,9 @@ pub enum RawEffect {
         into: String,
         date: String,
         years: String,
+        /// The last day of a term of that many years from `date`: the day before the anniversary.
+        #[serde(default)]
+        last_day: bool,
     },
     Increment(String),
     Escalate(String),

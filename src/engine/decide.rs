@@ -281,12 +281,14 @@ fn apply_effect(
         Effect::Stamp(field) => {
             data.insert(field.clone(), Value::String(format_date(today)));
         }
-        Effect::AddYears { into, date, years } => {
+        Effect::AddYears { into, date, years, last_day } => {
             let start = data.get(date).and_then(Value::as_str).and_then(parse_date);
             let years = int(data, years).and_then(|y| u32::try_from(y).ok());
-            if let (Some(start), Some(years)) = (start, years)
-                && let Some(end) = shift(start, Period::Months(years * 12), false)
-            {
+            let anniversary =
+                start.zip(years).and_then(|(start, years)| shift(start, Period::Months(years * 12), false));
+            // A term from 2026-10-09 of three years runs to 2029-10-08, the day before.
+            let end = if *last_day { anniversary.and_then(time::Date::previous_day) } else { anniversary };
+            if let Some(end) = end {
                 data.insert(into.clone(), Value::String(format_date(end)));
             }
         }

@@ -253,7 +253,114 @@ async fn a_bureau_objection_sends_the_round_back_to_negotiation(backend: Backend
     assert_eq!(h.state(round).await, "negotiating");
 }
 
+/// A round whose every unit passed the first draft, signed, sealed and submitted to the bureau.
+async fn submitted_round(h: &Harness) -> i64 {
+    let round = negotiated_round(h).await;
+    for child in latest_children(h, round).await {
+        unit_votes(h, child, 15).await;
+    }
+    fire(h, round, &worker_negotiator(), "accept_confirmations", json!({})).await;
+    fire(h, round, &chief("张一"), "sign_contract_worker", json!({})).await;
+    fire(h, round, &chief("李一"), "sign_contract_employer", json!({})).await;
+    fire(h, round, &worker_negotiator(), "seal", json!({})).await;
+    fire(h, round, &employer_negotiator(), "submit_to_bureau", json!({})).await;
+    round
+}
+
+async fn a_review_that_lapses_while_the_server_is_down_takes_effect_the_day_after_its_last_day(backend: Backend) {
+    let h = Harness::embedded(backend).await;
+    let round = submitted_round(&h).await;
+    let review = h.rt.timers(round).await.unwrap().into_iter().next().expect("the review period runs");
+    // The server is down from before the review's last day until twelve days after it.
+    h.clock.set(review.due_at + time::Duration::days(12));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 1);
+    assert_eq!(h.state(round).await, "in_effect");
+    let d = h.data(round).await;
+    let last_day = unionflow::definition::calendar::parse_date(&review.last_day).expect("a date");
+    let effective = last_day.next_day().unwrap();
+    let fmt = |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+    assert_eq!(d["effective_on"], json!(fmt(effective)), "in effect the day after the review's last day");
+    let anniversary = effective.replace_year(effective.year() + 3).unwrap();
+    assert_eq!(d["term_end"], json!(fmt(anniversary.previous_day().unwrap())), "three years end the day before");
+    let lapsed = h.rt.history(round).await.unwrap().into_iter().last().unwrap();
+    assert_eq!(
+        lapsed.at(),
+        unionflow::clock::Clock::now(h.clock.as_ref()),
+        "the trail records when the timer really ran"
+    );
+}
+
+/// A term counted from a date: `add_years` with and without `last_day`.
+const TERM: &str = r#"
+id = "term"
+label = { zh = "期限", en = "Term" }
+initial = "open"
+
+[start]
+roles = ["admin"]
+ask = ["from", "years"]
+
+[[stage]]
+id = "main"
+label = { zh = "主", en = "Main" }
+
+[[state]]
+id = "open"
+stage = "main"
+label = { zh = "开", en = "Open" }
+
+[[state]]
+id = "done"
+stage = "main"
+final = true
+outcome = "passed"
+label = { zh = "完", en = "Done" }
+
+[[field]]
+id = "from"
+type = "date"
+label = { zh = "起", en = "From" }
+
+[[field]]
+id = "years"
+type = "int"
+label = { zh = "年", en = "Years" }
+
+[[field]]
+id = "to"
+type = "date"
+label = { zh = "止", en = "To" }
+
+[[field]]
+id = "anniversary"
+type = "date"
+label = { zh = "周年", en = "Anniversary" }
+
+[[transition]]
+event = "count"
+from = "open"
+to = "done"
+roles = ["admin"]
+label = { zh = "计算", en = "Count" }
+effects = [
+  { add_years = { into = "to", date = "from", years = "years", last_day = true } },
+  { add_years = { into = "anniversary", date = "from", years = "years" } },
+]
+"#;
+
+async fn a_term_of_three_years_from_10_09_ends_on_10_08(backend: Backend) {
+    let h = Harness::new(backend, crate::support::defs(&[("term.toml", TERM)])).await;
+    let admin = crate::support::admin();
+    let id = h.rt.start("term", &admin, &data(json!({ "from": "2026-10-09", "years": 3 }))).await.unwrap();
+    h.rt.fire(id, None, &admin, "count", &data(json!({}))).await.unwrap();
+    let d = h.data(id).await;
+    assert_eq!(d["to"], json!("2029-10-08"), "the last day of the term is the day before the anniversary");
+    assert_eq!(d["anniversary"], json!("2029-10-09"));
+}
+
 on_both_backends! {
     whole_round => a_round_with_one_rejection_ends_in_effect_and_opens_renewal;
     bureau_objection => a_bureau_objection_sends_the_round_back_to_negotiation;
+    lapse_after_downtime => a_review_that_lapses_while_the_server_is_down_takes_effect_the_day_after_its_last_day;
+    term_last_day => a_term_of_three_years_from_10_09_ends_on_10_08;
 }
