@@ -330,7 +330,8 @@ async fn concluded_round(
     pass(4);
     rt.fire_in(c, round, None, worker, "sign_contract_worker", &Data::new()).await?;
     rt.fire_in(c, round, None, employer, "sign_contract_employer", &Data::new()).await?;
-    rt.fire_in(c, round, None, worker, "seal", &Data::new()).await?;
+    rt.fire_in(c, round, None, worker, "seal_worker", &Data::new()).await?;
+    rt.fire_in(c, round, None, employer, "seal_employer", &Data::new()).await?;
     pass(5);
     rt.fire_in(c, round, None, employer, "submit_to_bureau", &Data::new()).await?;
     pass(11);

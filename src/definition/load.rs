@@ -866,6 +866,11 @@ impl Checker<'_, '_> {
                 need(self, list, Need::List);
                 Guard::MemberOf { field: field.clone(), list: list.clone() }
             }
+            RawGuard::Disjoint([a, b]) => {
+                need(self, a, Need::List);
+                need(self, b, Need::List);
+                Guard::Disjoint(a.clone(), b.clone())
+            }
             RawGuard::NotMemberOf { field, list } => {
                 need(self, field, Need::Any);
                 need(self, list, Need::List);

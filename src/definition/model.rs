@@ -375,6 +375,8 @@ pub enum Guard {
         field: String,
         list: String,
     },
+    /// No item of one list is an item of the other (nobody on both sides).
+    Disjoint(String, String),
     ShareAtMost {
         list: String,
         part: String,

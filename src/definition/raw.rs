@@ -206,6 +206,7 @@ pub enum RawGuard {
     MinCount { field: String, min: usize },
     MemberOf { field: String, list: String },
     NotMemberOf { field: String, list: String },
+    Disjoint([String; 2]),
     ShareAtMost { list: String, part: String, share: String },
     ActorIs(String),
     Vote(String),

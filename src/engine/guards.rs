@@ -34,7 +34,7 @@ pub fn fields_read(g: &Guard) -> Vec<&str> {
             Operand::Field(other) => vec![field, other],
             Operand::Number(_) => vec![field],
         },
-        Guard::SameCount(a, b) => vec![a, b],
+        Guard::SameCount(a, b) | Guard::Disjoint(a, b) => vec![a, b],
         Guard::MemberOf { field, list } | Guard::NotMemberOf { field, list } => vec![field, list],
         Guard::ShareAtMost { list, part, .. } => vec![list, part],
         Guard::Vote(_) => vec![VOTE_KEY],
@@ -96,6 +96,13 @@ pub fn check(g: &Guard, data: &Data, actor: &Actor) -> Result<(), GuardFailure> 
                 Ok(())
             } else {
                 Err(GuardFailure::NotMember { field: field.clone(), list: l.clone(), value })
+            }
+        }
+        Guard::Disjoint(a, b) => {
+            let others = list(data, b);
+            match list(data, a).into_iter().find(|item| others.contains(item)) {
+                Some(item) => Err(GuardFailure::InBoth { a: a.clone(), b: b.clone(), item: item.to_owned() }),
+                None => Ok(()),
             }
         }
         Guard::NotMemberOf { field, list: l } => {

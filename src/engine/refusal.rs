@@ -49,6 +49,8 @@ pub enum GuardFailure {
     NotMember { field: String, list: String, value: String },
     #[error("{value:?} ({field:?}) must not be one of {list:?}")]
     Member { field: String, list: String, value: String },
+    #[error("{item:?} cannot be in both {a:?} and {b:?}")]
+    InBoth { a: String, b: String, item: String },
     #[error("{part_count} of the {total} in {list:?} are in {part:?}; at most {share} may be")]
     ShareTooLarge { list: String, part: String, part_count: usize, total: usize, share: String },
     #[error("only the person named in {field:?} may do this")]

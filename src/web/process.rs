@@ -419,7 +419,8 @@ pub async fn start(
                 Refusal::Input(errors) => errors.clone(),
                 _ => Vec::new(),
             };
-            let message = refusal_text(&signed.tr, Some(&def), &state.rt.definitions().roles, &r);
+            let named = named_refusal(&def, &units, signed.tr.code(), &r);
+            let message = refusal_text(&signed.tr, Some(&def), &state.rt.definitions().roles, &named);
             render_process(
                 &state,
                 &signed,
@@ -518,6 +519,30 @@ struct InstancePage {
     history: Vec<HistoryView>,
 }
 
+/// The refusal with the people and units it names by their names: a refusal about
+/// representatives names 王伟, never the user name `wang.wei`.
+fn named_refusal(def: &Definition, directory: &Directory, lang: &str, r: &Refusal) -> Refusal {
+    use crate::engine::GuardFailure as G;
+    let name = |field: &str, value: &str| {
+        def.field(field)
+            .and_then(|f| f.source)
+            .and_then(|source| directory.name(source, value, lang))
+            .unwrap_or_else(|| value.to_owned())
+    };
+    match r {
+        Refusal::Guard(G::InBoth { a, b, item }) => {
+            Refusal::Guard(G::InBoth { a: a.clone(), b: b.clone(), item: name(a, item) })
+        }
+        Refusal::Guard(G::NotMember { field, list, value }) => {
+            Refusal::Guard(G::NotMember { field: field.clone(), list: list.clone(), value: name(field, value) })
+        }
+        Refusal::Guard(G::Member { field, list, value }) => {
+            Refusal::Guard(G::Member { field: field.clone(), list: list.clone(), value: name(field, value) })
+        }
+        other => other.clone(),
+    }
+}
+
 /// A fire that came back: which action, what was typed, and why it did not go through.
 struct Returned<'a> {
     event: &'a str,
@@ -594,7 +619,8 @@ impl Sections<'_> {
                             Some(Refusal::Input(errors)) => errors.clone(),
                             _ => Vec::new(),
                         };
-                        (r.given.clone(), errors, r.refusal.map(|x| refusal_text(tr, Some(def), roles, x)))
+                        let text = |x| refusal_text(tr, Some(def), roles, &named_refusal(def, self.units, lang, x));
+                        (r.given.clone(), errors, r.refusal.map(text))
                     }
                     _ => (Data::new(), Vec::new(), None),
                 };
@@ -603,7 +629,8 @@ impl Sections<'_> {
                 actions.push(ActionView { event: t.event.clone(), label: t.label.get(lang).to_owned(), fields, error });
                 continue;
             };
-            refused.push((t.label.get(lang).to_owned(), refusal_text(tr, Some(def), roles, r)));
+            let text = refusal_text(tr, Some(def), roles, &named_refusal(def, self.units, lang, r));
+            refused.push((t.label.get(lang).to_owned(), text));
         }
         (actions, refused)
     }
@@ -821,7 +848,7 @@ async fn render_instance(
         .as_ref()
         .and_then(|r| r.conflict)
         .map(|found| tr.f("instance.conflict", &[("found", found.to_string())]))
-        .or_else(|| unmatched.map(|r| refusal_text(&tr, Some(&def), roles, r)));
+        .or_else(|| unmatched.map(|r| refusal_text(&tr, Some(&def), roles, &named_refusal(&def, &units, lang, r))));
     let documents = def.documents.iter().filter(|d| d.states.contains(&row.state));
     let page_view = InstancePage {
         chrome: Chrome::signed(signed, title.clone()),

@@ -145,6 +145,9 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
             GuardFailure::Member { list, value, .. } => {
                 tr.f("guard.member", &[("value", value.clone()), ("list", label(list))])
             }
+            GuardFailure::InBoth { a, b, item } => {
+                tr.f("guard.in_both", &[("item", item.clone()), ("a", label(a)), ("b", label(b))])
+            }
             GuardFailure::ShareTooLarge { list, part, part_count, total, share } => tr.f(
                 "guard.share_too_large",
                 &[

@@ -114,6 +114,16 @@ async fn negotiated_round(h: &Harness) -> i64 {
         json!({ "worker_reps": "张一、张二、张三", "worker_chief": "张一" }),
     )
     .await;
+    // The worker side's chief named as the employer side's: nobody is on both sides.
+    let both_sides = refused(
+        h,
+        round,
+        &employer_negotiator(),
+        "name_employer_side",
+        json!({ "employer_reps": "李一\n李二\n张一", "employer_chief": "张一" }),
+    )
+    .await;
+    assert!(matches!(&both_sides, Refusal::Guard(GuardFailure::InBoth { item, .. }) if item == "张一"), "{both_sides}");
     fire(
         h,
         round,
@@ -188,8 +198,11 @@ async fn a_round_with_one_rejection_ends_in_effect_and_opens_renewal(backend: Ba
     fire(&h, round, &worker_negotiator(), "accept_confirmations", json!({})).await;
     fire(&h, round, &chief("张一"), "sign_contract_worker", json!({})).await;
     fire(&h, round, &chief("李一"), "sign_contract_employer", json!({})).await;
-    fire(&h, round, &worker_negotiator(), "seal", json!({})).await;
-    assert_eq!(h.state(round).await, "awaiting_submission");
+    assert_eq!(h.state(round).await, "awaiting_submission", "the second signature completes the signing");
+    fire(&h, round, &worker_negotiator(), "seal_worker", json!({})).await;
+    let one_seal = refused(&h, round, &employer_negotiator(), "submit_to_bureau", json!({})).await;
+    assert!(matches!(one_seal, Refusal::Guard(GuardFailure::NotSet { .. })), "both sides seal first: {one_seal}");
+    fire(&h, round, &employer_negotiator(), "seal_employer", json!({})).await;
 
     // Ten days pass without submission: escalated, still waiting for it.
     h.clock.advance(time::Duration::days(15));
@@ -241,7 +254,8 @@ async fn a_bureau_objection_sends_the_round_back_to_negotiation(backend: Backend
     fire(&h, round, &worker_negotiator(), "accept_confirmations", json!({})).await;
     fire(&h, round, &chief("张一"), "sign_contract_worker", json!({})).await;
     fire(&h, round, &chief("李一"), "sign_contract_employer", json!({})).await;
-    fire(&h, round, &worker_negotiator(), "seal", json!({})).await;
+    fire(&h, round, &worker_negotiator(), "seal_worker", json!({})).await;
+    fire(&h, round, &employer_negotiator(), "seal_employer", json!({})).await;
     fire(&h, round, &employer_negotiator(), "submit_to_bureau", json!({})).await;
     let bureau = Actor::new("liu", ["bureau_reviewer"]);
     let no_reason = refused(&h, round, &bureau, "object", json!({})).await;
@@ -262,7 +276,8 @@ async fn submitted_round(h: &Harness) -> i64 {
     fire(h, round, &worker_negotiator(), "accept_confirmations", json!({})).await;
     fire(h, round, &chief("张一"), "sign_contract_worker", json!({})).await;
     fire(h, round, &chief("李一"), "sign_contract_employer", json!({})).await;
-    fire(h, round, &worker_negotiator(), "seal", json!({})).await;
+    fire(h, round, &worker_negotiator(), "seal_worker", json!({})).await;
+    fire(h, round, &employer_negotiator(), "seal_employer", json!({})).await;
     fire(h, round, &employer_negotiator(), "submit_to_bureau", json!({})).await;
     round
 }

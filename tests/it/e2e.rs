@@ -774,7 +774,10 @@ async fn e2e_a_round_from_opening_to_a_contract_in_effect() {
 
         as_user(&b, "zhao.lei", &round).await;
         act(&b, &round, "sign_contract_employer").await;
-        act(&b, &round, "seal").await;
+        act(&b, &round, "seal_employer").await;
+        as_user(&b, "wang.wei", &round).await;
+        act(&b, &round, "seal_worker").await;
+        as_user(&b, "zhao.lei", &round).await;
         act(&b, &round, "submit_to_bureau").await;
 
         as_user(&b, "ma.qiang", &round).await;

@@ -71,7 +71,10 @@ impl Web {
         let change = Audited::begin(self.state.db(), "admin", "test", START).await.unwrap();
         for (name, grants) in people {
             let grants: Vec<RoleGrant> = grants.iter().map(|g| RoleGrant::parse(g, roles).unwrap()).collect();
-            let (name, display) = (Username::parse(name).unwrap(), DisplayName::parse(name).unwrap());
+            // Display names unlike user names ("WANG WEI" for wang.wei), so a page that shows
+            // one where the other belongs is caught.
+            let display = DisplayName::parse(&name.replace('.', " ").to_uppercase()).unwrap();
+            let name = Username::parse(name).unwrap();
             users::create(change.conn(), &name, &display, &hash, &grants, START).await.unwrap();
         }
         change.commit(Record { kind: "admin", event: Some("test_people"), data: json!({}) }).await.unwrap();
@@ -805,6 +808,48 @@ async fn who_runs_cohorts_is_the_definitions_to_say(backend: Backend) {
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
 }
 
+// ---- issue 11: the sides apart, and people named by their names ----------------------------
+
+async fn nobody_is_on_both_sides_and_the_refusal_names_them_by_name(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.units(&["u01"]).await;
+    let people: Vec<String> = (1..=6).map(|i| format!("p{i}")).collect();
+    let mut all: Vec<(&str, &[&str])> = vec![("wang.wei", &["worker_negotiator", "chief_representative"])];
+    all.push(("zhao.lei", &["employer_negotiator", "chief_representative"]));
+    all.extend(people.iter().map(|p| (p.as_str(), &[][..])));
+    web.people(&all).await;
+    let (worker, employer) = (
+        Actor::new("wang.wei", ["worker_negotiator", "chief_representative"]),
+        Actor::new("zhao.lei", ["employer_negotiator", "chief_representative"]),
+    );
+    let rt = web.rt();
+    let start = data(json!({ "sector": "教育", "year": 2026, "units": ["u01"], "term_years": 3 }));
+    let round = rt.start("bargaining_round", &worker, &start).await.unwrap();
+    rt.fire(round, None, &worker, "request_by_workers", &data(json!({ "request_letter": "要求协商" }))).await.unwrap();
+    rt.fire(round, None, &employer, "reply_by_employer", &data(json!({}))).await.unwrap();
+    let side = data(json!({ "worker_reps": ["wang.wei", "p1", "p2"], "worker_chief": "wang.wei" }));
+    rt.fire(round, None, &worker, "name_worker_side", &side).await.unwrap();
+    let mut b = web.browser([10, 17, 0, 1]);
+    b.sign_in("zhao.lei").await;
+    let csrf = b.csrf().await;
+    let version = rt.instance(round).await.unwrap().row.version.to_string();
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("_version", version.as_str()),
+        ("employer_reps", "zhao.lei"),
+        ("employer_reps", "p3"),
+        ("employer_reps", "wang.wei"),
+        ("employer_chief", "wang.wei"),
+    ];
+    let page = b.post(&format!("/instances/{round}/fire/name_employer_side"), &form).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+    let alert = page.body.split("role=\"alert\"").nth(1).unwrap_or_default();
+    let alert = alert.split("</").next().unwrap_or_default();
+    assert!(alert.contains("不能同时属于"), "refused for being on both sides: {alert}");
+    assert!(!alert.contains("wang.wei"), "people are named by their names, not user names: {alert}");
+    assert!(rt.instance(round).await.unwrap().row.data.get("employer_reps").is_none(), "nothing was applied");
+}
+
 on_both_backends! {
     burst_of_sign_ins => a_burst_of_sign_ins_runs_no_more_password_checks_than_the_limit;
     parallel_guesses => parallel_guesses_at_one_name_are_checked_at_most_five_times;
@@ -828,4 +873,5 @@ on_both_backends! {
     rejection_pages => framework_rejections_render_the_error_page_in_the_readers_language;
     tokens_everywhere => every_form_without_its_token_is_refused;
     cohort_runners_from_definition => who_runs_cohorts_is_the_definitions_to_say;
+    sides_apart => nobody_is_on_both_sides_and_the_refusal_names_them_by_name;
 }
