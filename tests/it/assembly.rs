@@ -152,6 +152,25 @@ async fn a_roll_call_is_checked_name_by_name(backend: Backend) {
     assert_eq!((v["present"].as_i64(), v["yes"].as_i64(), v["outcome"].as_str()), (Some(4), Some(3), Some("passed")));
 }
 
+async fn a_roll_call_where_nobody_came_or_nobody_said_yes_is_recorded(backend: Backend) {
+    let h = Harness::embedded(backend).await;
+    let sec = secretary();
+    let roster = json!(["张一", "张二", "张三"]);
+    let id = in_session(&h, roster.clone()).await;
+    h.rt.fire(id, None, &sec, "record_roll_call", &data(json!({}))).await.expect("nobody attended");
+    let v = &h.data(id).await["vote"];
+    assert_eq!((v["present"].as_i64(), v["reason"].as_str()), (Some(0), Some("no_quorum")));
+    h.rt.fire(id, None, &sec, "reconvene", &data(json!({ "assembly_date": "2026-12-08" }))).await.unwrap();
+    h.rt.fire(id, None, &sec, "open_session", &data(json!({}))).await.unwrap();
+    let ballots = data(json!({ "attendees": "张一\n张二\n张三", "voted_no": "张一\n张二" }));
+    h.rt.fire(id, None, &sec, "record_roll_call", &ballots).await.expect("nobody in favour");
+    let v = &h.data(id).await["vote"];
+    assert_eq!(
+        (v["present"].as_i64(), v["yes"].as_i64(), v["reason"].as_str()),
+        (Some(3), Some(0), Some("too_few_yes"))
+    );
+}
+
 async fn another_units_secretary_cannot_record_the_vote(backend: Backend) {
     let h = Harness::embedded(backend).await;
     let id = in_session(&h, json!(25)).await;
@@ -167,5 +186,6 @@ on_both_backends! {
     impossible_counts => impossible_counts_are_refused_and_change_nothing;
     quorum_failure => without_a_quorum_the_assembly_meets_again;
     roll_call => a_roll_call_is_checked_name_by_name;
+    empty_roll_call => a_roll_call_where_nobody_came_or_nobody_said_yes_is_recorded;
     other_unit => another_units_secretary_cannot_record_the_vote;
 }
