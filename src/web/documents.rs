@@ -173,8 +173,8 @@ pub async fn document(
         .collect();
     let vote = data
         .get(crate::engine::VOTE_KEY)
-        .and_then(|v| serde_json::from_value::<crate::engine::VoteResult>(v.clone()).ok())
-        .map(|v| crate::web::view::vote_figures(&tr, &v));
+        .and_then(|v| crate::web::view::decided_vote(&tr, &def, v))
+        .map(|(_, figures)| figures);
     let signatures = spec
         .signatures
         .iter()

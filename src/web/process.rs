@@ -21,7 +21,7 @@ use crate::web::errors::WebError;
 use crate::web::extract::{Posted, Signed};
 use crate::web::i18n::Tr;
 use crate::web::state::{AppState, Directory};
-use crate::web::view::{Chrome, deadline_text, field_problem_text, fmt_time, page, refusal_text, vote_figures};
+use crate::web::view::{Chrome, deadline_text, field_problem_text, fmt_time, page, refusal_text};
 
 // ---- form values ---------------------------------------------------------------------------
 
@@ -651,8 +651,7 @@ impl Sections<'_> {
 
     /// The vote that decided the instance: its outcome, the rule's reason and the figures.
     fn vote(&self, row: &instances::InstanceRow) -> Option<(String, String, String)> {
-        let v = row.data.get(VOTE_KEY).and_then(|v| serde_json::from_value::<engine::VoteResult>(v.clone()).ok())?;
-        let figures = vote_figures(&self.tr, &v);
+        let (v, figures) = crate::web::view::decided_vote(&self.tr, self.def, row.data.get(VOTE_KEY)?)?;
         Some((v.outcome.clone(), self.tr.t(&format!("instance.vote.reason.{}", v.reason)).to_owned(), figures))
     }
 

@@ -215,6 +215,43 @@ pub fn vote_figures(tr: &Tr, v: &crate::engine::VoteResult) -> String {
     )
 }
 
+/// The figures of the vote stored in an instance's data, with the rule that decided them: its
+/// name, and for the quorum and the pass whether "at least" or "more than", of which base.
+/// ("赞成 50（需 50）" under Art. 36 and "（需 51）" under the strict rule must not look alike.)
+pub fn decided_vote(
+    tr: &Tr,
+    def: &Definition,
+    stored: &serde_json::Value,
+) -> Option<(crate::engine::VoteResult, String)> {
+    let v = serde_json::from_value::<crate::engine::VoteResult>(stored.clone()).ok()?;
+    let figures = vote_figures(tr, &v);
+    let rule = stored.get("rule").and_then(serde_json::Value::as_str).and_then(|id| def.vote_rules.get(id));
+    let text = match rule {
+        Some(rule) => {
+            let threshold = |t: &crate::definition::Threshold| {
+                let base = match t.of {
+                    crate::definition::VoteBase::Roster => tr.t("vote.base.roster"),
+                    crate::definition::VoteBase::Present => tr.t("vote.base.present"),
+                };
+                let share = format!("{}/{}", t.share.num(), t.share.den());
+                let key = if t.strict { "vote.more_than" } else { "vote.at_least" };
+                tr.f(key, &[("share", share), ("base", base.to_owned())])
+            };
+            let rule_text = tr.f(
+                "instance.vote.rule",
+                &[
+                    ("rule", rule.label.get(tr.code()).to_owned()),
+                    ("quorum", threshold(&rule.quorum)),
+                    ("pass", threshold(&rule.pass)),
+                ],
+            );
+            format!("{figures}{}{rule_text}", tr.t("punct.sentence_break"))
+        }
+        None => figures,
+    };
+    Some((v, text))
+}
+
 fn tally_text(tr: &Tr, def: Option<&Definition>, t: &TallyError) -> String {
     match t {
         TallyError::PresentAboveRoster { present, roster } => {

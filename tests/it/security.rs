@@ -850,6 +850,29 @@ async fn nobody_is_on_both_sides_and_the_refusal_names_them_by_name(backend: Bac
     assert!(rt.instance(round).await.unwrap().row.data.get("employer_reps").is_none(), "nothing was applied");
 }
 
+async fn a_votes_figures_say_which_rule_decided(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.units(&["u01"]).await;
+    web.people(&[("admin", &["admin"])]).await;
+    let admin = Actor::new("admin", ["admin"]);
+    let rt = web.rt();
+    let id = rt.start("assembly_approval", &admin, &data(json!({ "unit": "u01", "draft_version": 1 }))).await.unwrap();
+    let schedule = data(json!({ "assembly_date": "2026-04-01", "kind": "representatives", "roster_size": 100 }));
+    rt.fire(id, None, &admin, "schedule", &schedule).await.unwrap();
+    rt.fire(id, None, &admin, "open_session", &data(json!({}))).await.unwrap();
+    let tally = data(json!({ "present": 80, "yes": 50, "no": 30, "abstain": 0 }));
+    rt.fire(id, None, &admin, "record_vote", &tally).await.unwrap();
+    let mut b = web.browser([10, 18, 0, 1]);
+    b.sign_in("admin").await;
+    let page = b.get(&format!("/instances/{id}")).await;
+    assert!(page.body.contains("赞成 50（需 50）"), "the figures: {}", page.body);
+    assert!(page.body.contains("依据“集体合同草案表决（全体半数以上通过）”"), "the rule's name beside them");
+    assert!(page.body.contains("赞成须达到应到人数的 1/2 以上（含本数）"), "at least, of the whole roster");
+    b.get("/lang/en?back=/").await;
+    let page = b.get(&format!("/instances/{id}")).await;
+    assert!(page.body.contains("to pass, at least 1/2 of the whole roster in favour"), "{}", page.body);
+}
+
 on_both_backends! {
     burst_of_sign_ins => a_burst_of_sign_ins_runs_no_more_password_checks_than_the_limit;
     parallel_guesses => parallel_guesses_at_one_name_are_checked_at_most_five_times;
@@ -874,4 +897,5 @@ on_both_backends! {
     tokens_everywhere => every_form_without_its_token_is_refused;
     cohort_runners_from_definition => who_runs_cohorts_is_the_definitions_to_say;
     sides_apart => nobody_is_on_both_sides_and_the_refusal_names_them_by_name;
+    vote_rule_shown => a_votes_figures_say_which_rule_decided;
 }
