@@ -977,6 +977,7 @@ impl Checker<'_, '_> {
                 self.role_ref(&S::new(span.clone(), role.clone()), false);
                 Effect::Escalate(role.clone())
             }
+            RawEffect::CloseChildren(event) => Effect::CloseChildren(event.clone()),
         })
     }
 

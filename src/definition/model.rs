@@ -503,6 +503,9 @@ pub enum Effect {
     },
     Increment(String),
     Escalate(String),
+    /// Fires this event (as the engine) on every child still open: a round withdrawn withdraws
+    /// the units' votes it started.
+    CloseChildren(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

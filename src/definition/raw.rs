@@ -255,6 +255,7 @@ pub enum RawEffect {
     },
     Increment(String),
     Escalate(String),
+    CloseChildren(String),
 }
 
 /// The fields a vote reads: counts for a tally, lists of names for a roll call.

@@ -35,6 +35,8 @@ pub struct Decision {
     pub input: Data,
     pub timers: Vec<TimerStart>,
     pub spawns: Vec<SpawnOrder>,
+    /// Events to fire (as the engine) on the instance's children still open.
+    pub close_children: Vec<String>,
     /// Set when the new state is final.
     pub outcome: Option<Outcome>,
     /// The result of a tally this event made, with the figures that decided it.
@@ -182,6 +184,14 @@ pub fn decide(
         input,
         timers,
         spawns,
+        close_children: t
+            .effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::CloseChildren(event) => Some(event.clone()),
+                _ => None,
+            })
+            .collect(),
         outcome: if target.is_final { target.outcome } else { None },
         vote,
     })
@@ -296,6 +306,8 @@ fn apply_effect(
             let n = int(data, field).unwrap_or(0);
             data.insert(field.clone(), Value::from(n + 1));
         }
+        // Carried out by the store, on the children (see `Decision::close_children`).
+        Effect::CloseChildren(_) => {}
         Effect::Escalate(role) => {
             let entry = serde_json::json!({ "role": role, "event": event, "by": actor.name, "on": format_date(today) });
             match data.get_mut(ESCALATIONS_KEY) {

@@ -196,6 +196,9 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
             let started = engine::spawned(child_def, order.data.clone(), self.ctx).map_err(ApplyError::Refused)?;
             self.insert_instance(row, child_def, &started, Some((inst.id, fanouts)), &Actor::system(), "spawn").await?;
         }
+        for event in &d.close_children {
+            self.close_children(inst.id, event, pending).await?;
+        }
         if d.enters && def.state(&d.to).is_some_and(|s| s.join.is_some()) {
             pending.push_back(Pending::CheckJoin(inst.id));
         }
@@ -215,6 +218,27 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
             updated_at: self.now(),
             ..inst.clone()
         })
+    }
+
+    /// Fires `event` as the engine on every child of `parent` still open, each with its own audit
+    /// event, in the same transaction; a child whose state does not take the event is left as it is.
+    async fn close_children(
+        &self,
+        parent: i64,
+        event: &str,
+        pending: &mut VecDeque<Pending>,
+    ) -> Result<(), ApplyError> {
+        for child in instances::children(self.conn, parent).await?.into_iter().filter(|c| c.outcome.is_none()) {
+            let Some(child) = instances::lock(self.conn, child.id).await? else { continue };
+            let def = self.registry.by_row(self.db, child.definition_id).await?;
+            let system = Actor::system();
+            if let Ok(decision) =
+                engine::decide(&def, &child.state, &child.data, &system, event, &engine::Data::new(), self.ctx)
+            {
+                Box::pin(self.apply_one(&child, &def, decision, &system, "transition", pending)).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Decides the join of an instance, if it waits on one. The row is locked first, so two

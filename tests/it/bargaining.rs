@@ -305,6 +305,24 @@ async fn a_review_that_lapses_while_the_server_is_down_takes_effect_the_day_afte
     );
 }
 
+async fn withdrawing_a_round_withdraws_the_unit_votes_still_running(backend: Backend) {
+    let h = Harness::embedded(backend).await;
+    let round = negotiated_round(&h).await;
+    let children = latest_children(&h, round).await;
+    unit_votes(&h, children[0], 15).await;
+    let admin = Actor::new("admin", ["admin"]);
+    fire(&h, round, &admin, "withdraw", json!({ "withdrawal_reason": "举办者变更" })).await;
+    assert_eq!(h.state(round).await, "withdrawn");
+    assert_eq!(h.state(children[0]).await, "passed", "a unit that had decided keeps its decision");
+    for child in &children[1..] {
+        assert_eq!(h.state(*child).await, "withdrawn", "a vote still running is withdrawn with its round");
+        let last = h.rt.history(*child).await.unwrap().into_iter().last().unwrap();
+        assert_eq!(last.record.event.as_deref(), Some("round_withdrawn"), "in the unit's own history");
+    }
+    let report = unionflow::store::audit::verify(&h.db.db).await.unwrap();
+    assert_eq!(report.broken, None);
+}
+
 /// A term counted from a date: `add_years` with and without `last_day`.
 const TERM: &str = r#"
 id = "term"
@@ -378,4 +396,5 @@ on_both_backends! {
     bureau_objection => a_bureau_objection_sends_the_round_back_to_negotiation;
     lapse_after_downtime => a_review_that_lapses_while_the_server_is_down_takes_effect_the_day_after_its_last_day;
     term_last_day => a_term_of_three_years_from_10_09_ends_on_10_08;
+    withdraw_closes_children => withdrawing_a_round_withdraws_the_unit_votes_still_running;
 }
