@@ -28,6 +28,9 @@ pub enum Attempt {
     /// Signed in: the session's token for the cookie.
     SignedIn(String),
     Wrong,
+    /// The password was right but the account is deactivated: told so, as only its owner can
+    /// know the password.
+    Deactivated,
     /// Refused unchecked until then.
     Locked(OffsetDateTime),
     /// Too many checks running: not checked, nothing counted.
@@ -66,6 +69,11 @@ pub async fn attempt(
     let data = serde_json::json!({ "client": client });
     let user = match found {
         Some((user, _)) if matches && user.active => user,
+        Some((user, _)) if matches => {
+            let refused = Audited::begin(db, "auth", &user.username, now).await?;
+            refused.commit(Record { kind: "sign_in_failed", event: Some("deactivated"), data }).await?;
+            return Ok(Attempt::Deactivated);
+        }
         _ => {
             let failed = Audited::begin(db, "auth", key, now).await?;
             failed.commit(Record { kind: "sign_in_failed", event: None, data }).await?;

@@ -115,6 +115,37 @@ pub async fn list<C: ConnectionTrait>(c: &C) -> Result<Vec<User>, DbErr> {
     with_grants(c, users).await
 }
 
+/// A change that would leave nobody able to administer, or lock its author out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Lockout {
+    #[error("an admin cannot deactivate their own account")]
+    Yourself,
+    #[error("{0} is the last active admin")]
+    LastAdmin(String),
+}
+
+/// Whether `by` may make `target` active or not (`active`) with these admin rights (`admin`),
+/// judged inside the change's transaction (which serialises admin changes).
+pub async fn lockout<C: ConnectionTrait>(
+    c: &C,
+    by: i64,
+    target: &User,
+    active: bool,
+    admin: bool,
+) -> Result<Option<Lockout>, DbErr> {
+    if !active && by == target.id {
+        return Ok(Some(Lockout::Yourself));
+    }
+    let loses_admin = target.active && target.has_role(ADMIN) && !(active && admin);
+    if loses_admin && store::active_holders(c, ADMIN).await? <= 1 {
+        return Ok(Some(Lockout::LastAdmin(target.display_name.clone())));
+    }
+    Ok(None)
+}
+
+/// The role that administers users, units and the audit trail.
+pub const ADMIN: &str = "admin";
+
 /// The active people, as (username, display name) in username order: the directory that fields
 /// with `source = "people"` name.
 pub async fn directory<C: ConnectionTrait>(c: &C) -> Result<Vec<(String, String)>, DbErr> {

@@ -115,6 +115,16 @@ pub async fn grants_of<C: ConnectionTrait>(c: &C, ids: &[i64]) -> Result<Vec<Gra
     rows(c, &sql, vec![]).await
 }
 
+/// How many active users hold `role`.
+pub async fn active_holders<C: ConnectionTrait>(c: &C, role: &str) -> Result<i64, DbErr> {
+    #[derive(FromQueryResult)]
+    struct N {
+        n: i64,
+    }
+    let sql = "SELECT COUNT(DISTINCT u.id) AS n FROM users u JOIN user_roles r ON r.user_id = u.id WHERE r.role = $1 AND u.active";
+    Ok(row::<N, _>(c, sql, vec![role.into()]).await?.map_or(0, |r| r.n))
+}
+
 /// The active people in username order (bounded).
 pub async fn directory<C: ConnectionTrait>(c: &C) -> Result<Vec<DirectoryRow>, DbErr> {
     rows(c, "SELECT username, display_name FROM users WHERE active ORDER BY username LIMIT 20000", vec![]).await

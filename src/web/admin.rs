@@ -141,6 +141,11 @@ pub async fn set_roles(
         }
     };
     let change = begin(&state, &signed).await?;
+    let admin = grants.iter().any(|g| g.role == users::ADMIN);
+    if let Some(refusal) = users::lockout(change.conn(), signed.session.user.id, &user, user.active, admin).await? {
+        drop(change);
+        return refuse_lockout(&state, &signed, &refusal).await;
+    }
     users::set_grants(change.conn(), id, &grants).await?;
     let grants_text: Vec<String> = grants.iter().map(ToString::to_string).collect();
     change
@@ -157,12 +162,25 @@ pub async fn set_active(
     let user = users::find(state.db(), id).await?.ok_or(WebError::NotFound)?;
     let active = form.value("active") == "true";
     let change = begin(&state, &signed).await?;
+    let admin = user.has_role(users::ADMIN);
+    if let Some(refusal) = users::lockout(change.conn(), signed.session.user.id, &user, active, admin).await? {
+        drop(change);
+        return refuse_lockout(&state, &signed, &refusal).await;
+    }
     users::set_active(change.conn(), id, active).await?;
     change
         .commit(admin_record("set_active", serde_json::json!({ "username": user.username, "active": active })))
         .await?;
     state.directory_changed().await;
     Ok(Redirect::to("/admin").into_response())
+}
+
+async fn refuse_lockout(state: &AppState, signed: &Signed, refusal: &users::Lockout) -> Result<Response, WebError> {
+    let problem = match refusal {
+        users::Lockout::Yourself => signed.tr.t("admin.lockout.yourself").to_owned(),
+        users::Lockout::LastAdmin(name) => signed.tr.f("admin.lockout.last_admin", &[("name", name.clone())]),
+    };
+    render(state, signed, Some(problem), Default::default(), StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 pub async fn create_unit(

@@ -117,6 +117,7 @@ pub async fn signin(
                 return Ok(response);
             }
             signin::Attempt::Wrong => (ctx.tr.t("signin.failed").to_owned(), StatusCode::UNAUTHORIZED),
+            signin::Attempt::Deactivated => (ctx.tr.t("signin.deactivated").to_owned(), StatusCode::FORBIDDEN),
             signin::Attempt::Locked(until) => {
                 let minutes = ((until - state.now()).whole_minutes() + 1).max(1);
                 (ctx.tr.f("signin.locked", &[("minutes", minutes.to_string())]), StatusCode::TOO_MANY_REQUESTS)

@@ -68,6 +68,9 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/units", post(admin::create_unit))
         .route("/static/style.css", get(assets::stylesheet))
         .route("/health", get(|| async { "ok" }))
+        // Pages name no icon (`<link rel="icon" href="data:,">`); a browser that asks anyway
+        // gets an empty answer, not a 404.
+        .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
         .fallback(assets::not_found)
         .layer(axum::middleware::from_fn(assets::error_pages))
         .layer(axum::middleware::from_fn(assets::security_headers))

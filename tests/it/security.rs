@@ -873,6 +873,35 @@ async fn a_votes_figures_say_which_rule_decided(backend: Backend) {
     assert!(page.body.contains("to pass, at least 1/2 of the whole roster in favour"), "{}", page.body);
 }
 
+// ---- issue 12, item 13: admin safety ------------------------------------------------------
+
+async fn an_admin_cannot_lock_everyone_out(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.people(&[("admin", &["admin"]), ("clerk.li", &["worker_negotiator"])]).await;
+    let me = web.count("SELECT id AS n FROM users WHERE username = 'admin'").await;
+    let clerk = web.count("SELECT id AS n FROM users WHERE username = 'clerk.li'").await;
+    let mut b = web.browser([10, 19, 0, 1]);
+    b.sign_in("admin").await;
+    let csrf = b.csrf().await;
+    let page = b.post(&format!("/admin/users/{me}/active"), &[("_csrf", &csrf), ("active", "false")]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("不能停用自己的账号"), "{}", page.body);
+    let page = b.post(&format!("/admin/users/{me}/roles"), &[("_csrf", &csrf), ("roles", "worker_negotiator")]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "the last admin keeps the role");
+    assert!(page.body.contains("最后一位在用的管理员"), "{}", page.body);
+    let active = web.count(&format!("SELECT COUNT(*) AS n FROM user_roles r JOIN users u ON u.id = r.user_id WHERE u.id = {me} AND u.active AND r.role = 'admin'")).await;
+    assert_eq!(active, 1, "still an active admin");
+    let page = b.post(&format!("/admin/users/{clerk}/active"), &[("_csrf", &csrf), ("active", "false")]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "another account may be deactivated");
+    let mut clerk_browser = web.browser([10, 19, 0, 2]);
+    let refused = clerk_browser.sign_in_with("clerk.li", PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("此账号已停用"), "a deactivated account is told so: {}", refused.body);
+    let wrong = clerk_browser.sign_in_with("clerk.li", "not the password at all").await;
+    assert!(wrong.body.contains("用户名或密码不正确"), "without the password nothing is revealed");
+    assert_eq!(b.get("/favicon.ico").await.status, StatusCode::NO_CONTENT);
+}
+
 on_both_backends! {
     burst_of_sign_ins => a_burst_of_sign_ins_runs_no_more_password_checks_than_the_limit;
     parallel_guesses => parallel_guesses_at_one_name_are_checked_at_most_five_times;
@@ -898,4 +927,5 @@ on_both_backends! {
     cohort_runners_from_definition => who_runs_cohorts_is_the_definitions_to_say;
     sides_apart => nobody_is_on_both_sides_and_the_refusal_names_them_by_name;
     vote_rule_shown => a_votes_figures_say_which_rule_decided;
+    admin_safety => an_admin_cannot_lock_everyone_out;
 }
