@@ -20,7 +20,7 @@ const CANDIDATES: u64 = 500;
 pub struct Waiting {
     pub row: InstanceRow,
     pub definition: Arc<Definition>,
-    /// The events the person may fire now.
+    /// The tasks (events required of someone) the person may do now.
     pub allowed: Vec<String>,
     /// Escalated to one of the person's roles.
     pub escalated: bool,
@@ -60,7 +60,7 @@ pub async fn waiting_for(rt: &Runtime, actor: &Actor) -> Result<Vec<Waiting>, Ru
         let definition = rt.registry().by_row(rt.db(), row.definition_id).await?;
         let allowed: Vec<String> = engine::options(&definition, &row.state, &row.data, actor)
             .into_iter()
-            .filter(|o| o.refusal.is_none())
+            .filter(|o| o.refusal.is_none() && o.transition.task)
             .map(|o| o.transition.event.clone())
             .collect();
         let escalated = escalated_to(&row, actor);

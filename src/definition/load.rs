@@ -742,6 +742,7 @@ impl Checker<'_, '_> {
             optional: t.optional.iter().map(|s| s.get_ref().clone()).collect(),
             guards,
             effects,
+            task: t.task,
         }
     }
 }

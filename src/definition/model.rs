@@ -337,6 +337,8 @@ pub struct Transition {
     pub optional: Vec<String>,
     pub guards: Vec<Guard>,
     pub effects: Vec<Effect>,
+    /// Required of whoever may take it: "my work" lists instances where a task waits.
+    pub task: bool,
 }
 
 impl Transition {

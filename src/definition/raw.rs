@@ -192,6 +192,14 @@ pub struct RawTransition {
     pub guards: Vec<Spanned<RawGuard>>,
     #[serde(default)]
     pub effects: Vec<Spanned<RawEffect>>,
+    /// Whether the step is required of whoever may take it (shown in their work list); false for
+    /// what may be done but need not be (withdraw, reassign, log a service).
+    #[serde(default = "yes")]
+    pub task: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize)]

@@ -485,6 +485,66 @@ async fn a_timer_whose_event_is_refused_is_closed_with_the_reason(backend: Backe
     assert!(unionflow::store::audit::verify(&h.db.db).await.unwrap().broken.is_none());
 }
 
+/// One required step and one that may be taken or not.
+const CHORES: &str = r#"
+id = "chores"
+label = { zh = "事务", en = "Chores" }
+initial = "open"
+
+[start]
+roles = ["admin"]
+ask = []
+
+[[stage]]
+id = "main"
+label = { zh = "主", en = "Main" }
+
+[[state]]
+id = "open"
+stage = "main"
+label = { zh = "待办", en = "Open" }
+
+[[state]]
+id = "waiting"
+stage = "main"
+label = { zh = "等待", en = "Waiting" }
+
+[[state]]
+id = "done"
+stage = "main"
+final = true
+outcome = "passed"
+label = { zh = "完成", en = "Done" }
+
+[[transition]]
+event = "do"
+from = "open"
+to = "waiting"
+roles = ["admin"]
+label = { zh = "办理", en = "Do it" }
+
+[[transition]]
+event = "withdraw"
+from = ["open", "waiting"]
+to = "done"
+roles = ["admin"]
+label = { zh = "撤销", en = "Withdraw" }
+task = false
+"#;
+
+async fn my_work_lists_what_is_required_not_what_is_merely_allowed(backend: Backend) {
+    let h = Harness::new(backend, defs(&[("chores.toml", CHORES)])).await;
+    let id = h.rt.start("chores", &admin(), &Default::default()).await.unwrap();
+    let waiting = unionflow::work::waiting_for(&h.rt, &admin()).await.unwrap();
+    assert_eq!(
+        waiting.iter().map(|w| (w.row.id, w.allowed.clone())).collect::<Vec<_>>(),
+        [(id, vec!["do".to_owned()])]
+    );
+    h.rt.fire(id, None, &admin(), "do", &Default::default()).await.unwrap();
+    let waiting = unionflow::work::waiting_for(&h.rt, &admin()).await.unwrap();
+    assert!(waiting.is_empty(), "only an optional withdrawal is left: nothing waits for the admin");
+}
+
 on_both_backends! {
     refused_timer => a_timer_whose_event_is_refused_is_closed_with_the_reason;
     fan_out_and_join => fan_out_and_join_go_back_on_a_rejection_and_count_only_the_latest_draft;
@@ -496,4 +556,5 @@ on_both_backends! {
     bad_input => bad_input_is_refused_with_a_reason_and_changes_nothing;
     scope => a_secretary_acts_only_for_their_own_unit;
     versions => running_instances_keep_their_definition_version;
+    my_work_tasks => my_work_lists_what_is_required_not_what_is_merely_allowed;
 }
