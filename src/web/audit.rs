@@ -8,11 +8,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
+use crate::definition::DefinitionSet;
 use crate::definition::calendar::parse_date;
 use crate::store::audit::{self, AuditRow, Filter};
 use crate::web::csv_export;
 use crate::web::errors::{WebError, urlencode};
 use crate::web::extract::Admin;
+use crate::web::i18n::Tr;
 use crate::web::state::AppState;
 use crate::web::view::{Chrome, fmt_time, page};
 
@@ -84,9 +86,12 @@ pub struct AuditLine {
     pub when: String,
     pub actor: String,
     pub kind: String,
+    /// The ids, shown on hover: the CSV export and the filters use them.
+    pub kind_id: String,
     pub process: String,
     pub instance: Option<i64>,
     pub event: String,
+    pub event_id: String,
     pub change: String,
     pub bad: bool,
 }
@@ -98,7 +103,7 @@ struct AuditPage {
     q: AuditQuery,
     query: String,
     processes: Vec<(String, String, bool)>,
-    kinds: Vec<(&'static str, bool)>,
+    kinds: Vec<(&'static str, String, bool)>,
     rows: Vec<AuditLine>,
     older: Option<i64>,
     intact: String,
@@ -122,12 +127,25 @@ const PAGE: u64 = 100;
 /// The longest filter value: longer than any process id, user name or kind.
 const FILTER_MAX: usize = 200;
 
-fn change(r: &AuditRow) -> String {
-    match (&r.record.from_state, &r.record.to_state) {
-        (Some(f), Some(t)) if f != t => format!("{f} → {t}"),
-        (None, Some(t)) => format!("→ {t}"),
+/// An event's row in the reader's words: its kind, its event and its change of state by their
+/// labels in the process's definition (the ids stay on hover and in the CSV export).
+fn worded(tr: &Tr, defs: &DefinitionSet, r: &AuditRow) -> (String, String, String, String) {
+    let lang = tr.code();
+    let def = r.record.process.as_deref().and_then(|p| defs.get(p));
+    let state = |s: &str| def.and_then(|d| d.state(s)).map_or_else(|| s.to_owned(), |st| st.label.get(lang).to_owned());
+    let kind = tr.t(&format!("kind.{}", r.record.kind)).to_owned();
+    let event = match (def, r.record.event.as_deref()) {
+        (Some(d), Some(e)) => d.event_label(e, lang).to_owned(),
+        (None, Some(e)) => e.to_owned(),
+        (_, None) => String::new(),
+    };
+    let change = match (&r.record.from_state, &r.record.to_state) {
+        (Some(f), Some(t)) if f != t => format!("{} → {}", state(f), state(t)),
+        (None, Some(t)) => format!("→ {}", state(t)),
         _ => String::new(),
-    }
+    };
+    let process = def.map_or_else(|| r.record.process.clone().unwrap_or_default(), |d| d.label.get(lang).to_owned());
+    (kind, event, change, process)
 }
 
 pub async fn audit_page(
@@ -143,18 +161,24 @@ pub async fn audit_page(
     let bad_id = verification.as_ref().and_then(|v| v.broken.as_ref()).and_then(|b| b.id);
     let tr = signed.tr;
     let lang = tr.code();
+    let defs = state.rt.definitions();
     let lines = rows
         .iter()
-        .map(|r| AuditLine {
-            id: r.id,
-            when: fmt_time(r.at(), offset),
-            actor: r.record.actor.clone(),
-            kind: r.record.kind.clone(),
-            process: r.record.process.clone().unwrap_or_default(),
-            instance: r.record.instance_id,
-            event: r.record.event.clone().unwrap_or_default(),
-            change: change(r),
-            bad: Some(r.id) == bad_id,
+        .map(|r| {
+            let (kind, event, change, process) = worded(&tr, defs, r);
+            AuditLine {
+                id: r.id,
+                when: fmt_time(r.at(), offset),
+                actor: r.record.actor.clone(),
+                kind,
+                kind_id: r.record.kind.clone(),
+                process,
+                instance: r.record.instance_id,
+                event,
+                event_id: r.record.event.clone().unwrap_or_default(),
+                change,
+                bad: Some(r.id) == bad_id,
+            }
         })
         .collect();
     let processes = state
@@ -164,7 +188,7 @@ pub async fn audit_page(
         .values()
         .map(|d| (d.id.clone(), d.label.get(lang).to_owned(), d.id == q.process))
         .collect();
-    let kinds = KINDS.iter().map(|k| (*k, *k == q.kind)).collect();
+    let kinds = KINDS.iter().map(|k| (*k, tr.t(&format!("kind.{k}")).to_owned(), *k == q.kind)).collect();
     let page_data = AuditPage {
         chrome: Chrome::signed(&signed, tr.t("audit.title")),
         query: q.query_string(),

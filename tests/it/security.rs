@@ -902,6 +902,21 @@ async fn an_admin_cannot_lock_everyone_out(backend: Backend) {
     assert_eq!(b.get("/favicon.ico").await.status, StatusCode::NO_CONTENT);
 }
 
+async fn the_audit_trail_is_read_in_the_readers_language(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.people(&[("admin", &["admin"])]).await;
+    let admin = Actor::new("admin", ["admin"]);
+    web.rt().start("assembly_approval", &admin, &data(json!({ "unit": "u01", "draft_version": 1 }))).await.unwrap();
+    let mut b = web.browser([10, 20, 0, 1]);
+    b.sign_in("admin").await;
+    let page = b.get("/audit").await;
+    assert!(page.body.contains(r#"<td title="sign_in">登录</td>"#), "a kind by its label, the id on hover");
+    assert!(page.body.contains("→ 已收到草案"), "states by their labels");
+    assert!(!page.body.contains("→ draft_received"), "not by their ids: {}", page.body);
+    let csv = b.get("/audit.csv").await;
+    assert!(csv.body.contains(",sign_in,"), "the export keeps the ids");
+}
+
 on_both_backends! {
     burst_of_sign_ins => a_burst_of_sign_ins_runs_no_more_password_checks_than_the_limit;
     parallel_guesses => parallel_guesses_at_one_name_are_checked_at_most_five_times;
@@ -928,4 +943,5 @@ on_both_backends! {
     sides_apart => nobody_is_on_both_sides_and_the_refusal_names_them_by_name;
     vote_rule_shown => a_votes_figures_say_which_rule_decided;
     admin_safety => an_admin_cannot_lock_everyone_out;
+    audit_words => the_audit_trail_is_read_in_the_readers_language;
 }
