@@ -93,13 +93,18 @@ fn directory_errors(def: &Definition, given: &Data, directory: &Directory, lang:
             FieldProblem::NotInDirectory { item: (*unknown).to_owned() }
         } else if items.len() > 1 && !matches!(field.kind, FieldKind::List { .. }) {
             let names = items.iter().map(|i| directory.name(source, i, lang).unwrap_or_default());
-            FieldProblem::OnlyOne { given: names.collect::<Vec<_>>().join("、") }
+            FieldProblem::OnlyOne { given: names.collect::<Vec<_>>().join(list_separator(lang)) }
         } else {
             continue;
         };
         errors.push(FieldError { field: field.id.clone(), problem });
     }
     errors
+}
+
+/// The separator of a list in `lang` ("、" in Chinese, ", " in English).
+fn list_separator(lang: &str) -> &'static str {
+    crate::web::i18n::Tr::new(crate::web::i18n::Lang::parse(lang).unwrap_or_default()).t("punct.list")
 }
 
 /// An id named as what it stands for (a unit's name, a person's name), for fields whose values
@@ -115,7 +120,7 @@ pub fn display_value(tr: &Tr, field: Option<&Field>, value: &Value, units: &Dire
         let named =
             |v: &Value| v.as_str().map_or_else(|| v.to_string(), |s| name(f, s).unwrap_or_else(|| s.to_owned()));
         return match value {
-            Value::Array(items) => items.iter().map(named).collect::<Vec<_>>().join("、"),
+            Value::Array(items) => items.iter().map(named).collect::<Vec<_>>().join(tr.t("punct.list")),
             other => named(other),
         };
     }
@@ -124,9 +129,11 @@ pub fn display_value(tr: &Tr, field: Option<&Field>, value: &Value, units: &Dire
             options.iter().find(|o| &o.id == s).map_or_else(|| s.clone(), |o| o.label.get(lang).to_owned())
         }
         (_, Value::Bool(b)) => tr.t(if *b { "bool.yes" } else { "bool.no" }).to_owned(),
-        (_, Value::Array(items)) => {
-            items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect::<Vec<_>>().join("、")
-        }
+        (_, Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join(tr.t("punct.list")),
         (_, Value::String(s)) => s.clone(),
         (_, other) => other.to_string(),
     }
@@ -214,7 +221,7 @@ fn field_views(
                     let whole = sectors
                         .into_iter()
                         .filter(|_| source == Source::Units)
-                        .map(|s| (format!("{SECTOR_PREFIX}{s}"), format!("{all}：{s}"), false));
+                        .map(|s| (format!("{SECTOR_PREFIX}{s}"), format!("{all}{}{s}", tr.t("punct.colon")), false));
                     let each = units.entries(source, lang).into_iter().map(|(id, label)| {
                         let on = chosen.contains(id.as_str());
                         (id, label, on)
@@ -892,7 +899,7 @@ fn input_summary(tr: &Tr, def: &Definition, input: Option<&Value>, units: &Direc
             if text.chars().count() > CELL_CHARS {
                 text = format!("{}…", text.chars().take(CELL_CHARS).collect::<String>());
             }
-            Some(format!("{}：{text}", f.label.get(lang)))
+            Some(format!("{}{}{text}", f.label.get(lang), tr.t("punct.colon")))
         })
         .collect::<Vec<_>>()
         .join(" · ")
@@ -945,7 +952,7 @@ pub fn field_text(tr: &Tr, def: &Definition, field: &Field, value: &Value, direc
             .into_iter()
             .map(|(label, v)| format!("{label} {v}"))
             .collect::<Vec<_>>()
-            .join("、"),
+            .join(tr.t("punct.list")),
         _ => display_value(tr, Some(field), value, directory),
     }
 }

@@ -82,7 +82,7 @@ pub async fn talent_page(
                 .iter()
                 .filter_map(|o| g.levels.get(&o.id).map(|l| format!("{} {l}", o.label.get(lang))))
                 .collect::<Vec<_>>()
-                .join("、"),
+                .join(signed.tr.t("punct.list")),
             track: g.track,
             name: g.name,
             employer: g.employer,

@@ -114,7 +114,7 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
         Refusal::RoleNotAllowed { roles: needed } => {
             let names: Vec<&str> =
                 needed.iter().map(|r| roles.roles.get(r).map_or(r.as_str(), |l| l.get(lang))).collect();
-            tr.f("refusal.role_not_allowed", &[("roles", names.join("、"))])
+            tr.f("refusal.role_not_allowed", &[("roles", names.join(tr.t("punct.list")))])
         }
         Refusal::OutOfScope { .. } => tr.t("refusal.out_of_scope").to_owned(),
         Refusal::SystemOnly { .. } => tr.t("refusal.system_only").to_owned(),

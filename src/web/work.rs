@@ -45,7 +45,7 @@ pub async fn my_work(State(state): State<AppState>, signed: Signed) -> Result<Re
                 title: def.title_named(&w.row.data, lang, crate::web::process::namer(&units, lang)),
                 process: def.label.get(lang).to_owned(),
                 state: def.state(&w.row.state).map_or_else(|| w.row.state.clone(), |s| s.label.get(lang).to_owned()),
-                actions: actions.join("、"),
+                actions: actions.join(tr.t("punct.list")),
                 deadline,
                 urgent: urgent || w.escalated,
                 escalated: w.escalated,

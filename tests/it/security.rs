@@ -695,6 +695,11 @@ async fn a_topic_with_a_comma_can_be_chosen(backend: Backend) {
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let chosen = web.rt().instance(id).await.unwrap().row.data["topics"].clone();
     assert_eq!(chosen, json!(["工资、福利与休假", "安全; 卫生"]), "each ticked topic is one value, whatever it holds");
+    let zh = b.get(&format!("/instances/{id}")).await;
+    assert!(zh.body.contains("工资、福利与休假、安全; 卫生"), "listed with the Chinese separator");
+    b.get("/lang/en?back=/").await;
+    let en = b.get(&format!("/instances/{id}")).await;
+    assert!(en.body.contains("工资、福利与休假, 安全; 卫生"), "English lists take English punctuation");
 }
 
 async fn a_new_user_appears_in_forms_at_once(backend: Backend) {

@@ -24,7 +24,7 @@ fn row_text(tr: &crate::web::i18n::Tr, e: &RowError) -> String {
         RowProblem::Empty(w) => tr.f("import.empty", &[("what", what(w))]),
         RowProblem::TooLong(w) => tr.f("import.too_long", &[("what", what(w))]),
         RowProblem::SkillLevel(v) => {
-            tr.f("import.skill_level", &[("value", v.clone()), ("levels", SKILL_LEVELS.join("、"))])
+            tr.f("import.skill_level", &[("value", v.clone()), ("levels", SKILL_LEVELS.join(tr.t("punct.list")))])
         }
         RowProblem::Contact(v) => tr.f("import.contact", &[("value", v.clone())]),
         RowProblem::Columns { found } => tr.f("import.columns", &[("found", found.to_string())]),
