@@ -58,15 +58,22 @@ pub fn check(g: &Guard, data: &Data, actor: &Actor) -> Result<(), GuardFailure> 
                 Operand::Number(n) => Some(*n),
                 Operand::Field(other) => int(other),
             };
-            let than_text = match than {
-                Operand::Number(n) => n.to_string(),
-                Operand::Field(other) => format!("{other} ({})", text(data.get(other))),
+            let (than_text, than_field) = match than {
+                Operand::Number(n) => (n.to_string(), None),
+                Operand::Field(other) => (text(data.get(other)), Some(other.clone())),
             };
             // Dates are kept as YYYY-MM-DD, so their text orders them.
             let dates = match (data.get(field).and_then(Value::as_str), than) {
                 (Some(a), Operand::Field(other)) => data.get(other).and_then(Value::as_str).map(|b| a.cmp(b) as i64),
                 _ => None,
             };
+            // Against a field with no value yet there is nothing to compare with: the guard holds
+            // (a capacity before anyone is enrolled).
+            if let Operand::Field(other) = than
+                && !is_set(other)
+            {
+                return Ok(());
+            }
             match (int(field), rhs, dates) {
                 (Some(a), Some(b), _) if op.holds(a, b) => Ok(()),
                 (None, _, Some(order)) if op.holds(order, 0) => Ok(()),
@@ -75,6 +82,7 @@ pub fn check(g: &Guard, data: &Data, actor: &Actor) -> Result<(), GuardFailure> 
                     value: text(data.get(field)),
                     op: op.symbol(),
                     than: than_text,
+                    than_field,
                 }),
             }
         }

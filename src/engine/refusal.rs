@@ -40,7 +40,7 @@ pub enum GuardFailure {
     #[error("{field:?} must be {expected}")]
     NotEqual { field: String, expected: String },
     #[error("{field:?} ({value}) must be {op} {than}")]
-    Compare { field: String, value: String, op: &'static str, than: String },
+    Compare { field: String, value: String, op: &'static str, than: String, than_field: Option<String> },
     #[error("{a:?} has {a_count} and {b:?} has {b_count}: they must be equal")]
     CountsDiffer { a: String, a_count: usize, b: String, b_count: usize },
     #[error("{field:?} has {count}; at least {min} are needed")]

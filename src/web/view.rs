@@ -129,10 +129,17 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
             GuardFailure::NotEqual { field, expected } => {
                 tr.f("guard.not_equal", &[("field", label(field)), ("expected", expected.clone())])
             }
-            GuardFailure::Compare { field, value, op, than } => tr.f(
-                "guard.compare",
-                &[("field", label(field)), ("value", value.clone()), ("op", (*op).to_owned()), ("than", than.clone())],
-            ),
+            GuardFailure::Compare { field, value, op, than, than_field } => {
+                // Compared with another field: that field by its label, with its value.
+                let than = match than_field {
+                    Some(other) => format!("{}{}{than}{}", label(other), tr.t("punct.open"), tr.t("punct.close")),
+                    None => than.clone(),
+                };
+                tr.f(
+                    "guard.compare",
+                    &[("field", label(field)), ("value", value.clone()), ("op", (*op).to_owned()), ("than", than)],
+                )
+            }
             GuardFailure::CountsDiffer { a, a_count, b, b_count } => tr.f(
                 "guard.counts_differ",
                 &[("a", label(a)), ("a_count", a_count.to_string()), ("b", label(b)), ("b_count", b_count.to_string())],

@@ -71,6 +71,15 @@ async fn six_hundred_trainees_forty_mentors_and_a_waiting_list(backend: Backend)
         "in the file's order"
     );
 
+    let below = enrol::raise_capacity(&h.rt, id, &coordinator(), 10).await;
+    match below {
+        Err(enrol::EnrolError::Runtime(unionflow::runtime::RuntimeError::Refused(r))) => {
+            let text = r.to_string();
+            assert!(text.contains("10") && text.contains("580"), "the refusal names both numbers: {text}");
+        }
+        other => panic!("a capacity below those enrolled is refused: {other:?}"),
+    }
+    assert_eq!(h.data(id).await["capacity"], serde_json::json!(580), "nothing changed");
     let admitted = enrol::raise_capacity(&h.rt, id, &coordinator(), 590).await.unwrap();
     assert_eq!(admitted, 10);
     assert_eq!(enrol::count(h.rt.db(), id, WAITING).await.unwrap(), 10);
