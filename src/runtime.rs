@@ -294,6 +294,35 @@ impl Runtime {
         Ok(())
     }
 
+    /// Whether `actor` may read the instance: they act in it, or its definition lets those who act
+    /// in its parent or in one of its children read it (not further: readers of readers do not).
+    pub async fn may_read(&self, actor: &Actor, inst: &Instance) -> Result<bool, RuntimeError> {
+        if actor.may_view(&inst.definition, &inst.row.data) {
+            return Ok(true);
+        }
+        for reader in &inst.definition.read_by {
+            match reader {
+                crate::definition::Reader::Parent => {
+                    if let Some(parent) = inst.row.parent_id {
+                        let parent = self.instance(parent).await?;
+                        if actor.may_view(&parent.definition, &parent.row.data) {
+                            return Ok(true);
+                        }
+                    }
+                }
+                crate::definition::Reader::Children => {
+                    for child in self.children(inst.row.id).await? {
+                        let def = self.registry.by_row(&self.db, child.definition_id).await?;
+                        if actor.may_view(&def, &child.data) {
+                            return Ok(true);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(false)
+    }
+
     pub async fn children(&self, id: i64) -> Result<Vec<InstanceRow>, RuntimeError> {
         self.children_in(&self.db, id).await
     }

@@ -390,6 +390,7 @@ impl Checker<'_, '_> {
             vote_rules,
             transitions,
             documents,
+            read_by: raw.read_by.clone(),
         };
         self.system_events(&raw, &def);
         self.reachability(&raw, &def);

@@ -34,6 +34,18 @@ pub struct Definition {
     pub vote_rules: BTreeMap<String, VoteRule>,
     pub transitions: Vec<Transition>,
     pub documents: Vec<Document>,
+    /// Who may read an instance besides those who act in it.
+    pub read_by: Vec<Reader>,
+}
+
+/// Those who may read an instance without acting in it: whoever acts in its parent (the
+/// negotiators read a unit's assembly and its letter), or in one of its children (a unit's
+/// secretary reads the round her assembly votes on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reader {
+    Parent,
+    Children,
 }
 
 /// A printable document (a confirmation letter, the signed contract), issued in the listed

@@ -33,6 +33,8 @@ pub struct RawDefinition {
     pub transition: Vec<RawTransition>,
     #[serde(default)]
     pub document: Vec<RawDocument>,
+    #[serde(default)]
+    pub read_by: Vec<crate::definition::Reader>,
 }
 
 /// A printable document the instance issues in some states: a letter or a contract whose text

@@ -560,7 +560,7 @@ struct Returned<'a> {
 
 pub async fn load_visible(state: &AppState, signed: &Signed, id: i64) -> Result<Instance, WebError> {
     let inst = state.rt.instance(id).await?;
-    if !signed.actor().may_view(&inst.definition, &inst.row.data) {
+    if !state.rt.may_read(&signed.actor(), &inst).await? {
         return Err(WebError::Forbidden);
     }
     Ok(inst)

@@ -176,7 +176,7 @@ async fn pages_by_role_and_scope(backend: Backend) {
     let mut app = App::new(backend).await;
     let own = app.instance("process = 'assembly_approval' AND data LIKE '%\"unit\":\"u01\"%'").await;
     let other = app.instance("process = 'assembly_approval' AND data LIKE '%\"unit\":\"u02\"%'").await;
-    let round = app.instance("process = 'bargaining_round'").await;
+    let round = app.instance("process = 'bargaining_round' AND data NOT LIKE '%\"u01\"%'").await;
     app.sign_in("chen.jing").await;
     assert_eq!(app.get(&format!("/instances/{own}")).await.status, StatusCode::OK, "her own unit's assembly");
     let refused = app.get(&format!("/instances/{other}")).await;
@@ -185,7 +185,7 @@ async fn pages_by_role_and_scope(backend: Backend) {
     assert_eq!(
         app.get(&format!("/instances/{round}")).await.status,
         StatusCode::FORBIDDEN,
-        "the round is the negotiators'"
+        "a round none of her unit's assemblies votes on is the negotiators'"
     );
     assert_eq!(app.get("/audit").await.status, StatusCode::FORBIDDEN);
     assert_eq!(app.get("/admin").await.status, StatusCode::FORBIDDEN);
@@ -650,7 +650,34 @@ async fn a_mentor_sees_their_own_trainees_with_what_is_due(backend: Backend) {
     assert_eq!(secretary.get("/my-trainees").await.status, StatusCode::FORBIDDEN);
 }
 
+/// Issue 12, item 1: the people a step rests on can read what it rests on.
+async fn those_a_step_rests_on_read_the_round_and_its_units_assemblies(backend: Backend) {
+    let mut app = App::new(backend).await;
+    let round = app.instance("process = 'bargaining_round' AND outcome IS NULL").await;
+    let of_unit = |unit: &str| {
+        format!("process = 'assembly_approval' AND parent_id = {round} AND data LIKE '%\"unit\":\"{unit}\"%'")
+    };
+    let (u01, u02) = (app.instance(&of_unit("u01")).await, app.instance(&of_unit("u02")).await);
+    app.sign_in("wang.wei").await;
+    assert_eq!(app.get(&format!("/instances/{u01}")).await.status, StatusCode::OK, "a negotiator reads a unit's vote");
+    let letter = app.get(&format!("/instances/{u01}/documents/confirmation_letter")).await;
+    assert_eq!(letter.status, StatusCode::OK, "and its confirmation letter");
+    let mut bureau = app.another_browser();
+    bureau.sign_in("ma.qiang").await;
+    assert_eq!(bureau.get(&format!("/instances/{u01}")).await.status, StatusCode::OK, "so does the bureau's reviewer");
+    let mut secretary = app.another_browser();
+    secretary.sign_in("chen.jing").await;
+    let page = secretary.get(&format!("/instances/{round}")).await;
+    assert_eq!(page.status, StatusCode::OK, "a unit's secretary reads the round her assembly votes on");
+    assert_eq!(
+        secretary.get(&format!("/instances/{u02}")).await.status,
+        StatusCode::FORBIDDEN,
+        "not another unit's vote"
+    );
+}
+
 on_both_backends! {
+    readers => those_a_step_rests_on_read_the_round_and_its_units_assemblies;
     trainee_upload => a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line;
     sign_in_out => signing_in_and_out;
     throttling => repeated_failures_lock_the_name_even_for_the_right_password;
