@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::people::domain::{PeopleError, parse_unit_id, parse_unit_text};
 use crate::people::{DisplayName, Password, RoleGrant, Username, users};
-use crate::store::audit::{Audited, Record};
+use crate::store::audit::Record;
 use crate::store::units::{self, Unit};
 use crate::web::errors::WebError;
 use crate::web::extract::{Admin, Posted, Signed};
@@ -69,11 +69,6 @@ fn parse_grants(state: &AppState, text: &str) -> Result<Vec<RoleGrant>, PeopleEr
     text.lines().filter(|l| !l.trim().is_empty()).map(|l| RoleGrant::parse(l, &state.rt.definitions().roles)).collect()
 }
 
-/// Begins an admin's change: it commits with its audit event or not at all.
-async fn begin(state: &AppState, signed: &Signed) -> Result<Audited, WebError> {
-    Ok(Audited::begin(state.db(), "admin", &signed.session.user.username, state.now()).await?)
-}
-
 /// What an admin did, for the audit trail.
 fn admin_record(what: &str, data: serde_json::Value) -> Record<'_> {
     Record { kind: "admin", event: Some(what), data }
@@ -104,7 +99,7 @@ pub async fn create_user(
         Ok(hash) => hash.map_err(|e| WebError::Internal(e.into()))?,
         Err(busy) => return Err(busy.into()),
     };
-    let change = begin(&state, &signed).await?;
+    let change = signed.admin_change(&state).await?;
     match users::create(change.conn(), &username, &display, &hash, &grants, state.now()).await {
         Ok(_) => {}
         Err(users::UserError::Taken(name)) => {
@@ -140,7 +135,7 @@ pub async fn set_roles(
             .await;
         }
     };
-    let change = begin(&state, &signed).await?;
+    let change = signed.admin_change(&state).await?;
     let admin = grants.iter().any(|g| g.role == users::ADMIN);
     if let Some(refusal) = users::lockout(change.conn(), signed.session.user.id, &user, user.active, admin).await? {
         drop(change);
@@ -161,7 +156,7 @@ pub async fn set_active(
 ) -> Result<Response, WebError> {
     let user = users::find(state.db(), id).await?.ok_or(WebError::NotFound)?;
     let active = form.value("active") == "true";
-    let change = begin(&state, &signed).await?;
+    let change = signed.admin_change(&state).await?;
     let admin = user.has_role(users::ADMIN);
     if let Some(refusal) = users::lockout(change.conn(), signed.session.user.id, &user, active, admin).await? {
         drop(change);
@@ -205,7 +200,7 @@ pub async fn create_unit(
             return render(&state, &signed, Some(problem), Default::default(), StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    let change = begin(&state, &signed).await?;
+    let change = signed.admin_change(&state).await?;
     units::upsert(change.conn(), &unit, state.now()).await?;
     change.commit(admin_record("save_unit", serde_json::json!({ "unit": unit.id }))).await?;
     state.directory_changed().await;

@@ -81,8 +81,15 @@ impl Signed {
         self.session.user.actor()
     }
     pub fn is_admin(&self) -> bool {
-        self.session.user.has_role("admin")
+        self.session.user.has_role(crate::people::users::ADMIN)
     }
+    /// Begins an administrative change by this person (users, units, mentors): it commits with
+    /// its audit event in the admin stream, or not at all.
+    pub async fn admin_change(&self, state: &AppState) -> Result<crate::store::audit::Audited, WebError> {
+        let by = &self.session.user.username;
+        Ok(crate::store::audit::Audited::begin(state.db(), "admin", by, state.now()).await?)
+    }
+
     /// Refuses a form whose CSRF token is not this session's.
     pub fn check_csrf(&self, form: &[(String, String)]) -> Result<(), WebError> {
         let given = form.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.as_str());

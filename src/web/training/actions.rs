@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::sector::track;
-use crate::store::audit::{Audited, Record};
+use crate::store::audit::Record;
 use crate::training::assign::{Choice, Unassigned};
 use crate::training::enrol::{self, EnrolError};
 use crate::training::graduate::Verdict;
@@ -93,11 +93,12 @@ pub async fn import(
         "" => FileEncoding::Detect,
         chosen => chosen.parse::<FileEncoding>().map_err(|e| WebError::BadRequest(e.to_string()))?,
     };
-    let file = posted.part("file").map(|b| b.to_vec()).unwrap_or_default();
+    // The file as read, not copied again: an upload may be tens of megabytes.
+    let file: &[u8] = posted.part("file").map_or(&[], |b| b.as_ref());
     let valid_only = posted.part("valid_only").is_some();
-    let Coordinator(signed) = posted.by;
-    load_visible(&state, &signed, id).await?;
-    match enrol::import_csv_as(&state.rt, state.db(), id, &signed.actor(), &file, encoding, valid_only).await {
+    let Coordinator(signed) = &posted.by;
+    load_visible(&state, signed, id).await?;
+    match enrol::import_csv_as(&state.rt, state.db(), id, &signed.actor(), file, encoding, valid_only).await {
         Ok(done) => {
             let tr = signed.tr;
             let summary = tr.f(
@@ -110,7 +111,7 @@ pub async fn import(
             );
             render(
                 &state,
-                &signed,
+                signed,
                 id,
                 Some((summary, done.skipped.iter().map(|e| row_text(&tr, e)).collect())),
                 StatusCode::OK,
@@ -118,8 +119,8 @@ pub async fn import(
             .await
         }
         Err(e) => {
-            let report = refusal(&signed, &state, e)?;
-            render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await
+            let report = refusal(signed, &state, e)?;
+            render(&state, signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
 }
@@ -229,7 +230,7 @@ pub async fn add_mentor(
         let report = (signed.tr.t("refusal.input").to_owned(), Vec::new());
         return render_refused(&state, &signed, id, report, Kept { form: "mentor", values: form.clone() }).await;
     };
-    let change = Audited::begin(state.db(), "admin", &signed.session.user.username, state.now()).await?;
+    let change = signed.admin_change(&state).await?;
     mentors::upsert(change.conn(), username.as_str(), name.as_str(), &field, capacity, state.now()).await?;
     let data = serde_json::json!({ "mentor": username.as_str(), "field": field, "capacity": capacity });
     change.commit(Record { kind: "admin", event: Some("save_mentor"), data }).await?;
