@@ -213,8 +213,11 @@ struct Stored {
 
 impl From<Stored> for AuditRow {
     fn from(s: Stored) -> Self {
-        let Stored { id, stream, seq, at, actor, kind, process, instance_id, event, from_state, to_state, data, .. } = s;
-        let record = AuditRecord { stream, seq, at, actor, kind, process, instance_id, event, from_state, to_state, data };
+        let Stored {
+            id, stream, seq, at, actor, kind, process, instance_id, event, from_state, to_state, data, ..
+        } = s;
+        let record =
+            AuditRecord { stream, seq, at, actor, kind, process, instance_id, event, from_state, to_state, data };
         AuditRow { id, record, prev_hash: s.prev_hash, hash: s.hash }
     }
 }

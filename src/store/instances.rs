@@ -85,7 +85,11 @@ impl TryFrom<Stored> for InstanceRow {
 }
 
 /// The instances a query selects ([`COLUMNS`]), read and parsed.
-pub(crate) async fn select<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Result<Vec<InstanceRow>, DbErr> {
+pub(crate) async fn select<C: ConnectionTrait>(
+    c: &C,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<InstanceRow>, DbErr> {
     rows::<Stored, _>(c, sql, values).await?.into_iter().map(InstanceRow::try_from).collect()
 }
 
@@ -183,7 +187,8 @@ pub async fn count_by_process<C: ConnectionTrait>(c: &C) -> Result<std::collecti
         process: String,
         n: i64,
     }
-    let counted: Vec<PerProcess> = rows(c, "SELECT process, COUNT(*) AS n FROM instances GROUP BY process", vec![]).await?;
+    let counted: Vec<PerProcess> =
+        rows(c, "SELECT process, COUNT(*) AS n FROM instances GROUP BY process", vec![]).await?;
     Ok(counted.into_iter().map(|r| (r.process, r.n)).collect())
 }
 

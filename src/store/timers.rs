@@ -124,7 +124,8 @@ pub async fn next_due<C: ConnectionTrait>(c: &C) -> Result<Option<OffsetDateTime
     struct Next {
         due: Option<i64>,
     }
-    let next: Option<Next> = row(c, "SELECT MIN(due_at) AS due FROM timers WHERE status = $1", vec![PENDING.into()]).await?;
+    let next: Option<Next> =
+        row(c, "SELECT MIN(due_at) AS due FROM timers WHERE status = $1", vec![PENDING.into()]).await?;
     Ok(next.and_then(|n| n.due).map(from_micros))
 }
 

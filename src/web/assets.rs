@@ -6,8 +6,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::web::errors::{ErrorPage, WebError};
 use crate::web::cookies;
+use crate::web::errors::{ErrorPage, WebError};
 use crate::web::i18n::Tr;
 use crate::web::view::Chrome;
 

@@ -4,15 +4,15 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum_extra::extract::cookie::CookieJar;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 use crate::people::signin::{self, SignIn};
 use crate::people::{Username, random_token, sessions};
 use crate::store::audit::{Audited, Record};
-use crate::web::errors::WebError;
 use crate::web::cookies;
+use crate::web::errors::WebError;
 use crate::web::extract::{ClientAddr, Ctx, Posted, constant_time_eq};
 use crate::web::i18n::Lang;
 use crate::web::redirect::LocalPath;
@@ -94,28 +94,41 @@ pub async fn signin(
     let typed = name.as_ref().map_or_else(String::new, |n| n.as_str().to_owned());
     let rules =
         SignIn { checks: &state.config.password_checks, limits: &state.config.limits, idle: state.config.session_idle };
-    let (problem, status) =
-        match signin::attempt(state.db(), &rules, &client.0, name.as_ref(), form.password, state.now()).await? {
-            signin::Attempt::SignedIn(token) => {
-                let secure = state.config.secure_cookies;
-                let jar = CookieJar::new()
-                    .add(cookies::ours(cookies::SESSION, token, None, secure))
-                    .add(cookies::forget(cookies::PRE_SESSION, secure));
-                return Ok((jar, Redirect::to(next.as_str())).into_response());
-            }
-            signin::Attempt::Wrong => (ctx.tr.t("signin.failed").to_owned(), StatusCode::UNAUTHORIZED),
-            signin::Attempt::Deactivated => (ctx.tr.t("signin.deactivated").to_owned(), StatusCode::FORBIDDEN),
-            signin::Attempt::Locked(until) => {
-                let minutes = ((until - state.now()).whole_minutes() + 1).max(1);
-                (ctx.tr.f("signin.locked", &[("minutes", minutes.to_string())]), StatusCode::TOO_MANY_REQUESTS)
-            }
-            signin::Attempt::Busy => (ctx.tr.t("signin.busy").to_owned(), StatusCode::TOO_MANY_REQUESTS),
-        };
+    let attempt = signin::attempt(state.db(), &rules, &client.0, name.as_ref(), form.password, state.now()).await?;
+    let (problem, status) = match attempt {
+        signin::Attempt::SignedIn(token) => {
+            let secure = state.config.secure_cookies;
+            let jar = CookieJar::new()
+                .add(cookies::ours(cookies::SESSION, token, None, secure))
+                .add(cookies::forget(cookies::PRE_SESSION, secure));
+            return Ok((jar, Redirect::to(next.as_str())).into_response());
+        }
+        refused => refused_words(&ctx.tr, &refused, state.now()),
+    };
     let mut response = render_signin(&state, &ctx, &next, typed, Some(problem), status)?;
     if status == StatusCode::TOO_MANY_REQUESTS {
         response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
     }
     Ok(response)
+}
+
+/// Why a sign-in was refused, in the reader's words, and the status it answers with.
+fn refused_words(
+    tr: &crate::web::i18n::Tr,
+    attempt: &signin::Attempt,
+    now: time::OffsetDateTime,
+) -> (String, StatusCode) {
+    match attempt {
+        signin::Attempt::Locked(until) => {
+            let minutes = ((*until - now).whole_minutes() + 1).max(1);
+            (tr.f("signin.locked", &[("minutes", minutes.to_string())]), StatusCode::TOO_MANY_REQUESTS)
+        }
+        signin::Attempt::Busy => (tr.t("signin.busy").to_owned(), StatusCode::TOO_MANY_REQUESTS),
+        signin::Attempt::Deactivated => (tr.t("signin.deactivated").to_owned(), StatusCode::FORBIDDEN),
+        signin::Attempt::Wrong | signin::Attempt::SignedIn(_) => {
+            (tr.t("signin.failed").to_owned(), StatusCode::UNAUTHORIZED)
+        }
+    }
 }
 
 pub async fn signout(

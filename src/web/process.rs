@@ -80,6 +80,21 @@ pub const SECTOR_PREFIX: &str = "sector:";
 
 /// Ids that the directory does not know, and several ids where one is asked, for fields whose
 /// values come from a directory.
+/// The form's values of the fields `names`, and the refusal of any value the directories do
+/// not know (an unknown unit or person), which the engine cannot judge.
+fn decode_form(
+    def: &Definition,
+    form: &[(String, String)],
+    names: &[String],
+    directory: &Directory,
+    lang: &str,
+) -> (Data, Result<(), RuntimeError>) {
+    let given = form_data(def, form, names, directory);
+    let unknown = directory_errors(def, &given, directory, lang);
+    let known = if unknown.is_empty() { Ok(()) } else { Err(RuntimeError::Refused(Refusal::Input(unknown))) };
+    (given, known)
+}
+
 fn directory_errors(def: &Definition, given: &Data, directory: &Directory, lang: &str) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (name, value) in given {
@@ -407,36 +422,23 @@ pub async fn start(
     Path(process): Path<String>,
     Posted { by: signed, fields }: Posted,
 ) -> Result<Response, WebError> {
-    let form = fields.0;
     let def = state.rt.definitions().get(&process).cloned().ok_or(WebError::NotFound)?;
     let rule = def.start.as_ref().ok_or(WebError::Forbidden)?;
     let names: Vec<String> = rule.ask.iter().chain(&rule.optional).cloned().collect();
     let units = state.directory().await?;
-    let given = form_data(&def, &form, &names, &units);
-    let unknown = directory_errors(&def, &given, &units, signed.tr.code());
-    let result = if unknown.is_empty() {
-        state.rt.start(&process, &signed.actor(), &given).await
-    } else {
-        Err(RuntimeError::Refused(Refusal::Input(unknown)))
+    let (given, known) = decode_form(&def, &fields.0, &names, &units, signed.tr.code());
+    let result = match known {
+        Ok(()) => state.rt.start(&process, &signed.actor(), &given).await,
+        Err(e) => Err(e),
     };
     match result {
         Ok(id) => Ok(Redirect::to(&format!("/instances/{id}")).into_response()),
         Err(RuntimeError::Refused(r)) => {
-            let errors = match &r {
-                Refusal::Input(errors) => errors.clone(),
-                _ => Vec::new(),
-            };
+            let errors = if let Refusal::Input(errors) = &r { errors.clone() } else { Vec::new() };
             let named = named_refusal(&def, &units, signed.tr.code(), &r);
             let message = refusal_text(&signed.tr, Some(&def), &state.rt.definitions().roles, &named);
-            render_process(
-                &state,
-                &signed,
-                &process,
-                None,
-                (&given, &errors, Some(message)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let returned = (&given, &errors[..], Some(message));
+            render_process(&state, &signed, &process, None, returned, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
     }
@@ -554,7 +556,7 @@ fn named_refusal(def: &Definition, directory: &Directory, lang: &str, r: &Refusa
 struct Returned<'a> {
     event: &'a str,
     given: &'a Data,
-    refusal: Option<&'a Refusal>,
+    refusal: Option<Refusal>,
     conflict: Option<i64>,
 }
 
@@ -622,12 +624,12 @@ impl Sections<'_> {
             let Some(r) = &option.refusal else {
                 let (given, errors, error) = match returned {
                     Some(r) if r.event == t.event => {
-                        let errors = match r.refusal {
+                        let errors = match &r.refusal {
                             Some(Refusal::Input(errors)) => errors.clone(),
                             _ => Vec::new(),
                         };
                         let text = |x| refusal_text(tr, Some(def), roles, &named_refusal(def, self.units, lang, x));
-                        (r.given.clone(), errors, r.refusal.map(text))
+                        (r.given.clone(), errors, r.refusal.as_ref().map(text))
                     }
                     _ => (Data::new(), Vec::new(), None),
                 };
@@ -849,7 +851,8 @@ async fn render_instance(
         }
         None => None,
     };
-    let unmatched = returned.as_ref().filter(|r| !actions.iter().any(|a| a.event == r.event)).and_then(|r| r.refusal);
+    let unmatched =
+        returned.as_ref().filter(|r| !actions.iter().any(|a| a.event == r.event)).and_then(|r| r.refusal.as_ref());
     let conflict = returned
         .as_ref()
         .and_then(|r| r.conflict)
@@ -989,46 +992,44 @@ pub async fn fire(
     Path((id, event)): Path<(i64, String)>,
     Posted { by: signed, fields }: Posted,
 ) -> Result<Response, WebError> {
-    let form = fields.0;
     let inst = load_visible(&state, &signed, id).await?;
-    // The version the form was read at: a value that is not one is refused, never taken as
-    // "no check" (which would apply a change made on a stale page).
-    let version = match form.iter().find(|(k, _)| k == "_version") {
-        None => None,
-        Some((_, v)) => Some(
-            v.trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|v| *v >= 1)
-                .ok_or_else(|| WebError::BadRequest(format!("_version {v:?}")))?,
-        ),
-    };
+    let version = form_version(&fields)?;
     let names: Vec<String> = inst
         .definition
         .transition(&inst.row.state, &event)
         .map(|t| t.ask.iter().chain(&t.optional).cloned().collect())
         .unwrap_or_default();
     let units = state.directory().await?;
-    let given = form_data(&inst.definition, &form, &names, &units);
-    let unknown = directory_errors(&inst.definition, &given, &units, signed.tr.code());
-    let result = if unknown.is_empty() {
-        state.rt.fire(id, version, &signed.actor(), &event, &given).await
-    } else {
-        Err(RuntimeError::Refused(Refusal::Input(unknown)))
+    let (given, known) = decode_form(&inst.definition, &fields.0, &names, &units, signed.tr.code());
+    let result = match known {
+        Ok(()) => state.rt.fire(id, version, &signed.actor(), &event, &given).await,
+        Err(e) => Err(e),
     };
-    match result {
-        Ok(_) => Ok(Redirect::to(&format!("/instances/{id}")).into_response()),
+    let (inst, returned, status) = match result {
+        Ok(_) => return Ok(Redirect::to(&format!("/instances/{id}")).into_response()),
         Err(RuntimeError::Refused(r)) => {
-            let returned = Returned { event: &event, given: &given, refusal: Some(&r), conflict: None };
-            render_instance(&state, &signed, inst, Some(returned), StatusCode::UNPROCESSABLE_ENTITY).await
+            let returned = Returned { event: &event, given: &given, refusal: Some(r), conflict: None };
+            (inst, returned, StatusCode::UNPROCESSABLE_ENTITY)
         }
+        // Shown as it is now, with what the person typed kept in the form.
         Err(RuntimeError::Conflict { found, .. }) => {
-            // Show the instance as it is now, with what the person typed kept in the form.
-            let fresh = load_visible(&state, &signed, id).await?;
             let returned = Returned { event: &event, given: &given, refusal: None, conflict: Some(found) };
-            render_instance(&state, &signed, fresh, Some(returned), StatusCode::CONFLICT).await
+            (load_visible(&state, &signed, id).await?, returned, StatusCode::CONFLICT)
         }
-        Err(e) => Err(e.into()),
+        Err(e) => return Err(e.into()),
+    };
+    render_instance(&state, &signed, inst, Some(returned), status).await
+}
+
+/// The version the form was read at: a value that is not one is refused, never taken as "no
+/// check" (which would apply a change made on a stale page).
+fn form_version(fields: &crate::web::extract::Fields) -> Result<Option<i64>, WebError> {
+    match fields.0.iter().find(|(k, _)| k == "_version") {
+        None => Ok(None),
+        Some((_, v)) => {
+            let parsed = v.trim().parse::<i64>().ok().filter(|v| *v >= 1);
+            parsed.map(Some).ok_or_else(|| WebError::BadRequest(format!("_version {v:?}")))
+        }
     }
 }
 
