@@ -13,7 +13,6 @@ use serde_json::Value;
 use crate::definition::{Definition, Effect, Field, FieldKind, Source};
 use crate::engine::{self, Data, FieldError, FieldProblem, Refusal, VOTE_KEY};
 use crate::runtime::{Instance, RuntimeError};
-use crate::sector::track;
 use crate::store::instances;
 use crate::web::charts;
 use crate::web::diagram::{self, Marks};
@@ -761,16 +760,20 @@ impl Sections<'_> {
         row: &instances::InstanceRow,
     ) -> Result<(Vec<ChildView>, String), WebError> {
         let child_rows = state.rt.children(row.id).await?;
-        let names: std::collections::HashMap<String, String> = if child_rows.iter().any(|c| trainee_code(c).is_some()) {
-            crate::training::enrol::trainees(state.db(), row.id).await?.into_iter().map(|t| (t.code, t.name)).collect()
+        let mut defs = Vec::with_capacity(child_rows.len());
+        for c in &child_rows {
+            defs.push(state.rt.registry().by_row(state.db(), c.definition_id).await.map_err(RuntimeError::from)?);
+        }
+        // The children name trainees of this instance's roster: read it once for them all.
+        let roster = if defs.iter().any(|d| titled_by_trainee(d)) {
+            Roster::of_cohort(state, row.id).await?
         } else {
-            Default::default()
+            Roster::default()
         };
         let latest = child_rows.iter().map(|c| c.fanout).max().unwrap_or(0);
         let mut children = Vec::new();
         let (mut passed, mut failed, mut pending) = (0, 0, 0);
-        for c in &child_rows {
-            let cdef = state.rt.registry().by_row(state.db(), c.definition_id).await.map_err(RuntimeError::from)?;
+        for (c, cdef) in child_rows.iter().zip(&defs) {
             if c.fanout == latest {
                 match c.outcome.as_deref() {
                     Some("passed") => passed += 1,
@@ -780,11 +783,8 @@ impl Sections<'_> {
             }
             children.push(ChildView {
                 id: c.id,
-                title: match trainee_code(c).and_then(|code| Some((names.get(code)?, code))) {
-                    Some((name, code)) => track_title(name, code),
-                    None => cdef.title_named(&c.data, self.lang, namer(self.units, self.lang)),
-                },
-                state: self.state_label(&cdef, &c.state),
+                title: roster.title(&self.tr, cdef, &c.data, self.units),
+                state: self.state_label(cdef, &c.state),
                 summary: cdef
                     .state(&c.state)
                     .and_then(|s| s.summary.as_ref())
@@ -810,14 +810,13 @@ impl Sections<'_> {
         Ok((children, summary))
     }
 
-    /// The instance's title: a trainee's track by the trainee's name, others by their definition.
+    /// The instance's title, as its definition names it.
     async fn title(&self, state: &AppState, row: &instances::InstanceRow) -> Result<String, WebError> {
-        if let (Some(code), Some(cohort)) = (trainee_code(row), row.parent_id)
-            && let Some(name) = crate::training::enrol::name_of(state.db(), cohort, code).await?
-        {
-            return Ok(track_title(&name, code));
-        }
-        Ok(self.def.title_named(&row.data, self.lang, namer(self.units, self.lang)))
+        let roster = match row.parent_id {
+            Some(cohort) if titled_by_trainee(self.def) => Roster::of_one(state, self.def, cohort, &row.data).await?,
+            _ => Roster::default(),
+        };
+        Ok(roster.title(&self.tr, self.def, &row.data, self.units))
     }
 }
 
@@ -1033,12 +1032,45 @@ fn form_version(fields: &crate::web::extract::Fields) -> Result<Option<i64>, Web
     }
 }
 
-/// The trainee a trainee track follows, by their code in the cohort.
-fn trainee_code(row: &instances::InstanceRow) -> Option<&str> {
-    (row.process == track::PROCESS).then(|| row.data.get(track::TRAINEE)?.as_str()).flatten()
+/// Whether a definition's title names a trainee of its cohort (`source = "trainees"`).
+fn titled_by_trainee(def: &Definition) -> bool {
+    def.title.iter().any(|f| def.field(f).and_then(|f| f.source) == Some(Source::Trainees))
 }
 
-/// A trainee's track is named by the trainee, a record of their cohort: "王伟（T0001）".
-fn track_title(name: &str, code: &str) -> String {
-    format!("{name}（{code}）")
+/// The names of a cohort's trainees by code, for titles that name one.
+#[derive(Default)]
+struct Roster {
+    names: std::collections::HashMap<String, String>,
+}
+
+impl Roster {
+    async fn of_cohort(state: &AppState, cohort: i64) -> Result<Roster, WebError> {
+        let trainees = crate::training::enrol::trainees(state.db(), cohort).await?;
+        Ok(Roster { names: trainees.into_iter().map(|t| (t.code, t.name)).collect() })
+    }
+
+    /// The names of the trainees one instance's title names, read one by one.
+    async fn of_one(state: &AppState, def: &Definition, cohort: i64, data: &Data) -> Result<Roster, WebError> {
+        let mut names = std::collections::HashMap::new();
+        let named = def.title.iter().filter(|f| def.field(f).and_then(|f| f.source) == Some(Source::Trainees));
+        for code in named.filter_map(|f| data.get(f).and_then(Value::as_str)) {
+            if let Some(name) = crate::training::enrol::name_of(state.db(), cohort, code).await? {
+                names.insert(code.to_owned(), name);
+            }
+        }
+        Ok(Roster { names })
+    }
+
+    /// An instance's title from its definition, every sourced value named: a trainee as
+    /// "name (code)", a unit or a person by their name.
+    fn title(&self, tr: &Tr, def: &Definition, data: &Data, directory: &Directory) -> String {
+        let lang = tr.code();
+        def.title_named(data, lang, |field, value| match field.source? {
+            Source::Trainees => {
+                let name = self.names.get(value)?;
+                Some(tr.f("title.name_with_id", &[("name", name.clone()), ("id", value.to_owned())]))
+            }
+            source => directory.name(source, value, lang),
+        })
+    }
 }
