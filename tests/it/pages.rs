@@ -679,7 +679,30 @@ async fn the_demo_seeds_and_its_people_sign_in(backend: Backend) {
     }
 }
 
+/// A trainee's track is titled by its definition (`title = ["trainee"]`, the field naming a
+/// trainee of the cohort), on its own page and in the cohort's list of children, in each
+/// language's punctuation.
+async fn a_track_is_titled_by_its_trainee_as_the_definition_says(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    let cohort = web.cohort_in_training(2, &["xu.ming"], 1).await;
+    let track = web.tracks(cohort).await[0];
+    let code =
+        web.rt().instance(track).await.expect("the track").row.data["trainee"].as_str().unwrap_or_default().to_owned();
+    let name = unionflow::training::enrol::name_of(web.state.db(), cohort, &code).await.expect("read").expect("a name");
+    web.people(&[("gao.hong", &["training_coordinator"])]).await;
+    let mut b = web.browser();
+    b.sign_in("gao.hong").await;
+    let zh_title = zh().f("title.name_with_id", &[("name", name.clone()), ("id", code.clone())]);
+    assert!(b.get(&format!("/instances/{track}")).await.texts("h1")[0].starts_with(&zh_title));
+    let children = b.get(&format!("/instances/{cohort}")).await;
+    assert!(children.texts("a").contains(&zh_title), "the cohort lists its trainee by name");
+    b.get("/lang/en").await;
+    let en_title = en().f("title.name_with_id", &[("name", name), ("id", code)]);
+    assert!(b.get(&format!("/instances/{track}")).await.texts("h1")[0].starts_with(&en_title));
+}
+
 on_both_backends! {
+    track_titles => a_track_is_titled_by_its_trainee_as_the_definition_says;
     readers => those_a_step_rests_on_read_the_round_and_its_units_assemblies;
     trainee_upload => a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line;
     sign_in_out => signing_in_and_out;
