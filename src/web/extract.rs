@@ -193,6 +193,28 @@ pub fn runs_cohorts(state: &AppState, signed: &Signed) -> bool {
     starters.is_some_and(|roles| roles.iter().any(|r| signed.session.user.has_role(r)))
 }
 
+/// Whoever takes part in bargaining rounds: the sector figures ([`Nav::figures`]).
+pub struct FiguresReader(pub Signed);
+
+/// Whoever acts on trainee tracks (coordinators, mentors, admins): the talent pool ([`Nav::talent`]).
+pub struct PoolSearcher(pub Signed);
+
+/// Whoever a trainee track is scoped to by person: "my trainees" ([`Nav::mentoring`]).
+pub struct Mentor(pub Signed);
+
+/// The pages the menu offers are the pages the person may open: one rule for both.
+macro_rules! by_menu {
+    ($($gate:ident => $flag:ident),*) => {$(
+        impl Gate for $gate {
+            fn admit(signed: Signed, _: &AppState) -> Result<Self, WebError> {
+                if signed.nav.$flag { Ok($gate(signed)) } else { Err(WebError::Forbidden) }
+            }
+        }
+    )*};
+}
+
+by_menu!(FiguresReader => figures, PoolSearcher => talent, Mentor => mentoring);
+
 macro_rules! gated {
     ($($gate:ident),*) => {$(
         impl std::ops::Deref for $gate {
@@ -213,7 +235,7 @@ macro_rules! gated {
     )*};
 }
 
-gated!(Admin, Coordinator);
+gated!(Admin, Coordinator, FiguresReader, PoolSearcher, Mentor);
 
 /// The fields of a posted form, in the order sent (a field ticked several times comes several
 /// times).

@@ -8,7 +8,7 @@ use axum::response::Response;
 use crate::sector::track;
 use crate::training::mentoring::{self, Due};
 use crate::web::errors::WebError;
-use crate::web::extract::Signed;
+use crate::web::extract::Mentor;
 use crate::web::state::AppState;
 use crate::web::view::{Chrome, page};
 
@@ -27,10 +27,7 @@ struct MyTraineesPage {
     due_count: usize,
 }
 
-pub async fn my_trainees(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
-    if !signed.nav.mentoring {
-        return Err(WebError::Forbidden);
-    }
+pub async fn my_trainees(State(state): State<AppState>, Mentor(signed): Mentor) -> Result<Response, WebError> {
     let def = state.rt.definitions().get(track::PROCESS).cloned().ok_or(WebError::NotFound)?;
     let tr = signed.tr;
     let lang = tr.code();
