@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
@@ -77,18 +77,29 @@ pub struct SignInForm {
     next: Option<String>,
 }
 
+/// The sign-in form, its token checked against the cookie set with the form (a double submit:
+/// there is no session yet to bind it to).
+pub struct SignInPost(SignInForm);
+
+impl FromRequest<AppState> for SignInPost {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let pre = cookies::value(req.headers(), cookies::PRE_SESSION).unwrap_or_default();
+        let Form(form) = Form::<SignInForm>::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        if pre.is_empty() || !constant_time_eq(pre.as_bytes(), form.csrf.as_bytes()) {
+            return Err(WebError::Csrf.into_response());
+        }
+        Ok(SignInPost(form))
+    }
+}
+
 pub async fn signin(
     State(state): State<AppState>,
     ctx: Ctx,
     client: ClientAddr,
-    headers: HeaderMap,
-    Form(form): Form<SignInForm>,
+    SignInPost(form): SignInPost,
 ) -> Result<Response, WebError> {
-    // The sign-in form has no session yet: its token must match the cookie set with the form.
-    let pre = cookies::value(&headers, cookies::PRE_SESSION).unwrap_or_default();
-    if pre.is_empty() || !constant_time_eq(pre.as_bytes(), form.csrf.as_bytes()) {
-        return Err(WebError::Csrf);
-    }
     let next = LocalPath::or_home(form.next.as_deref());
     let name = Username::parse(&form.username).ok();
     let typed = name.as_ref().map_or_else(String::new, |n| n.as_str().to_owned());
