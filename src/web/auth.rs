@@ -27,7 +27,27 @@ struct SignInPage {
     next: String,
     username: String,
     problem: Option<String>,
+    /// A form that was posted after the session ended, carried through the sign-in.
+    carried: Vec<(String, String)>,
 }
+
+/// After signing in, the form that was posted after the session ended, ready to be sent again.
+#[derive(Template)]
+#[template(path = "resend.html")]
+struct ResendPage {
+    chrome: Chrome,
+    action: String,
+    csrf: String,
+    /// Every field as posted (the page's version included), sent again as hidden fields.
+    fields: Vec<(String, String)>,
+    /// The values the person typed, shown so they can see nothing was lost.
+    typed: Vec<(String, String)>,
+}
+
+/// The name a carried field takes on the sign-in form, so it never mixes with the form's own.
+const CARRIED: &str = "carried.";
+/// More fields than any form of ours has: a larger post is not carried.
+const MAX_CARRIED: usize = 500;
 
 #[derive(Deserialize)]
 pub struct NextQuery {
@@ -39,18 +59,26 @@ const PRE_SESSION_AGE: time::Duration = time::Duration::hours(1);
 /// How long the language chosen is remembered.
 const LANG_AGE: time::Duration = time::Duration::days(365);
 
+/// What the sign-in form shows besides its fields.
+struct SignInView {
+    username: String,
+    problem: Option<String>,
+    carried: Vec<(String, String)>,
+}
+
 fn render_signin(
     state: &AppState,
     ctx: &Ctx,
     next: &LocalPath,
-    username: String,
-    problem: Option<String>,
+    view: SignInView,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let pre_token = random_token();
     let chrome = Chrome::anonymous(ctx.tr, &ctx.path, ctx.tr.t("signin.title"));
+    let SignInView { username, problem, carried } = view;
     let next = next.as_str().to_owned();
-    let response = page(status, &SignInPage { chrome, pre_token: pre_token.clone(), next, username, problem })?;
+    let signin = SignInPage { chrome, pre_token: pre_token.clone(), next, username, problem, carried };
+    let response = page(status, &signin)?;
     let secure = state.config.secure_cookies;
     let jar = CookieJar::new().add(cookies::ours(cookies::PRE_SESSION, pre_token, Some(PRE_SESSION_AGE), secure));
     Ok((jar, response).into_response())
@@ -65,16 +93,31 @@ pub async fn signin_page(
     if ctx.session.is_some() {
         return Ok(Redirect::to(next.as_str()).into_response());
     }
-    render_signin(&state, &ctx, &next, String::new(), None, StatusCode::OK)
+    let view = SignInView { username: String::new(), problem: None, carried: Vec::new() };
+    render_signin(&state, &ctx, &next, view, StatusCode::OK)
 }
 
-#[derive(Deserialize)]
+/// A form posted after its session ended: the sign-in page, with what was typed carried through
+/// it, so that signing in again loses nothing.
+pub(super) fn signin_keeping(
+    state: &AppState,
+    ctx: &Ctx,
+    posted_to: &str,
+    fields: Vec<(String, String)>,
+) -> Result<Response, WebError> {
+    let next = LocalPath::or_home(Some(posted_to));
+    let carried: Vec<(String, String)> =
+        fields.into_iter().filter(|(k, _)| k != crate::web::extract::CSRF_FIELD).take(MAX_CARRIED).collect();
+    let problem = Some(ctx.tr.t("signin.expired_kept").to_owned());
+    render_signin(state, ctx, &next, SignInView { username: String::new(), problem, carried }, StatusCode::UNAUTHORIZED)
+}
+
+/// The sign-in form: its own fields, and any form carried through it.
 pub struct SignInForm {
-    #[serde(rename = "_csrf")]
-    csrf: String,
     username: String,
     password: String,
     next: Option<String>,
+    carried: Vec<(String, String)>,
 }
 
 /// The sign-in form, its token checked against the cookie set with the form (a double submit:
@@ -86,11 +129,22 @@ impl FromRequest<AppState> for SignInPost {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
         let pre = cookies::value(req.headers(), cookies::PRE_SESSION).unwrap_or_default();
-        let Form(form) = Form::<SignInForm>::from_request(req, state).await.map_err(IntoResponse::into_response)?;
-        if pre.is_empty() || !constant_time_eq(pre.as_bytes(), form.csrf.as_bytes()) {
+        let Form(fields) =
+            Form::<Vec<(String, String)>>::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        let fields = crate::web::extract::Fields(fields);
+        let given = fields.value(crate::web::extract::CSRF_FIELD);
+        if pre.is_empty() || !constant_time_eq(pre.as_bytes(), given.as_bytes()) {
             return Err(WebError::Csrf.into_response());
         }
-        Ok(SignInPost(form))
+        let carried = fields
+            .0
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(CARRIED)?.to_owned(), v.clone())))
+            .take(MAX_CARRIED)
+            .collect();
+        let next = Some(fields.value("next").to_owned()).filter(|n| !n.is_empty());
+        let (username, password) = (fields.value("username").to_owned(), fields.value("password").to_owned());
+        Ok(SignInPost(SignInForm { username, password, next, carried }))
     }
 }
 
@@ -109,18 +163,41 @@ pub async fn signin(
     let (problem, status) = match attempt {
         signin::Attempt::SignedIn(token) => {
             let secure = state.config.secure_cookies;
-            let jar = CookieJar::new()
-                .add(cookies::ours(cookies::SESSION, token, None, secure))
-                .add(cookies::forget(cookies::PRE_SESSION, secure));
-            return Ok((jar, Redirect::to(next.as_str())).into_response());
+            let jar = CookieJar::new().add(cookies::forget(cookies::PRE_SESSION, secure)).add(cookies::ours(
+                cookies::SESSION,
+                token.clone(),
+                None,
+                secure,
+            ));
+            if form.carried.is_empty() {
+                return Ok((jar, Redirect::to(next.as_str())).into_response());
+            }
+            return Ok((jar, resend(&state, &ctx, &token, &next, form.carried).await?).into_response());
         }
         refused => refused_words(&ctx.tr, &refused, state.now()),
     };
-    let mut response = render_signin(&state, &ctx, &next, typed, Some(problem), status)?;
+    let view = SignInView { username: typed, problem: Some(problem), carried: form.carried };
+    let mut response = render_signin(&state, &ctx, &next, view, status)?;
     if status == StatusCode::TOO_MANY_REQUESTS {
         response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
     }
     Ok(response)
+}
+
+/// The form carried through the sign-in, ready to be sent again under the new session: nothing is
+/// sent without the person seeing it, since the page it came from may have changed meanwhile.
+async fn resend(
+    state: &AppState,
+    ctx: &Ctx,
+    token: &str,
+    action: &LocalPath,
+    fields: Vec<(String, String)>,
+) -> Result<Response, WebError> {
+    let session = sessions::lookup(state.db(), token, state.now()).await?.ok_or(WebError::Csrf)?;
+    let typed = fields.iter().filter(|(k, v)| !k.starts_with('_') && !v.trim().is_empty()).cloned().collect();
+    let chrome = Chrome::anonymous(ctx.tr, &ctx.path, ctx.tr.t("resend.title"));
+    let action = action.as_str().to_owned();
+    page(StatusCode::OK, &ResendPage { chrome, action, csrf: session.csrf_token, fields, typed })
 }
 
 /// Why a sign-in was refused, in the reader's words, and the status it answers with.

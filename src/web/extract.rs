@@ -269,11 +269,24 @@ impl<G: Gate + Send> FromRequest<AppState> for Posted<G> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         use axum::response::IntoResponse;
         let (mut parts, body) = req.into_parts();
-        let signed = Signed::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
+        let signed = Signed::from_request_parts(&mut parts, state).await;
+        let tr = Tr::new(cookies::lang(&parts.headers));
+        let path = path_of(&parts);
         let axum::Form(fields) =
             axum::Form::<Vec<(String, String)>>::from_request(Request::from_parts(parts, body), state)
                 .await
                 .map_err(IntoResponse::into_response)?;
+        let signed = match signed {
+            Ok(signed) => signed,
+            // The session ended while the form was being filled in: what was typed goes through
+            // the sign-in instead of being lost.
+            Err(WebError::SignIn { next }) => {
+                let ctx = Ctx { tr, session: None, path };
+                let page = crate::web::auth::signin_keeping(state, &ctx, &next, fields);
+                return Err(page.unwrap_or_else(IntoResponse::into_response));
+            }
+            Err(e) => return Err(e.into_response()),
+        };
         signed.check_csrf(&fields).map_err(IntoResponse::into_response)?;
         let by = G::admit(signed, state).map_err(IntoResponse::into_response)?;
         Ok(Posted { by, fields: Fields(fields) })

@@ -701,7 +701,60 @@ async fn a_track_is_titled_by_its_trainee_as_the_definition_says(backend: Backen
     assert!(b.get(&format!("/instances/{track}")).await.texts("h1")[0].starts_with(&en_title));
 }
 
+/// Minutes typed while the session runs out are not lost: the post that finds no session shows
+/// the sign-in with the form carried through it, and after signing in the form comes back,
+/// ready to send, with what was typed; sent, it is recorded as if the session had never ended.
+async fn a_form_posted_after_the_session_ended_survives_the_sign_in(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.negotiators().await;
+    let round = web.round(&["u01"], RoundAt::Negotiating).await;
+    let mut b = web.browser();
+    b.sign_in("wang.wei").await;
+    let page = b.get(&format!("/instances/{round}")).await;
+    let (csrf, version) = (b.csrf().await, page.hidden("_version"));
+    web.clock.advance(time::Duration::hours(9));
+    let minutes = "第三次协商：工资增长 5%。\n<b>\"原文\"</b> & 备注";
+    let path = format!("/instances/{round}/fire/record_session");
+    let typed = [
+        ("_csrf", csrf.as_str()),
+        ("_version", version.as_str()),
+        ("session_date", "2026-03-02"),
+        ("session_attendees", "王伟\n赵磊"),
+        ("session_minutes", minutes),
+    ];
+    let signin = b.post(&path, &typed).await;
+    assert_eq!(signin.status, StatusCode::UNAUTHORIZED);
+    assert!(signin.says(zh().t("signin.expired_kept")));
+    assert_eq!(signin.field("carried.session_minutes").as_deref(), Some(minutes), "the minutes ride along");
+    assert_eq!(signin.field("next").as_deref(), Some(path.as_str()));
+    assert_eq!(signin.field("carried._csrf"), None, "the old session's token is not carried");
+    let mut form: Vec<(String, String)> = signin
+        .elements("input")
+        .into_iter()
+        .filter(|e| e.attr("type") == Some("hidden"))
+        .filter_map(|e| Some((e.attr("name")?.to_owned(), e.attr("value")?.to_owned())))
+        .collect();
+    form.extend([("username".to_owned(), "wang.wei".to_owned()), ("password".to_owned(), PASSWORD.to_owned())]);
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let resend = b.post("/signin", &pairs).await;
+    assert_eq!(resend.status, StatusCode::OK, "signed in, the form comes back before it is sent");
+    assert_eq!(web.count("SELECT COUNT(*) AS n FROM audit_events WHERE event = 'record_session'").await, 0);
+    let shown = |t: &String| t.split_whitespace().eq(minutes.split_whitespace());
+    assert!(resend.texts("dd").iter().any(shown), "what was typed is shown: {:?}", resend.texts("dd"));
+    let again: Vec<(String, String)> = resend
+        .elements("input")
+        .into_iter()
+        .filter_map(|e| Some((e.attr("name")?.to_owned(), e.attr("value")?.to_owned())))
+        .collect();
+    let again: Vec<(&str, &str)> = again.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let sent = b.post(&path, &again).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "sent under the new session: {}", sent.body);
+    let row = web.rt().instance(round).await.expect("the round").row;
+    assert_eq!(row.data["session_minutes"].as_str(), Some(minutes), "recorded as typed");
+}
+
 on_both_backends! {
+    expired_form => a_form_posted_after_the_session_ended_survives_the_sign_in;
     track_titles => a_track_is_titled_by_its_trainee_as_the_definition_says;
     readers => those_a_step_rests_on_read_the_round_and_its_units_assemblies;
     trainee_upload => a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line;
