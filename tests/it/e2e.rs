@@ -399,7 +399,6 @@ async fn e2e_negotiator_opens_and_advances_a_round() {
         b.tick("input[name=units][value=u01]").await;
         b.tick("input[name=units][value=u02]").await;
         b.tick("input[name=units][value=u07]").await;
-        b.fill("#start-term_years", "2").await;
         b.click("form[action='/processes/bargaining_round/start'] button[type=submit]").await;
 
         let round = b.path().await;
@@ -711,7 +710,6 @@ async fn e2e_a_round_from_opening_to_a_contract_in_effect() {
         b.fill("#start-year", "2029").await;
         b.tick("input[name=units][value=u01]").await;
         b.tick("input[name=units][value=u02]").await;
-        b.fill("#start-term_years", "2").await;
         b.click("form[action='/processes/bargaining_round/start'] button[type=submit]").await;
         let round = b.path().await;
         b.fill("#request_by_workers-request_letter", "职工方提出就2029年度集体合同进行协商。").await;
@@ -733,6 +731,7 @@ async fn e2e_a_round_from_opening_to_a_contract_in_effect() {
         act(&b, &round, "name_worker_side").await;
         act(&b, &round, "start_negotiation").await;
         b.fill("#propose_draft-draft_text", "第一条 本合同适用于海淀区民办教育行业。\n第二条 工资每年协商一次。").await;
+        b.fill("#propose_draft-term_years", "2").await;
         act(&b, &round, "propose_draft").await;
         act(&b, &round, "sign_draft_worker").await;
 

@@ -168,7 +168,7 @@ async fn rounds_full_of_formulas(app: &App) {
     units::upsert(&app.db.db, &unit, START).await.expect("a unit");
     for formula in FORMULAS {
         let opener = Actor::new(formula, ["admin"]);
-        let round = data(json!({ "sector": formula, "year": 2026, "units": ["u01"], "term_years": 3 }));
+        let round = data(json!({ "sector": formula, "year": 2026, "units": ["u01"] }));
         app.rt().start("bargaining_round", &opener, &round).await.expect("a round");
     }
 }

@@ -441,14 +441,7 @@ async fn representatives_are_chosen_from_people_and_one_chief_a_side(backend: Ba
     let started = app
         .post(
             "/processes/bargaining_round/start",
-            &[
-                ("_csrf", &csrf),
-                ("sector", "海淀区民办教育"),
-                ("year", "2027"),
-                ("units", "u01"),
-                ("units", "u02"),
-                ("term_years", "3"),
-            ],
+            &[("_csrf", &csrf), ("sector", "海淀区民办教育"), ("year", "2027"), ("units", "u01"), ("units", "u02")],
         )
         .await;
     let path = started.location.expect("to the new round");
@@ -532,7 +525,7 @@ async fn a_long_draft_shows_only_its_changed_clause_between_versions(backend: Ba
         let given = given.as_object().cloned().expect("an object");
         rt.fire(id, None, &admin, event, &given).await.unwrap_or_else(|e| panic!("{event}: {e}"));
     };
-    let start = serde_json::json!({ "sector": "海淀区民办教育", "year": 2027, "units": ["u01"], "term_years": 3 });
+    let start = serde_json::json!({ "sector": "海淀区民办教育", "year": 2027, "units": ["u01"] });
     let round = rt.start("bargaining_round", &admin, start.as_object().expect("an object")).await.expect("a round");
     fire(round, "request_by_workers", serde_json::json!({ "request_letter": "请求协商" })).await;
     fire(round, "reply_by_employer", serde_json::json!({})).await;
@@ -549,8 +542,8 @@ async fn a_long_draft_shows_only_its_changed_clause_between_versions(backend: Ba
     assert!((95_000..=100_000).contains(&first.chars().count()), "{} characters", first.chars().count());
     let second = first.replacen(&clause(1500), "第1500条 第1500项报酬每年增长不低于5%。\n", 1);
     assert_ne!(first, second);
-    fire(round, "propose_draft", serde_json::json!({ "draft_text": first })).await;
-    fire(round, "propose_draft", serde_json::json!({ "draft_text": second })).await;
+    fire(round, "propose_draft", serde_json::json!({ "draft_text": first, "term_years": 3 })).await;
+    fire(round, "propose_draft", serde_json::json!({ "draft_text": second, "term_years": 3 })).await;
 
     app.sign_in("admin").await;
     let page = app.get(&format!("/instances/{round}/versions/draft_text")).await;

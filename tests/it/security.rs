@@ -828,7 +828,7 @@ async fn nobody_is_on_both_sides_and_the_refusal_names_them_by_name(backend: Bac
         Actor::new("zhao.lei", ["employer_negotiator", "chief_representative"]),
     );
     let rt = web.rt();
-    let start = data(json!({ "sector": "教育", "year": 2026, "units": ["u01"], "term_years": 3 }));
+    let start = data(json!({ "sector": "教育", "year": 2026, "units": ["u01"] }));
     let round = rt.start("bargaining_round", &worker, &start).await.unwrap();
     rt.fire(round, None, &worker, "request_by_workers", &data(json!({ "request_letter": "要求协商" }))).await.unwrap();
     rt.fire(round, None, &employer, "reply_by_employer", &data(json!({}))).await.unwrap();
