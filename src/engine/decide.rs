@@ -244,7 +244,7 @@ fn apply_effect(
             record_vote(def, &spec.rule, counts, data, event)?;
         }
         Effect::RollCall(spec) => {
-            let counts = roll_call(data, spec).map_err(Refusal::Tally)?;
+            let counts = roll_call(data, spec).map_err(Refusal::Ballots)?;
             record_vote(def, &spec.rule, counts, data, event)?;
         }
         Effect::Append { list, value } => {
@@ -334,8 +334,9 @@ fn record_vote(def: &Definition, rule: &str, counts: VoteCounts, data: &mut Data
 }
 
 /// The counts of a vote by name, after checking that every name adds up: those present are on
-/// the roster, those who voted are present, and nobody voted twice.
-fn roll_call(data: &Data, spec: &crate::definition::TallySpec) -> Result<VoteCounts, TallyError> {
+/// the roster, those who voted are present, and nobody voted twice. Every name that does not
+/// add up is named at once, so a roll call of 48 is corrected in one go.
+fn roll_call(data: &Data, spec: &crate::definition::TallySpec) -> Result<VoteCounts, Vec<TallyError>> {
     let names = |field: &str| -> Vec<String> {
         data.get(field)
             .and_then(Value::as_array)
@@ -343,18 +344,22 @@ fn roll_call(data: &Data, spec: &crate::definition::TallySpec) -> Result<VoteCou
             .unwrap_or_default()
     };
     let (roster, present) = (names(&spec.roster), names(&spec.present));
-    if let Some(name) = present.iter().find(|p| !roster.contains(p)) {
-        return Err(TallyError::NotOnRoster { name: name.clone() });
-    }
+    let mut problems: Vec<TallyError> = present
+        .iter()
+        .filter(|p| !roster.contains(p))
+        .map(|name| TallyError::NotOnRoster { name: name.clone() })
+        .collect();
     let (yes, no, abstain) = (names(&spec.yes), names(&spec.no), names(&spec.abstain));
     let mut voted = std::collections::BTreeSet::new();
     for name in yes.iter().chain(&no).chain(&abstain) {
-        if !present.contains(name) {
-            return Err(TallyError::VotedButAbsent { name: name.clone() });
-        }
         if !voted.insert(name) {
-            return Err(TallyError::VotedTwice { name: name.clone() });
+            problems.push(TallyError::VotedTwice { name: name.clone() });
+        } else if !present.contains(name) {
+            problems.push(TallyError::VotedButAbsent { name: name.clone() });
         }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
     }
     let n = |v: &Vec<String>| v.len() as u64;
     Ok(VoteCounts { roster: n(&roster), present: n(&present), yes: n(&yes), no: n(&no), abstain: n(&abstain) })

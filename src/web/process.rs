@@ -20,6 +20,7 @@ use crate::web::diagram::{self, Marks};
 use crate::web::errors::WebError;
 use crate::web::extract::{Posted, Signed};
 use crate::web::i18n::Tr;
+use crate::web::rollcall;
 use crate::web::state::{AppState, Directory};
 use crate::web::view::{Chrome, deadline_text, field_problem_text, fmt_time, page, refusal_text};
 
@@ -454,6 +455,8 @@ pub struct ActionView {
     pub label: String,
     pub fields: Vec<FieldView>,
     pub error: Option<String>,
+    /// A roll call's table of ticks, in place of its lists' boxes.
+    pub roll_call: Option<rollcall::RollCallView>,
 }
 
 pub struct ChildView {
@@ -632,8 +635,14 @@ impl Sections<'_> {
                     _ => (Data::new(), Vec::new(), None),
                 };
                 let typed = Typed { given: &given, errors: &errors, current: &row.data };
-                let fields = field_views(tr, self.units, def, &t.event, (&t.ask, &t.optional), typed);
-                actions.push(ActionView { event: t.event.clone(), label: t.label.get(lang).to_owned(), fields, error });
+                let mut fields = field_views(tr, self.units, def, &t.event, (&t.ask, &t.optional), typed);
+                let refusal = returned.filter(|r| r.event == t.event).and_then(|r| r.refusal);
+                let roll_call = rollcall::view(tr, t, &row.data, &given, refusal);
+                if roll_call.is_some() {
+                    fields.retain(|f| !rollcall::is_ballot(t, &f.name));
+                }
+                let label = t.label.get(lang).to_owned();
+                actions.push(ActionView { event: t.event.clone(), label, fields, error, roll_call });
                 continue;
             };
             let text = refusal_text(tr, Some(def), roles, &named_refusal(def, self.units, lang, r));
@@ -1009,7 +1018,10 @@ pub async fn fire(
         .map(|t| t.ask.iter().chain(&t.optional).cloned().collect())
         .unwrap_or_default();
     let units = state.directory().await?;
-    let given = form_data(&inst.definition, &form, &names, &units);
+    let mut given = form_data(&inst.definition, &form, &names, &units);
+    if let Some(t) = inst.definition.transition(&inst.row.state, &event) {
+        rollcall::decode(&inst.definition, t, &form, &mut given);
+    }
     let unknown = directory_errors(&inst.definition, &given, &units, signed.tr.code());
     let result = if unknown.is_empty() {
         state.rt.fire(id, version, &signed.actor(), &event, &given).await

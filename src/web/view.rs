@@ -120,6 +120,10 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
         Refusal::SystemOnly { .. } => tr.t("refusal.system_only").to_owned(),
         Refusal::Input(_) => tr.t("refusal.input").to_owned(),
         Refusal::Tally(t) => tr.f("refusal.tally", &[("detail", tally_text(tr, def, t))]),
+        Refusal::Ballots(all) => {
+            let each: Vec<String> = all.iter().map(|t| tally_text(tr, def, t)).collect();
+            tr.f("refusal.tally", &[("detail", each.join(tr.t("punct.list")))])
+        }
         Refusal::TimerNeedsDate { field, .. } => tr.f("refusal.timer", &[("field", label(field))]),
         Refusal::NotStartable => tr.t("refusal.not_startable").to_owned(),
         Refusal::Guard(g) => match g {
@@ -259,7 +263,7 @@ pub fn decided_vote(
     Some((v, text))
 }
 
-fn tally_text(tr: &Tr, def: Option<&Definition>, t: &TallyError) -> String {
+pub fn tally_text(tr: &Tr, def: Option<&Definition>, t: &TallyError) -> String {
     match t {
         TallyError::PresentAboveRoster { present, roster } => {
             tr.f("tally.present_above_roster", &[("present", present.to_string()), ("roster", roster.to_string())])

@@ -669,8 +669,81 @@ async fn those_a_step_rests_on_read_the_round_and_its_units_assemblies(backend: 
     );
 }
 
+/// Issue 12, item 3: a roll call of 48 recorded by ticks, one row per delegate; every name that
+/// does not add up is named at once, and the ticks are kept.
+async fn a_roll_call_of_48_is_ticked_row_by_row(backend: Backend) {
+    let mut app = App::new(backend).await;
+    app.sign_in("admin").await;
+    let csrf = app.csrf().await;
+    let started = app
+        .post("/processes/assembly_approval/start", &[("_csrf", &csrf), ("unit", "u01"), ("draft_version", "2")])
+        .await;
+    let path = started.location.expect("to the new instance");
+    let id = path.trim_start_matches("/instances/").to_owned();
+    let names: Vec<String> = (1..=48).map(|i| format!("代表{i:02}")).collect();
+    let roster = names.join("\n");
+    let schedule =
+        [("_csrf", csrf.as_str()), ("assembly_date", "2026-12-01"), ("kind", "representatives"), ("roster", &roster)];
+    app.post(&format!("/instances/{id}/fire/schedule_with_roster"), &schedule).await;
+    app.post(&format!("/instances/{id}/fire/open_session"), &[("_csrf", &csrf)]).await;
+
+    let page = app.get(&path).await;
+    assert!(page.body.contains("记名表决：逐人勾选是否到会及表决意见"), "the roll call is a table");
+    for name in &names {
+        assert_eq!(page.body.matches(&format!(r#"name="ballot:{name}""#)).count(), 4, "{name}: yes, no, abstain, none");
+    }
+    assert!(!page.body.contains(r#"id="record_roll_call-voted_yes""#), "no box to type the names in");
+    assert!(
+        page.body.contains(r#"aria-labelledby="record_roll_call-rc1 record_roll_call-rc-present""#),
+        "each tick is named by its person and column"
+    );
+
+    // 40 present: 30 in favour, 5 against, 3 abstaining, 2 without a vote; and two delegates
+    // not ticked present who are ticked as voting.
+    let vote_of = |i: usize| match i {
+        1..=30 => "yes",
+        31..=35 => "no",
+        36..=38 => "abstain",
+        45 | 46 => "yes",
+        _ => "",
+    };
+    let keys: Vec<String> = names.iter().map(|n| format!("ballot:{n}")).collect();
+    let mut form: Vec<(&str, &str)> = vec![("_csrf", &csrf), ("_rollcall", "1"), ("minutes", "会议记录")];
+    for (i, name) in names.iter().enumerate() {
+        if i < 40 {
+            form.push(("attendees", name));
+        }
+        form.push((&keys[i], vote_of(i + 1)));
+    }
+    let refused = app.post(&format!("/instances/{id}/fire/record_roll_call"), &form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("“代表45”投了票，但未登记到会"), "the first name that does not add up");
+    assert!(refused.body.contains("“代表46”投了票，但未登记到会"), "and the second, at once");
+    assert!(
+        refused.body.contains(r#"name="attendees" value="代表40" aria-labelledby="record_roll_call-rc40 record_roll_call-rc-present" checked"#),
+        "the ticks are kept"
+    );
+    assert!(
+        refused.body.contains(
+            r#"name="ballot:代表31" value="no" aria-labelledby="record_roll_call-rc31 record_roll_call-rc-no" checked"#
+        ),
+        "and the votes"
+    );
+    assert!(refused.body.contains(r#"id="record_roll_call-rc45-error""#), "the row is marked");
+
+    // The two are ticked present: 42 present of 48 (quorum 32), 32 in favour (24 needed).
+    form.push(("attendees", &names[44]));
+    form.push(("attendees", &names[45]));
+    let recorded = app.post(&format!("/instances/{id}/fire/record_roll_call"), &form).await;
+    assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.body);
+    let done = app.get(&path).await;
+    assert!(done.body.contains("到会 42 / 应到 48"), "the figures counted from the ticks");
+    assert!(done.body.contains("赞成 32"), "{}", done.body);
+}
+
 on_both_backends! {
     readers => those_a_step_rests_on_read_the_round_and_its_units_assemblies;
+    roll_call_by_ticks => a_roll_call_of_48_is_ticked_row_by_row;
     trainee_upload => a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line;
     sign_in_out => signing_in_and_out;
     throttling => repeated_failures_lock_the_name_even_for_the_right_password;
