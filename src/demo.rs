@@ -104,6 +104,7 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
             sector: SECTOR.into(),
             kind: (*kind).into(),
             roster_size: *roster,
+            roster: String::new(),
         };
         units::upsert(c, &unit, now).await?;
     }

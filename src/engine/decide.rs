@@ -130,6 +130,24 @@ fn not_offered(def: &Definition, input: &Data, data: &Data) -> Vec<FieldError> {
     errors
 }
 
+/// Values given that change what a field holds (the unit's register, for a roster) without the
+/// reason its definition asks for such a change.
+fn changes_without_reason(def: &Definition, input: &Data, data: &Data) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (name, value) in input {
+        let Some(reason) = def.field(name).and_then(|f| f.change_reason.as_ref()) else { continue };
+        let changed = data.get(name).is_some_and(|old| !old.is_null() && old != value);
+        let given = input.get(reason).is_some_and(|r| r.as_str().is_none_or(|s| !s.trim().is_empty()));
+        if changed && !given && !errors.iter().any(|e: &FieldError| &e.field == reason) {
+            errors.push(FieldError {
+                field: reason.clone(),
+                problem: FieldProblem::ReasonNeeded { field: name.clone() },
+            });
+        }
+    }
+    errors
+}
+
 pub fn decide(
     def: &Definition,
     state: &str,
@@ -151,9 +169,10 @@ pub fn decide(
     })?;
     permitted(def, t, data, actor)?;
     let input = parse_input(|f| def.field(f), &t.ask, &t.optional, given).map_err(Refusal::Input)?;
-    let not_offered = not_offered(def, &input, data);
-    if !not_offered.is_empty() {
-        return Err(Refusal::Input(not_offered));
+    let mut errors = not_offered(def, &input, data);
+    errors.extend(changes_without_reason(def, &input, data));
+    if !errors.is_empty() {
+        return Err(Refusal::Input(errors));
     }
     let mut next = data.clone();
     next.extend(input.clone());

@@ -107,6 +107,8 @@ pub enum FieldProblem {
     NotText,
     #[error("{item:?} is not in the directory")]
     NotInDirectory { item: String },
+    #[error("is needed to change {field:?} from the value it holds")]
+    ReasonNeeded { field: String },
     #[error("takes one value, not several ({given})")]
     OnlyOne { given: String },
     #[error("{item:?} is not one of {from:?}")]

@@ -96,6 +96,7 @@ pub fn field_problem_text(tr: &Tr, p: &FieldProblem) -> String {
         FieldProblem::Duplicate { item } => tr.f("field.duplicate", &[("item", item.clone())]),
         FieldProblem::NotText => tr.t("field.not_text").to_owned(),
         FieldProblem::NotInDirectory { item } => tr.f("field.not_in_directory", &[("item", item.clone())]),
+        FieldProblem::ReasonNeeded { .. } => tr.t("field.reason_needed").to_owned(),
         FieldProblem::OnlyOne { given } => tr.f("field.only_one", &[("given", given.clone())]),
         FieldProblem::NotOffered { item, .. } => tr.f("field.not_offered", &[("item", item.clone())]),
         FieldProblem::ControlCharacter(c) => tr.f("field.control", &[("code", format!("U+{c:04X}"))]),
@@ -206,6 +207,10 @@ pub fn people_error_text(tr: &Tr, e: &crate::people::PeopleError) -> String {
         E::UnknownUnit(unit) => tr.f("people.unknown_unit", &[("unit", unit.clone())]),
         E::BadUnitId => tr.t("people.bad_unit_id").to_owned(),
         E::BadUnitText(max) => tr.f("people.bad_unit_text", &[("max", max.to_string())]),
+        E::BadRosterName { line, max, most } => tr.f(
+            "people.bad_roster_name",
+            &[("line", line.to_string()), ("max", max.to_string()), ("most", most.to_string())],
+        ),
         E::Unreadable(p) => field_problem_text(tr, &FieldProblem::from(*p)),
     }
 }

@@ -462,6 +462,7 @@ async fn e2e_unit_secretary_records_a_vote() {
         b.set_date("#schedule-assembly_date", "2026-12-10").await;
         b.select("#schedule-kind", "representatives").await;
         b.fill("#schedule-roster_size", "25").await;
+        b.fill("#schedule-roster_reason", "本届代表改选后为 25 人").await;
         b.click("#action-schedule button[type=submit]").await;
         let scheduled = b.text("h1 .state-pill").await;
         assert_ne!(scheduled, received, "scheduling changed the state");
@@ -749,6 +750,7 @@ async fn e2e_a_round_from_opening_to_a_contract_in_effect() {
             b.set_date("#schedule-assembly_date", "2029-03-10").await;
             b.select("#schedule-kind", "representatives").await;
             b.fill("#schedule-roster_size", "25").await;
+            b.fill("#schedule-roster_reason", "本届代表改选后为 25 人").await;
             act(&b, assembly, "schedule").await;
             act(&b, assembly, "open_session").await;
             b.fill("#record_vote-present", "17").await;

@@ -164,6 +164,7 @@ async fn rounds_full_of_formulas(app: &App) {
         sector: "海淀区民办教育".into(),
         kind: "school".into(),
         roster_size: 25,
+        roster: String::new(),
     };
     units::upsert(&app.db.db, &unit, START).await.expect("a unit");
     for formula in FORMULAS {

@@ -212,7 +212,13 @@ async fn a_bad_tally_is_refused_with_the_reason_and_the_input_kept(backend: Back
     let id = path.trim_start_matches("/instances/").to_owned();
     app.post(
         &format!("/instances/{id}/fire/schedule"),
-        &[("_csrf", &csrf), ("assembly_date", "2026-12-01"), ("kind", "representatives"), ("roster_size", "25")],
+        &[
+            ("_csrf", &csrf),
+            ("assembly_date", "2026-12-01"),
+            ("kind", "representatives"),
+            ("roster_size", "25"),
+            ("roster_reason", "改选后代表 25 人"),
+        ],
     )
     .await;
     app.post(&format!("/instances/{id}/fire/open_session"), &[("_csrf", &csrf)]).await;
@@ -741,9 +747,53 @@ async fn a_roll_call_of_48_is_ticked_row_by_row(backend: Backend) {
     assert!(done.body.contains("赞成 32"), "{}", done.body);
 }
 
+/// Issue 11, item 6: an admin keeps a unit's roster by name; an assembly then starts from it.
+async fn an_admin_keeps_a_units_roster_by_name(backend: Backend) {
+    let mut app = App::new(backend).await;
+    app.sign_in("admin").await;
+    let csrf = app.csrf().await;
+    let unit = |roster: &'static str| {
+        vec![
+            ("id", "u99"),
+            ("name_zh", "新星幼儿园"),
+            ("name_en", "Xinxing Kindergarten"),
+            ("sector", "海淀区民办教育"),
+            ("kind", "kindergarten"),
+            ("roster_size", "10"),
+            ("roster", roster),
+        ]
+    };
+    let mut bad = unit("张一\n张\u{202E}二");
+    bad.push(("_csrf", &csrf));
+    let refused = app.post("/admin/units", &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "a name that reads backwards is refused");
+    let mut long = unit(
+        "张一\n张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二",
+    );
+    long.push(("_csrf", &csrf));
+    let refused = app.post("/admin/units", &long).await;
+    assert!(refused.body.contains("名单第 2 行"), "the line is named");
+    let mut good = unit("张一\n\n张二\n张三\n张二");
+    good.push(("_csrf", &csrf));
+    assert_eq!(app.post("/admin/units", &good).await.status, StatusCode::SEE_OTHER);
+    let page = app.get("/admin").await;
+    assert!(page.body.contains("<td>3 (附名单)</td>"), "counted from the names, each once");
+
+    let started = app
+        .post("/processes/assembly_approval/start", &[("_csrf", &csrf), ("unit", "u99"), ("draft_version", "1")])
+        .await;
+    let path = started.location.expect("to the new instance");
+    let id = path.trim_start_matches("/instances/");
+    let with_names = format!(
+        "SELECT COUNT(*) AS n FROM instances WHERE id = {id} AND data LIKE '%\"roster\":[\"张一\",\"张二\",\"张三\"]%'"
+    );
+    assert_eq!(app.count(&with_names).await, 1, "the assembly starts from the unit's roster");
+}
+
 on_both_backends! {
     readers => those_a_step_rests_on_read_the_round_and_its_units_assemblies;
     roll_call_by_ticks => a_roll_call_of_48_is_ticked_row_by_row;
+    unit_roster => an_admin_keeps_a_units_roster_by_name;
     trainee_upload => a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line;
     sign_in_out => signing_in_and_out;
     throttling => repeated_failures_lock_the_name_even_for_the_right_password;

@@ -90,6 +90,7 @@ impl Web {
                 sector: "教育".into(),
                 kind: "school".into(),
                 roster_size: 30,
+                roster: String::new(),
             };
             unionflow::store::units::upsert(change.conn(), &unit, START).await.unwrap();
         }
@@ -862,7 +863,9 @@ async fn a_votes_figures_say_which_rule_decided(backend: Backend) {
     let admin = Actor::new("admin", ["admin"]);
     let rt = web.rt();
     let id = rt.start("assembly_approval", &admin, &data(json!({ "unit": "u01", "draft_version": 1 }))).await.unwrap();
-    let schedule = data(json!({ "assembly_date": "2026-04-01", "kind": "representatives", "roster_size": 100 }));
+    let schedule = data(
+        json!({ "assembly_date": "2026-04-01", "kind": "representatives", "roster_size": 100, "roster_reason": "扩大范围" }),
+    );
     rt.fire(id, None, &admin, "schedule", &schedule).await.unwrap();
     rt.fire(id, None, &admin, "open_session", &data(json!({}))).await.unwrap();
     let tally = data(json!({ "present": 80, "yes": 50, "no": 30, "abstain": 0 }));
