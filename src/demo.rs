@@ -23,6 +23,13 @@ pub const DEMO_PASSWORD: &str = "unionflow-demo";
 
 const SECTOR: &str = "海淀区民办教育";
 
+/// u01's 48 representatives by name, so its assemblies take the roll call by ticks.
+fn u01_roster() -> String {
+    let (surnames, given) =
+        (["王", "李", "张", "刘", "陈", "杨", "赵", "黄"], ["晓明", "丽华", "建国", "雪梅", "志强", "静怡"]);
+    surnames.iter().flat_map(|s| given.iter().map(move |g| format!("{s}{g}"))).collect::<Vec<_>>().join("\n")
+}
+
 /// (id, Chinese name, English name, kind, roster)
 const UNITS: &[(&str, &str, &str, &str, i64)] = &[
     ("u01", "启明民办小学", "Qiming Private Primary School", "school", 48),
@@ -104,7 +111,7 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
             sector: SECTOR.into(),
             kind: (*kind).into(),
             roster_size: *roster,
-            roster: String::new(),
+            roster: if *id == "u01" { u01_roster() } else { String::new() },
         };
         units::upsert(c, &unit, now).await?;
     }

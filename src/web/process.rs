@@ -188,7 +188,10 @@ fn field_views(
         .chain(optional.iter().map(|n| (n, false)))
         .filter_map(|(name, required)| {
             let field = def.field(name)?;
-            let value = input_value(given.get(name));
+            // A field that starts from a record shows what the instance holds from it (the unit's
+            // roster size): kept as it is, it needs no reason.
+            let held = field.default.as_ref().and_then(|_| current.get(name));
+            let value = input_value(given.get(name).or(held));
             let (kind, options, min, max, hint) = match &field.kind {
                 FieldKind::Text { .. } | FieldKind::Map => ("text", vec![], None, None, String::new()),
                 FieldKind::LongText { .. } => ("textarea", vec![], None, None, String::new()),

@@ -686,11 +686,19 @@ async fn a_roll_call_of_48_is_ticked_row_by_row(backend: Backend) {
         .await;
     let path = started.location.expect("to the new instance");
     let id = path.trim_start_matches("/instances/").to_owned();
-    let names: Vec<String> = (1..=48).map(|i| format!("代表{i:02}")).collect();
-    let roster = names.join("\n");
-    let schedule =
-        [("_csrf", csrf.as_str()), ("assembly_date", "2026-12-01"), ("kind", "representatives"), ("roster", &roster)];
-    app.post(&format!("/instances/{id}/fire/schedule_with_roster"), &schedule).await;
+    // The demo's u01 is on record with its 48 representatives by name: the roll call is on
+    // them, and nobody typed a name.
+    let surnames = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄"];
+    let given = ["晓明", "丽华", "建国", "雪梅", "志强", "静怡"];
+    let names: Vec<String> = surnames.iter().flat_map(|s| given.iter().map(move |g| format!("{s}{g}"))).collect();
+    let form = app.get(&path).await;
+    assert!(
+        form.body.contains(r#"id="schedule-roster_size" name="roster_size" type="number" value="48""#),
+        "the form shows the register's figure"
+    );
+    let schedule = [("_csrf", csrf.as_str()), ("assembly_date", "2026-12-01"), ("kind", "representatives")];
+    let scheduled = app.post(&format!("/instances/{id}/fire/schedule"), &schedule).await;
+    assert_eq!(scheduled.status, StatusCode::SEE_OTHER, "the register's roster needs no typing");
     app.post(&format!("/instances/{id}/fire/open_session"), &[("_csrf", &csrf)]).await;
 
     let page = app.get(&path).await;
@@ -723,18 +731,19 @@ async fn a_roll_call_of_48_is_ticked_row_by_row(backend: Backend) {
     }
     let refused = app.post(&format!("/instances/{id}/fire/record_roll_call"), &form).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.body.contains("“代表45”投了票，但未登记到会"), "the first name that does not add up");
-    assert!(refused.body.contains("“代表46”投了票，但未登记到会"), "and the second, at once");
-    assert!(
-        refused.body.contains(r#"name="attendees" value="代表40" aria-labelledby="record_roll_call-rc40 record_roll_call-rc-present" checked"#),
-        "the ticks are kept"
+    let absent = |i: usize| format!("“{}”投了票，但未登记到会", names[i - 1]);
+    assert!(refused.body.contains(&absent(45)), "the first name that does not add up");
+    assert!(refused.body.contains(&absent(46)), "and the second, at once");
+    let present = format!(
+        r#"name="attendees" value="{}" aria-labelledby="record_roll_call-rc40 record_roll_call-rc-present" checked"#,
+        names[39]
     );
-    assert!(
-        refused.body.contains(
-            r#"name="ballot:代表31" value="no" aria-labelledby="record_roll_call-rc31 record_roll_call-rc-no" checked"#
-        ),
-        "and the votes"
+    assert!(refused.body.contains(&present), "the ticks are kept");
+    let against = format!(
+        r#"name="ballot:{}" value="no" aria-labelledby="record_roll_call-rc31 record_roll_call-rc-no" checked"#,
+        names[30]
     );
+    assert!(refused.body.contains(&against), "and the votes");
     assert!(refused.body.contains(r#"id="record_roll_call-rc45-error""#), "the row is marked");
 
     // The two are ticked present: 42 present of 48 (quorum 32), 32 in favour (24 needed).
