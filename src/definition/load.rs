@@ -377,6 +377,20 @@ impl Checker<'_, '_> {
             .iter()
             .map(|t| {
                 let tr = self.transition(t, &state_ids, &field_ids, &field_kinds, &mut spawns);
+                // A field whose change needs a reason is asked only where the reason can be given.
+                let asked: Vec<&S> = t.ask.iter().chain(&t.optional).collect();
+                for f in &asked {
+                    let reason = fields.iter().find(|x| &x.id == f.get_ref()).and_then(|x| x.change_reason.as_ref());
+                    if let Some(reason) = reason.filter(|r| !asked.iter().any(|a| a.get_ref() == *r)) {
+                        self.rep.at(
+                            f.span(),
+                            format!(
+                                "field {:?} needs its change_reason {reason:?} asked or optional here",
+                                f.get_ref()
+                            ),
+                        );
+                    }
+                }
                 for from in &t.sources() {
                     if !seen_pairs.insert((from.get_ref().clone(), t.event.get_ref().clone())) {
                         self.rep.at(
