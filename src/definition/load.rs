@@ -540,8 +540,10 @@ impl Checker<'_, '_> {
                 let source = match name {
                     "units" => Some(Source::Units),
                     "people" => Some(Source::People),
+                    "trainees" => Some(Source::Trainees),
                     other => {
-                        self.rep.at(span.clone(), format!("unknown source {other:?}: use \"units\" or \"people\""));
+                        let known = "use \"units\", \"people\" or \"trainees\"";
+                        self.rep.at(span.clone(), format!("unknown source {other:?}: {known}"));
                         None
                     }
                 };

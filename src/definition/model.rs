@@ -304,6 +304,9 @@ pub enum Source {
     /// The people who have an account: values are usernames, so a guard like `actor_is` can
     /// match the person signed in.
     People,
+    /// The trainees of the cohort the instance belongs to (its parent), by their code in the
+    /// cohort's roster: shown by name, never asked in a form (the cohort spawns them).
+    Trainees,
 }
 
 #[derive(Debug, Clone)]

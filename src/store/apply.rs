@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -12,7 +12,7 @@ use crate::clock::to_micros;
 use crate::definition::Definition;
 use crate::engine::{self, Actor, Context, Decision, JoinStatus, Refusal};
 use crate::store::audit::{NewEvent, insert, instance_stream, seal};
-use crate::store::db::{exec, get, one};
+use crate::store::db::{exec, row};
 use crate::store::definitions::{Registry, RegistryError};
 use crate::store::instances::{self, InstanceRow};
 use crate::store::timers;
@@ -68,7 +68,11 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
             Some((p, f)) => (Some(p), f),
             None => (None, 0),
         };
-        let row = one(
+        #[derive(FromQueryResult)]
+        struct Inserted {
+            id: i64,
+        }
+        let Inserted { id } = row(
             self.conn,
             "INSERT INTO instances (definition_id, process, state, data, version, parent_id, fanout, fanouts, outcome, created_by, created_at, updated_at)
              VALUES ($1, $2, $3, $4, 1, $5, $6, 0, NULL, $7, $8, $8) RETURNING id",
@@ -85,7 +89,6 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         )
         .await?
         .ok_or(DbErr::RecordNotInserted)?;
-        let id: i64 = get(&row, "id")?;
         for t in &started.timers {
             timers::insert(self.conn, id, t, self.now()).await?;
         }

@@ -1,11 +1,11 @@
 //! Appending to the audit chain, reading it back page by page, and verifying it.
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, QueryResult, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, FromQueryResult, TransactionTrait, Value};
 use time::OffsetDateTime;
 
 use crate::audit::{AuditRecord, ChainBreak, GENESIS, canonical_json, chain_hash, check_link};
 use crate::clock::{from_micros, to_micros};
-use crate::store::db::{all, begin_write, exec, get, one};
+use crate::store::db::{begin_write, exec, row, rows};
 
 /// What happened, before it is numbered and chained.
 #[derive(Debug, Clone)]
@@ -89,7 +89,12 @@ pub async fn insert<C: ConnectionTrait>(c: &C, s: Sealed) -> Result<(), DbErr> {
 /// ends: on PostgreSQL the upsert locks the row, on SQLite the transaction holds the write lock
 /// from its start (`begin_write`). Appenders to one stream so go one after another.
 async fn lock_head(c: &DatabaseTransaction, stream: &str) -> Result<Option<(i64, String)>, DbErr> {
-    let head = one(
+    #[derive(FromQueryResult)]
+    struct Head {
+        seq: i64,
+        hash: String,
+    }
+    let head: Head = row(
         c,
         "INSERT INTO audit_heads (stream, seq, hash) VALUES ($1, -1, $2)
          ON CONFLICT (stream) DO UPDATE SET seq = audit_heads.seq
@@ -98,8 +103,7 @@ async fn lock_head(c: &DatabaseTransaction, stream: &str) -> Result<Option<(i64,
     )
     .await?
     .ok_or(DbErr::RecordNotInserted)?;
-    let seq: i64 = get(&head, "seq")?;
-    (seq >= 0).then(|| get(&head, "hash").map(|hash| (seq, hash))).transpose()
+    Ok((head.seq >= 0).then_some((head.seq, head.hash)))
 }
 
 /// A change outside any instance (a user, a unit, a sign-in, an import) that commits together
@@ -188,25 +192,54 @@ impl AuditRow {
 const COLUMNS: &str =
     "id, stream, seq, at, actor, kind, process, instance_id, event, from_state, to_state, data, prev_hash, hash";
 
-fn from_row(row: &QueryResult) -> Result<AuditRow, DbErr> {
-    Ok(AuditRow {
-        id: get(row, "id")?,
-        record: AuditRecord {
-            stream: get(row, "stream")?,
-            seq: get(row, "seq")?,
-            at: get(row, "at")?,
-            actor: get(row, "actor")?,
-            kind: get(row, "kind")?,
-            process: get(row, "process")?,
-            instance_id: get(row, "instance_id")?,
-            event: get(row, "event")?,
-            from_state: get(row, "from_state")?,
-            to_state: get(row, "to_state")?,
-            data: get(row, "data")?,
-        },
-        prev_hash: get(row, "prev_hash")?,
-        hash: get(row, "hash")?,
-    })
+/// An event's columns as stored.
+#[derive(FromQueryResult)]
+struct Stored {
+    id: i64,
+    stream: String,
+    seq: i64,
+    at: i64,
+    actor: String,
+    kind: String,
+    process: Option<String>,
+    instance_id: Option<i64>,
+    event: Option<String>,
+    from_state: Option<String>,
+    to_state: Option<String>,
+    data: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<Stored> for AuditRow {
+    fn from(s: Stored) -> Self {
+        let Stored {
+            id, stream, seq, at, actor, kind, process, instance_id, event, from_state, to_state, data, ..
+        } = s;
+        let record =
+            AuditRecord { stream, seq, at, actor, kind, process, instance_id, event, from_state, to_state, data };
+        AuditRow { id, record, prev_hash: s.prev_hash, hash: s.hash }
+    }
+}
+
+/// The events a query selects ([`COLUMNS`]).
+async fn select<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Result<Vec<AuditRow>, DbErr> {
+    Ok(rows::<Stored, _>(c, sql, values).await?.into_iter().map(AuditRow::from).collect())
+}
+
+/// A stream's place: its name and a sequence number (a head, or where a break was found).
+#[derive(FromQueryResult)]
+struct StreamSeq {
+    stream: String,
+    seq: i64,
+}
+
+/// A stream whose last event is past its head.
+#[derive(FromQueryResult)]
+struct PastHead {
+    stream: String,
+    seq: i64,
+    last: i64,
 }
 
 /// Filters of the audit trail; every one is optional.
@@ -257,13 +290,13 @@ pub async fn page<C: ConnectionTrait>(
         clauses.join(" AND "),
         limit.min(10_000)
     );
-    all(c, &sql, values).await?.iter().map(from_row).collect()
+    select(c, &sql, values).await
 }
 
 /// The history of one instance, oldest first.
 pub async fn stream<C: ConnectionTrait>(c: &C, stream: &str) -> Result<Vec<AuditRow>, DbErr> {
     let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE stream = $1 ORDER BY seq");
-    all(c, &sql, vec![stream.into()]).await?.iter().map(from_row).collect()
+    select(c, &sql, vec![stream.into()]).await
 }
 
 /// The first event that breaks the chain.
@@ -302,12 +335,11 @@ pub async fn verify<C: ConnectionTrait>(c: &C) -> Result<Verification, DbErr> {
             "SELECT {COLUMNS} FROM audit_events WHERE (stream > $1 OR (stream = $1 AND seq > $2)) ORDER BY stream, seq LIMIT {VERIFY_BATCH}"
         );
         let (s, q) = cursor.clone().unwrap_or_else(|| (String::new(), i64::MIN));
-        let rows = all(c, &sql, vec![s.into(), q.into()]).await?;
-        if rows.is_empty() {
+        let batch = select(c, &sql, vec![s.into(), q.into()]).await?;
+        if batch.is_empty() {
             break;
         }
-        for row in &rows {
-            let row = from_row(row)?;
+        for row in batch {
             let link = prev
                 .as_ref()
                 .filter(|(stream, ..)| *stream == row.record.stream)
@@ -336,9 +368,7 @@ pub async fn verify<C: ConnectionTrait>(c: &C) -> Result<Verification, DbErr> {
          ORDER BY i.id LIMIT 1",
     ];
     for sql in truncated {
-        if let Some(row) = one(c, sql, vec![]).await? {
-            let stream: String = get(&row, "stream")?;
-            let seq: i64 = get(&row, "seq")?;
+        if let Some(StreamSeq { stream, seq }) = row(c, sql, vec![]).await? {
             let reason = ChainBreak::Truncated { expected: seq };
             return Ok(Verification { checked, broken: Some(Broken { id: None, stream, seq, reason }) });
         }
@@ -357,10 +387,7 @@ pub async fn verify<C: ConnectionTrait>(c: &C) -> Result<Verification, DbErr> {
          GROUP BY e.stream ORDER BY e.stream LIMIT 1",
     ];
     for sql in unrecorded {
-        if let Some(row) = one(c, sql, vec![]).await? {
-            let stream: String = get(&row, "stream")?;
-            let head: i64 = get(&row, "seq")?;
-            let last: i64 = get(&row, "last")?;
+        if let Some(PastHead { stream, seq: head, last }) = row(c, sql, vec![]).await? {
             let reason = ChainBreak::PastHead { head, last };
             return Ok(Verification { checked, broken: Some(Broken { id: None, stream, seq: last, reason }) });
         }

@@ -61,10 +61,13 @@ pub async fn exec<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> R
     Ok(c.execute_raw(stmt(c.get_database_backend(), sql, values)).await?.rows_affected())
 }
 
+/// A raw row, read by column name with [`get`]: for the tests' ad-hoc counts and the benchmark's
+/// floor. The store reads its rows into typed structs ([`row`], [`rows`]).
 pub async fn one<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Result<Option<QueryResult>, DbErr> {
     c.query_one_raw(stmt(c.get_database_backend(), sql, values)).await
 }
 
+/// Raw rows (see [`one`]).
 pub async fn all<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Result<Vec<QueryResult>, DbErr> {
     c.query_all_raw(stmt(c.get_database_backend(), sql, values)).await
 }
@@ -96,7 +99,7 @@ pub fn for_update<C: ConnectionTrait>(c: &C) -> &'static str {
     }
 }
 
-/// Reads a column by name.
+/// Reads a column of a raw row (see [`one`]) by name.
 pub fn get<T: sea_orm::TryGetable>(row: &QueryResult, col: &str) -> Result<T, DbErr> {
     row.try_get("", col)
 }

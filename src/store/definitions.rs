@@ -4,13 +4,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 use sha2::{Digest, Sha256};
 
 use crate::audit::hex;
 use crate::clock::to_micros;
 use crate::definition::{Definition, DefinitionSet, parse_stored};
-use crate::store::db::{exec, get, one};
+use crate::store::db::{exec, row};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -30,6 +30,19 @@ pub struct Registry {
     by_row: RwLock<HashMap<i64, Arc<Definition>>>,
 }
 
+#[derive(FromQueryResult)]
+struct VersionRow {
+    id: i64,
+    version: i64,
+}
+
+#[derive(FromQueryResult)]
+struct SourceRow {
+    process: String,
+    version: i64,
+    source: String,
+}
+
 impl Registry {
     /// Stores any definition whose content is new as the next version of its process.
     pub async fn sync(
@@ -42,8 +55,8 @@ impl Registry {
         for (process, source) in &set.sources {
             let sha = hex(&Sha256::digest(source.as_bytes()));
             let find = "SELECT id, version FROM definitions WHERE process = $1 AND sha256 = $2";
-            let mut row = one(db, find, vec![process.clone().into(), sha.clone().into()]).await?;
-            if row.is_none() {
+            let mut found: Option<VersionRow> = row(db, find, vec![process.clone().into(), sha.clone().into()]).await?;
+            if found.is_none() {
                 // Another server may insert the same version at the same moment: the unique key
                 // makes one insert win, and both then read the same row.
                 exec(
@@ -54,10 +67,10 @@ impl Registry {
                     vec![process.clone().into(), sha.clone().into(), source.clone().into(), to_micros(now).into()],
                 )
                 .await?;
-                row = one(db, find, vec![process.clone().into(), sha.into()]).await?;
+                found = row(db, find, vec![process.clone().into(), sha.into()]).await?;
             }
-            let row = row.ok_or_else(|| DbErr::RecordNotFound(format!("definition {process}")))?;
-            let (id, version): (i64, i64) = (get(&row, "id")?, get(&row, "version")?);
+            let VersionRow { id, version } =
+                found.ok_or_else(|| DbErr::RecordNotFound(format!("definition {process}")))?;
             current.insert(process.clone(), (id, version));
             if let Some(def) = set.definitions.get(process) {
                 by_row.insert(id, def.clone());
@@ -81,11 +94,10 @@ impl Registry {
         if let Some(def) = self.by_row.read().unwrap_or_else(|e| e.into_inner()).get(&id) {
             return Ok(def.clone());
         }
-        let row = one(db, "SELECT process, version, source FROM definitions WHERE id = $1", vec![id.into()])
-            .await?
-            .ok_or(RegistryError::Missing(id))?;
-        let (process, version, source): (String, i64, String) =
-            (get(&row, "process")?, get(&row, "version")?, get(&row, "source")?);
+        let SourceRow { process, version, source } =
+            row(db, "SELECT process, version, source FROM definitions WHERE id = $1", vec![id.into()])
+                .await?
+                .ok_or(RegistryError::Missing(id))?;
         let def = parse_stored(&format!("{process} version {version}"), &source)
             .map_err(|p| RegistryError::Stored { id, problems: p.to_string() })?;
         let def = Arc::new(def);

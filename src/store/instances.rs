@@ -1,11 +1,11 @@
 //! Reading instances.
 
-use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
 use time::OffsetDateTime;
 
 use crate::clock::from_micros;
 use crate::engine::Data;
-use crate::store::db::{all, get, one};
+use crate::store::db::{row, rows};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceRow {
@@ -39,42 +39,80 @@ impl InstanceRow {
 
 pub const COLUMNS: &str = "id, definition_id, process, state, data, version, parent_id, fanout, fanouts, outcome, audit_seq, audit_hash, created_by, created_at, updated_at";
 
-pub fn from_row(row: &QueryResult) -> Result<InstanceRow, DbErr> {
-    let data: String = get(row, "data")?;
-    Ok(InstanceRow {
-        id: get(row, "id")?,
-        definition_id: get(row, "definition_id")?,
-        process: get(row, "process")?,
-        state: get(row, "state")?,
-        data: serde_json::from_str(&data).map_err(|e| DbErr::Json(e.to_string()))?,
-        version: get(row, "version")?,
-        parent_id: get(row, "parent_id")?,
-        fanout: get(row, "fanout")?,
-        fanouts: get(row, "fanouts")?,
-        outcome: get(row, "outcome")?,
-        audit_seq: get(row, "audit_seq")?,
-        audit_hash: get(row, "audit_hash")?,
-        created_by: get(row, "created_by")?,
-        created_at: from_micros(get(row, "created_at")?),
-        updated_at: from_micros(get(row, "updated_at")?),
-    })
+/// An instance's columns as stored; [`InstanceRow`] is the same with its data parsed and its
+/// times as times.
+#[derive(FromQueryResult)]
+struct Stored {
+    id: i64,
+    definition_id: i64,
+    process: String,
+    state: String,
+    data: String,
+    version: i64,
+    parent_id: Option<i64>,
+    fanout: i64,
+    fanouts: i64,
+    outcome: Option<String>,
+    audit_seq: i64,
+    audit_hash: String,
+    created_by: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<Stored> for InstanceRow {
+    type Error = DbErr;
+
+    fn try_from(s: Stored) -> Result<Self, DbErr> {
+        Ok(InstanceRow {
+            id: s.id,
+            definition_id: s.definition_id,
+            process: s.process,
+            state: s.state,
+            data: serde_json::from_str(&s.data).map_err(|e| DbErr::Json(e.to_string()))?,
+            version: s.version,
+            parent_id: s.parent_id,
+            fanout: s.fanout,
+            fanouts: s.fanouts,
+            outcome: s.outcome,
+            audit_seq: s.audit_seq,
+            audit_hash: s.audit_hash,
+            created_by: s.created_by,
+            created_at: from_micros(s.created_at),
+            updated_at: from_micros(s.updated_at),
+        })
+    }
+}
+
+/// The instances a query selects ([`COLUMNS`]), read and parsed.
+pub(crate) async fn select<C: ConnectionTrait>(
+    c: &C,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<InstanceRow>, DbErr> {
+    rows::<Stored, _>(c, sql, values).await?.into_iter().map(InstanceRow::try_from).collect()
+}
+
+/// The first instance a query selects, if any.
+async fn select_one<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Result<Option<InstanceRow>, DbErr> {
+    row::<Stored, _>(c, sql, values).await?.map(InstanceRow::try_from).transpose()
 }
 
 pub async fn find<C: ConnectionTrait>(c: &C, id: i64) -> Result<Option<InstanceRow>, DbErr> {
     let sql = format!("SELECT {COLUMNS} FROM instances WHERE id = $1");
-    one(c, &sql, vec![id.into()]).await?.as_ref().map(from_row).transpose()
+    select_one(c, &sql, vec![id.into()]).await
 }
 
 /// Reads an instance and, on PostgreSQL, locks its row until the transaction ends.
 pub async fn lock<C: ConnectionTrait>(c: &C, id: i64) -> Result<Option<InstanceRow>, DbErr> {
     let sql = format!("SELECT {COLUMNS} FROM instances WHERE id = $1{}", crate::store::db::for_update(c));
-    one(c, &sql, vec![id.into()]).await?.as_ref().map(from_row).transpose()
+    select_one(c, &sql, vec![id.into()]).await
 }
 
 /// The children of an instance, latest fan-out first, then in the order they were spawned.
 pub async fn children<C: ConnectionTrait>(c: &C, parent: i64) -> Result<Vec<InstanceRow>, DbErr> {
     let sql = format!("SELECT {COLUMNS} FROM instances WHERE parent_id = $1 ORDER BY fanout DESC, id");
-    all(c, &sql, vec![parent.into()]).await?.iter().map(from_row).collect()
+    select(c, &sql, vec![parent.into()]).await
 }
 
 /// A page of instances of a process, newest first, after the id `before` (keyset paging).
@@ -88,7 +126,7 @@ pub async fn list<C: ConnectionTrait>(
         "SELECT {COLUMNS} FROM instances WHERE process = $1 AND id < $2 ORDER BY id DESC LIMIT {}",
         limit.min(1000)
     );
-    all(c, &sql, vec![process.into(), before.unwrap_or(i64::MAX).into()]).await?.iter().map(from_row).collect()
+    select(c, &sql, vec![process.into(), before.unwrap_or(i64::MAX).into()]).await
 }
 
 /// The outcomes so far of the children of one fan-out.
@@ -97,16 +135,19 @@ pub async fn child_tally<C: ConnectionTrait>(
     parent: i64,
     fanout: i64,
 ) -> Result<crate::engine::ChildTally, DbErr> {
-    let rows = all(
+    #[derive(FromQueryResult)]
+    struct Outcomes {
+        outcome: Option<String>,
+        n: i64,
+    }
+    let counted: Vec<Outcomes> = rows(
         c,
         "SELECT outcome, COUNT(*) AS n FROM instances WHERE parent_id = $1 AND fanout = $2 GROUP BY outcome",
         vec![parent.into(), fanout.into()],
     )
     .await?;
     let mut tally = crate::engine::ChildTally::default();
-    for row in &rows {
-        let outcome: Option<String> = get(row, "outcome")?;
-        let n: i64 = get(row, "n")?;
+    for Outcomes { outcome, n } in counted {
         let n = u64::try_from(n).unwrap_or(0);
         tally.total += n;
         match outcome.as_deref() {
@@ -134,18 +175,21 @@ pub async fn open_in_states<C: ConnectionTrait>(
         "SELECT {COLUMNS} FROM instances WHERE outcome IS NULL AND process = $1 AND state IN ({}) ORDER BY id DESC LIMIT {limit}",
         placeholders.join(", ")
     );
-    let mut values: Vec<sea_orm::Value> = vec![process.into()];
+    let mut values: Vec<Value> = vec![process.into()];
     values.extend(states.iter().map(|s| (*s).into()));
-    all(c, &sql, values).await?.iter().map(from_row).collect()
+    select(c, &sql, values).await
 }
 
 /// How many instances each process has.
 pub async fn count_by_process<C: ConnectionTrait>(c: &C) -> Result<std::collections::BTreeMap<String, i64>, DbErr> {
-    all(c, "SELECT process, COUNT(*) AS n FROM instances GROUP BY process", vec![])
-        .await?
-        .iter()
-        .map(|r| Ok((get(r, "process")?, get(r, "n")?)))
-        .collect()
+    #[derive(FromQueryResult)]
+    struct PerProcess {
+        process: String,
+        n: i64,
+    }
+    let counted: Vec<PerProcess> =
+        rows(c, "SELECT process, COUNT(*) AS n FROM instances GROUP BY process", vec![]).await?;
+    Ok(counted.into_iter().map(|r| (r.process, r.n)).collect())
 }
 
 /// Moves an instance's audit head and version after an event written outside a transition (a

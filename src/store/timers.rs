@@ -1,12 +1,12 @@
 //! Durable timers: started when a state is entered, cancelled when it is left, claimed one at a
 //! time by whichever server process gets to it first.
 
-use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 use time::OffsetDateTime;
 
 use crate::clock::{from_micros, to_micros};
 use crate::engine::TimerStart;
-use crate::store::db::{all, exec, get, one};
+use crate::store::db::{exec, row, rows};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimerRow {
@@ -19,16 +19,29 @@ pub struct TimerRow {
     pub status: String,
 }
 
-fn from_row(row: &QueryResult) -> Result<TimerRow, DbErr> {
-    Ok(TimerRow {
-        id: get(row, "id")?,
-        instance_id: get(row, "instance_id")?,
-        name: get(row, "name")?,
-        event: get(row, "event")?,
-        due_at: from_micros(get(row, "due_at")?),
-        last_day: get(row, "last_day")?,
-        status: get(row, "status")?,
-    })
+/// A timer's columns as stored.
+#[derive(FromQueryResult)]
+struct Stored {
+    id: i64,
+    instance_id: i64,
+    name: String,
+    event: String,
+    due_at: i64,
+    last_day: String,
+    status: String,
+}
+
+impl From<Stored> for TimerRow {
+    fn from(s: Stored) -> Self {
+        let Stored { id, instance_id, name, event, due_at, last_day, status } = s;
+        TimerRow { id, instance_id, name, event, due_at: from_micros(due_at), last_day, status }
+    }
+}
+
+#[derive(FromQueryResult)]
+struct Due {
+    instance_id: i64,
+    due: Option<i64>,
 }
 
 pub const PENDING: &str = "pending";
@@ -82,7 +95,7 @@ pub async fn claim_due<C: ConnectionTrait>(c: &C, now: OffsetDateTime) -> Result
          RETURNING id, instance_id, name, event, due_at, last_day, status"
     );
     let now = to_micros(now);
-    one(c, &sql, vec![FIRED.into(), now.into(), PENDING.into(), now.into()]).await?.as_ref().map(from_row).transpose()
+    Ok(row::<Stored, _>(c, &sql, vec![FIRED.into(), now.into(), PENDING.into(), now.into()]).await?.map(TimerRow::from))
 }
 
 /// Closes a timer that is still pending; false when another process has taken it meanwhile.
@@ -97,20 +110,23 @@ pub async fn close_if_pending<C: ConnectionTrait>(c: &C, id: i64, status: &str) 
 }
 
 pub async fn pending_for<C: ConnectionTrait>(c: &C, instance: i64) -> Result<Vec<TimerRow>, DbErr> {
-    all(
+    let stored: Vec<Stored> = rows(
         c,
         "SELECT id, instance_id, name, event, due_at, last_day, status FROM timers WHERE instance_id = $1 AND status = $2 ORDER BY due_at, id",
         vec![instance.into(), PENDING.into()],
     )
-    .await?
-    .iter()
-    .map(from_row)
-    .collect()
+    .await?;
+    Ok(stored.into_iter().map(TimerRow::from).collect())
 }
 
 pub async fn next_due<C: ConnectionTrait>(c: &C) -> Result<Option<OffsetDateTime>, DbErr> {
-    let row = one(c, "SELECT MIN(due_at) AS due FROM timers WHERE status = $1", vec![PENDING.into()]).await?;
-    Ok(row.and_then(|r| get::<Option<i64>>(&r, "due").ok().flatten()).map(from_micros))
+    #[derive(FromQueryResult)]
+    struct Next {
+        due: Option<i64>,
+    }
+    let next: Option<Next> =
+        row(c, "SELECT MIN(due_at) AS due FROM timers WHERE status = $1", vec![PENDING.into()]).await?;
+    Ok(next.and_then(|n| n.due).map(from_micros))
 }
 
 /// The earliest pending deadline of each of the instances, for work lists.
@@ -125,8 +141,10 @@ pub async fn earliest_due<C: ConnectionTrait>(
         let sql = format!(
             "SELECT instance_id, MIN(due_at) AS due FROM timers WHERE status = 'pending' AND instance_id IN ({ids}) GROUP BY instance_id"
         );
-        for r in all(c, &sql, vec![]).await? {
-            out.insert(get::<i64>(&r, "instance_id")?, from_micros(get::<i64>(&r, "due")?));
+        for Due { instance_id, due } in rows::<Due, _>(c, &sql, vec![]).await? {
+            if let Some(due) = due {
+                out.insert(instance_id, from_micros(due));
+            }
         }
     }
     Ok(out)

@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 
 use crate::engine::Data;
 use crate::sector::track;
-use crate::store::db::{all, rows};
+use crate::store::db::rows;
 use crate::store::instances::{self, InstanceRow};
 
 #[derive(FromQueryResult)]
@@ -22,14 +22,14 @@ pub async fn in_state<C: ConnectionTrait>(c: &C, state: &str, limit: u64) -> Res
         "SELECT {} FROM instances WHERE process = $1 AND state = $2 ORDER BY id LIMIT {limit}",
         instances::COLUMNS
     );
-    all(c, &sql, vec![track::PROCESS.into(), state.into()]).await?.iter().map(instances::from_row).collect()
+    instances::select(c, &sql, vec![track::PROCESS.into(), state.into()]).await
 }
 
 /// The tracks that have not ended, oldest first.
 pub async fn open<C: ConnectionTrait>(c: &C) -> Result<Vec<InstanceRow>, DbErr> {
     let sql =
         format!("SELECT {} FROM instances WHERE process = $1 AND outcome IS NULL ORDER BY id", instances::COLUMNS);
-    all(c, &sql, vec![track::PROCESS.into()]).await?.iter().map(instances::from_row).collect()
+    instances::select(c, &sql, vec![track::PROCESS.into()]).await
 }
 
 /// The data of each of the given instances (the cohorts of some tracks), by id. The ids are

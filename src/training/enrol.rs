@@ -65,6 +65,24 @@ pub async fn import_csv<C: Conn>(
     import_csv_as(rt, conn, cohort, actor, bytes, FileEncoding::Detect, valid_only).await
 }
 
+/// Adds one trainee typed into a form (name, employer, trade, skill level, contact): checked as a
+/// row of an imported file is, so both ways in keep one rule.
+pub async fn add_one<C: Conn>(
+    rt: &Runtime,
+    conn: &C,
+    cohort: i64,
+    actor: &Actor,
+    row: [&str; 5],
+) -> Result<Imported, EnrolError> {
+    let mut file = csv::Writer::from_writer(Vec::new());
+    // Writing into memory cannot fail but for a bug in the writer: then it is a file nobody can read.
+    let written =
+        file.write_record(crate::training::import::COLUMNS.map(|(en, _)| en)).and_then(|()| file.write_record(row));
+    let bytes = written.ok().and_then(|()| file.into_inner().ok());
+    let bytes = bytes.ok_or(EnrolError::File(crate::training::import::FileProblem::Undecodable))?;
+    import_csv(rt, conn, cohort, actor, &bytes, false).await
+}
+
 /// Imports a CSV file read in the encoding the uploader chose (or detected), all or nothing: the
 /// trainees and the cohort's `enrol` step commit together in one transaction (through `conn`:
 /// the pool, or a transaction the import then belongs to). The cohort's row is held from the

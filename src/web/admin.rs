@@ -11,7 +11,7 @@ use crate::people::{DisplayName, Password, RoleGrant, Username, users};
 use crate::store::audit::Record;
 use crate::store::units::{self, Unit};
 use crate::web::errors::WebError;
-use crate::web::extract::{Admin, Posted, Signed};
+use crate::web::extract::{Admin, Fields, Posted, Signed};
 use crate::web::state::AppState;
 use crate::web::view::{Chrome, page, people_error_text};
 
@@ -80,40 +80,46 @@ pub async fn create_user(
 ) -> Result<Response, WebError> {
     let typed =
         (form.value("username").to_owned(), form.value("display_name").to_owned(), form.value("roles").to_owned());
-    let parsed = (|| {
-        Ok::<_, PeopleError>((
-            Username::parse(&typed.0)?,
-            DisplayName::parse(&typed.1)?,
-            Password::parse(form.value("password"))?,
-            parse_grants(&state, &typed.2)?,
-        ))
-    })();
-    let (username, display, password, grants) = match parsed {
-        Ok(p) => p,
-        Err(e) => {
-            let problem = people_error_text(&signed.tr, &e);
-            return render(&state, &signed, Some(problem), typed, StatusCode::UNPROCESSABLE_ENTITY).await;
-        }
+    let problem = match parse_new_user(&state, &form) {
+        Ok(new) => match add_user(&state, &signed, new).await? {
+            Ok(()) => return Ok(Redirect::to("/admin").into_response()),
+            Err(users::UserError::Taken(name)) => signed.tr.f("people.taken", &[("name", name)]),
+            Err(e) => return Err(WebError::Internal(e.into())),
+        },
+        Err(e) => people_error_text(&signed.tr, &e),
     };
-    let hash = match state.config.password_checks.hash(password).await {
-        Ok(hash) => hash.map_err(|e| WebError::Internal(e.into()))?,
-        Err(busy) => return Err(busy.into()),
-    };
-    let change = signed.admin_change(&state).await?;
-    match users::create(change.conn(), &username, &display, &hash, &grants, state.now()).await {
-        Ok(_) => {}
-        Err(users::UserError::Taken(name)) => {
-            drop(change);
-            let problem = signed.tr.f("people.taken", &[("name", name)]);
-            return render(&state, &signed, Some(problem), typed, StatusCode::UNPROCESSABLE_ENTITY).await;
-        }
-        Err(e) => return Err(WebError::Internal(e.into())),
+    render(&state, &signed, Some(problem), typed, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+/// A person as the add-user form gives them.
+struct NewUser {
+    username: Username,
+    display: DisplayName,
+    password: Password,
+    grants: Vec<RoleGrant>,
+}
+
+fn parse_new_user(state: &AppState, form: &Fields) -> Result<NewUser, PeopleError> {
+    Ok(NewUser {
+        username: Username::parse(form.value("username"))?,
+        display: DisplayName::parse(form.value("display_name"))?,
+        password: Password::parse(form.value("password"))?,
+        grants: parse_grants(state, form.value("roles"))?,
+    })
+}
+
+/// Creates the account with its audit event; a name already taken changes nothing.
+async fn add_user(state: &AppState, signed: &Signed, new: NewUser) -> Result<Result<(), users::UserError>, WebError> {
+    let hash = state.config.password_checks.hash(new.password).await?.map_err(|e| WebError::Internal(e.into()))?;
+    let change = signed.admin_change(state).await?;
+    if let Err(e) = users::create(change.conn(), &new.username, &new.display, &hash, &new.grants, state.now()).await {
+        return Ok(Err(e));
     }
-    let grants_text: Vec<String> = grants.iter().map(ToString::to_string).collect();
-    let data = serde_json::json!({ "username": username.as_str(), "roles": grants_text });
+    let grants_text: Vec<String> = new.grants.iter().map(ToString::to_string).collect();
+    let data = serde_json::json!({ "username": new.username.as_str(), "roles": grants_text });
     change.commit(admin_record("create_user", data)).await?;
     state.directory_changed().await;
-    Ok(Redirect::to("/admin").into_response())
+    Ok(Ok(()))
 }
 
 pub async fn set_roles(

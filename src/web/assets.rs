@@ -6,8 +6,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::web::cookies;
 use crate::web::errors::{ErrorPage, WebError};
-use crate::web::extract::lang_of;
 use crate::web::i18n::Tr;
 use crate::web::view::Chrome;
 
@@ -53,7 +53,7 @@ struct ErrorTemplate {
 /// Renders the page of an error response in the reader's language: ours (which say what went
 /// wrong) and axum's own rejections of a malformed path, query or body (plain text otherwise).
 pub async fn error_pages(request: Request, next: Next) -> Response {
-    let tr = Tr::new(lang_of(request.headers()));
+    let tr = Tr::new(cookies::lang(request.headers()));
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     let (status, message_key) = match response.extensions().get::<ErrorPage>().copied() {

@@ -129,11 +129,10 @@ const FILTER_MAX: usize = 200;
 
 /// An event's row in the reader's words: its kind, its event and its change of state by their
 /// labels in the process's definition (the ids stay on hover and in the CSV export).
-fn worded(tr: &Tr, defs: &DefinitionSet, r: &AuditRow) -> (String, String, String, String) {
+fn line(tr: &Tr, defs: &DefinitionSet, offset: time::UtcOffset, bad_id: Option<i64>, r: &AuditRow) -> AuditLine {
     let lang = tr.code();
     let def = r.record.process.as_deref().and_then(|p| defs.get(p));
     let state = |s: &str| def.and_then(|d| d.state(s)).map_or_else(|| s.to_owned(), |st| st.label.get(lang).to_owned());
-    let kind = tr.t(&format!("kind.{}", r.record.kind)).to_owned();
     let event = match (def, r.record.event.as_deref()) {
         (Some(d), Some(e)) => d.event_label(e, lang).to_owned(),
         (None, Some(e)) => e.to_owned(),
@@ -144,8 +143,29 @@ fn worded(tr: &Tr, defs: &DefinitionSet, r: &AuditRow) -> (String, String, Strin
         (None, Some(t)) => format!("→ {}", state(t)),
         _ => String::new(),
     };
-    let process = def.map_or_else(|| r.record.process.clone().unwrap_or_default(), |d| d.label.get(lang).to_owned());
-    (kind, event, change, process)
+    AuditLine {
+        id: r.id,
+        when: fmt_time(r.at(), offset),
+        actor: r.record.actor.clone(),
+        kind: tr.t(&format!("kind.{}", r.record.kind)).to_owned(),
+        kind_id: r.record.kind.clone(),
+        process: def.map_or_else(|| r.record.process.clone().unwrap_or_default(), |d| d.label.get(lang).to_owned()),
+        instance: r.record.instance_id,
+        event,
+        event_id: r.record.event.clone().unwrap_or_default(),
+        change,
+        bad: Some(r.id) == bad_id,
+    }
+}
+
+/// The chain's state in words: intact (how many events) or not yet checked, and the break if any.
+fn chain_words(tr: &Tr, verification: Option<&audit::Verification>) -> (String, Option<String>) {
+    let intact = match verification {
+        Some(v) => tr.f("audit.chain.ok", &[("count", v.checked.to_string())]),
+        None => tr.t("audit.chain.pending").to_owned(),
+    };
+    let broken = verification.and_then(|v| v.broken.as_ref());
+    (intact, broken.map(|b| tr.f("audit.chain.broken", &[("what", b.to_string())])))
 }
 
 pub async fn audit_page(
@@ -154,56 +174,24 @@ pub async fn audit_page(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
     let offset = state.rt.offset();
-    let filter = q.filter(offset)?;
-    let rows = audit::page(state.db(), &filter, q.before, PAGE).await?;
-    let older = (rows.len() as u64 == PAGE).then(|| rows.last().map(|r| r.id)).flatten();
+    let rows = audit::page(state.db(), &q.filter(offset)?, q.before, PAGE).await?;
     let verification = state.chain_status().await;
     let bad_id = verification.as_ref().and_then(|v| v.broken.as_ref()).and_then(|b| b.id);
-    let tr = signed.tr;
-    let lang = tr.code();
-    let defs = state.rt.definitions();
-    let lines = rows
-        .iter()
-        .map(|r| {
-            let (kind, event, change, process) = worded(&tr, defs, r);
-            AuditLine {
-                id: r.id,
-                when: fmt_time(r.at(), offset),
-                actor: r.record.actor.clone(),
-                kind,
-                kind_id: r.record.kind.clone(),
-                process,
-                instance: r.record.instance_id,
-                event,
-                event_id: r.record.event.clone().unwrap_or_default(),
-                change,
-                bad: Some(r.id) == bad_id,
-            }
-        })
-        .collect();
-    let processes = state
-        .rt
-        .definitions()
-        .definitions
-        .values()
-        .map(|d| (d.id.clone(), d.label.get(lang).to_owned(), d.id == q.process))
-        .collect();
-    let kinds = KINDS.iter().map(|k| (*k, tr.t(&format!("kind.{k}")).to_owned(), *k == q.kind)).collect();
+    let (tr, defs) = (signed.tr, state.rt.definitions());
+    let (intact, broken) = chain_words(&tr, verification.as_ref());
     let page_data = AuditPage {
         chrome: Chrome::signed(&signed, tr.t("audit.title")),
         query: q.query_string(),
-        processes,
-        kinds,
-        rows: lines,
-        older,
-        intact: match &verification {
-            Some(v) => tr.f("audit.chain.ok", &[("count", v.checked.to_string())]),
-            None => tr.t("audit.chain.pending").to_owned(),
-        },
-        broken: verification
-            .as_ref()
-            .and_then(|v| v.broken.as_ref())
-            .map(|b| tr.f("audit.chain.broken", &[("what", b.to_string())])),
+        processes: defs
+            .definitions
+            .values()
+            .map(|d| (d.id.clone(), d.label.get(tr.code()).to_owned(), d.id == q.process))
+            .collect(),
+        kinds: KINDS.iter().map(|k| (*k, tr.t(&format!("kind.{k}")).to_owned(), *k == q.kind)).collect(),
+        older: (rows.len() as u64 == PAGE).then(|| rows.last().map(|r| r.id)).flatten(),
+        rows: rows.iter().map(|r| line(&tr, defs, offset, bad_id, r)).collect(),
+        intact,
+        broken,
         q,
     };
     page(StatusCode::OK, &page_data)
@@ -249,8 +237,17 @@ pub async fn audit_csv(
     let offset = state.rt.offset();
     let filter = q.filter(offset)?;
     let header_line = csv_export::head(CSV_COLUMNS).map_err(|e| WebError::Internal(e.into()))?;
-    let db = state.db().clone();
-    let stream = futures_util::stream::unfold((Some(header_line), None::<i64>, false), move |(head, before, done)| {
+    Ok(csv_export::download("audit.csv", Body::from_stream(csv_pages(state.db().clone(), filter, offset, header_line))))
+}
+
+/// The header, then the filtered events a thousand at a time, newest first.
+fn csv_pages(
+    db: sea_orm::DatabaseConnection,
+    filter: Filter,
+    offset: time::UtcOffset,
+    header_line: Vec<u8>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures_util::stream::unfold((Some(header_line), None::<i64>, false), move |(head, before, done)| {
         let (db, filter) = (db.clone(), filter.clone());
         async move {
             if let Some(head) = head {
@@ -269,6 +266,5 @@ pub async fn audit_csv(
                 Err(e) => Some((Err(std::io::Error::other(e.to_string())), (None, before, true))),
             }
         }
-    });
-    Ok(csv_export::download("audit.csv", Body::from_stream(stream)))
+    })
 }

@@ -5,15 +5,15 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 use crate::people::signin::{self, SignIn};
 use crate::people::{Username, random_token, sessions};
 use crate::store::audit::{Audited, Record};
+use crate::web::cookies;
 use crate::web::errors::WebError;
-use crate::web::extract::{
-    ClientAddr, Ctx, LANG_COOKIE, PRE_SESSION_COOKIE, Posted, SESSION_COOKIE, constant_time_eq, cookie,
-};
+use crate::web::extract::{ClientAddr, Ctx, Posted, constant_time_eq};
 use crate::web::i18n::Lang;
 use crate::web::redirect::LocalPath;
 use crate::web::state::AppState;
@@ -34,16 +34,10 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-fn cookie_header(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> String {
-    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
-    if let Some(age) = max_age {
-        c.push_str(&format!("; Max-Age={age}"));
-    }
-    if state.config.secure_cookies {
-        c.push_str("; Secure");
-    }
-    c
-}
+/// How long the sign-in form's token may wait for its form.
+const PRE_SESSION_AGE: time::Duration = time::Duration::hours(1);
+/// How long the language chosen is remembered.
+const LANG_AGE: time::Duration = time::Duration::days(365);
 
 fn render_signin(
     state: &AppState,
@@ -56,11 +50,10 @@ fn render_signin(
     let pre_token = random_token();
     let chrome = Chrome::anonymous(ctx.tr, &ctx.path, ctx.tr.t("signin.title"));
     let next = next.as_str().to_owned();
-    let mut response = page(status, &SignInPage { chrome, pre_token: pre_token.clone(), next, username, problem })?;
-    if let Ok(v) = cookie_header(state, PRE_SESSION_COOKIE, &pre_token, Some(3600)).parse() {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
-    Ok(response)
+    let response = page(status, &SignInPage { chrome, pre_token: pre_token.clone(), next, username, problem })?;
+    let secure = state.config.secure_cookies;
+    let jar = CookieJar::new().add(cookies::ours(cookies::PRE_SESSION, pre_token, Some(PRE_SESSION_AGE), secure));
+    Ok((jar, response).into_response())
 }
 
 pub async fn signin_page(
@@ -92,7 +85,7 @@ pub async fn signin(
     Form(form): Form<SignInForm>,
 ) -> Result<Response, WebError> {
     // The sign-in form has no session yet: its token must match the cookie set with the form.
-    let pre = cookie(&headers, PRE_SESSION_COOKIE).unwrap_or_default();
+    let pre = cookies::value(&headers, cookies::PRE_SESSION).unwrap_or_default();
     if pre.is_empty() || !constant_time_eq(pre.as_bytes(), form.csrf.as_bytes()) {
         return Err(WebError::Csrf);
     }
@@ -101,29 +94,17 @@ pub async fn signin(
     let typed = name.as_ref().map_or_else(String::new, |n| n.as_str().to_owned());
     let rules =
         SignIn { checks: &state.config.password_checks, limits: &state.config.limits, idle: state.config.session_idle };
-    let (problem, status) =
-        match signin::attempt(state.db(), &rules, &client.0, name.as_ref(), form.password, state.now()).await? {
-            signin::Attempt::SignedIn(token) => {
-                let mut response = Redirect::to(next.as_str()).into_response();
-                let headers = response.headers_mut();
-                for c in [
-                    cookie_header(&state, SESSION_COOKIE, &token, None),
-                    cookie_header(&state, PRE_SESSION_COOKIE, "", Some(0)),
-                ] {
-                    if let Ok(v) = c.parse() {
-                        headers.append(header::SET_COOKIE, v);
-                    }
-                }
-                return Ok(response);
-            }
-            signin::Attempt::Wrong => (ctx.tr.t("signin.failed").to_owned(), StatusCode::UNAUTHORIZED),
-            signin::Attempt::Deactivated => (ctx.tr.t("signin.deactivated").to_owned(), StatusCode::FORBIDDEN),
-            signin::Attempt::Locked(until) => {
-                let minutes = ((until - state.now()).whole_minutes() + 1).max(1);
-                (ctx.tr.f("signin.locked", &[("minutes", minutes.to_string())]), StatusCode::TOO_MANY_REQUESTS)
-            }
-            signin::Attempt::Busy => (ctx.tr.t("signin.busy").to_owned(), StatusCode::TOO_MANY_REQUESTS),
-        };
+    let attempt = signin::attempt(state.db(), &rules, &client.0, name.as_ref(), form.password, state.now()).await?;
+    let (problem, status) = match attempt {
+        signin::Attempt::SignedIn(token) => {
+            let secure = state.config.secure_cookies;
+            let jar = CookieJar::new()
+                .add(cookies::ours(cookies::SESSION, token, None, secure))
+                .add(cookies::forget(cookies::PRE_SESSION, secure));
+            return Ok((jar, Redirect::to(next.as_str())).into_response());
+        }
+        refused => refused_words(&ctx.tr, &refused, state.now()),
+    };
     let mut response = render_signin(&state, &ctx, &next, typed, Some(problem), status)?;
     if status == StatusCode::TOO_MANY_REQUESTS {
         response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
@@ -131,21 +112,37 @@ pub async fn signin(
     Ok(response)
 }
 
+/// Why a sign-in was refused, in the reader's words, and the status it answers with.
+fn refused_words(
+    tr: &crate::web::i18n::Tr,
+    attempt: &signin::Attempt,
+    now: time::OffsetDateTime,
+) -> (String, StatusCode) {
+    match attempt {
+        signin::Attempt::Locked(until) => {
+            let minutes = ((*until - now).whole_minutes() + 1).max(1);
+            (tr.f("signin.locked", &[("minutes", minutes.to_string())]), StatusCode::TOO_MANY_REQUESTS)
+        }
+        signin::Attempt::Busy => (tr.t("signin.busy").to_owned(), StatusCode::TOO_MANY_REQUESTS),
+        signin::Attempt::Deactivated => (tr.t("signin.deactivated").to_owned(), StatusCode::FORBIDDEN),
+        signin::Attempt::Wrong | signin::Attempt::SignedIn(_) => {
+            (tr.t("signin.failed").to_owned(), StatusCode::UNAUTHORIZED)
+        }
+    }
+}
+
 pub async fn signout(
     State(state): State<AppState>,
     headers: HeaderMap,
     Posted { by: signed, .. }: Posted,
 ) -> Result<Response, WebError> {
-    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+    if let Some(token) = cookies::value(&headers, cookies::SESSION) {
         let change = Audited::begin(state.db(), "auth", &signed.session.user.username, state.now()).await?;
-        sessions::end(change.conn(), token).await?;
+        sessions::end(change.conn(), &token).await?;
         change.commit(Record { kind: "sign_out", event: None, data: serde_json::json!({}) }).await?;
     }
-    let mut response = Redirect::to("/signin").into_response();
-    if let Ok(v) = cookie_header(&state, SESSION_COOKIE, "", Some(0)).parse() {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
-    Ok(response)
+    let jar = CookieJar::new().add(cookies::forget(cookies::SESSION, state.config.secure_cookies));
+    Ok((jar, Redirect::to("/signin")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -160,10 +157,6 @@ pub async fn switch_language(
     Query(q): Query<BackQuery>,
 ) -> Result<Response, WebError> {
     let lang = Lang::parse(&code).ok_or(WebError::NotFound)?;
-    let mut response = Redirect::to(LocalPath::or_home(q.back.as_deref()).as_str()).into_response();
-    let c = cookie_header(&state, LANG_COOKIE, lang.code(), Some(60 * 60 * 24 * 365));
-    if let Ok(v) = c.parse() {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
-    Ok(response)
+    let remembered = cookies::ours(cookies::LANG, lang.code().to_owned(), Some(LANG_AGE), state.config.secure_cookies);
+    Ok((CookieJar::new().add(remembered), Redirect::to(LocalPath::or_home(q.back.as_deref()).as_str())).into_response())
 }

@@ -151,52 +151,72 @@ pub async fn document(
     let def = inst.definition.clone();
     let spec = def.document(&doc).filter(|d| d.states.contains(&inst.row.state)).ok_or(WebError::NotFound)?;
     let directory = state.directory().await?;
-    let tr = signed.tr;
-    let lang = tr.code();
-    let data = &inst.row.data;
-    let value = |name: &str| {
-        data.get(name)
-            .filter(|v| !v.is_null())
-            .map(|v| match def.field(name) {
-                Some(f) => field_text(&tr, &def, f, v, &directory),
-                None => display_value(&tr, None, v, &directory),
-            })
-            .unwrap_or_else(|| BLANK.to_owned())
-    };
-    let fill =
-        |text: &str| crate::definition::fill_placeholders(text, |name| def.field(name).is_some().then(|| value(name)));
-    let body = fill(spec.text.get(lang).trim());
-    let paragraphs = body
-        .split("\n\n")
-        .map(|p| p.lines().map(str::to_owned).collect::<Vec<_>>())
-        .filter(|p| !p.is_empty())
-        .collect();
-    let vote = data
+    let filled = Filled::new(&signed.tr, &def, spec, &inst.row.data, &directory);
+    let vote = inst
+        .row
+        .data
         .get(crate::engine::VOTE_KEY)
-        .and_then(|v| crate::web::view::decided_vote(&tr, &def, v))
+        .and_then(|v| crate::web::view::decided_vote(&signed.tr, &def, v))
         .map(|(_, figures)| figures);
-    let signatures = spec
-        .signatures
-        .iter()
-        .map(|s| SignatureLine {
-            label: s.label.get(lang).to_owned(),
-            name: s.by.as_deref().map_or_else(|| BLANK.to_owned(), value),
-            date: value(&s.on),
-        })
-        .collect();
-    let heading = fill(spec.heading.get(lang));
     page(
         StatusCode::OK,
         &DocumentPage {
-            chrome: Chrome::signed(&signed, heading.clone()),
+            chrome: Chrome::signed(&signed, filled.heading.clone()),
             id,
             version: inst.row.version,
-            process_label: spec.label.get(lang).to_owned(),
-            heading,
-            paragraphs,
+            process_label: spec.label.get(signed.tr.code()).to_owned(),
+            heading: filled.heading,
+            paragraphs: filled.paragraphs,
             vote,
-            signatures,
+            signatures: filled.signatures,
             printed: fmt_time(state.now(), state.rt.offset()),
         },
     )
+}
+
+/// A document's text with the instance's values in its blanks.
+struct Filled {
+    heading: String,
+    /// The text in paragraphs, each a list of lines.
+    paragraphs: Vec<Vec<String>>,
+    signatures: Vec<SignatureLine>,
+}
+
+impl Filled {
+    fn new(
+        tr: &crate::web::i18n::Tr,
+        def: &crate::definition::Definition,
+        spec: &crate::definition::Document,
+        data: &crate::engine::Data,
+        directory: &crate::web::state::Directory,
+    ) -> Filled {
+        let lang = tr.code();
+        let value = |name: &str| {
+            data.get(name)
+                .filter(|v| !v.is_null())
+                .map(|v| match def.field(name) {
+                    Some(f) => field_text(tr, def, f, v, directory),
+                    None => display_value(tr, None, v, directory),
+                })
+                .unwrap_or_else(|| BLANK.to_owned())
+        };
+        let fill = |text: &str| {
+            crate::definition::fill_placeholders(text, |name| def.field(name).is_some().then(|| value(name)))
+        };
+        let paragraphs = fill(spec.text.get(lang).trim())
+            .split("\n\n")
+            .map(|p| p.lines().map(str::to_owned).collect::<Vec<_>>())
+            .filter(|p| !p.is_empty())
+            .collect();
+        let signatures = spec
+            .signatures
+            .iter()
+            .map(|s| SignatureLine {
+                label: s.label.get(lang).to_owned(),
+                name: s.by.as_deref().map_or_else(|| BLANK.to_owned(), value),
+                date: value(&s.on),
+            })
+            .collect();
+        Filled { heading: fill(spec.heading.get(lang)), paragraphs, signatures }
+    }
 }

@@ -2,35 +2,16 @@
 //! CSRF check every state-changing form passes.
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use crate::people::sessions::{self, Session};
 use crate::sector::{cohort, round, track};
+use crate::web::cookies;
 use crate::web::errors::WebError;
-use crate::web::i18n::{Lang, Tr};
+use crate::web::i18n::Tr;
 use crate::web::state::AppState;
 
-pub const SESSION_COOKIE: &str = "uf_session";
-pub const LANG_COOKIE: &str = "uf_lang";
-/// The token that guards the sign-in form, before there is a session (double submit).
-pub const PRE_SESSION_COOKIE: &str = "uf_pre";
 pub const CSRF_FIELD: &str = "_csrf";
-
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
-pub fn lang_of(headers: &HeaderMap) -> Lang {
-    cookie(headers, LANG_COOKIE).and_then(Lang::parse).unwrap_or_default()
-}
 
 /// The request's language, session (if any) and path.
 pub struct Ctx {
@@ -143,13 +124,13 @@ impl FromRequestParts<AppState> for Ctx {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let tr = Tr::new(lang_of(&parts.headers));
+        let tr = Tr::new(cookies::lang(&parts.headers));
         let path = path_of(parts);
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+        let Some(token) = cookies::value(&parts.headers, cookies::SESSION) else {
             return Ok(Ctx { tr, session: None, path });
         };
         let now = state.now();
-        let session = sessions::lookup(state.db(), token, now).await?;
+        let session = sessions::lookup(state.db(), &token, now).await?;
         if let Some(s) = &session
             && now - s.last_seen_at > state.config.session_touch_every
         {

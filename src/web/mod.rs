@@ -6,6 +6,7 @@ mod assets;
 mod audit;
 mod auth;
 pub mod charts;
+mod cookies;
 mod csv_export;
 pub mod diagram;
 mod diff;

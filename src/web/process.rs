@@ -13,7 +13,6 @@ use serde_json::Value;
 use crate::definition::{Definition, Effect, Field, FieldKind, Source};
 use crate::engine::{self, Data, FieldError, FieldProblem, Refusal, VOTE_KEY};
 use crate::runtime::{Instance, RuntimeError};
-use crate::sector::track;
 use crate::store::instances;
 use crate::web::charts;
 use crate::web::diagram::{self, Marks};
@@ -81,6 +80,21 @@ pub const SECTOR_PREFIX: &str = "sector:";
 
 /// Ids that the directory does not know, and several ids where one is asked, for fields whose
 /// values come from a directory.
+/// The form's values of the fields `names`, and the refusal of any value the directories do
+/// not know (an unknown unit or person), which the engine cannot judge.
+fn decode_form(
+    def: &Definition,
+    form: &[(String, String)],
+    names: &[String],
+    directory: &Directory,
+    lang: &str,
+) -> (Data, Result<(), RuntimeError>) {
+    let given = form_data(def, form, names, directory);
+    let unknown = directory_errors(def, &given, directory, lang);
+    let known = if unknown.is_empty() { Ok(()) } else { Err(RuntimeError::Refused(Refusal::Input(unknown))) };
+    (given, known)
+}
+
 fn directory_errors(def: &Definition, given: &Data, directory: &Directory, lang: &str) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (name, value) in given {
@@ -411,36 +425,23 @@ pub async fn start(
     Path(process): Path<String>,
     Posted { by: signed, fields }: Posted,
 ) -> Result<Response, WebError> {
-    let form = fields.0;
     let def = state.rt.definitions().get(&process).cloned().ok_or(WebError::NotFound)?;
     let rule = def.start.as_ref().ok_or(WebError::Forbidden)?;
     let names: Vec<String> = rule.ask.iter().chain(&rule.optional).cloned().collect();
     let units = state.directory().await?;
-    let given = form_data(&def, &form, &names, &units);
-    let unknown = directory_errors(&def, &given, &units, signed.tr.code());
-    let result = if unknown.is_empty() {
-        state.rt.start(&process, &signed.actor(), &given).await
-    } else {
-        Err(RuntimeError::Refused(Refusal::Input(unknown)))
+    let (given, known) = decode_form(&def, &fields.0, &names, &units, signed.tr.code());
+    let result = match known {
+        Ok(()) => state.rt.start(&process, &signed.actor(), &given).await,
+        Err(e) => Err(e),
     };
     match result {
         Ok(id) => Ok(Redirect::to(&format!("/instances/{id}")).into_response()),
         Err(RuntimeError::Refused(r)) => {
-            let errors = match &r {
-                Refusal::Input(errors) => errors.clone(),
-                _ => Vec::new(),
-            };
+            let errors = if let Refusal::Input(errors) = &r { errors.clone() } else { Vec::new() };
             let named = named_refusal(&def, &units, signed.tr.code(), &r);
             let message = refusal_text(&signed.tr, Some(&def), &state.rt.definitions().roles, &named);
-            render_process(
-                &state,
-                &signed,
-                &process,
-                None,
-                (&given, &errors, Some(message)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let returned = (&given, &errors[..], Some(message));
+            render_process(&state, &signed, &process, None, returned, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
     }
@@ -560,7 +561,7 @@ fn named_refusal(def: &Definition, directory: &Directory, lang: &str, r: &Refusa
 struct Returned<'a> {
     event: &'a str,
     given: &'a Data,
-    refusal: Option<&'a Refusal>,
+    refusal: Option<Refusal>,
     conflict: Option<i64>,
 }
 
@@ -628,18 +629,18 @@ impl Sections<'_> {
             let Some(r) = &option.refusal else {
                 let (given, errors, error) = match returned {
                     Some(r) if r.event == t.event => {
-                        let errors = match r.refusal {
+                        let errors = match &r.refusal {
                             Some(Refusal::Input(errors)) => errors.clone(),
                             _ => Vec::new(),
                         };
                         let text = |x| refusal_text(tr, Some(def), roles, &named_refusal(def, self.units, lang, x));
-                        (r.given.clone(), errors, r.refusal.map(text))
+                        (r.given.clone(), errors, r.refusal.as_ref().map(text))
                     }
                     _ => (Data::new(), Vec::new(), None),
                 };
                 let typed = Typed { given: &given, errors: &errors, current: &row.data };
                 let mut fields = field_views(tr, self.units, def, &t.event, (&t.ask, &t.optional), typed);
-                let refusal = returned.filter(|r| r.event == t.event).and_then(|r| r.refusal);
+                let refusal = returned.filter(|r| r.event == t.event).and_then(|r| r.refusal.as_ref());
                 let roll_call = rollcall::view(tr, t, &row.data, &given, refusal);
                 if roll_call.is_some() {
                     fields.retain(|f| !rollcall::is_ballot(t, &f.name));
@@ -771,16 +772,20 @@ impl Sections<'_> {
         row: &instances::InstanceRow,
     ) -> Result<(Vec<ChildView>, String), WebError> {
         let child_rows = state.rt.children(row.id).await?;
-        let names: std::collections::HashMap<String, String> = if child_rows.iter().any(|c| trainee_code(c).is_some()) {
-            crate::training::enrol::trainees(state.db(), row.id).await?.into_iter().map(|t| (t.code, t.name)).collect()
+        let mut defs = Vec::with_capacity(child_rows.len());
+        for c in &child_rows {
+            defs.push(state.rt.registry().by_row(state.db(), c.definition_id).await.map_err(RuntimeError::from)?);
+        }
+        // The children name trainees of this instance's roster: read it once for them all.
+        let roster = if defs.iter().any(|d| titled_by_trainee(d)) {
+            Roster::of_cohort(state, row.id).await?
         } else {
-            Default::default()
+            Roster::default()
         };
         let latest = child_rows.iter().map(|c| c.fanout).max().unwrap_or(0);
         let mut children = Vec::new();
         let (mut passed, mut failed, mut pending) = (0, 0, 0);
-        for c in &child_rows {
-            let cdef = state.rt.registry().by_row(state.db(), c.definition_id).await.map_err(RuntimeError::from)?;
+        for (c, cdef) in child_rows.iter().zip(&defs) {
             if c.fanout == latest {
                 match c.outcome.as_deref() {
                     Some("passed") => passed += 1,
@@ -790,11 +795,8 @@ impl Sections<'_> {
             }
             children.push(ChildView {
                 id: c.id,
-                title: match trainee_code(c).and_then(|code| Some((names.get(code)?, code))) {
-                    Some((name, code)) => track_title(name, code),
-                    None => cdef.title_named(&c.data, self.lang, namer(self.units, self.lang)),
-                },
-                state: self.state_label(&cdef, &c.state),
+                title: roster.title(&self.tr, cdef, &c.data, self.units),
+                state: self.state_label(cdef, &c.state),
                 summary: cdef
                     .state(&c.state)
                     .and_then(|s| s.summary.as_ref())
@@ -820,14 +822,13 @@ impl Sections<'_> {
         Ok((children, summary))
     }
 
-    /// The instance's title: a trainee's track by the trainee's name, others by their definition.
+    /// The instance's title, as its definition names it.
     async fn title(&self, state: &AppState, row: &instances::InstanceRow) -> Result<String, WebError> {
-        if let (Some(code), Some(cohort)) = (trainee_code(row), row.parent_id)
-            && let Some(name) = crate::training::enrol::name_of(state.db(), cohort, code).await?
-        {
-            return Ok(track_title(&name, code));
-        }
-        Ok(self.def.title_named(&row.data, self.lang, namer(self.units, self.lang)))
+        let roster = match row.parent_id {
+            Some(cohort) if titled_by_trainee(self.def) => Roster::of_one(state, self.def, cohort, &row.data).await?,
+            _ => Roster::default(),
+        };
+        Ok(roster.title(&self.tr, self.def, &row.data, self.units))
     }
 }
 
@@ -861,7 +862,8 @@ async fn render_instance(
         }
         None => None,
     };
-    let unmatched = returned.as_ref().filter(|r| !actions.iter().any(|a| a.event == r.event)).and_then(|r| r.refusal);
+    let unmatched =
+        returned.as_ref().filter(|r| !actions.iter().any(|a| a.event == r.event)).and_then(|r| r.refusal.as_ref());
     let conflict = returned
         .as_ref()
         .and_then(|r| r.conflict)
@@ -1001,58 +1003,89 @@ pub async fn fire(
     Path((id, event)): Path<(i64, String)>,
     Posted { by: signed, fields }: Posted,
 ) -> Result<Response, WebError> {
-    let form = fields.0;
     let inst = load_visible(&state, &signed, id).await?;
-    // The version the form was read at: a value that is not one is refused, never taken as
-    // "no check" (which would apply a change made on a stale page).
-    let version = match form.iter().find(|(k, _)| k == "_version") {
-        None => None,
-        Some((_, v)) => Some(
-            v.trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|v| *v >= 1)
-                .ok_or_else(|| WebError::BadRequest(format!("_version {v:?}")))?,
-        ),
-    };
+    let version = form_version(&fields)?;
     let names: Vec<String> = inst
         .definition
         .transition(&inst.row.state, &event)
         .map(|t| t.ask.iter().chain(&t.optional).cloned().collect())
         .unwrap_or_default();
     let units = state.directory().await?;
-    let mut given = form_data(&inst.definition, &form, &names, &units);
+    let (mut given, known) = decode_form(&inst.definition, &fields.0, &names, &units, signed.tr.code());
     if let Some(t) = inst.definition.transition(&inst.row.state, &event) {
-        rollcall::decode(&inst.definition, t, &form, &mut given);
+        rollcall::decode(&inst.definition, t, &fields.0, &mut given);
     }
-    let unknown = directory_errors(&inst.definition, &given, &units, signed.tr.code());
-    let result = if unknown.is_empty() {
-        state.rt.fire(id, version, &signed.actor(), &event, &given).await
-    } else {
-        Err(RuntimeError::Refused(Refusal::Input(unknown)))
+    let result = match known {
+        Ok(()) => state.rt.fire(id, version, &signed.actor(), &event, &given).await,
+        Err(e) => Err(e),
     };
-    match result {
-        Ok(_) => Ok(Redirect::to(&format!("/instances/{id}")).into_response()),
+    let (inst, returned, status) = match result {
+        Ok(_) => return Ok(Redirect::to(&format!("/instances/{id}")).into_response()),
         Err(RuntimeError::Refused(r)) => {
-            let returned = Returned { event: &event, given: &given, refusal: Some(&r), conflict: None };
-            render_instance(&state, &signed, inst, Some(returned), StatusCode::UNPROCESSABLE_ENTITY).await
+            let returned = Returned { event: &event, given: &given, refusal: Some(r), conflict: None };
+            (inst, returned, StatusCode::UNPROCESSABLE_ENTITY)
         }
+        // Shown as it is now, with what the person typed kept in the form.
         Err(RuntimeError::Conflict { found, .. }) => {
-            // Show the instance as it is now, with what the person typed kept in the form.
-            let fresh = load_visible(&state, &signed, id).await?;
             let returned = Returned { event: &event, given: &given, refusal: None, conflict: Some(found) };
-            render_instance(&state, &signed, fresh, Some(returned), StatusCode::CONFLICT).await
+            (load_visible(&state, &signed, id).await?, returned, StatusCode::CONFLICT)
         }
-        Err(e) => Err(e.into()),
+        Err(e) => return Err(e.into()),
+    };
+    render_instance(&state, &signed, inst, Some(returned), status).await
+}
+
+/// The version the form was read at: a value that is not one is refused, never taken as "no
+/// check" (which would apply a change made on a stale page).
+fn form_version(fields: &crate::web::extract::Fields) -> Result<Option<i64>, WebError> {
+    match fields.0.iter().find(|(k, _)| k == "_version") {
+        None => Ok(None),
+        Some((_, v)) => {
+            let parsed = v.trim().parse::<i64>().ok().filter(|v| *v >= 1);
+            parsed.map(Some).ok_or_else(|| WebError::BadRequest(format!("_version {v:?}")))
+        }
     }
 }
 
-/// The trainee a trainee track follows, by their code in the cohort.
-fn trainee_code(row: &instances::InstanceRow) -> Option<&str> {
-    (row.process == track::PROCESS).then(|| row.data.get(track::TRAINEE)?.as_str()).flatten()
+/// Whether a definition's title names a trainee of its cohort (`source = "trainees"`).
+fn titled_by_trainee(def: &Definition) -> bool {
+    def.title.iter().any(|f| def.field(f).and_then(|f| f.source) == Some(Source::Trainees))
 }
 
-/// A trainee's track is named by the trainee, a record of their cohort: "王伟（T0001）".
-fn track_title(name: &str, code: &str) -> String {
-    format!("{name}（{code}）")
+/// The names of a cohort's trainees by code, for titles that name one.
+#[derive(Default)]
+struct Roster {
+    names: std::collections::HashMap<String, String>,
+}
+
+impl Roster {
+    async fn of_cohort(state: &AppState, cohort: i64) -> Result<Roster, WebError> {
+        let trainees = crate::training::enrol::trainees(state.db(), cohort).await?;
+        Ok(Roster { names: trainees.into_iter().map(|t| (t.code, t.name)).collect() })
+    }
+
+    /// The names of the trainees one instance's title names, read one by one.
+    async fn of_one(state: &AppState, def: &Definition, cohort: i64, data: &Data) -> Result<Roster, WebError> {
+        let mut names = std::collections::HashMap::new();
+        let named = def.title.iter().filter(|f| def.field(f).and_then(|f| f.source) == Some(Source::Trainees));
+        for code in named.filter_map(|f| data.get(f).and_then(Value::as_str)) {
+            if let Some(name) = crate::training::enrol::name_of(state.db(), cohort, code).await? {
+                names.insert(code.to_owned(), name);
+            }
+        }
+        Ok(Roster { names })
+    }
+
+    /// An instance's title from its definition, every sourced value named: a trainee as
+    /// "name (code)", a unit or a person by their name.
+    fn title(&self, tr: &Tr, def: &Definition, data: &Data, directory: &Directory) -> String {
+        let lang = tr.code();
+        def.title_named(data, lang, |field, value| match field.source? {
+            Source::Trainees => {
+                let name = self.names.get(value)?;
+                Some(tr.f("title.name_with_id", &[("name", name.clone()), ("id", value.to_owned())]))
+            }
+            source => directory.name(source, value, lang),
+        })
+    }
 }

@@ -37,6 +37,8 @@ impl Directory {
         match source {
             Source::Units => self.units.contains_key(id),
             Source::People => self.people.contains_key(id),
+            // A cohort's roster is its own record, checked where trainees are enrolled.
+            Source::Trainees => true,
         }
     }
 
@@ -45,6 +47,7 @@ impl Directory {
         match source {
             Source::Units => self.units.get(id).map(|u| u.name(lang).to_owned()),
             Source::People => self.people.get(id).cloned(),
+            Source::Trainees => None,
         }
     }
 
@@ -55,6 +58,7 @@ impl Directory {
                 self.units.values().map(|u| (u.id.clone(), format!("{} ({})", u.name(lang), u.id))).collect()
             }
             Source::People => self.people.iter().map(|(id, name)| (id.clone(), format!("{name} ({id})"))).collect(),
+            Source::Trainees => Vec::new(),
         }
     }
 }

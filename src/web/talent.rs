@@ -49,6 +49,43 @@ struct TalentPage {
     graduates: Vec<GraduateLine>,
 }
 
+impl TalentQuery {
+    /// The search, parsed: search words are short text, so a NUL or a megabyte is a bad
+    /// request, not a search.
+    fn search(&self, options: &[crate::definition::ChoiceOption]) -> Result<Search, WebError> {
+        let word = |s: &str| -> Result<Option<String>, WebError> {
+            let s = crate::text::line(s, SEARCH_MAX).map_err(|p| WebError::BadRequest(format!("a search {p}")))?;
+            Ok(Some(s.to_owned()).filter(|s| !s.is_empty()))
+        };
+        let level = self.level.trim().parse::<i64>().ok();
+        Ok(Search {
+            trade: word(&self.trade)?,
+            field: word(&self.field)?,
+            competence: options.iter().find(|o| o.id == self.competence).map(|o| (o.id.clone(), level.unwrap_or(1))),
+        })
+    }
+}
+
+fn graduate_line(
+    tr: &crate::web::i18n::Tr,
+    options: &[crate::definition::ChoiceOption],
+    g: pool::Graduate,
+) -> GraduateLine {
+    let lang = tr.code();
+    GraduateLine {
+        levels: options
+            .iter()
+            .filter_map(|o| g.levels.get(&o.id).map(|l| format!("{} {l}", o.label.get(lang))))
+            .collect::<Vec<_>>()
+            .join(tr.t("punct.list")),
+        track: g.track,
+        name: g.name,
+        employer: g.employer,
+        trade: g.trade,
+        mentor: g.mentor,
+    }
+}
+
 pub async fn talent_page(
     State(state): State<AppState>,
     signed: Signed,
@@ -63,33 +100,9 @@ pub async fn talent_page(
     }
     let lang = signed.tr.code();
     let options = def.choice_options(track::COMPETENCE);
-    let level = q.level.trim().parse::<i64>().ok();
-    // Search words are short text: a NUL or a megabyte is a bad request, not a search.
-    let word = |s: &str| -> Result<Option<String>, WebError> {
-        let s = crate::text::line(s, SEARCH_MAX).map_err(|p| WebError::BadRequest(format!("a search {p}")))?;
-        Ok(Some(s.to_owned()).filter(|s| !s.is_empty()))
-    };
-    let search = Search {
-        trade: word(&q.trade)?,
-        field: word(&q.field)?,
-        competence: options.iter().find(|o| o.id == q.competence).map(|o| (o.id.clone(), level.unwrap_or(1))),
-    };
-    let graduates = pool::search(state.db(), &search)
-        .await?
-        .into_iter()
-        .map(|g| GraduateLine {
-            levels: options
-                .iter()
-                .filter_map(|o| g.levels.get(&o.id).map(|l| format!("{} {l}", o.label.get(lang))))
-                .collect::<Vec<_>>()
-                .join(signed.tr.t("punct.list")),
-            track: g.track,
-            name: g.name,
-            employer: g.employer,
-            trade: g.trade,
-            mentor: g.mentor,
-        })
-        .collect();
+    let search = q.search(options)?;
+    let graduates =
+        pool::search(state.db(), &search).await?.into_iter().map(|g| graduate_line(&signed.tr, options, g)).collect();
     let competences =
         options.iter().map(|o| (o.id.clone(), o.label.get(lang).to_owned(), o.id == q.competence)).collect();
     let chrome = Chrome::signed(&signed, signed.tr.t("talent.title"));

@@ -1,6 +1,7 @@
 //! The one integration test binary: it links once. One module per feature.
 
 mod support;
+mod web;
 
 mod assembly;
 mod audit;

@@ -3,200 +3,25 @@
 //! that are all or nothing, redirects that stay on the site, grants that widen nothing, text
 //! that the database can keep, and the smaller ones.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
-
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
-use tower::ServiceExt;
-use unionflow::definition::{DefinitionSet, SourceFile};
+use unionflow::definition::DefinitionSet;
 use unionflow::engine::Actor;
 use unionflow::people::password::PasswordChecks;
-use unionflow::people::{DisplayName, Password, RoleGrant, Username, users};
-use unionflow::runtime::Runtime;
-use unionflow::store::audit::{Audited, Record};
-use unionflow::web::{AppState, WebConfig};
+use unionflow::people::users;
+use unionflow::web::WebConfig;
 
 use crate::on_both_backends;
-use crate::support::{Backend, START, TestDb, data};
+use crate::support::{Backend, data};
+use crate::web::{
+    Browser, PASSWORD, Page, Web, display_name, embedded, embedded_with, en, fits, quick_config, trainee_file, zh,
+};
 
-const PASSWORD: &str = "a long test password";
-
-/// The web app over a fresh database with a few people and no demo: fast enough to run every
-/// case on both databases.
-struct Web {
-    db: Arc<TestDb>,
-    clock: Arc<unionflow::clock::ManualClock>,
-    state: AppState,
-}
-
-/// One browser: its cookies, and the address its requests come from.
-struct Browser {
-    state: AppState,
-    cookies: Vec<(String, String)>,
-    from: IpAddr,
-}
-
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-impl Web {
-    async fn new(backend: Backend, set: DefinitionSet, config: WebConfig) -> Web {
-        let db = TestDb::new(backend).await;
-        let clock = Arc::new(unionflow::clock::ManualClock::new(START));
-        let rt = Runtime::new(db.db.clone(), set, clock.clone(), time::macros::offset!(+8)).await.expect("runtime");
-        let state = AppState::new(Arc::new(rt), config);
-        Web { db: Arc::new(db), clock, state }
-    }
-
-    async fn embedded(backend: Backend) -> Web {
-        Self::new(backend, embedded(), quick_config()).await
-    }
-
-    fn rt(&self) -> &Runtime {
-        &self.state.rt
-    }
-
-    /// Adds people (user name, grants like `unit_secretary@u01`), all with [`PASSWORD`].
-    async fn people(&self, people: &[(&str, &[&str])]) {
-        let hash = unionflow::people::password::hash(&Password::parse(PASSWORD).unwrap()).unwrap();
-        let roles = &self.rt().definitions().roles;
-        let change = Audited::begin(self.state.db(), "admin", "test", START).await.unwrap();
-        for (name, grants) in people {
-            let grants: Vec<RoleGrant> = grants.iter().map(|g| RoleGrant::parse(g, roles).unwrap()).collect();
-            // Display names unlike user names ("WANG WEI" for wang.wei), so a page that shows
-            // one where the other belongs is caught.
-            let display = DisplayName::parse(&name.replace('.', " ").to_uppercase()).unwrap();
-            let name = Username::parse(name).unwrap();
-            users::create(change.conn(), &name, &display, &hash, &grants, START).await.unwrap();
-        }
-        change.commit(Record { kind: "admin", event: Some("test_people"), data: json!({}) }).await.unwrap();
-    }
-
-    async fn units(&self, ids: &[&str]) {
-        let change = Audited::begin(self.state.db(), "admin", "test", START).await.unwrap();
-        for id in ids {
-            let unit = unionflow::store::units::Unit {
-                id: (*id).into(),
-                name_zh: format!("单位{id}"),
-                name_en: format!("Unit {id}"),
-                sector: "教育".into(),
-                kind: "school".into(),
-                roster_size: 30,
-                roster: String::new(),
-            };
-            unionflow::store::units::upsert(change.conn(), &unit, START).await.unwrap();
-        }
-        change.commit(Record { kind: "admin", event: Some("test_units"), data: json!({}) }).await.unwrap();
-    }
-
-    fn browser(&self, from: [u8; 4]) -> Browser {
-        Browser { state: self.state.clone(), cookies: Vec::new(), from: IpAddr::V4(Ipv4Addr::from(from)) }
-    }
-
-    async fn count(&self, sql: &str) -> i64 {
-        let row = unionflow::store::db::one(&self.db.db, sql, vec![]).await.expect("query").expect("row");
-        unionflow::store::db::get(&row, "n").expect("n")
-    }
-
-    async fn verify(&self) -> unionflow::store::audit::Verification {
-        unionflow::store::audit::verify(&self.db.db).await.expect("verify")
-    }
-}
-
-/// Password checks that never turn a test's sign-in away.
-fn quick_config() -> WebConfig {
-    WebConfig {
-        password_checks: PasswordChecks::new(4, 1000, std::time::Duration::from_secs(600)),
-        ..Default::default()
-    }
-}
-
-fn embedded() -> DefinitionSet {
-    unionflow::definition::embedded::load_embedded().expect("built-in definitions")
-}
-
-/// The built-in definitions with one file's text changed.
-fn embedded_with(file: &str, change: impl Fn(&str) -> String) -> DefinitionSet {
-    let files: Vec<SourceFile> = unionflow::definition::embedded::files()
-        .into_iter()
-        .map(|f| if f.path.ends_with(file) { SourceFile { text: change(&f.text), ..f } } else { f })
-        .collect();
-    unionflow::definition::load(&files).unwrap_or_else(|p| panic!("{p}"))
-}
-
-fn enc(s: &str) -> String {
-    unionflow::web::errors::urlencode(s).replace('/', "%2F")
-}
-
-fn hidden(body: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = body.find(&marker).map(|i| i + marker.len()).unwrap_or_else(|| panic!("no {name} field in {body}"));
-    body[start..].split('"').next().unwrap_or_default().to_owned()
-}
-
-impl Browser {
-    async fn send(&mut self, mut req: Request<Body>) -> Page {
-        req.extensions_mut().insert(ConnectInfo(SocketAddr::new(self.from, 40000)));
-        let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
-        if let Ok(v) = cookie.parse() {
-            req.headers_mut().insert(header::COOKIE, v);
-        }
-        let resp = unionflow::web::router(self.state.clone()).oneshot(req).await.expect("a response");
-        for v in resp.headers().get_all(header::SET_COOKIE) {
-            let pair = v.to_str().unwrap_or_default().split(';').next().unwrap_or_default().to_owned();
-            if let Some((k, val)) = pair.split_once('=') {
-                self.cookies.retain(|(name, _)| name != k);
-                if !val.is_empty() {
-                    self.cookies.push((k.to_owned(), val.to_owned()));
-                }
-            }
-        }
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let location = headers.get(header::LOCATION).and_then(|l| l.to_str().ok()).map(str::to_owned);
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("a body");
-        Page { status, location, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        self.send(Request::get(path).body(Body::empty()).expect("request")).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let body = form.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
-        let req = Request::post(path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .expect("request");
-        self.send(req).await
-    }
-
-    /// The sign-in form's token; the cookie that goes with it is kept.
-    async fn sign_in_token(&mut self) -> String {
-        hidden(&self.get("/signin").await.body, "_csrf")
-    }
-
-    async fn sign_in_with(&mut self, user: &str, password: &str) -> Page {
-        let token = self.sign_in_token().await;
-        self.post("/signin", &[("_csrf", &token), ("username", user), ("password", password), ("next", "/")]).await
-    }
-
-    async fn sign_in(&mut self, user: &str) {
-        let page = self.sign_in_with(user, PASSWORD).await;
-        assert_eq!(page.status, StatusCode::SEE_OTHER, "{user} signs in: {}", page.body);
-    }
-
-    async fn csrf(&mut self) -> String {
-        hidden(&self.get("/processes").await.body, "_csrf")
-    }
+/// Whether a page says the name is locked for `minutes`.
+fn locked_for(page: &Page, minutes: i64) -> bool {
+    page.says(&zh().f("signin.locked", &[("minutes", minutes.to_string())]))
 }
 
 /// Sends the sign-in forms of several browsers at once; returns their pages in order.
@@ -236,15 +61,16 @@ async fn a_burst_of_sign_ins_runs_no_more_password_checks_than_the_limit(backend
     let checks = PasswordChecks::new(1, 2, std::time::Duration::from_secs(30));
     let config = WebConfig { password_checks: checks.clone(), ..Default::default() };
     let web = Web::new(backend, embedded(), config).await;
-    let browsers =
-        (0..24u8).map(|i| (web.browser([10, 1, 0, i]), format!("nobody{i}"), "random guess 123")).collect::<Vec<_>>();
+    let browsers = (0..24u8)
+        .map(|i| (web.browser_from([10, 1, 0, i]), format!("nobody{i}"), "random guess 123"))
+        .collect::<Vec<_>>();
     let pages = sign_in_at_once(browsers).await;
     assert!(checks.peak() <= 1, "at most one password check ran at once, saw {}", checks.peak());
     for p in &pages {
         match p.status {
             StatusCode::UNAUTHORIZED => {}
             StatusCode::TOO_MANY_REQUESTS => {
-                assert!(p.body.contains("正在核对的登录太多"), "a busy refusal says to wait: {}", p.body);
+                assert!(p.says(zh().t("signin.busy")), "a busy refusal says to wait: {}", p.body);
                 assert!(p.headers.contains_key(header::RETRY_AFTER));
             }
             other => panic!("a sign-in answered {other}: {}", p.body),
@@ -257,31 +83,32 @@ async fn a_burst_of_sign_ins_runs_no_more_password_checks_than_the_limit(backend
 async fn parallel_guesses_at_one_name_are_checked_at_most_five_times(backend: Backend) {
     let web = Web::embedded(backend).await;
     web.people(&[("wang.wei", &["worker_negotiator"])]).await;
-    let browsers = (0..40).map(|_| (web.browser([10, 2, 0, 1]), "wang.wei".to_owned(), "wrong password!")).collect();
+    let browsers =
+        (0..40).map(|_| (web.browser_from([10, 2, 0, 1]), "wang.wei".to_owned(), "wrong password!")).collect();
     let pages = sign_in_at_once(browsers).await;
     let seen = statuses(&pages);
     assert_eq!(seen.get(&401), Some(&5), "five guesses checked, the rest refused unchecked: {seen:?}");
     assert_eq!(seen.get(&429), Some(&35), "{seen:?}");
     let locked = pages.iter().find(|p| p.status == StatusCode::TOO_MANY_REQUESTS).unwrap();
-    assert!(locked.body.contains("登录失败次数过多"), "{}", locked.body);
+    assert!(locked.says_shape(zh().t("signin.locked")), "{}", locked.body);
 }
 
 async fn a_lock_from_one_address_does_not_lock_the_user_out_elsewhere(backend: Backend) {
     let web = Web::embedded(backend).await;
     web.people(&[("wang.wei", &["worker_negotiator"])]).await;
-    let mut attacker = web.browser([203, 0, 113, 9]);
+    let mut attacker = web.browser_from([203, 0, 113, 9]);
     for _ in 0..6 {
         attacker.sign_in_with("wang.wei", "not the password").await;
     }
     let refused = attacker.sign_in_with("wang.wei", PASSWORD).await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "the guesser's address is locked for the name");
-    let mut owner = web.browser([192, 168, 1, 20]);
+    let mut owner = web.browser_from([192, 168, 1, 20]);
     owner.sign_in("wang.wei").await;
 }
 
 async fn random_names_from_one_address_are_stopped_by_the_address_limit(backend: Backend) {
     let web = Web::embedded(backend).await;
-    let mut b = web.browser([198, 51, 100, 7]);
+    let mut b = web.browser_from([198, 51, 100, 7]);
     let mut seen = Vec::new();
     for i in 0..33 {
         seen.push(b.sign_in_with(&format!("random{i}"), "whatever it is").await.status.as_u16());
@@ -293,18 +120,18 @@ async fn random_names_from_one_address_are_stopped_by_the_address_limit(backend:
 async fn locks_back_off_and_old_counters_are_pruned(backend: Backend) {
     let web = Web::embedded(backend).await;
     web.people(&[("wang.wei", &["worker_negotiator"])]).await;
-    let mut b = web.browser([10, 3, 0, 1]);
+    let mut b = web.browser_from([10, 3, 0, 1]);
     for _ in 0..5 {
         assert_eq!(b.sign_in_with("wang.wei", "wrong").await.status, StatusCode::UNAUTHORIZED);
     }
     let first = b.sign_in_with("wang.wei", "wrong").await;
-    assert!(first.body.contains("请 16 分钟后再试") || first.body.contains("请 15 分钟后再试"), "{}", first.body);
+    assert!(locked_for(&first, 16) || locked_for(&first, 15), "{}", first.body);
     web.clock.advance(time::Duration::minutes(16));
     for _ in 0..5 {
         assert_eq!(b.sign_in_with("wang.wei", "wrong").await.status, StatusCode::UNAUTHORIZED);
     }
     let second = b.sign_in_with("wang.wei", "wrong").await;
-    assert!(second.body.contains("请 31 分钟后再试") || second.body.contains("请 30 分钟后再试"), "{}", second.body);
+    assert!(locked_for(&second, 31) || locked_for(&second, 30), "{}", second.body);
     assert!(web.count("SELECT COUNT(*) AS n FROM sign_in_throttle").await >= 2);
     web.clock.advance(time::Duration::days(2));
     b.sign_in("wang.wei").await;
@@ -321,7 +148,9 @@ async fn simultaneous_sign_ins_all_succeed_each_with_its_audit_event(backend: Ba
     let web = Web::embedded(backend).await;
     web.people(&[("wang.wei", &["worker_negotiator"]), ("zhao.lei", &["employer_negotiator"])]).await;
     let browsers = (0..40u8)
-        .map(|i| (web.browser([10, 4, 1, i]), if i % 2 == 0 { "wang.wei" } else { "zhao.lei" }.to_owned(), PASSWORD))
+        .map(|i| {
+            (web.browser_from([10, 4, 1, i]), if i % 2 == 0 { "wang.wei" } else { "zhao.lei" }.to_owned(), PASSWORD)
+        })
         .collect();
     let pages = sign_in_at_once(browsers).await;
     assert_eq!(statuses(&pages), [(303, 40)].into(), "every sign-in went through, none failed on a lock");
@@ -333,13 +162,13 @@ async fn parallel_role_grants_each_commit_with_their_audit_event(backend: Backen
     let web = Web::embedded(backend).await;
     web.units(&["u01", "u02"]).await;
     web.people(&[("admin", &["admin"]), ("chen.jing", &["unit_secretary@u01"])]).await;
-    let mut admin = web.browser([10, 5, 0, 1]);
+    let mut admin = web.browser_from([10, 5, 0, 1]);
     admin.sign_in("admin").await;
     let csrf = admin.csrf().await;
     let id = web.count("SELECT id AS n FROM users WHERE username = 'chen.jing'").await;
     let tasks: Vec<_> = (0..19)
         .map(|i| {
-            let mut b = Browser { state: admin.state.clone(), cookies: admin.cookies.clone(), from: admin.from };
+            let mut b = admin.tab();
             let csrf = csrf.clone();
             let roles = if i % 2 == 0 { "unit_secretary@u01" } else { "unit_secretary@u02" };
             tokio::spawn(async move {
@@ -359,7 +188,7 @@ async fn a_change_whose_audit_event_cannot_be_written_is_not_applied(backend: Ba
     let web = Web::embedded(backend).await;
     web.units(&["u01", "u09"]).await;
     web.people(&[("admin", &["admin"]), ("chen.jing", &["unit_secretary@u01"])]).await;
-    let mut admin = web.browser([10, 6, 0, 1]);
+    let mut admin = web.browser_from([10, 6, 0, 1]);
     admin.sign_in("admin").await;
     let csrf = admin.csrf().await;
     // An append that never finished (a crash between the event and its head): the head is one
@@ -409,26 +238,9 @@ fn cohort_of_at_most(n: usize) -> DefinitionSet {
     })
 }
 
-fn trainee_file(from: usize, n: usize) -> String {
-    let mut out = String::from("name,employer,trade,skill_level,contact\n");
-    for i in from..from + n {
-        out.push_str(&format!("学员{i},精工机械厂,数控车工,高级工,139{i:08}\n"));
-    }
-    out
-}
-
-async fn open_cohort(rt: &Runtime, capacity: i64) -> i64 {
-    let coordinator = Actor::new("gao.hong", ["training_coordinator"]);
-    let given =
-        data(json!({ "name": "测试班", "year": 2026, "fields": ["智能制造"], "phases": 6, "capacity": capacity }));
-    let cohort = rt.start("training_cohort", &coordinator, &given).await.expect("a cohort");
-    rt.fire(cohort, None, &coordinator, "open_enrolment", &Default::default()).await.expect("enrolment opens");
-    cohort
-}
-
 async fn an_import_whose_enrol_step_is_refused_writes_no_trainee(backend: Backend) {
     let web = Web::new(backend, cohort_of_at_most(3), quick_config()).await;
-    let cohort = open_cohort(web.rt(), 10).await;
+    let cohort = web.cohort(10, 0).await;
     let coordinator = Actor::new("gao.hong", ["training_coordinator"]);
     let file = trainee_file(0, 5);
     let result =
@@ -440,7 +252,7 @@ async fn an_import_whose_enrol_step_is_refused_writes_no_trainee(backend: Backen
 
 async fn two_imports_into_one_cohort_at_once_both_enrol_with_their_own_codes(backend: Backend) {
     let web = Web::embedded(backend).await;
-    let cohort = open_cohort(web.rt(), 100).await;
+    let cohort = web.cohort(100, 0).await;
     let tasks: Vec<_> = (0..2)
         .map(|k| {
             let state = web.state.clone();
@@ -472,7 +284,7 @@ async fn two_imports_into_one_cohort_at_once_both_enrol_with_their_own_codes(bac
 
 async fn next_and_back_never_leave_the_site_and_never_fail(backend: Backend) {
     let web = Web::embedded(backend).await;
-    let mut b = web.browser([10, 7, 0, 1]);
+    let mut b = web.browser_from([10, 7, 0, 1]);
     for back in ["/%09/evil.example", "/%0a", "//evil.example", "/%5Cevil.example", "https://evil.example"] {
         let page = b.get(&format!("/lang/en?back={back}")).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{back}");
@@ -483,7 +295,7 @@ async fn next_and_back_never_leave_the_site_and_never_fail(backend: Backend) {
     for next in ["/%0a", "/%09/evil.example"] {
         let page = b.get(&format!("/signin?next={next}")).await;
         assert_eq!(page.status, StatusCode::OK, "{next}");
-        assert_eq!(hidden(&page.body, "next"), "/");
+        assert_eq!(page.hidden("next"), "/");
     }
 }
 
@@ -504,7 +316,7 @@ async fn a_units_grant_belongs_to_its_role_only(backend: Backend) {
     assert_eq!(refused, 0, "a bureau reviewer for u09 acts on none of u09's assembly as its secretary");
     let allowed = rt.options(u01, &chen).await.unwrap().into_iter().filter(|(_, r)| r.is_none()).count();
     assert!(allowed > 0, "her own unit's assembly is hers to act on");
-    let mut b = web.browser([10, 8, 0, 1]);
+    let mut b = web.browser_from([10, 8, 0, 1]);
     b.sign_in("chen.jing").await;
     assert_eq!(b.get(&format!("/instances/{u09}")).await.status, StatusCode::FORBIDDEN);
 }
@@ -514,7 +326,7 @@ async fn a_units_grant_belongs_to_its_role_only(backend: Backend) {
 async fn control_characters_and_endless_text_are_refused_at_the_edge(backend: Backend) {
     let web = Web::embedded(backend).await;
     web.people(&[("admin", &["admin"])]).await;
-    let mut admin = web.browser([10, 9, 0, 1]);
+    let mut admin = web.browser_from([10, 9, 0, 1]);
     admin.sign_in("admin").await;
     let csrf = admin.csrf().await;
     let long = "x".repeat(1_000_000);
@@ -539,7 +351,7 @@ async fn control_characters_and_endless_text_are_refused_at_the_edge(backend: Ba
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.body.contains("U+200B"));
-    let mut stranger = web.browser([10, 9, 0, 2]);
+    let mut stranger = web.browser_from([10, 9, 0, 2]);
     assert_eq!(stranger.sign_in_with("admin\u{0}", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
     let page = admin.get("/audit?actor=%00admin").await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
@@ -555,7 +367,7 @@ async fn text_fields_refuse_control_characters_with_the_form_kept(backend: Backe
     let admin = Actor::new("admin", ["admin"]);
     let id =
         web.rt().start("assembly_approval", &admin, &data(json!({ "unit": "u01", "draft_version": 1 }))).await.unwrap();
-    let mut b = web.browser([10, 10, 0, 1]);
+    let mut b = web.browser_from([10, 10, 0, 1]);
     b.sign_in("admin").await;
     let csrf = b.csrf().await;
     let page = b
@@ -598,7 +410,7 @@ async fn a_malformed_version_is_refused_not_ignored(backend: Backend) {
     let given = data(json!({ "unit": "u01", "draft_version": 1 }));
     let id = web.rt().start("assembly_approval", &admin, &given).await.unwrap();
     let before = web.rt().instance(id).await.unwrap().row;
-    let mut b = web.browser([10, 11, 0, 1]);
+    let mut b = web.browser_from([10, 11, 0, 1]);
     b.sign_in("admin").await;
     let csrf = b.csrf().await;
     let form = [
@@ -683,7 +495,7 @@ async fn a_topic_with_a_comma_can_be_chosen(backend: Backend) {
     for topic in ["工资、福利与休假", "安全; 卫生", "培训"] {
         web.rt().fire(id, None, &admin, "raise_topic", &data(json!({ "topic_title": topic }))).await.unwrap();
     }
-    let mut b = web.browser([10, 14, 0, 1]);
+    let mut b = web.browser_from([10, 14, 0, 1]);
     b.sign_in("admin").await;
     let csrf = b.csrf().await;
     let version = web.rt().instance(id).await.unwrap().row.version.to_string();
@@ -697,16 +509,17 @@ async fn a_topic_with_a_comma_can_be_chosen(backend: Backend) {
     let chosen = web.rt().instance(id).await.unwrap().row.data["topics"].clone();
     assert_eq!(chosen, json!(["工资、福利与休假", "安全; 卫生"]), "each ticked topic is one value, whatever it holds");
     let zh = b.get(&format!("/instances/{id}")).await;
-    assert!(zh.body.contains("工资、福利与休假、安全; 卫生"), "listed with the Chinese separator");
+    let listed = |tr: unionflow::web::i18n::Tr| format!("工资、福利与休假{}安全; 卫生", tr.t("punct.list"));
+    assert!(zh.says(&listed(crate::web::zh())), "listed with the Chinese separator");
     b.get("/lang/en?back=/").await;
     let en = b.get(&format!("/instances/{id}")).await;
-    assert!(en.body.contains("工资、福利与休假, 安全; 卫生"), "English lists take English punctuation");
+    assert!(en.says(&listed(crate::web::en())), "English lists take English punctuation");
 }
 
 async fn a_new_user_appears_in_forms_at_once(backend: Backend) {
     let web = Web::embedded(backend).await;
     web.people(&[("admin", &["admin"])]).await;
-    let mut admin = web.browser([10, 12, 0, 1]);
+    let mut admin = web.browser_from([10, 12, 0, 1]);
     admin.sign_in("admin").await;
     assert!(!web.state.directory().await.unwrap().people.contains_key("qian.duo"));
     let csrf = admin.csrf().await;
@@ -730,17 +543,13 @@ async fn a_new_user_appears_in_forms_at_once(backend: Backend) {
 async fn framework_rejections_render_the_error_page_in_the_readers_language(backend: Backend) {
     let web = Web::embedded(backend).await;
     web.people(&[("admin", &["admin"])]).await;
-    let mut b = web.browser([10, 13, 0, 1]);
+    let mut b = web.browser_from([10, 13, 0, 1]);
     b.sign_in("admin").await;
     b.get("/lang/en?back=/").await;
     for path in ["/instances/abc", "/audit?before=x"] {
         let page = b.get(path).await;
         assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path}");
-        assert!(
-            page.body.contains("<html") && page.body.contains("The request could not be handled."),
-            "{path}: {}",
-            page.body
-        );
+        assert!(page.lang().as_deref() == Some("en") && page.says(en().t("error.400")), "{path}: {}", page.body);
     }
     let page = b.get("/signout").await;
     assert_eq!(page.status, StatusCode::METHOD_NOT_ALLOWED);
@@ -757,9 +566,9 @@ async fn every_form_without_its_token_is_refused(backend: Backend) {
     let assembly =
         web.rt().start("assembly_approval", &admin, &data(json!({ "unit": "u01", "draft_version": 1 }))).await;
     let id = assembly.unwrap();
-    let cohort = open_cohort(web.rt(), 10).await;
+    let cohort = web.cohort(10, 0).await;
     let user = web.count("SELECT id AS n FROM users WHERE username = 'admin'").await;
-    let mut b = web.browser([10, 15, 0, 1]);
+    let mut b = web.browser_from([10, 15, 0, 1]);
     b.sign_in("admin").await;
     let posts = [
         "/signout".to_owned(),
@@ -801,13 +610,13 @@ async fn who_runs_cohorts_is_the_definitions_to_say(backend: Backend) {
     });
     let web = Web::new(backend, set, quick_config()).await;
     web.people(&[("admin", &["admin"]), ("gao.hong", &["training_coordinator"])]).await;
-    let cohort = open_cohort(web.rt(), 10).await;
-    let mut admin = web.browser([10, 16, 0, 1]);
+    let cohort = web.cohort(10, 0).await;
+    let mut admin = web.browser_from([10, 16, 0, 1]);
     admin.sign_in("admin").await;
     let csrf = admin.csrf().await;
     let refused = admin.post(&format!("/cohorts/{cohort}/capacity"), &[("_csrf", &csrf), ("capacity", "20")]).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "the definition no longer lets admins open cohorts");
-    let mut coordinator = web.browser([10, 16, 0, 2]);
+    let mut coordinator = web.browser_from([10, 16, 0, 2]);
     coordinator.sign_in("gao.hong").await;
     let csrf = coordinator.csrf().await;
     let done = coordinator.post(&format!("/cohorts/{cohort}/capacity"), &[("_csrf", &csrf), ("capacity", "20")]).await;
@@ -835,7 +644,7 @@ async fn nobody_is_on_both_sides_and_the_refusal_names_them_by_name(backend: Bac
     rt.fire(round, None, &employer, "reply_by_employer", &data(json!({}))).await.unwrap();
     let side = data(json!({ "worker_reps": ["wang.wei", "p1", "p2"], "worker_chief": "wang.wei" }));
     rt.fire(round, None, &worker, "name_worker_side", &side).await.unwrap();
-    let mut b = web.browser([10, 17, 0, 1]);
+    let mut b = web.browser_from([10, 17, 0, 1]);
     b.sign_in("zhao.lei").await;
     let csrf = b.csrf().await;
     let version = rt.instance(round).await.unwrap().row.version.to_string();
@@ -849,9 +658,9 @@ async fn nobody_is_on_both_sides_and_the_refusal_names_them_by_name(backend: Bac
     ];
     let page = b.post(&format!("/instances/{round}/fire/name_employer_side"), &form).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
-    let alert = page.body.split("role=\"alert\"").nth(1).unwrap_or_default();
-    let alert = alert.split("</").next().unwrap_or_default();
-    assert!(alert.contains("不能同时属于"), "refused for being on both sides: {alert}");
+    let alert = page.alert();
+    assert!(fits(&alert, zh().t("guard.in_both")), "refused for being on both sides: {alert}");
+    assert!(alert.contains(&display_name("wang.wei")), "named: {alert}");
     assert!(!alert.contains("wang.wei"), "people are named by their names, not user names: {alert}");
     assert!(rt.instance(round).await.unwrap().row.data.get("employer_reps").is_none(), "nothing was applied");
 }
@@ -870,15 +679,31 @@ async fn a_votes_figures_say_which_rule_decided(backend: Backend) {
     rt.fire(id, None, &admin, "open_session", &data(json!({}))).await.unwrap();
     let tally = data(json!({ "present": 80, "yes": 50, "no": 30, "abstain": 0 }));
     rt.fire(id, None, &admin, "record_vote", &tally).await.unwrap();
-    let mut b = web.browser([10, 18, 0, 1]);
+    let mut b = web.browser_from([10, 18, 0, 1]);
     b.sign_in("admin").await;
     let page = b.get(&format!("/instances/{id}")).await;
-    assert!(page.body.contains("赞成 50（需 50）"), "the figures: {}", page.body);
-    assert!(page.body.contains("依据“集体合同草案表决（全体半数以上通过）”"), "the rule's name beside them");
-    assert!(page.body.contains("赞成须达到应到人数的 1/2 以上（含本数）"), "at least, of the whole roster");
+    let figures = zh().f(
+        "instance.vote.figures",
+        &[
+            ("present", "80".into()),
+            ("roster", "100".into()),
+            ("quorum_needed", "67".into()),
+            ("yes", "50".into()),
+            ("yes_needed", "50".into()),
+            ("no", "30".into()),
+            ("abstain", "0".into()),
+        ],
+    );
+    assert!(page.says(&figures), "the figures: {}", page.text());
+    assert!(page.says_shape(zh().t("instance.vote.rule")), "the rule beside them");
+    assert!(page.says("集体合同草案表决（全体半数以上通过）"), "by the name its definition gives it");
+    let at_least = |tr: unionflow::web::i18n::Tr| {
+        tr.f("vote.at_least", &[("share", "1/2".into()), ("base", tr.t("vote.base.roster").into())])
+    };
+    assert!(page.says(&at_least(zh())), "at least, of the whole roster");
     b.get("/lang/en?back=/").await;
     let page = b.get(&format!("/instances/{id}")).await;
-    assert!(page.body.contains("to pass, at least 1/2 of the whole roster in favour"), "{}", page.body);
+    assert!(page.says(&at_least(en())) && page.says_shape(en().t("instance.vote.rule")), "{}", page.body);
 }
 
 // ---- issue 12, item 13: admin safety ------------------------------------------------------
@@ -888,25 +713,25 @@ async fn an_admin_cannot_lock_everyone_out(backend: Backend) {
     web.people(&[("admin", &["admin"]), ("clerk.li", &["worker_negotiator"])]).await;
     let me = web.count("SELECT id AS n FROM users WHERE username = 'admin'").await;
     let clerk = web.count("SELECT id AS n FROM users WHERE username = 'clerk.li'").await;
-    let mut b = web.browser([10, 19, 0, 1]);
+    let mut b = web.browser_from([10, 19, 0, 1]);
     b.sign_in("admin").await;
     let csrf = b.csrf().await;
     let page = b.post(&format!("/admin/users/{me}/active"), &[("_csrf", &csrf), ("active", "false")]).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.body.contains("不能停用自己的账号"), "{}", page.body);
+    assert!(page.says(zh().t("admin.lockout.yourself")), "{}", page.body);
     let page = b.post(&format!("/admin/users/{me}/roles"), &[("_csrf", &csrf), ("roles", "worker_negotiator")]).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "the last admin keeps the role");
-    assert!(page.body.contains("最后一位在用的管理员"), "{}", page.body);
+    assert!(page.says(&zh().f("admin.lockout.last_admin", &[("name", display_name("admin"))])), "{}", page.body);
     let active = web.count(&format!("SELECT COUNT(*) AS n FROM user_roles r JOIN users u ON u.id = r.user_id WHERE u.id = {me} AND u.active AND r.role = 'admin'")).await;
     assert_eq!(active, 1, "still an active admin");
     let page = b.post(&format!("/admin/users/{clerk}/active"), &[("_csrf", &csrf), ("active", "false")]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "another account may be deactivated");
-    let mut clerk_browser = web.browser([10, 19, 0, 2]);
+    let mut clerk_browser = web.browser_from([10, 19, 0, 2]);
     let refused = clerk_browser.sign_in_with("clerk.li", PASSWORD).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    assert!(refused.body.contains("此账号已停用"), "a deactivated account is told so: {}", refused.body);
+    assert!(refused.says(zh().t("signin.deactivated")), "a deactivated account is told so: {}", refused.body);
     let wrong = clerk_browser.sign_in_with("clerk.li", "not the password at all").await;
-    assert!(wrong.body.contains("用户名或密码不正确"), "without the password nothing is revealed");
+    assert!(wrong.says(zh().t("signin.failed")), "without the password nothing is revealed");
     assert_eq!(b.get("/favicon.ico").await.status, StatusCode::NO_CONTENT);
 }
 
@@ -915,10 +740,14 @@ async fn the_audit_trail_is_read_in_the_readers_language(backend: Backend) {
     web.people(&[("admin", &["admin"])]).await;
     let admin = Actor::new("admin", ["admin"]);
     web.rt().start("assembly_approval", &admin, &data(json!({ "unit": "u01", "draft_version": 1 }))).await.unwrap();
-    let mut b = web.browser([10, 20, 0, 1]);
+    let mut b = web.browser_from([10, 20, 0, 1]);
     b.sign_in("admin").await;
     let page = b.get("/audit").await;
-    assert!(page.body.contains(r#"<td title="sign_in">登录</td>"#), "a kind by its label, the id on hover");
+    let kinds: Vec<_> = page.elements("td").into_iter().filter(|td| td.attr("title") == Some("sign_in")).collect();
+    assert!(
+        !kinds.is_empty() && kinds.iter().all(|td| td.text == zh().t("kind.sign_in")),
+        "a kind by its label, the id on hover"
+    );
     assert!(page.body.contains("→ 已收到草案"), "states by their labels");
     assert!(!page.body.contains("→ draft_received"), "not by their ids: {}", page.body);
     let csv = b.get("/audit.csv").await;

@@ -12,13 +12,14 @@ use crate::training::graduate::Verdict;
 use crate::training::import::{FileEncoding, FileProblem, MAX_BYTES, MAX_ROWS, RowError, RowProblem, SKILL_LEVELS};
 use crate::training::mentors::{self, ReassignError};
 use crate::web::errors::WebError;
-use crate::web::extract::{Coordinator, Posted, PostedParts, Signed};
+use crate::web::extract::{Coordinator, Fields, Posted, PostedParts, Signed};
+use crate::web::i18n::Tr;
 use crate::web::process::load_visible;
 use crate::web::state::AppState;
 use crate::web::training::page::{Kept, render, render_refused};
 
 /// A bad row in the reader's words.
-fn row_text(tr: &crate::web::i18n::Tr, e: &RowError) -> String {
+fn row_text(tr: &Tr, e: &RowError) -> String {
     let what = |w: &str| tr.t(&format!("import.col.{}", w.trim_start_matches("the ").replace(' ', "_"))).to_owned();
     let problem = match &e.problem {
         RowProblem::Empty(w) => tr.f("import.empty", &[("what", what(w))]),
@@ -45,7 +46,7 @@ fn code_point(code: u32) -> String {
     format!("U+{code:04X}")
 }
 
-fn file_text(tr: &crate::web::i18n::Tr, p: &FileProblem) -> String {
+fn file_text(tr: &Tr, p: &FileProblem) -> String {
     match p {
         FileProblem::Empty => tr.t("import.file.empty").to_owned(),
         FileProblem::TooLarge => tr.f("import.file.too_large", &[("mb", (MAX_BYTES / 1024 / 1024).to_string())]),
@@ -71,9 +72,7 @@ fn refusal(signed: &Signed, state: &AppState, e: EnrolError) -> Result<(String, 
             ),
             checked.errors.iter().map(|e| row_text(&tr, e)).collect(),
         ),
-        EnrolError::Runtime(crate::runtime::RuntimeError::Refused(r)) => {
-            (crate::web::view::refusal_text(&tr, None, &state.rt.definitions().roles, &r), Vec::new())
-        }
+        EnrolError::Runtime(crate::runtime::RuntimeError::Refused(r)) => (refused_step(&tr, state, &r), Vec::new()),
         EnrolError::Runtime(e) => return Err(e.into()),
         EnrolError::Db(e) => return Err(e.into()),
     })
@@ -81,6 +80,36 @@ fn refusal(signed: &Signed, state: &AppState, e: EnrolError) -> Result<(String, 
 
 /// More trainees than one mentor can follow.
 const MAX_MENTOR_CAPACITY: i64 = 1000;
+
+/// A summary line and the lines under it, shown above the trainees page.
+type Report = (String, Vec<String>);
+
+/// What an action comes to: done, refused, or refused with the form kept as it was typed.
+enum Outcome {
+    Done(Report),
+    Refused(Report),
+    Kept(Report, Kept),
+}
+
+impl Outcome {
+    fn report(text: String) -> Report {
+        (text, Vec::new())
+    }
+
+    /// The trainees page again, with the outcome on top.
+    async fn render(self, state: &AppState, signed: &Signed, id: i64) -> Result<Response, WebError> {
+        match self {
+            Outcome::Done(r) => render(state, signed, id, Some(r), StatusCode::OK).await,
+            Outcome::Refused(r) => render(state, signed, id, Some(r), StatusCode::UNPROCESSABLE_ENTITY).await,
+            Outcome::Kept(r, kept) => render_refused(state, signed, id, r, kept).await,
+        }
+    }
+}
+
+/// A step the engine refused, in the reader's words.
+fn refused_step(tr: &Tr, state: &AppState, r: &crate::engine::Refusal) -> String {
+    crate::web::view::refusal_text(tr, None, &state.rt.definitions().roles, r)
+}
 
 /// The import form: a CSV file, its encoding (detected unless chosen), and whether to take the
 /// valid rows when some are bad.
@@ -98,35 +127,21 @@ pub async fn import(
     let valid_only = posted.part("valid_only").is_some();
     let Coordinator(signed) = &posted.by;
     load_visible(&state, signed, id).await?;
-    match enrol::import_csv_as(&state.rt, state.db(), id, &signed.actor(), file, encoding, valid_only).await {
-        Ok(done) => {
-            let tr = signed.tr;
-            let summary = tr.f(
-                "training.imported",
-                &[
-                    ("enrolled", done.enrolled.to_string()),
-                    ("waiting", done.waiting.to_string()),
-                    ("skipped", done.skipped.len().to_string()),
-                ],
-            );
-            render(
-                &state,
-                signed,
-                id,
-                Some((summary, done.skipped.iter().map(|e| row_text(&tr, e)).collect())),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(e) => {
-            let report = refusal(signed, &state, e)?;
-            render(&state, signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-    }
+    let outcome =
+        match enrol::import_csv_as(&state.rt, state.db(), id, &signed.actor(), file, encoding, valid_only).await {
+            Ok(done) => Outcome::Done(imported(&signed.tr, &done)),
+            Err(e) => Outcome::Refused(refusal(signed, &state, e)?),
+        };
+    outcome.render(&state, signed, id).await
 }
 
-fn value<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-    form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+fn imported(tr: &Tr, done: &enrol::Imported) -> Report {
+    let counts = [
+        ("enrolled", done.enrolled.to_string()),
+        ("waiting", done.waiting.to_string()),
+        ("skipped", done.skipped.len().to_string()),
+    ];
+    (tr.f("training.imported", &counts), done.skipped.iter().map(|e| row_text(tr, e)).collect())
 }
 
 pub async fn capacity(
@@ -134,21 +149,17 @@ pub async fn capacity(
     Path(id): Path<i64>,
     Posted { by: Coordinator(signed), fields }: Posted<Coordinator>,
 ) -> Result<Response, WebError> {
-    let form = fields.0;
-    let Ok(new) = value(&form, "capacity").trim().parse::<i64>() else {
-        let report = (signed.tr.t("field.not_a_number").to_owned(), Vec::new());
-        return render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await;
+    let tr = signed.tr;
+    let outcome = match fields.value("capacity").trim().parse::<i64>() {
+        Err(_) => Outcome::Refused(Outcome::report(tr.t("field.not_a_number").to_owned())),
+        Ok(new) => match enrol::raise_capacity(&state.rt, id, &signed.actor(), new).await {
+            Ok(admitted) => {
+                Outcome::Done(Outcome::report(tr.f("training.admitted", &[("count", admitted.to_string())])))
+            }
+            Err(e) => Outcome::Refused(refusal(&signed, &state, e)?),
+        },
     };
-    match enrol::raise_capacity(&state.rt, id, &signed.actor(), new).await {
-        Ok(admitted) => {
-            let report = (signed.tr.f("training.admitted", &[("count", admitted.to_string())]), Vec::new());
-            render(&state, &signed, id, Some(report), StatusCode::OK).await
-        }
-        Err(e) => {
-            let report = refusal(&signed, &state, e)?;
-            render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-    }
+    outcome.render(&state, &signed, id).await
 }
 
 pub async fn assign(
@@ -157,15 +168,18 @@ pub async fn assign(
     Posted { by: Coordinator(signed), .. }: Posted<Coordinator>,
 ) -> Result<Response, WebError> {
     load_visible(&state, &signed, id).await?;
-    let tr = signed.tr;
-    let choices = match mentors::auto_assign(&state.rt, state.db(), id, &signed.actor()).await {
-        Ok(c) => c,
+    let outcome = match mentors::auto_assign(&state.rt, state.db(), id, &signed.actor()).await {
+        Ok(choices) => Outcome::Done(assignment(&signed.tr, &choices)),
         Err(crate::runtime::RuntimeError::Refused(r)) => {
-            let report = (crate::web::view::refusal_text(&tr, None, &state.rt.definitions().roles, &r), Vec::new());
-            return render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await;
+            Outcome::Refused(Outcome::report(refused_step(&signed.tr, &state, &r)))
         }
         Err(e) => return Err(e.into()),
     };
+    outcome.render(&state, &signed, id).await
+}
+
+/// Each trainee's mentor, or why they have none, under a count of both.
+fn assignment(tr: &Tr, choices: &[(String, Choice)]) -> Report {
     let assigned = choices.iter().filter(|(_, c)| matches!(c, Choice::Assigned { .. })).count();
     let lines = choices
         .iter()
@@ -189,11 +203,8 @@ pub async fn assign(
             ),
         })
         .collect();
-    let summary = tr.f(
-        "training.assign_summary",
-        &[("assigned", assigned.to_string()), ("left", (choices.len() - assigned).to_string())],
-    );
-    render(&state, &signed, id, Some((summary, lines)), StatusCode::OK).await
+    let counts = [("assigned", assigned.to_string()), ("left", (choices.len() - assigned).to_string())];
+    (tr.f("training.assign_summary", &counts), lines)
 }
 
 pub async fn add_mentor(
@@ -201,34 +212,11 @@ pub async fn add_mentor(
     Path(id): Path<i64>,
     Posted { by: Coordinator(signed), fields }: Posted<Coordinator>,
 ) -> Result<Response, WebError> {
-    let form = fields.0;
-    let username = match crate::people::Username::parse(value(&form, "username")) {
-        Ok(u) => u,
-        Err(e) => {
-            return render_refused(
-                &state,
-                &signed,
-                id,
-                (e.to_string(), Vec::new()),
-                Kept { form: "mentor", values: form },
-            )
-            .await;
+    let (username, name, field, capacity) = match mentor_form(&signed.tr, &fields) {
+        Ok(m) => m,
+        Err(report) => {
+            return Outcome::Kept(report, Kept { form: "mentor", values: fields.0 }).render(&state, &signed, id).await;
         }
-    };
-    let texts = crate::people::DisplayName::parse(value(&form, "name"))
-        .and_then(|name| Ok((name, crate::people::domain::parse_unit_text(value(&form, "field"), true)?)));
-    let (name, field) = match texts {
-        Ok(t) => t,
-        Err(e) => {
-            let report = (crate::web::view::people_error_text(&signed.tr, &e), Vec::new());
-            return render_refused(&state, &signed, id, report, Kept { form: "mentor", values: form }).await;
-        }
-    };
-    let capacity =
-        value(&form, "capacity").trim().parse::<i64>().ok().filter(|c| (0..=MAX_MENTOR_CAPACITY).contains(c));
-    let Some(capacity) = capacity else {
-        let report = (signed.tr.t("refusal.input").to_owned(), Vec::new());
-        return render_refused(&state, &signed, id, report, Kept { form: "mentor", values: form.clone() }).await;
     };
     let change = signed.admin_change(&state).await?;
     mentors::upsert(change.conn(), username.as_str(), name.as_str(), &field, capacity, state.now()).await?;
@@ -237,39 +225,44 @@ pub async fn add_mentor(
     Ok(Redirect::to(&format!("/cohorts/{id}/trainees")).into_response())
 }
 
+/// The mentor form parsed: user name, display name, field and capacity, or what is wrong.
+fn mentor_form(
+    tr: &Tr,
+    form: &Fields,
+) -> Result<(crate::people::Username, crate::people::DisplayName, String, i64), Report> {
+    let username = crate::people::Username::parse(form.value("username"))
+        .map_err(|e| Outcome::report(crate::web::view::people_error_text(tr, &e)))?;
+    let (name, field) = crate::people::DisplayName::parse(form.value("name"))
+        .and_then(|name| Ok((name, crate::people::domain::parse_unit_text(form.value("field"), true)?)))
+        .map_err(|e| Outcome::report(crate::web::view::people_error_text(tr, &e)))?;
+    let capacity = form.value("capacity").trim().parse::<i64>().ok().filter(|c| (0..=MAX_MENTOR_CAPACITY).contains(c));
+    let capacity = capacity.ok_or_else(|| Outcome::report(tr.t("refusal.input").to_owned()))?;
+    Ok((username, name, field, capacity))
+}
+
 /// One trainee added by hand: the same checks as a row of an imported file.
 pub async fn add_trainee(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Posted { by: Coordinator(signed), fields }: Posted<Coordinator>,
 ) -> Result<Response, WebError> {
-    let form = fields.0;
     load_visible(&state, &signed, id).await?;
-    const COLUMNS: [&str; 5] = ["name", "employer", "trade", "skill_level", "contact"];
-    let row = COLUMNS.map(|k| value(&form, k).trim());
-    let mut file = csv::Writer::from_writer(Vec::new());
-    file.write_record(COLUMNS)
-        .and_then(|()| file.write_record(row))
-        .map_err(|e| WebError::BadRequest(e.to_string()))?;
-    let bytes = file.into_inner().map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let row = crate::training::import::COLUMNS.map(|(en, _)| fields.value(en).trim());
     let tr = signed.tr;
-    match enrol::import_csv(&state.rt, state.db(), id, &signed.actor(), &bytes, false).await {
+    let kept = || Kept { form: "trainee", values: fields.0.clone() };
+    let outcome = match enrol::add_one(&state.rt, state.db(), id, &signed.actor(), row).await {
         Ok(done) => {
             let key = if done.enrolled == 1 { "training.added" } else { "training.added_waiting" };
-            let report = (tr.f(key, &[("name", row[0].to_owned())]), Vec::new());
-            render(&state, &signed, id, Some(report), StatusCode::OK).await
+            Outcome::Done(Outcome::report(tr.f(key, &[("name", row[0].to_owned())])))
         }
         Err(EnrolError::Rows(checked)) => {
             // One row: its problems without the line number of a file nobody uploaded.
-            let lines = checked.errors.iter().map(|e| row_text(&tr, e)).map(|t| without_line(&t)).collect();
-            let report = (tr.t("training.add_refused").to_owned(), lines);
-            render_refused(&state, &signed, id, report, Kept { form: "trainee", values: form }).await
+            let lines = checked.errors.iter().map(|e| without_line(&row_text(&tr, e))).collect();
+            Outcome::Kept((tr.t("training.add_refused").to_owned(), lines), kept())
         }
-        Err(e) => {
-            let report = refusal(&signed, &state, e)?;
-            render_refused(&state, &signed, id, report, Kept { form: "trainee", values: form }).await
-        }
-    }
+        Err(e) => Outcome::Kept(refusal(&signed, &state, e)?, kept()),
+    };
+    outcome.render(&state, &signed, id).await
 }
 
 fn without_line(text: &str) -> String {
@@ -284,39 +277,45 @@ pub async fn graduate(
 ) -> Result<Response, WebError> {
     load_visible(&state, &signed, id).await?;
     let tr = signed.tr;
-    let roles = &state.rt.definitions().roles;
     let track_def = state.rt.definitions().get(track::PROCESS).cloned();
     let reason = |failure: &crate::engine::GuardFailure| {
         let refusal = crate::engine::Refusal::Guard(failure.clone());
-        crate::web::view::refusal_text(&tr, track_def.as_deref(), roles, &refusal)
+        crate::web::view::refusal_text(&tr, track_def.as_deref(), &state.rt.definitions().roles, &refusal)
     };
-    match crate::training::graduate::graduate_cohort(&state.rt, state.db(), id, &signed.actor(), &reason).await {
-        Ok(verdicts) => {
-            let graduated = verdicts.iter().filter(|(_, v)| *v == Verdict::Graduated).count();
-            let names: std::collections::HashMap<String, String> =
-                enrol::trainees(state.db(), id).await?.into_iter().map(|t| (t.code, t.name)).collect();
-            let lines = verdicts
-                .iter()
-                .filter_map(|(code, v)| match v {
-                    Verdict::Graduated => None,
-                    Verdict::NotCompleted(f) => Some(tr.f(
-                        "training.not_completed",
-                        &[("name", names.get(code).cloned().unwrap_or_else(|| code.clone())), ("reason", reason(f))],
-                    )),
-                })
-                .collect();
-            let summary = tr.f(
-                "training.graduated",
-                &[("graduated", graduated.to_string()), ("not", (verdicts.len() - graduated).to_string())],
-            );
-            render(&state, &signed, id, Some((summary, lines)), StatusCode::OK).await
-        }
-        Err(crate::runtime::RuntimeError::Refused(r)) => {
-            let report = (crate::web::view::refusal_text(&tr, None, roles, &r), Vec::new());
-            render(&state, &signed, id, Some(report), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let outcome =
+        match crate::training::graduate::graduate_cohort(&state.rt, state.db(), id, &signed.actor(), &reason).await {
+            Ok(verdicts) => {
+                let names = enrol::trainees(state.db(), id).await?.into_iter().map(|t| (t.code, t.name)).collect();
+                Outcome::Done(graduation(&tr, &verdicts, &names, &reason))
+            }
+            Err(crate::runtime::RuntimeError::Refused(r)) => {
+                Outcome::Refused(Outcome::report(refused_step(&tr, &state, &r)))
+            }
+            Err(e) => return Err(e.into()),
+        };
+    outcome.render(&state, &signed, id).await
+}
+
+/// How many graduated, and why each of the others did not.
+fn graduation(
+    tr: &Tr,
+    verdicts: &[(String, Verdict)],
+    names: &std::collections::HashMap<String, String>,
+    reason: &dyn Fn(&crate::engine::GuardFailure) -> String,
+) -> Report {
+    let graduated = verdicts.iter().filter(|(_, v)| *v == Verdict::Graduated).count();
+    let lines = verdicts
+        .iter()
+        .filter_map(|(code, v)| match v {
+            Verdict::Graduated => None,
+            Verdict::NotCompleted(f) => Some(tr.f(
+                "training.not_completed",
+                &[("name", names.get(code).cloned().unwrap_or_else(|| code.clone())), ("reason", reason(f))],
+            )),
+        })
+        .collect();
+    let counts = [("graduated", graduated.to_string()), ("not", (verdicts.len() - graduated).to_string())];
+    (tr.f("training.graduated", &counts), lines)
 }
 
 /// Gives the ticked trainees to one mentor, with a reason.
@@ -325,29 +324,33 @@ pub async fn reassign(
     Path(id): Path<i64>,
     Posted { by: Coordinator(signed), fields }: Posted<Coordinator>,
 ) -> Result<Response, WebError> {
-    let form = fields.0;
     load_visible(&state, &signed, id).await?;
     let tr = signed.tr;
-    let codes: Vec<String> = form.iter().filter(|(k, _)| k == "trainee").map(|(_, v)| v.clone()).collect();
-    let (mentor, reason) = (value(&form, "mentor").trim(), value(&form, "reason").trim());
-    if reason.is_empty() {
-        let report = (tr.t("training.reason_needed").to_owned(), Vec::new());
-        return render_refused(&state, &signed, id, report, Kept { form: "reassign", values: form }).await;
-    }
-    let report = match mentors::reassign(&state.rt, id, &signed.actor(), &codes, mentor, reason).await {
-        Ok(n) => {
-            return render(
-                &state,
-                &signed,
-                id,
-                Some((tr.f("training.reassigned", &[("count", n.to_string())]), Vec::new())),
-                StatusCode::OK,
-            )
-            .await;
+    let codes: Vec<String> = fields.all("trainee").map(str::to_owned).collect();
+    let (mentor, reason) = (fields.value("mentor").trim(), fields.value("reason").trim());
+    let result = if reason.is_empty() {
+        Err(tr.t("training.reason_needed").to_owned())
+    } else {
+        match mentors::reassign(&state.rt, id, &signed.actor(), &codes, mentor, reason).await {
+            Ok(n) => Ok(n),
+            Err(ReassignError::Runtime(crate::runtime::RuntimeError::Refused(r))) => Err(refused_step(&tr, &state, &r)),
+            Err(ReassignError::Runtime(e)) => return Err(e.into()),
+            Err(e) => Err(reassign_refusal(&tr, e)),
         }
-        Err(ReassignError::NoneChosen) => tr.t("training.none_chosen").to_owned(),
-        Err(ReassignError::UnknownMentor(m)) => tr.f("training.unknown_mentor", &[("mentor", m)]),
-        Err(ReassignError::Full { mentor, load, capacity, asked }) => tr.f(
+    };
+    let outcome = match result {
+        Ok(n) => Outcome::Done(Outcome::report(tr.f("training.reassigned", &[("count", n.to_string())]))),
+        Err(text) => Outcome::Kept(Outcome::report(text), Kept { form: "reassign", values: fields.0 }),
+    };
+    outcome.render(&state, &signed, id).await
+}
+
+/// A reassignment refused for a reason of its own, in the reader's words.
+fn reassign_refusal(tr: &Tr, e: ReassignError) -> String {
+    match e {
+        ReassignError::NoneChosen => tr.t("training.none_chosen").to_owned(),
+        ReassignError::UnknownMentor(m) => tr.f("training.unknown_mentor", &[("mentor", m)]),
+        ReassignError::Full { mentor, load, capacity, asked } => tr.f(
             "training.mentor_full",
             &[
                 ("mentor", mentor),
@@ -356,10 +359,6 @@ pub async fn reassign(
                 ("asked", asked.to_string()),
             ],
         ),
-        Err(ReassignError::Runtime(crate::runtime::RuntimeError::Refused(r))) => {
-            crate::web::view::refusal_text(&tr, None, &state.rt.definitions().roles, &r)
-        }
-        Err(ReassignError::Runtime(e)) => return Err(e.into()),
-    };
-    render_refused(&state, &signed, id, (report, Vec::new()), Kept { form: "reassign", values: form }).await
+        ReassignError::Runtime(e) => e.to_string(),
+    }
 }
