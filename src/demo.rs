@@ -23,6 +23,13 @@ pub const DEMO_PASSWORD: &str = "unionflow-demo";
 
 const SECTOR: &str = "海淀区民办教育";
 
+/// u01's 48 representatives by name, so its assemblies take the roll call by ticks.
+fn u01_roster() -> String {
+    let (surnames, given) =
+        (["王", "李", "张", "刘", "陈", "杨", "赵", "黄"], ["晓明", "丽华", "建国", "雪梅", "志强", "静怡"]);
+    surnames.iter().flat_map(|s| given.iter().map(move |g| format!("{s}{g}"))).collect::<Vec<_>>().join("\n")
+}
+
 /// (id, Chinese name, English name, kind, roster)
 const UNITS: &[(&str, &str, &str, &str, i64)] = &[
     ("u01", "启明民办小学", "Qiming Private Primary School", "school", 48),
@@ -104,6 +111,7 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
             sector: SECTOR.into(),
             kind: (*kind).into(),
             roster_size: *roster,
+            roster: if *id == "u01" { u01_roster() } else { String::new() },
         };
         units::upsert(c, &unit, now).await?;
     }
@@ -380,12 +388,7 @@ async fn open_round(
 ) -> anyhow::Result<i64> {
     let pass = |days: i64| clock.advance(time::Duration::days(days));
     let round = rt
-        .start_in(
-            c,
-            "bargaining_round",
-            worker,
-            &data(json!({ "sector": SECTOR, "year": year, "units": units, "term_years": 3 })),
-        )
+        .start_in(c, "bargaining_round", worker, &data(json!({ "sector": SECTOR, "year": year, "units": units })))
         .await?;
     rt.fire_in(
         c,
@@ -454,8 +457,15 @@ async fn send_draft(
 ) -> anyhow::Result<()> {
     const TEXT: &str = "第一条 工资：教职工月工资不低于本区最低工资标准的 1.8 倍，年增长不低于 5%。\n第二条 工作时间：每周工作不超过 40 小时，延时工作按规定支付报酬。\n第三条 休假：带薪年休假 10 天起，寒暑假按学校安排执行。\n第四条 津贴：班主任津贴每月不低于 500 元。\n第五条 本合同期限三年，经双方首席代表签字并报区人社局审查后生效。";
     let summary = format!("{year} 年度：工资年增长不低于 5%；带薪年假 10 天起");
-    rt.fire_in(c, round, None, worker, "propose_draft", &data(json!({ "draft_text": TEXT, "draft_summary": summary })))
-        .await?;
+    rt.fire_in(
+        c,
+        round,
+        None,
+        worker,
+        "propose_draft",
+        &data(json!({ "draft_text": TEXT, "draft_summary": summary, "term_years": 3 })),
+    )
+    .await?;
     clock.advance(time::Duration::days(2));
     rt.fire_in(c, round, None, worker, "sign_draft_worker", &Data::new()).await?;
     rt.fire_in(c, round, None, employer, "sign_draft_employer", &Data::new()).await?;

@@ -309,6 +309,19 @@ impl Checker<'_, '_> {
             if let Some(from) = &raw_field.pick_from {
                 self.need(&from.span(), &field_kinds, from.get_ref(), Need::List);
             }
+            if let Some(reason) = &raw_field.change_reason {
+                self.field_ref(&field_ids, reason);
+            }
+            if let Some(d) = &raw_field.default {
+                let record = &d.get_ref().record;
+                let units = fields.iter().any(|f| &f.id == record.get_ref() && f.source == Some(Source::Units));
+                if !units {
+                    self.rep.at(
+                        record.span(),
+                        format!("default: {:?} is not a field with source = \"units\"", record.get_ref()),
+                    );
+                }
+            }
         }
 
         let start = raw.start.as_ref().map(|s| {
@@ -364,6 +377,20 @@ impl Checker<'_, '_> {
             .iter()
             .map(|t| {
                 let tr = self.transition(t, &state_ids, &field_ids, &field_kinds, &mut spawns);
+                // A field whose change needs a reason is asked only where the reason can be given.
+                let asked: Vec<&S> = t.ask.iter().chain(&t.optional).collect();
+                for f in &asked {
+                    let reason = fields.iter().find(|x| &x.id == f.get_ref()).and_then(|x| x.change_reason.as_ref());
+                    if let Some(reason) = reason.filter(|r| !asked.iter().any(|a| a.get_ref() == *r)) {
+                        self.rep.at(
+                            f.span(),
+                            format!(
+                                "field {:?} needs its change_reason {reason:?} asked or optional here",
+                                f.get_ref()
+                            ),
+                        );
+                    }
+                }
                 for from in &t.sources() {
                     if !seen_pairs.insert((from.get_ref().clone(), t.event.get_ref().clone())) {
                         self.rep.at(
@@ -526,12 +553,36 @@ impl Checker<'_, '_> {
                 source
             }
         };
+        let default = f.default.as_ref().and_then(|d| {
+            let d = d.get_ref();
+            let (take, fits) = match d.take.get_ref().as_str() {
+                "roster_size" => (RecordValue::RosterSize, matches!(kind, FieldKind::Int { .. })),
+                "roster" => (RecordValue::Roster, matches!(kind, FieldKind::List { .. })),
+                other => {
+                    self.rep.at(
+                        d.take.span(),
+                        format!("default: unknown take {other:?}: use \"roster_size\" or \"roster\""),
+                    );
+                    return None;
+                }
+            };
+            if !fits {
+                let need = if take == RecordValue::RosterSize { "an int" } else { "a list" };
+                self.rep.at(
+                    d.take.span(),
+                    format!("field {:?}: take {:?} needs {need} field", f.id.get_ref(), d.take.get_ref()),
+                );
+            }
+            Some(RecordDefault { record: d.record.get_ref().clone(), take })
+        });
         Some(Field {
             id: f.id.get_ref().clone(),
             label: f.label.clone(),
             kind,
             source,
             pick_from: f.pick_from.as_ref().map(|p| p.get_ref().clone()),
+            default,
+            change_reason: f.change_reason.as_ref().map(|r| r.get_ref().clone()),
         })
     }
 

@@ -272,6 +272,28 @@ pub struct Field {
     /// A list field of the same instance whose items are the only values allowed (the topics
     /// that go to the table are picked from those raised).
     pub pick_from: Option<String>,
+    /// The value an instance starts with, from the record another of its fields names (the
+    /// roster of the unit an assembly is for).
+    pub default: Option<RecordDefault>,
+    /// A field that must be given when this one is changed from the value it holds (a roster
+    /// other than the unit's register needs its reason, kept in the data and the audit trail).
+    pub change_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordDefault {
+    /// The field holding the record's id (a field with a source).
+    pub record: String,
+    pub take: RecordValue,
+}
+
+/// What a field can take from a unit's record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordValue {
+    /// The unit's roster size (an int field).
+    RosterSize,
+    /// The unit's roster by name (a list field); a unit without names gives nothing.
+    Roster,
 }
 
 /// A directory whose ids a field holds: the web offers its entries and refuses unknown ids.

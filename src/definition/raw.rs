@@ -144,6 +144,17 @@ pub struct RawField {
     pub options: Option<Vec<RawOption>>,
     pub source: Option<S>,
     pub pick_from: Option<S>,
+    pub default: Option<Spanned<RawRecordDefault>>,
+    pub change_reason: Option<S>,
+}
+
+/// `default = { record = "unit", take = "roster_size" }`: the field starts from what the record
+/// that field `record` names holds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecordDefault {
+    pub record: S,
+    pub take: S,
 }
 
 #[derive(Debug, Deserialize)]

@@ -130,6 +130,24 @@ fn not_offered(def: &Definition, input: &Data, data: &Data) -> Vec<FieldError> {
     errors
 }
 
+/// Values given that change what a field holds (the unit's register, for a roster) without the
+/// reason its definition asks for such a change.
+fn changes_without_reason(def: &Definition, input: &Data, data: &Data) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (name, value) in input {
+        let Some(reason) = def.field(name).and_then(|f| f.change_reason.as_ref()) else { continue };
+        let changed = data.get(name).is_some_and(|old| !old.is_null() && old != value);
+        let given = input.get(reason).is_some_and(|r| r.as_str().is_none_or(|s| !s.trim().is_empty()));
+        if changed && !given && !errors.iter().any(|e: &FieldError| &e.field == reason) {
+            errors.push(FieldError {
+                field: reason.clone(),
+                problem: FieldProblem::ReasonNeeded { field: name.clone() },
+            });
+        }
+    }
+    errors
+}
+
 pub fn decide(
     def: &Definition,
     state: &str,
@@ -151,9 +169,10 @@ pub fn decide(
     })?;
     permitted(def, t, data, actor)?;
     let input = parse_input(|f| def.field(f), &t.ask, &t.optional, given).map_err(Refusal::Input)?;
-    let not_offered = not_offered(def, &input, data);
-    if !not_offered.is_empty() {
-        return Err(Refusal::Input(not_offered));
+    let mut errors = not_offered(def, &input, data);
+    errors.extend(changes_without_reason(def, &input, data));
+    if !errors.is_empty() {
+        return Err(Refusal::Input(errors));
     }
     let mut next = data.clone();
     next.extend(input.clone());
@@ -244,7 +263,7 @@ fn apply_effect(
             record_vote(def, &spec.rule, counts, data, event)?;
         }
         Effect::RollCall(spec) => {
-            let counts = roll_call(data, spec).map_err(Refusal::Tally)?;
+            let counts = roll_call(data, spec).map_err(Refusal::Ballots)?;
             record_vote(def, &spec.rule, counts, data, event)?;
         }
         Effect::Append { list, value } => {
@@ -334,8 +353,9 @@ fn record_vote(def: &Definition, rule: &str, counts: VoteCounts, data: &mut Data
 }
 
 /// The counts of a vote by name, after checking that every name adds up: those present are on
-/// the roster, those who voted are present, and nobody voted twice.
-fn roll_call(data: &Data, spec: &crate::definition::TallySpec) -> Result<VoteCounts, TallyError> {
+/// the roster, those who voted are present, and nobody voted twice. Every name that does not
+/// add up is named at once, so a roll call of 48 is corrected in one go.
+fn roll_call(data: &Data, spec: &crate::definition::TallySpec) -> Result<VoteCounts, Vec<TallyError>> {
     let names = |field: &str| -> Vec<String> {
         data.get(field)
             .and_then(Value::as_array)
@@ -343,18 +363,22 @@ fn roll_call(data: &Data, spec: &crate::definition::TallySpec) -> Result<VoteCou
             .unwrap_or_default()
     };
     let (roster, present) = (names(&spec.roster), names(&spec.present));
-    if let Some(name) = present.iter().find(|p| !roster.contains(p)) {
-        return Err(TallyError::NotOnRoster { name: name.clone() });
-    }
+    let mut problems: Vec<TallyError> = present
+        .iter()
+        .filter(|p| !roster.contains(p))
+        .map(|name| TallyError::NotOnRoster { name: name.clone() })
+        .collect();
     let (yes, no, abstain) = (names(&spec.yes), names(&spec.no), names(&spec.abstain));
     let mut voted = std::collections::BTreeSet::new();
     for name in yes.iter().chain(&no).chain(&abstain) {
-        if !present.contains(name) {
-            return Err(TallyError::VotedButAbsent { name: name.clone() });
-        }
         if !voted.insert(name) {
-            return Err(TallyError::VotedTwice { name: name.clone() });
+            problems.push(TallyError::VotedTwice { name: name.clone() });
+        } else if !present.contains(name) {
+            problems.push(TallyError::VotedButAbsent { name: name.clone() });
         }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
     }
     let n = |v: &Vec<String>| v.len() as u64;
     Ok(VoteCounts { roster: n(&roster), present: n(&present), yes: n(&yes), no: n(&no), abstain: n(&abstain) })

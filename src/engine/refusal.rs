@@ -22,6 +22,9 @@ pub enum Refusal {
     Input(Vec<FieldError>),
     #[error("{0}")]
     Tally(TallyError),
+    /// Names of a roll call that do not add up, every one of them.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Ballots(Vec<TallyError>),
     #[error("timer {timer:?} needs the date in field {field:?}")]
     TimerNeedsDate { timer: String, field: String },
     #[error("this process cannot be started by hand")]
@@ -104,6 +107,8 @@ pub enum FieldProblem {
     NotText,
     #[error("{item:?} is not in the directory")]
     NotInDirectory { item: String },
+    #[error("is needed to change {field:?} from the value it holds")]
+    ReasonNeeded { field: String },
     #[error("takes one value, not several ({given})")]
     OnlyOne { given: String },
     #[error("{item:?} is not one of {from:?}")]

@@ -20,6 +20,8 @@ pub enum PeopleError {
     BadUnitId,
     #[error("a unit's name and sector are 1 to {0} characters")]
     BadUnitText(usize),
+    #[error("line {line} of the roster: a name is 1 to {max} characters, and a roster at most {most} names")]
+    BadRosterName { line: usize, max: usize, most: usize },
     #[error("the text {0}")]
     Unreadable(crate::text::TextProblem),
 }
@@ -134,6 +136,30 @@ pub fn parse_unit_text(s: &str, required: bool) -> Result<String, PeopleError> {
         Ok(s) => Ok(s.to_owned()),
         Err(p) => Err(PeopleError::Unreadable(p)),
     }
+}
+
+/// The longest name on a unit's roster, and the most names (as many as a roll call takes).
+pub const ROSTER_NAME_MAX: usize = 60;
+pub const ROSTER_NAMES_MAX: usize = 5000;
+
+/// A unit's roster by name, one a line (blank lines dropped): each name a clean line of text,
+/// none twice; kept one name a line.
+pub fn parse_unit_roster(s: &str) -> Result<Vec<String>, PeopleError> {
+    let mut names: Vec<String> = Vec::new();
+    for (i, l) in s.lines().enumerate() {
+        let bad = PeopleError::BadRosterName { line: i + 1, max: ROSTER_NAME_MAX, most: ROSTER_NAMES_MAX };
+        match crate::text::line(l, ROSTER_NAME_MAX) {
+            Ok("") => {}
+            Ok(name) if names.len() < ROSTER_NAMES_MAX => {
+                if !names.iter().any(|n| n == name) {
+                    names.push(name.to_owned());
+                }
+            }
+            Ok(_) | Err(crate::text::TextProblem::TooLong(_)) => return Err(bad),
+            Err(p) => return Err(PeopleError::Unreadable(p)),
+        }
+    }
+    Ok(names)
 }
 
 pub fn parse_unit_id(s: &str) -> Result<String, PeopleError> {

@@ -63,6 +63,7 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         kind: &str,
     ) -> Result<i64, ApplyError> {
         let now = to_micros(self.now());
+        let data = crate::store::units::record_defaults(self.conn, def, started.data.clone()).await?;
         let (parent_id, fanout) = match parent {
             Some((p, f)) => (Some(p), f),
             None => (None, 0),
@@ -79,7 +80,7 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
                 definition_id.into(),
                 def.id.clone().into(),
                 started.state.clone().into(),
-                serde_json::Value::Object(started.data.clone()).to_string().into(),
+                serde_json::Value::Object(data.clone()).to_string().into(),
                 parent_id.into(),
                 fanout.into(),
                 actor.name.clone().into(),
@@ -102,7 +103,7 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
                 event: None,
                 from_state: None,
                 to_state: Some(&started.state),
-                data: json!({ "data": started.data, "parent": parent_id }),
+                data: json!({ "data": data, "parent": parent_id }),
             },
             None,
         );

@@ -190,13 +190,17 @@ pub async fn create_unit(
 ) -> Result<Response, WebError> {
     let parsed = (|| {
         let text = |k: &str, required| parse_unit_text(form.value(k), required);
+        // Given by name, the roster's size is counted from it.
+        let roster = crate::people::domain::parse_unit_roster(form.value("roster"))?;
+        let typed = form.value("roster_size").trim().parse::<i64>().unwrap_or(0).clamp(0, MAX_ROSTER);
         Ok::<_, PeopleError>(Unit {
             id: parse_unit_id(form.value("id"))?,
             name_zh: text("name_zh", true)?,
             name_en: text("name_en", false)?,
             sector: text("sector", true)?,
             kind: text("kind", false)?,
-            roster_size: form.value("roster_size").trim().parse::<i64>().unwrap_or(0).clamp(0, MAX_ROSTER),
+            roster_size: if roster.is_empty() { typed } else { roster.len() as i64 },
+            roster: roster.join("\n"),
         })
     })();
     let unit = match parsed {

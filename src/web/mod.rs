@@ -18,6 +18,7 @@ pub mod i18n;
 mod mentoring;
 pub mod process;
 pub mod redirect;
+mod rollcall;
 pub mod state;
 mod talent;
 mod training;

@@ -19,6 +19,7 @@ use crate::web::diagram::{self, Marks};
 use crate::web::errors::WebError;
 use crate::web::extract::{Posted, Signed};
 use crate::web::i18n::Tr;
+use crate::web::rollcall;
 use crate::web::state::{AppState, Directory};
 use crate::web::view::{Chrome, deadline_text, field_problem_text, fmt_time, page, refusal_text};
 
@@ -201,7 +202,10 @@ fn field_views(
         .chain(optional.iter().map(|n| (n, false)))
         .filter_map(|(name, required)| {
             let field = def.field(name)?;
-            let value = input_value(given.get(name));
+            // A field that starts from a record shows what the instance holds from it (the unit's
+            // roster size): kept as it is, it needs no reason.
+            let held = field.default.as_ref().and_then(|_| current.get(name));
+            let value = input_value(given.get(name).or(held));
             let (kind, options, min, max, hint) = match &field.kind {
                 FieldKind::Text { .. } | FieldKind::Map => ("text", vec![], None, None, String::new()),
                 FieldKind::LongText { .. } => ("textarea", vec![], None, None, String::new()),
@@ -455,6 +459,8 @@ pub struct ActionView {
     pub label: String,
     pub fields: Vec<FieldView>,
     pub error: Option<String>,
+    /// A roll call's table of ticks, in place of its lists' boxes.
+    pub roll_call: Option<rollcall::RollCallView>,
 }
 
 pub struct ChildView {
@@ -633,8 +639,14 @@ impl Sections<'_> {
                     _ => (Data::new(), Vec::new(), None),
                 };
                 let typed = Typed { given: &given, errors: &errors, current: &row.data };
-                let fields = field_views(tr, self.units, def, &t.event, (&t.ask, &t.optional), typed);
-                actions.push(ActionView { event: t.event.clone(), label: t.label.get(lang).to_owned(), fields, error });
+                let mut fields = field_views(tr, self.units, def, &t.event, (&t.ask, &t.optional), typed);
+                let refusal = returned.filter(|r| r.event == t.event).and_then(|r| r.refusal.as_ref());
+                let roll_call = rollcall::view(tr, t, &row.data, &given, refusal);
+                if roll_call.is_some() {
+                    fields.retain(|f| !rollcall::is_ballot(t, &f.name));
+                }
+                let label = t.label.get(lang).to_owned();
+                actions.push(ActionView { event: t.event.clone(), label, fields, error, roll_call });
                 continue;
             };
             let text = refusal_text(tr, Some(def), roles, &named_refusal(def, self.units, lang, r));
@@ -999,7 +1011,10 @@ pub async fn fire(
         .map(|t| t.ask.iter().chain(&t.optional).cloned().collect())
         .unwrap_or_default();
     let units = state.directory().await?;
-    let (given, known) = decode_form(&inst.definition, &fields.0, &names, &units, signed.tr.code());
+    let (mut given, known) = decode_form(&inst.definition, &fields.0, &names, &units, signed.tr.code());
+    if let Some(t) = inst.definition.transition(&inst.row.state, &event) {
+        rollcall::decode(&inst.definition, t, &fields.0, &mut given);
+    }
     let result = match known {
         Ok(()) => state.rt.fire(id, version, &signed.actor(), &event, &given).await,
         Err(e) => Err(e),

@@ -96,6 +96,7 @@ pub fn field_problem_text(tr: &Tr, p: &FieldProblem) -> String {
         FieldProblem::Duplicate { item } => tr.f("field.duplicate", &[("item", item.clone())]),
         FieldProblem::NotText => tr.t("field.not_text").to_owned(),
         FieldProblem::NotInDirectory { item } => tr.f("field.not_in_directory", &[("item", item.clone())]),
+        FieldProblem::ReasonNeeded { .. } => tr.t("field.reason_needed").to_owned(),
         FieldProblem::OnlyOne { given } => tr.f("field.only_one", &[("given", given.clone())]),
         FieldProblem::NotOffered { item, .. } => tr.f("field.not_offered", &[("item", item.clone())]),
         FieldProblem::ControlCharacter(c) => tr.f("field.control", &[("code", format!("U+{c:04X}"))]),
@@ -120,6 +121,10 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
         Refusal::SystemOnly { .. } => tr.t("refusal.system_only").to_owned(),
         Refusal::Input(_) => tr.t("refusal.input").to_owned(),
         Refusal::Tally(t) => tr.f("refusal.tally", &[("detail", tally_text(tr, def, t))]),
+        Refusal::Ballots(all) => {
+            let each: Vec<String> = all.iter().map(|t| tally_text(tr, def, t)).collect();
+            tr.f("refusal.tally", &[("detail", each.join(tr.t("punct.list")))])
+        }
         Refusal::TimerNeedsDate { field, .. } => tr.f("refusal.timer", &[("field", label(field))]),
         Refusal::NotStartable => tr.t("refusal.not_startable").to_owned(),
         Refusal::Guard(g) => match g {
@@ -202,6 +207,10 @@ pub fn people_error_text(tr: &Tr, e: &crate::people::PeopleError) -> String {
         E::UnknownUnit(unit) => tr.f("people.unknown_unit", &[("unit", unit.clone())]),
         E::BadUnitId => tr.t("people.bad_unit_id").to_owned(),
         E::BadUnitText(max) => tr.f("people.bad_unit_text", &[("max", max.to_string())]),
+        E::BadRosterName { line, max, most } => tr.f(
+            "people.bad_roster_name",
+            &[("line", line.to_string()), ("max", max.to_string()), ("most", most.to_string())],
+        ),
         E::Unreadable(p) => field_problem_text(tr, &FieldProblem::from(*p)),
     }
 }
@@ -259,7 +268,7 @@ pub fn decided_vote(
     Some((v, text))
 }
 
-fn tally_text(tr: &Tr, def: Option<&Definition>, t: &TallyError) -> String {
+pub fn tally_text(tr: &Tr, def: Option<&Definition>, t: &TallyError) -> String {
     match t {
         TallyError::PresentAboveRoster { present, roster } => {
             tr.f("tally.present_above_roster", &[("present", present.to_string()), ("roster", roster.to_string())])

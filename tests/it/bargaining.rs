@@ -64,11 +64,12 @@ async fn latest_children(h: &Harness, round: i64) -> Vec<i64> {
     children.into_iter().filter(|c| c.fanout == latest).map(|c| c.id).collect()
 }
 
-async fn sign_and_send_draft(h: &Harness, round: i64) {
+/// Proposes a new draft version with the term it states, has both chiefs sign it and sends it out.
+async fn sign_and_send_draft(h: &Harness, round: i64, term_years: i64) {
     let version = h.data(round).await.get("draft_version").and_then(|v| v.as_i64()).unwrap_or(0) + 1;
     let text = format!("第一条 工资增长 {}%\n第二条 带薪年假 10 天", 4 + version);
-    fire(h, round, &worker_negotiator(), "propose_draft", json!({ "draft_text": text, "draft_summary": "工资增长" }))
-        .await;
+    let draft = json!({ "draft_text": text, "draft_summary": "工资增长", "term_years": term_years });
+    fire(h, round, &worker_negotiator(), "propose_draft", draft).await;
     fire(h, round, &chief("张一"), "sign_draft_worker", json!({})).await;
     fire(h, round, &chief("李一"), "sign_draft_employer", json!({})).await;
     fire(h, round, &employer_negotiator(), "send_to_units", json!({})).await;
@@ -77,7 +78,7 @@ async fn sign_and_send_draft(h: &Harness, round: i64) {
 
 /// Opens a round for three units and negotiates to the first draft sent out.
 async fn negotiated_round(h: &Harness) -> i64 {
-    let start = data(json!({ "sector": "海淀区民办教育", "year": 2026, "units": UNITS, "term_years": 3 }));
+    let start = data(json!({ "sector": "海淀区民办教育", "year": 2026, "units": UNITS }));
     let round = h.rt.start("bargaining_round", &worker_negotiator(), &start).await.expect("open the round");
     fire(h, round, &worker_negotiator(), "request_by_workers", json!({ "request_letter": "要求开展集体协商" })).await;
 
@@ -158,7 +159,13 @@ async fn negotiated_round(h: &Harness) -> i64 {
 
     let wrong_signer = refused(h, round, &chief("李一"), "sign_draft_worker", json!({})).await;
     assert!(matches!(wrong_signer, Refusal::Guard(GuardFailure::NotTheActor { .. })), "{wrong_signer}");
-    sign_and_send_draft(h, round).await;
+    let no_term = refused(h, round, &worker_negotiator(), "propose_draft", json!({ "draft_text": "第一条" })).await;
+    assert!(matches!(no_term, Refusal::Input(_)), "a draft states its term: {no_term}");
+    let too_long =
+        refused(h, round, &worker_negotiator(), "propose_draft", json!({ "draft_text": "第一条", "term_years": 4 }))
+            .await;
+    assert!(matches!(too_long, Refusal::Input(_)), "a term is 1 to 3 years: {too_long}");
+    sign_and_send_draft(h, round, 3).await;
     round
 }
 
@@ -186,10 +193,23 @@ async fn a_round_with_one_rejection_ends_in_effect_and_opens_renewal(backend: Ba
     let resend = refused(&h, round, &employer_negotiator(), "send_to_units", json!({})).await;
     assert!(matches!(resend, Refusal::Guard(_)), "the rejected draft cannot be sent again: {resend}");
 
-    sign_and_send_draft(&h, round).await;
+    // The talks change the term with the next version: a version signed by one chief and then
+    // replaced loses that signature, so the term in force is the one both chiefs signed.
+    let draft = json!({ "draft_text": "第一条 工资增长 5%", "term_years": 1 });
+    fire(&h, round, &worker_negotiator(), "propose_draft", draft).await;
+    fire(&h, round, &chief("张一"), "sign_draft_worker", json!({})).await;
+    let draft = json!({ "draft_text": "第一条 工资增长 5%", "term_years": 2 });
+    fire(&h, round, &worker_negotiator(), "propose_draft", draft).await;
+    assert!(h.data(round).await.get("worker_draft_signed_on").is_none(), "a new term, a new signature");
+    let unsigned = refused(&h, round, &employer_negotiator(), "send_to_units", json!({})).await;
+    assert!(matches!(unsigned, Refusal::Guard(GuardFailure::NotSet { .. })), "{unsigned}");
+    fire(&h, round, &chief("张一"), "sign_draft_worker", json!({})).await;
+    fire(&h, round, &chief("李一"), "sign_draft_employer", json!({})).await;
+    fire(&h, round, &employer_negotiator(), "send_to_units", json!({})).await;
+    assert_eq!(h.data(round).await["draft_version"], json!(3));
     let second = latest_children(&h, round).await;
     assert_eq!(second.len(), 12, "every unit votes on the new draft");
-    assert_eq!(h.data(second[0]).await["draft_version"], json!(2));
+    assert_eq!(h.data(second[0]).await["draft_version"], json!(3));
     for child in &second {
         unit_votes(&h, *child, 15).await;
     }
@@ -219,7 +239,7 @@ async fn a_round_with_one_rejection_ends_in_effect_and_opens_renewal(backend: Ba
     let d = h.data(round).await;
     let effective = d["effective_on"].as_str().unwrap().to_owned();
     let term_end = d["term_end"].as_str().unwrap().to_owned();
-    assert_eq!(&term_end[..4], &(effective[..4].parse::<i32>().unwrap() + 3).to_string(), "a three-year term");
+    assert_eq!(&term_end[..4], &(effective[..4].parse::<i32>().unwrap() + 2).to_string(), "the signed two-year term");
     for unit in &UNITS[..11] {
         fire(&h, round, &worker_negotiator(), "record_publication", json!({ "published_unit": unit })).await;
     }
@@ -234,8 +254,10 @@ async fn a_round_with_one_rejection_ends_in_effect_and_opens_renewal(backend: Ba
     fire(&h, round, &worker_negotiator(), "confirm_published_everywhere", json!({})).await;
     assert!(h.data(round).await["published_everywhere_on"].is_string());
 
-    // Renewal opens three months before the end of the term.
-    h.clock.advance(time::Duration::days(365 * 3 - 80));
+    // Renewal opens three months before the end of the signed term.
+    h.clock.advance(time::Duration::days(365 * 2 - 100));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 0, "not yet three months before the end");
+    h.clock.advance(time::Duration::days(20));
     assert_eq!(h.rt.fire_due_timers().await.unwrap(), 1);
     assert_eq!(h.state(round).await, "renewal_window");
     fire(&h, round, &employer_negotiator(), "request_renewal", json!({})).await;

@@ -415,6 +415,11 @@ fn cases() -> Vec<(&'static str, Folder)> {
         ("unknown_field_in_scope", base(r#"field = "unit""#, r#"field = "department""#)),
         ("unknown_field_in_summary", base(r#"summary = "reason""#, r#"summary = "reasons""#)),
         ("map_field_asked", base(r#"optional = ["urgent"]"#, r#"optional = ["attendance"]"#)),
+        (
+            "field_default_from_no_unit",
+            base("max_len = 60", "max_len = 60\ndefault = { record = \"name\", take = \"roster\" }"),
+        ),
+        ("field_change_reason_not_offered", base("id = \"due\"", "id = \"due\"\nchange_reason = \"reason\"")),
         ("unknown_scope_match", base(r#"matches = "unit""#, r#"matches = "units""#)),
         // Fields.
         ("unknown_field_type", base(r#"type = "long_text""#, r#"type = "textarea""#)),

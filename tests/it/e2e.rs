@@ -399,7 +399,6 @@ async fn e2e_negotiator_opens_and_advances_a_round() {
         b.tick("input[name=units][value=u01]").await;
         b.tick("input[name=units][value=u02]").await;
         b.tick("input[name=units][value=u07]").await;
-        b.fill("#start-term_years", "2").await;
         b.click("form[action='/processes/bargaining_round/start'] button[type=submit]").await;
 
         let round = b.path().await;
@@ -463,6 +462,7 @@ async fn e2e_unit_secretary_records_a_vote() {
         b.set_date("#schedule-assembly_date", "2026-12-10").await;
         b.select("#schedule-kind", "representatives").await;
         b.fill("#schedule-roster_size", "25").await;
+        b.fill("#schedule-roster_reason", "本届代表改选后为 25 人").await;
         b.click("#action-schedule button[type=submit]").await;
         let scheduled = b.text("h1 .state-pill").await;
         assert_ne!(scheduled, received, "scheduling changed the state");
@@ -711,7 +711,6 @@ async fn e2e_a_round_from_opening_to_a_contract_in_effect() {
         b.fill("#start-year", "2029").await;
         b.tick("input[name=units][value=u01]").await;
         b.tick("input[name=units][value=u02]").await;
-        b.fill("#start-term_years", "2").await;
         b.click("form[action='/processes/bargaining_round/start'] button[type=submit]").await;
         let round = b.path().await;
         b.fill("#request_by_workers-request_letter", "职工方提出就2029年度集体合同进行协商。").await;
@@ -733,6 +732,7 @@ async fn e2e_a_round_from_opening_to_a_contract_in_effect() {
         act(&b, &round, "name_worker_side").await;
         act(&b, &round, "start_negotiation").await;
         b.fill("#propose_draft-draft_text", "第一条 本合同适用于海淀区民办教育行业。\n第二条 工资每年协商一次。").await;
+        b.fill("#propose_draft-term_years", "2").await;
         act(&b, &round, "propose_draft").await;
         act(&b, &round, "sign_draft_worker").await;
 
@@ -750,6 +750,7 @@ async fn e2e_a_round_from_opening_to_a_contract_in_effect() {
             b.set_date("#schedule-assembly_date", "2029-03-10").await;
             b.select("#schedule-kind", "representatives").await;
             b.fill("#schedule-roster_size", "25").await;
+            b.fill("#schedule-roster_reason", "本届代表改选后为 25 人").await;
             act(&b, assembly, "schedule").await;
             act(&b, assembly, "open_session").await;
             b.fill("#record_vote-present", "17").await;

@@ -48,7 +48,7 @@ async fn rounds_full_of_formulas(web: &Web) {
     web.units(&["u01"]).await;
     for formula in FORMULAS {
         let opener = Actor::new(formula, ["admin"]);
-        let round = data(json!({ "sector": formula, "year": 2026, "units": ["u01"], "term_years": 3 }));
+        let round = data(json!({ "sector": formula, "year": 2026, "units": ["u01"] }));
         web.rt().start("bargaining_round", &opener, &round).await.expect("a round");
     }
 }

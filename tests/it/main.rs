@@ -12,6 +12,7 @@ mod engine_props;
 mod engine_store;
 mod exports;
 mod pages;
+mod roster;
 mod security;
 mod training;
 mod validate;

@@ -123,7 +123,13 @@ async fn a_bad_tally_is_refused_with_the_reason_and_the_input_kept(backend: Back
     let id: i64 = path.trim_start_matches("/instances/").parse().expect("an instance id");
     b.post(
         &format!("/instances/{id}/fire/schedule"),
-        &[("_csrf", &csrf), ("assembly_date", "2026-12-01"), ("kind", "representatives"), ("roster_size", "25")],
+        &[
+            ("_csrf", &csrf),
+            ("assembly_date", "2026-12-01"),
+            ("kind", "representatives"),
+            ("roster_size", "25"),
+            ("roster_reason", "改选后代表 25 人"),
+        ],
     )
     .await;
     b.post(&format!("/instances/{id}/fire/open_session"), &[("_csrf", &csrf)]).await;
@@ -219,7 +225,7 @@ async fn the_audit_trail_filters_exports_and_raises_the_alarm(backend: Backend) 
         web.rt().start("training_cohort", &coordinator(), &crate::support::data(given)).await.expect("a cohort");
     }
     for _ in 0..95 {
-        let given = json!({ "sector": "教育", "year": 2026, "units": ["u01"], "term_years": 3 });
+        let given = json!({ "sector": "教育", "year": 2026, "units": ["u01"] });
         web.rt().start("bargaining_round", &crate::web::worker(), &crate::support::data(given)).await.expect("a round");
     }
     let mut b = web.browser();
@@ -380,14 +386,7 @@ async fn representatives_are_chosen_from_people_and_one_chief_a_side(backend: Ba
     let started = b
         .post(
             "/processes/bargaining_round/start",
-            &[
-                ("_csrf", &csrf),
-                ("sector", "海淀区民办教育"),
-                ("year", "2027"),
-                ("units", "u01"),
-                ("units", "u02"),
-                ("term_years", "3"),
-            ],
+            &[("_csrf", &csrf), ("sector", "海淀区民办教育"), ("year", "2027"), ("units", "u01"), ("units", "u02")],
         )
         .await;
     let path = started.location.expect("to the new round");
@@ -508,8 +507,8 @@ async fn a_long_draft_shows_only_its_changed_clause_between_versions(backend: Ba
     assert!((95_000..=100_000).contains(&first.chars().count()), "{} characters", first.chars().count());
     let second = first.replacen(&clause(1500), "第1500条 第1500项报酬每年增长不低于5%。\n", 1);
     assert_ne!(first, second);
-    web.fire(round, &admin(), "propose_draft", json!({ "draft_text": first })).await;
-    web.fire(round, &admin(), "propose_draft", json!({ "draft_text": second })).await;
+    web.fire(round, &admin(), "propose_draft", json!({ "draft_text": first, "term_years": 3 })).await;
+    web.fire(round, &admin(), "propose_draft", json!({ "draft_text": second, "term_years": 3 })).await;
 
     let mut b = web.browser();
     b.sign_in("admin").await;
@@ -753,10 +752,147 @@ async fn a_form_posted_after_the_session_ended_survives_the_sign_in(backend: Bac
     assert_eq!(row.data["session_minutes"].as_str(), Some(minutes), "recorded as typed");
 }
 
+/// u01 on record with 48 representatives by name (issue 11, item 6).
+async fn u01_by_name(web: &Web) -> Vec<String> {
+    let names: Vec<String> = (1..=48).map(|i| format!("代表{i:02}")).collect();
+    let mut unit = crate::web::unit("u01");
+    unit.roster_size = 48;
+    unit.roster = names.join("\n");
+    unionflow::store::units::upsert(&web.db.db, &unit, crate::support::START).await.expect("u01");
+    names
+}
+
+/// Issue 12, item 3: a roll call of 48 recorded by ticks, one row per delegate of the unit's
+/// register; every name that does not add up is named at once, and the ticks are kept.
+async fn a_roll_call_of_48_is_ticked_row_by_row(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.people(&[("admin", &["admin"])]).await;
+    let names = u01_by_name(&web).await;
+    let mut b = web.browser();
+    b.sign_in("admin").await;
+    let csrf = b.csrf().await;
+    let started = b
+        .post("/processes/assembly_approval/start", &[("_csrf", &csrf), ("unit", "u01"), ("draft_version", "2")])
+        .await;
+    let path = started.location.expect("to the new instance");
+    let id = path.trim_start_matches("/instances/").to_owned();
+    let form = b.get(&path).await;
+    assert!(
+        form.body.contains(r#"id="schedule-roster_size" name="roster_size" type="number" value="48""#),
+        "the form shows the register's figure"
+    );
+    let schedule = [("_csrf", csrf.as_str()), ("assembly_date", "2026-12-01"), ("kind", "representatives")];
+    let scheduled = b.post(&format!("/instances/{id}/fire/schedule"), &schedule).await;
+    assert_eq!(scheduled.status, StatusCode::SEE_OTHER, "the register's roster needs no typing");
+    b.post(&format!("/instances/{id}/fire/open_session"), &[("_csrf", &csrf)]).await;
+
+    let page = b.get(&path).await;
+    assert!(page.body.contains(zh().t("rollcall.caption")), "the roll call is a table");
+    for name in &names {
+        assert_eq!(page.body.matches(&format!(r#"name="ballot:{name}""#)).count(), 4, "{name}: yes, no, abstain, none");
+    }
+    assert!(!page.body.contains(r#"id="record_roll_call-voted_yes""#), "no box to type the names in");
+    assert!(
+        page.body.contains(r#"aria-labelledby="record_roll_call-rc1 record_roll_call-rc-present""#),
+        "each tick is named by its person and column"
+    );
+
+    // 40 present: 30 in favour, 5 against, 3 abstaining, 2 without a vote; and two delegates
+    // not ticked present who are ticked as voting.
+    let vote_of = |i: usize| match i {
+        1..=30 => "yes",
+        31..=35 => "no",
+        36..=38 => "abstain",
+        45 | 46 => "yes",
+        _ => "",
+    };
+    let keys: Vec<String> = names.iter().map(|n| format!("ballot:{n}")).collect();
+    let mut form: Vec<(&str, &str)> = vec![("_csrf", &csrf), ("_rollcall", "1"), ("minutes", "会议记录")];
+    for (i, name) in names.iter().enumerate() {
+        if i < 40 {
+            form.push(("attendees", name));
+        }
+        form.push((&keys[i], vote_of(i + 1)));
+    }
+    let refused = b.post(&format!("/instances/{id}/fire/record_roll_call"), &form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let absent = |i: usize| zh().f("tally.voted_but_absent", &[("name", names[i - 1].clone())]);
+    assert!(refused.body.contains(&absent(45)), "the first name that does not add up");
+    assert!(refused.body.contains(&absent(46)), "and the second, at once");
+    let present = format!(
+        r#"name="attendees" value="{}" aria-labelledby="record_roll_call-rc40 record_roll_call-rc-present" checked"#,
+        names[39]
+    );
+    assert!(refused.body.contains(&present), "the ticks are kept");
+    let against = format!(
+        r#"name="ballot:{}" value="no" aria-labelledby="record_roll_call-rc31 record_roll_call-rc-no" checked"#,
+        names[30]
+    );
+    assert!(refused.body.contains(&against), "and the votes");
+    assert!(refused.body.contains(r#"id="record_roll_call-rc45-error""#), "the row is marked");
+
+    // The two are ticked present: 42 present of 48, 32 in favour.
+    form.push(("attendees", &names[44]));
+    form.push(("attendees", &names[45]));
+    let recorded = b.post(&format!("/instances/{id}/fire/record_roll_call"), &form).await;
+    assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.body);
+    let vote = &web.rt().instance(id.parse().unwrap()).await.unwrap().row.data["vote"];
+    assert_eq!(
+        (vote["roster"].as_i64(), vote["present"].as_i64(), vote["yes"].as_i64()),
+        (Some(48), Some(42), Some(32))
+    );
+}
+
+/// Issue 11, item 6: an admin keeps a unit's roster by name; an assembly then starts from it.
+async fn an_admin_keeps_a_units_roster_by_name(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.people(&[("admin", &["admin"])]).await;
+    let mut b = web.browser();
+    b.sign_in("admin").await;
+    let csrf = b.csrf().await;
+    let unit = |roster: &'static str| {
+        vec![
+            ("id", "u99"),
+            ("name_zh", "新星幼儿园"),
+            ("name_en", "Xinxing Kindergarten"),
+            ("sector", "海淀区民办教育"),
+            ("kind", "kindergarten"),
+            ("roster_size", "10"),
+            ("roster", roster),
+        ]
+    };
+    let mut bad = unit("张一\n张\u{202E}二");
+    bad.push(("_csrf", &csrf));
+    let refused = b.post("/admin/units", &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "a name that reads backwards is refused");
+    let mut long = unit(
+        "张一\n张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二张二",
+    );
+    long.push(("_csrf", &csrf));
+    let refused = b.post("/admin/units", &long).await;
+    let line = zh().f("people.bad_roster_name", &[("line", "2".into()), ("max", "60".into()), ("most", "5000".into())]);
+    assert!(refused.body.contains(&line), "the line is named");
+    let mut good = unit("张一\n\n张二\n张三\n张二");
+    good.push(("_csrf", &csrf));
+    assert_eq!(b.post("/admin/units", &good).await.status, StatusCode::SEE_OTHER);
+    let page = b.get("/admin").await;
+    assert!(page.body.contains(&format!("<td>3 ({})</td>", zh().t("admin.unit.by_name"))), "counted, each once");
+
+    let started = b
+        .post("/processes/assembly_approval/start", &[("_csrf", &csrf), ("unit", "u99"), ("draft_version", "1")])
+        .await;
+    let id: i64 = started.location.expect("to the new instance").trim_start_matches("/instances/").parse().unwrap();
+    let data = web.rt().instance(id).await.unwrap().row.data;
+    assert_eq!(data["roster"], json!(["张一", "张二", "张三"]), "the assembly starts from the unit's roster");
+    assert_eq!(data["roster_size"], json!(3));
+}
+
 on_both_backends! {
     expired_form => a_form_posted_after_the_session_ended_survives_the_sign_in;
     track_titles => a_track_is_titled_by_its_trainee_as_the_definition_says;
     readers => those_a_step_rests_on_read_the_round_and_its_units_assemblies;
+    roll_call_by_ticks => a_roll_call_of_48_is_ticked_row_by_row;
+    unit_roster => an_admin_keeps_a_units_roster_by_name;
     trainee_upload => a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line;
     sign_in_out => signing_in_and_out;
     throttling => repeated_failures_lock_the_name_even_for_the_right_password;

@@ -638,7 +638,7 @@ async fn nobody_is_on_both_sides_and_the_refusal_names_them_by_name(backend: Bac
         Actor::new("zhao.lei", ["employer_negotiator", "chief_representative"]),
     );
     let rt = web.rt();
-    let start = data(json!({ "sector": "教育", "year": 2026, "units": ["u01"], "term_years": 3 }));
+    let start = data(json!({ "sector": "教育", "year": 2026, "units": ["u01"] }));
     let round = rt.start("bargaining_round", &worker, &start).await.unwrap();
     rt.fire(round, None, &worker, "request_by_workers", &data(json!({ "request_letter": "要求协商" }))).await.unwrap();
     rt.fire(round, None, &employer, "reply_by_employer", &data(json!({}))).await.unwrap();
@@ -672,7 +672,9 @@ async fn a_votes_figures_say_which_rule_decided(backend: Backend) {
     let admin = Actor::new("admin", ["admin"]);
     let rt = web.rt();
     let id = rt.start("assembly_approval", &admin, &data(json!({ "unit": "u01", "draft_version": 1 }))).await.unwrap();
-    let schedule = data(json!({ "assembly_date": "2026-04-01", "kind": "representatives", "roster_size": 100 }));
+    let schedule = data(
+        json!({ "assembly_date": "2026-04-01", "kind": "representatives", "roster_size": 100, "roster_reason": "扩大范围" }),
+    );
     rt.fire(id, None, &admin, "schedule", &schedule).await.unwrap();
     rt.fire(id, None, &admin, "open_session", &data(json!({}))).await.unwrap();
     let tally = data(json!({ "present": 80, "yes": 50, "no": 30, "abstain": 0 }));

@@ -138,7 +138,7 @@ impl Web {
     /// [`negotiators`](Self::negotiators)); at `UnitReview` and later each unit has its assembly.
     pub async fn round(&self, units: &[&str], at: RoundAt) -> i64 {
         let (worker, employer) = (worker(), employer());
-        let start = data(json!({ "sector": SECTOR, "year": 2026, "units": units, "term_years": 3 }));
+        let start = data(json!({ "sector": SECTOR, "year": 2026, "units": units }));
         let id = self.rt().start("bargaining_round", &worker, &start).await.expect("a round");
         self.fire(id, &worker, "request_by_workers", json!({ "request_letter": "关于开展集体协商的要约书" })).await;
         if at == RoundAt::Requested {
@@ -153,7 +153,7 @@ impl Web {
         if at == RoundAt::Negotiating {
             return id;
         }
-        let draft = json!({ "draft_text": DRAFT, "draft_summary": "工资年增长不低于 5%" });
+        let draft = json!({ "draft_text": DRAFT, "draft_summary": "工资年增长不低于 5%", "term_years": 3 });
         self.fire(id, &worker, "propose_draft", draft).await;
         self.fire(id, &worker, "sign_draft_worker", json!({})).await;
         self.fire(id, &employer, "sign_draft_employer", json!({})).await;
@@ -203,7 +203,7 @@ impl Web {
     /// An assembly meets with `roster` on its roster, `present` come, `yes` of them for; the
     /// rest against.
     pub async fn vote(&self, id: i64, roster: i64, present: i64, yes: i64) {
-        let schedule = json!({ "assembly_date": "2026-04-01", "kind": "representatives", "roster_size": roster });
+        let schedule = json!({ "assembly_date": "2026-04-01", "kind": "representatives", "roster_size": roster, "roster_reason": "改选" });
         self.fire(id, &admin(), "schedule", schedule).await;
         self.fire(id, &admin(), "open_session", json!({})).await;
         let tally = json!({ "present": present, "yes": yes, "no": present - yes, "abstain": 0 });
@@ -355,6 +355,7 @@ pub fn unit(id: &str) -> unionflow::store::units::Unit {
         sector: SECTOR.into(),
         kind: "school".into(),
         roster_size: 30,
+        roster: String::new(),
     }
 }
 
