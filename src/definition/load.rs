@@ -583,6 +583,7 @@ impl Checker<'_, '_> {
             pick_from: f.pick_from.as_ref().map(|p| p.get_ref().clone()),
             default,
             change_reason: f.change_reason.as_ref().map(|r| r.get_ref().clone()),
+            revise: f.revise,
         })
     }
 

@@ -278,6 +278,9 @@ pub struct Field {
     /// A field that must be given when this one is changed from the value it holds (a roster
     /// other than the unit's register needs its reason, kept in the data and the audit trail).
     pub change_reason: Option<String>,
+    /// Asked again, the form starts from the value the instance holds (a new draft version
+    /// starts from the last one), so nobody types it twice.
+    pub revise: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

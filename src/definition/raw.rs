@@ -146,6 +146,8 @@ pub struct RawField {
     pub pick_from: Option<S>,
     pub default: Option<Spanned<RawRecordDefault>>,
     pub change_reason: Option<S>,
+    #[serde(default)]
+    pub revise: bool,
 }
 
 /// `default = { record = "unit", take = "roster_size" }`: the field starts from what the record

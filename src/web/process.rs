@@ -203,8 +203,9 @@ fn field_views(
         .filter_map(|(name, required)| {
             let field = def.field(name)?;
             // A field that starts from a record shows what the instance holds from it (the unit's
-            // roster size): kept as it is, it needs no reason.
-            let held = field.default.as_ref().and_then(|_| current.get(name));
+            // roster size): kept as it is, it needs no reason. A field that is revised starts
+            // from its last value (the draft's text).
+            let held = (field.default.is_some() || field.revise).then(|| current.get(name)).flatten();
             let value = input_value(given.get(name).or(held));
             let (kind, options, min, max, hint) = match &field.kind {
                 FieldKind::Text { .. } | FieldKind::Map => ("text", vec![], None, None, String::new()),

@@ -887,7 +887,26 @@ async fn an_admin_keeps_a_units_roster_by_name(backend: Backend) {
     assert_eq!(data["roster_size"], json!(3));
 }
 
+/// A new draft version starts from the last one, and its term from the term last proposed, so
+/// nobody pastes the whole contract again (issue 12, item 10).
+async fn a_new_draft_version_starts_from_the_last(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.negotiators().await;
+    let round = web.round(&["u01"], RoundAt::Negotiating).await;
+    let mut b = web.browser();
+    b.sign_in("wang.wei").await;
+    let first = b.get(&format!("/instances/{round}")).await;
+    assert_eq!(first.field("draft_text").as_deref(), Some(""), "the first version starts empty");
+    let text = "第一条 工资\n第二条 工时";
+    web.fire(round, &crate::web::worker(), "propose_draft", json!({ "draft_text": text, "term_years": 2 })).await;
+    let next = b.get(&format!("/instances/{round}")).await;
+    assert_eq!(next.field("draft_text").as_deref(), Some(text), "the next version starts from the last");
+    assert_eq!(next.field("term_years").as_deref(), Some("2"));
+    assert_eq!(next.field("draft_summary").as_deref(), Some(""), "what changed is said anew each time");
+}
+
 on_both_backends! {
+    draft_from_last => a_new_draft_version_starts_from_the_last;
     expired_form => a_form_posted_after_the_session_ended_survives_the_sign_in;
     track_titles => a_track_is_titled_by_its_trainee_as_the_definition_says;
     readers => those_a_step_rests_on_read_the_round_and_its_units_assemblies;
