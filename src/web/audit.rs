@@ -55,7 +55,13 @@ impl AuditQuery {
             process: text(&self.process)?,
             instance_id: match text(&self.instance)? {
                 None => None,
-                Some(i) => Some(i.parse().map_err(|_| WebError::BadRequest("instance is not a number".into()))?),
+                // "#48", as instances are shown everywhere, or "48".
+                Some(i) => Some(
+                    i.trim_start_matches('#')
+                        .trim()
+                        .parse()
+                        .map_err(|_| WebError::BadRequest("instance is not a number".into()))?,
+                ),
             },
             actor: text(&self.actor)?,
             kind: text(&self.kind)?,

@@ -55,6 +55,11 @@ impl Chrome {
         self.tr.t(key)
     }
 
+    /// A string with one number in it, for templates.
+    pub fn n(&self, key: &str, name: &str, n: impl std::fmt::Display) -> String {
+        self.tr.f(key, &[(name, n.to_string())])
+    }
+
     pub fn lang(&self) -> &'static str {
         self.tr.code()
     }

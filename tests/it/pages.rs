@@ -246,6 +246,13 @@ async fn the_audit_trail_filters_exports_and_raises_the_alarm(backend: Backend) 
     let older: i64 = older.parse().expect("an event id");
     assert!(!ids.is_empty() && !ids.contains(&older), "strictly older than the cursor: {ids:?}");
 
+    // An instance is written "#N" everywhere; the filter takes it so.
+    let instance: i64 = web.count("SELECT MIN(instance_id) AS n FROM audit_events WHERE instance_id IS NOT NULL").await;
+    let by_hash = b.get(&format!("/audit?instance=%23{instance}")).await;
+    assert_eq!(by_hash.status, StatusCode::OK, "#{instance} is an instance filter");
+    let plain = b.get(&format!("/audit?instance={instance}")).await;
+    assert_eq!(by_hash.texts("td"), plain.texts("td"), "the same events as {instance}");
+
     let csv = b.get("/audit.csv?actor=gao.hong").await;
     assert_eq!(csv.header(header::CONTENT_TYPE), Some("text/csv; charset=utf-8"));
     let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
@@ -903,6 +910,7 @@ async fn a_new_draft_version_starts_from_the_last(backend: Backend) {
     assert_eq!(next.field("draft_text").as_deref(), Some(text), "the next version starts from the last");
     assert_eq!(next.field("term_years").as_deref(), Some("2"));
     assert_eq!(next.field("draft_summary").as_deref(), Some(""), "what changed is said anew each time");
+    assert!(next.says_shape(zh().t("instance.record_revision")), "the record's revision is not called a version");
 }
 
 on_both_backends! {
