@@ -47,20 +47,14 @@ pub async fn audit_verify(database: &str) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `unionflow user add`: creates a user with roles; the password comes from
-/// `UNIONFLOW_PASSWORD` or is read from standard input.
-pub async fn user_add(
-    db: &crate::config::DbArgs,
-    defs: &crate::config::DefinitionArgs,
-    username: &str,
-    display_name: Option<&str>,
-    roles: &[String],
-) -> anyhow::Result<()> {
-    use crate::people::{DisplayName, Password, RoleGrant, Username, users};
-    let set = defs.load().map_err(|p| anyhow::anyhow!("invalid process definitions:\n{p}"))?;
-    let name = Username::parse(username)?;
-    let display = DisplayName::parse(display_name.unwrap_or(username))?;
-    let grants = roles.iter().map(|r| RoleGrant::parse(r, &set.roles)).collect::<Result<Vec<_>, _>>()?;
+/// The password for `name`, from `UNIONFLOW_PASSWORD` or typed on the terminal, checked and hashed.
+fn new_password_hash(name: &crate::people::Username) -> anyhow::Result<String> {
+    Ok(crate::people::password::hash(&password_for(name.as_str())?)?)
+}
+
+/// A new password for `name`, from `UNIONFLOW_PASSWORD` or typed on the terminal, checked.
+pub fn password_for(name: &str) -> anyhow::Result<crate::people::Password> {
+    use crate::people::Password;
     let password = match std::env::var("UNIONFLOW_PASSWORD") {
         Ok(p) => p,
         Err(_) => {
@@ -70,9 +64,70 @@ pub async fn user_add(
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
-    let hash = crate::people::password::hash(&Password::parse(&password)?)?;
+    Ok(Password::parse(&password)?)
+}
+
+async fn open(db: &crate::config::DbArgs) -> anyhow::Result<sea_orm::DatabaseConnection> {
     let conn = crate::store::connect(&db.database).await.with_context(|| format!("connecting to {}", db.database))?;
     crate::store::migrate(&conn).await.context("migrating the database")?;
+    Ok(conn)
+}
+
+/// What `unionflow user` can do to an account that exists.
+pub enum AccountChange {
+    /// Lets a deactivated person sign in again.
+    Activate,
+    /// Ends the person's sessions and refuses their sign-ins.
+    Deactivate,
+    /// Sets a new password; their sessions end.
+    ResetPassword(crate::people::Password),
+}
+
+/// `unionflow user activate|deactivate|password NAME`: the admin's way back in when no admin can
+/// sign in (a forgotten password, the last admin deactivated). Audited like an admin's change.
+pub async fn user_change(db: &crate::config::DbArgs, username: &str, what: AccountChange) -> anyhow::Result<()> {
+    use crate::people::{Username, users};
+    let name = Username::parse(username)?;
+    let hash = match &what {
+        AccountChange::ResetPassword(password) => Some(crate::people::password::hash(password)?),
+        _ => None,
+    };
+    let conn = open(db).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let change = Audited::begin(&conn, "admin", "cli", now).await?;
+    let id = users::id_of(change.conn(), &name).await?.ok_or_else(|| anyhow::anyhow!("no user named {name}"))?;
+    let (event, data) = match hash {
+        Some(hash) => {
+            users::set_password(change.conn(), id, &hash).await?;
+            ("reset_password", serde_json::json!({ "username": name.as_str() }))
+        }
+        None => {
+            let active = matches!(what, AccountChange::Activate);
+            users::set_active(change.conn(), id, active).await?;
+            ("set_active", serde_json::json!({ "username": name.as_str(), "active": active }))
+        }
+    };
+    change.commit(Record { kind: "admin", event: Some(event), data }).await?;
+    println!("{event}: {name}");
+    Ok(())
+}
+
+/// `unionflow user add`: creates a user with roles; the password comes from
+/// `UNIONFLOW_PASSWORD` or is read from standard input.
+pub async fn user_add(
+    db: &crate::config::DbArgs,
+    defs: &crate::config::DefinitionArgs,
+    username: &str,
+    display_name: Option<&str>,
+    roles: &[String],
+) -> anyhow::Result<()> {
+    use crate::people::{DisplayName, RoleGrant, Username, users};
+    let set = defs.load().map_err(|p| anyhow::anyhow!("invalid process definitions:\n{p}"))?;
+    let name = Username::parse(username)?;
+    let display = DisplayName::parse(display_name.unwrap_or(username))?;
+    let grants = roles.iter().map(|r| RoleGrant::parse(r, &set.roles)).collect::<Result<Vec<_>, _>>()?;
+    let hash = new_password_hash(&name)?;
+    let conn = open(db).await?;
     let now = time::OffsetDateTime::now_utc();
     // Audited like an admin's change on the page, as done from the command line.
     let change = Audited::begin(&conn, "admin", "cli", now).await?;

@@ -59,6 +59,12 @@ enum UserCommand {
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
     },
+    /// Let a deactivated user sign in again.
+    Activate { username: String },
+    /// End a user's sessions and refuse their sign-ins.
+    Deactivate { username: String },
+    /// Set a new password (from UNIONFLOW_PASSWORD, or asked for); the user's sessions end.
+    Password { username: String },
 }
 
 #[derive(Subcommand)]
@@ -99,8 +105,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command: AuditCommand::Verify } => unionflow::cli::audit_verify(&cli.db.database).await,
-        Command::User { command: UserCommand::Add { username, display_name, roles } } => {
-            unionflow::cli::user_add(&cli.db, &cli.defs, &username, display_name.as_deref(), &roles).await?;
+        Command::User { command } => {
+            use unionflow::cli::{AccountChange, user_add, user_change};
+            match command {
+                UserCommand::Add { username, display_name, roles } => {
+                    user_add(&cli.db, &cli.defs, &username, display_name.as_deref(), &roles).await?
+                }
+                UserCommand::Activate { username } => user_change(&cli.db, &username, AccountChange::Activate).await?,
+                UserCommand::Deactivate { username } => {
+                    user_change(&cli.db, &username, AccountChange::Deactivate).await?
+                }
+                UserCommand::Password { username } => {
+                    let password = unionflow::cli::password_for(&username)?;
+                    user_change(&cli.db, &username, AccountChange::ResetPassword(password)).await?
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => {

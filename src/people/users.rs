@@ -89,6 +89,17 @@ pub async fn set_grants<C: ConnectionTrait>(c: &C, id: i64, grants: &[RoleGrant]
     store::replace_grants(c, id, &pairs).await
 }
 
+/// Gives a user a new password; their sessions end, so whoever held the old one is signed out.
+pub async fn set_password<C: ConnectionTrait>(c: &C, id: i64, hash: &str) -> Result<(), DbErr> {
+    store::set_password_hash(c, id, hash).await?;
+    crate::store::sessions::delete_of_user(c, id).await
+}
+
+/// The id of the account named `username`, active or not.
+pub async fn id_of<C: ConnectionTrait>(c: &C, username: &Username) -> Result<Option<i64>, DbErr> {
+    store::id_of(c, username.as_str()).await
+}
+
 /// Activates or deactivates a user; a deactivated user's sessions end.
 pub async fn set_active<C: ConnectionTrait>(c: &C, id: i64, active: bool) -> Result<(), DbErr> {
     store::set_active(c, id, active).await?;

@@ -86,6 +86,11 @@ pub async fn set_active<C: ConnectionTrait>(c: &C, id: i64, active: bool) -> Res
     Ok(())
 }
 
+pub async fn set_password_hash<C: ConnectionTrait>(c: &C, id: i64, hash: &str) -> Result<(), DbErr> {
+    exec(c, "UPDATE users SET password_hash = $1 WHERE id = $2", vec![hash.into(), id.into()]).await?;
+    Ok(())
+}
+
 pub async fn for_sign_in<C: ConnectionTrait>(c: &C, username: &str) -> Result<Option<SignInRow>, DbErr> {
     row(
         c,

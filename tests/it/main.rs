@@ -3,6 +3,7 @@
 mod support;
 mod web;
 
+mod accounts;
 mod assembly;
 mod audit;
 mod bargaining;
