@@ -357,7 +357,11 @@ impl Checker<'_, '_> {
             })
             .collect();
 
-        let stages = raw.stage.iter().map(|s| Stage { id: s.id.get_ref().clone(), label: s.label.clone() }).collect();
+        let stages = raw
+            .stage
+            .iter()
+            .map(|s| Stage { id: s.id.get_ref().clone(), label: s.label.clone(), term: s.term })
+            .collect();
 
         let mut vote_rules = BTreeMap::new();
         for (id, rule) in &raw.vote_rule {

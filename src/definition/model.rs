@@ -183,6 +183,9 @@ pub enum ScopeMatch {
 pub struct Stage {
     pub id: String,
     pub label: Label,
+    /// The stage the process rests in for its term once it has done its work (a contract in
+    /// effect): its length is the term, not the work, so figures chart it apart.
+    pub term: bool,
 }
 
 #[derive(Debug, Clone)]

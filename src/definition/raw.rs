@@ -84,6 +84,8 @@ pub struct RawScope {
 pub struct RawStage {
     pub id: S,
     pub label: Label,
+    #[serde(default)]
+    pub term: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -23,7 +23,18 @@ pub struct SectorView {
     pub rate_chart: String,
     pub stage_chart: String,
     pub days_chart: String,
+    /// The stages a process rests in for its term, charted apart from the work's stages.
+    pub term_chart: String,
+    /// The captions, each with the year or the years its chart covers.
+    pub captions: Captions,
     pub years: Vec<YearFigures>,
+}
+
+pub struct Captions {
+    pub rate: String,
+    pub by_stage: String,
+    pub durations: String,
+    pub term: String,
 }
 
 #[derive(Template)]
@@ -76,9 +87,42 @@ fn sector_view(tr: &Tr, def: &Definition, i: usize, s: figures::SectorFigures) -
         let title = format!("{} {} — {}", s.sector, latest.year, tr.t("figures.by_stage"));
         charts::bars(&title, &format!("stage-{i}"), &stage)
     });
-    let longest = s.days_per_stage.iter().map(|(_, d)| *d).fold(0.0_f64, f64::max).max(1.0);
-    let days: Vec<Bar> = s
-        .days_per_stage
+    let (term, work): (Vec<_>, Vec<_>) =
+        s.days_per_stage.iter().partition(|(id, _)| def.stage(id).is_some_and(|st| st.term));
+    let days_chart = day_bars(tr, &s.sector, tr.t("figures.durations"), &format!("days-{i}"), &work, &stage_label);
+    let term_chart = day_bars(tr, &s.sector, tr.t("figures.term"), &format!("term-{i}"), &term, &stage_label);
+    let period = match (by_year.first(), by_year.last()) {
+        (Some(a), Some(b)) if a.year != b.year => format!("{}–{}", a.year, b.year),
+        (Some(a), _) => a.year.to_string(),
+        _ => String::new(),
+    };
+    let latest = s.years.first().map(|y| y.year.to_string()).unwrap_or_default();
+    let caption =
+        |key: &str, when: &str| tr.f("figures.caption", &[("what", tr.t(key).to_owned()), ("when", when.to_owned())]);
+    let captions = Captions {
+        rate: caption("figures.rate", &period),
+        by_stage: caption("figures.by_stage", &latest),
+        durations: caption("figures.durations", &period),
+        term: caption("figures.term", &period),
+    };
+    SectorView { sector: s.sector, rate_chart, stage_chart, days_chart, term_chart, captions, years: s.years }
+}
+
+/// Average days per stage as bars, each scaled by the longest of the same chart, so a term of
+/// years does not shrink stages of weeks to slivers.
+fn day_bars(
+    tr: &Tr,
+    sector: &str,
+    title: &str,
+    id: &str,
+    stages: &[&(String, f64)],
+    stage_label: &dyn Fn(&str) -> String,
+) -> String {
+    if stages.is_empty() {
+        return String::new();
+    }
+    let longest = stages.iter().map(|(_, d)| *d).fold(0.0_f64, f64::max).max(1.0);
+    let bars: Vec<Bar> = stages
         .iter()
         .map(|(id, d)| Bar {
             label: stage_label(id),
@@ -86,9 +130,7 @@ fn sector_view(tr: &Tr, def: &Definition, i: usize, s: figures::SectorFigures) -
             value: tr.f("figures.days", &[("days", format!("{d:.1}"))]),
         })
         .collect();
-    let days_chart =
-        charts::bars(&format!("{} — {}", s.sector, tr.t("figures.durations")), &format!("days-{i}"), &days);
-    SectorView { sector: s.sector, rate_chart, stage_chart, days_chart, years: s.years }
+    charts::bars(&format!("{sector} — {title}"), id, &bars)
 }
 
 /// The figures as CSV, through `csv_export` like every export: the sector is text users typed.

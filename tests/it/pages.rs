@@ -913,7 +913,34 @@ async fn a_new_draft_version_starts_from_the_last(backend: Backend) {
     assert!(next.says_shape(zh().t("instance.record_revision")), "the record's revision is not called a version");
 }
 
+/// The figures chart the term apart from the round's work, so weeks of work are not slivers
+/// beside years in effect, and every caption says the years it covers (issue 12, item 12).
+async fn the_figures_chart_the_term_apart_and_name_their_years(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.negotiators().await;
+    web.round(&["u01"], RoundAt::InEffect).await;
+    let mut b = web.browser();
+    b.sign_in("wang.wei").await;
+    let page = b.get("/figures").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let chart = |id: &str| {
+        page.body
+            .split(&format!(r#"aria-labelledby="{id}""#))
+            .nth(1)
+            .map(|rest| rest.split("</svg>").next().unwrap_or_default().to_owned())
+    };
+    let work = chart("days-0").expect("the work's stages");
+    let term = chart("term-0").expect("the term apart");
+    let in_effect = "履行";
+    assert!(!work.contains(in_effect) && term.contains(in_effect), "the term is its own chart");
+    assert!(work.contains("总：协商"), "the work's stages are charted");
+    let caption =
+        zh().f("figures.caption", &[("what", zh().t("figures.durations").to_owned()), ("when", "2026".to_owned())]);
+    assert!(page.texts("figcaption").contains(&caption), "{:?}", page.texts("figcaption"));
+}
+
 on_both_backends! {
+    figures_term_apart => the_figures_chart_the_term_apart_and_name_their_years;
     draft_from_last => a_new_draft_version_starts_from_the_last;
     expired_form => a_form_posted_after_the_session_ended_survives_the_sign_in;
     track_titles => a_track_is_titled_by_its_trainee_as_the_definition_says;
