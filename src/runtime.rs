@@ -305,7 +305,8 @@ impl Runtime {
                 crate::definition::Reader::Parent => {
                     if let Some(parent) = inst.row.parent_id {
                         let parent = self.instance(parent).await?;
-                        if actor.may_view(&parent.definition, &parent.row.data) {
+                        let (child, data) = (&inst.definition, &inst.row.data);
+                        if actor.may_read_child(child, data, &parent.definition, &parent.row.data) {
                             return Ok(true);
                         }
                     }

@@ -72,6 +72,20 @@ impl Actor {
         named.into_iter().any(|r| self.acts_as(def, data, r))
     }
 
+    /// Whether the actor may read a child instance of a parent whose data is `parent_data`: they
+    /// may see the child itself, or the child is read by its parent's participants
+    /// (`read_by = ["parent"]`) and they see the parent.
+    pub fn may_read_child(
+        &self,
+        child: &Definition,
+        child_data: &Data,
+        parent: &Definition,
+        parent_data: &Data,
+    ) -> bool {
+        self.may_view(child, child_data)
+            || (child.read_by.contains(&crate::definition::Reader::Parent) && self.may_view(parent, parent_data))
+    }
+
     /// Whether the actor may act in at least one of `roles`.
     pub fn acts_as_any(&self, def: &Definition, data: &Data, roles: &[String]) -> bool {
         roles.iter().any(|r| self.acts_as(def, data, r))

@@ -32,6 +32,8 @@ pub struct Graduate {
     pub fields: Vec<String>,
     /// The latest level assessed in each competence.
     pub levels: BTreeMap<String, i64>,
+    /// The track's data, by which the reader's scope says whether its page opens for them.
+    pub data: crate::engine::Data,
 }
 
 pub async fn search<C: ConnectionTrait>(c: &C, q: &Search) -> Result<Vec<Graduate>, DbErr> {
@@ -76,6 +78,7 @@ pub async fn search<C: ConnectionTrait>(c: &C, q: &Search) -> Result<Vec<Graduat
                 mentor: t.data.get(track::MENTOR).and_then(Value::as_str).unwrap_or_default().to_owned(),
                 fields: t.parent_id.and_then(|p| cohort_fields.get(&p)).cloned().unwrap_or_default(),
                 levels,
+                data: t.data.clone(),
             })
         })
         .filter(|g| q.trade.as_ref().is_none_or(|t| &g.trade == t))

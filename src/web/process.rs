@@ -466,6 +466,8 @@ pub struct ActionView {
 
 pub struct ChildView {
     pub id: i64,
+    /// Whether the child's page opens for the reader: a link is shown only where it does.
+    pub opens: bool,
     pub title: String,
     pub state: String,
     pub class: &'static str,
@@ -771,6 +773,7 @@ impl Sections<'_> {
         &self,
         state: &AppState,
         row: &instances::InstanceRow,
+        reader: &crate::engine::Actor,
     ) -> Result<(Vec<ChildView>, String), WebError> {
         let child_rows = state.rt.children(row.id).await?;
         let mut defs = Vec::with_capacity(child_rows.len());
@@ -796,6 +799,7 @@ impl Sections<'_> {
             }
             children.push(ChildView {
                 id: c.id,
+                opens: reader.may_read_child(cdef, &c.data, self.def, &row.data),
                 title: roster.title(&self.tr, cdef, &c.data, self.units),
                 state: self.state_label(cdef, &c.state),
                 summary: cdef
@@ -854,7 +858,7 @@ async fn render_instance(
     let marks = Marks { current: Some(&row.state), available: &available, visited };
     let caption = format!("{} — {}", def.label.get(lang), at.state_label(&def, &row.state));
     let diagram = diagram::render(&def, &marks, lang, &caption);
-    let (children, children_summary) = at.children(state, row).await?;
+    let (children, children_summary) = at.children(state, row, &signed.actor()).await?;
     let title = at.title(state, row).await?;
     let parent = match row.parent_id {
         Some(p) => {

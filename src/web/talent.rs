@@ -30,6 +30,8 @@ pub struct TalentQuery {
 
 pub struct GraduateLine {
     pub track: i64,
+    /// Whether the graduate's page opens for the reader: a link is shown only where it does.
+    pub opens: bool,
     pub name: String,
     pub employer: String,
     pub trade: String,
@@ -65,13 +67,12 @@ impl TalentQuery {
     }
 }
 
-fn graduate_line(
-    tr: &crate::web::i18n::Tr,
-    options: &[crate::definition::ChoiceOption],
-    g: pool::Graduate,
-) -> GraduateLine {
+/// A graduate as the pool lists them: their mentor by name, a link where the page opens.
+fn graduate_line(reader: &Reader<'_>, g: pool::Graduate) -> GraduateLine {
+    let Reader { tr, options, def, actor, people } = reader;
     let lang = tr.code();
     GraduateLine {
+        opens: actor.may_view(def, &g.data),
         levels: options
             .iter()
             .filter_map(|o| g.levels.get(&o.id).map(|l| format!("{} {l}", o.label.get(lang))))
@@ -81,8 +82,17 @@ fn graduate_line(
         name: g.name,
         employer: g.employer,
         trade: g.trade,
-        mentor: g.mentor,
+        mentor: people.get(&g.mentor).cloned().unwrap_or(g.mentor),
     }
+}
+
+/// Who reads the pool, and what naming its rows needs.
+struct Reader<'a> {
+    tr: &'a crate::web::i18n::Tr,
+    options: &'a [crate::definition::ChoiceOption],
+    def: &'a crate::definition::Definition,
+    actor: crate::engine::Actor,
+    people: &'a std::collections::BTreeMap<String, String>,
 }
 
 pub async fn talent_page(
@@ -94,8 +104,9 @@ pub async fn talent_page(
     let lang = signed.tr.code();
     let options = def.choice_options(track::COMPETENCE);
     let search = q.search(options)?;
-    let graduates =
-        pool::search(state.db(), &search).await?.into_iter().map(|g| graduate_line(&signed.tr, options, g)).collect();
+    let directory = state.directory().await?;
+    let reader = Reader { tr: &signed.tr, options, def: &def, actor: signed.actor(), people: &directory.people };
+    let graduates = pool::search(state.db(), &search).await?.into_iter().map(|g| graduate_line(&reader, g)).collect();
     let competences =
         options.iter().map(|o| (o.id.clone(), o.label.get(lang).to_owned(), o.id == q.competence)).collect();
     let chrome = Chrome::signed(&signed, signed.tr.t("talent.title"));

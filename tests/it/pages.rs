@@ -670,6 +670,11 @@ async fn those_a_step_rests_on_read_the_round_and_its_units_assemblies(backend: 
         StatusCode::FORBIDDEN,
         "not another unit's vote"
     );
+    // A link is shown only where it opens: hers, not the other unit's.
+    let (her, other) = (format!("/instances/{u01}"), format!("/instances/{u02}"));
+    assert!(page.links_to(&her) && !page.links_to(&other), "{:?}", page.links());
+    let negotiators = b.get(&format!("/instances/{round}")).await;
+    assert!(negotiators.links_to(&her) && negotiators.links_to(&other), "a negotiator opens every unit's");
 }
 
 /// The demo itself: it seeds, and every one of its people signs in with the demo password. The
@@ -939,7 +944,30 @@ async fn the_figures_chart_the_term_apart_and_name_their_years(backend: Backend)
     assert!(page.texts("figcaption").contains(&caption), "{:?}", page.texts("figcaption"));
 }
 
+/// The talent pool links a graduate only where their page opens for the reader, and names each
+/// mentor by name (issue 12, items 1 and 11).
+async fn the_talent_pool_links_only_what_opens_and_names_mentors(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.people(&[("xu.ming", &["mentor"]), ("tang.hui", &["mentor"])]).await;
+    web.graduated_cohort(2, "xu.ming").await;
+    let mut theirs = web.browser();
+    theirs.sign_in("xu.ming").await;
+    let own = theirs.get("/talent").await;
+    let tracks = own.links().into_iter().filter(|l| l.starts_with("/instances/")).collect::<Vec<_>>();
+    assert_eq!(tracks.len(), 2, "their mentor opens both graduates: {:?}", own.links());
+    for track in &tracks {
+        assert_eq!(theirs.get(track).await.status, StatusCode::OK);
+    }
+    assert!(own.texts("td").contains(&display_name("xu.ming")), "the mentor by name, not by user name");
+    let mut other = web.browser();
+    other.sign_in("tang.hui").await;
+    let pool = other.get("/talent").await;
+    assert!(pool.links().iter().all(|l| !l.starts_with("/instances/")), "no link that would be refused");
+    assert_eq!(other.get(&tracks[0]).await.status, StatusCode::FORBIDDEN, "it would have been refused");
+}
+
 on_both_backends! {
+    talent_links => the_talent_pool_links_only_what_opens_and_names_mentors;
     figures_term_apart => the_figures_chart_the_term_apart_and_name_their_years;
     draft_from_last => a_new_draft_version_starts_from_the_last;
     expired_form => a_form_posted_after_the_session_ended_survives_the_sign_in;
