@@ -202,7 +202,7 @@ pub struct RawTransition {
     #[serde(default)]
     pub optional: Vec<S>,
     #[serde(default)]
-    pub guards: Vec<Spanned<RawGuard>>,
+    pub guards: Vec<Spanned<RawGuardEntry>>,
     #[serde(default)]
     pub effects: Vec<Spanned<RawEffect>>,
     /// Whether the step is required of whoever may take it (shown in their work list); false for
@@ -213,6 +213,26 @@ pub struct RawTransition {
 
 fn yes() -> bool {
     true
+}
+
+/// A guard as written: its one rule, and optionally the words its refusal reads in
+/// (`{ same_count = [...], message = { zh = "…", en = "…" } }`).
+#[derive(Debug)]
+pub struct RawGuardEntry {
+    pub guard: RawGuard,
+    pub message: Option<Label>,
+}
+
+impl<'de> Deserialize<'de> for RawGuardEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        // `message` is taken out first; what remains must be exactly one rule, so a misspelt
+        // key is still refused (an externally tagged enum wants a table of one key).
+        let mut table = toml::Table::deserialize(d)?;
+        let message = table.remove("message").map(Label::deserialize).transpose().map_err(D::Error::custom)?;
+        let guard = RawGuard::deserialize(toml::Value::Table(table)).map_err(D::Error::custom)?;
+        Ok(Self { guard, message })
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -76,6 +76,18 @@ pub fn fmt_time(t: OffsetDateTime, offset: UtcOffset) -> String {
     format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
 }
 
+/// A number of a list's items with the word that fits what they are: "5 人" of people, "0 个" of
+/// units (never "people"), "3 项" of anything else.
+fn count_text(tr: &Tr, def: Option<&Definition>, list: &str, n: usize) -> String {
+    use crate::definition::Source;
+    let key = match def.and_then(|d| d.field(list)).and_then(|f| f.source) {
+        Some(Source::People | Source::Trainees) => "guard.count.people",
+        Some(Source::Units) => "guard.count.units",
+        None => "guard.count.items",
+    };
+    tr.f(key, &[("n", n.to_string())])
+}
+
 fn field_label(def: Option<&Definition>, lang: &str, field: &str) -> String {
     def.and_then(|d| d.field(field)).map_or_else(|| field.to_owned(), |f| f.label.get(lang).to_owned())
 }
@@ -127,7 +139,9 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
         }
         Refusal::TimerNeedsDate { field, .. } => tr.f("refusal.timer", &[("field", label(field))]),
         Refusal::NotStartable => tr.t("refusal.not_startable").to_owned(),
-        Refusal::Guard(g) => match g {
+        // The definition's own words, placeholders already filled (`named_refusal`).
+        Refusal::Guard(_, Some(message)) => message.get(lang).to_owned(),
+        Refusal::Guard(g, None) => match g {
             GuardFailure::NotSet { field } => tr.f("guard.not_set", &[("field", label(field))]),
             GuardFailure::AlreadySet { field } => tr.f("guard.already_set", &[("field", label(field))]),
             GuardFailure::NotTrue { field } => tr.f("guard.not_true", &[("field", label(field))]),
@@ -147,10 +161,21 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
             }
             GuardFailure::CountsDiffer { a, a_count, b, b_count } => tr.f(
                 "guard.counts_differ",
-                &[("a", label(a)), ("a_count", a_count.to_string()), ("b", label(b)), ("b_count", b_count.to_string())],
+                &[
+                    ("a", label(a)),
+                    ("a_count", count_text(tr, def, a, *a_count)),
+                    ("b", label(b)),
+                    ("b_count", count_text(tr, def, b, *b_count)),
+                ],
             ),
-            GuardFailure::TooFew { field, count, min } => tr
-                .f("guard.too_few", &[("field", label(field)), ("count", count.to_string()), ("min", min.to_string())]),
+            GuardFailure::TooFew { field, count, min } => tr.f(
+                "guard.too_few",
+                &[
+                    ("field", label(field)),
+                    ("count", count_text(tr, def, field, *count)),
+                    ("min", count_text(tr, def, field, *min)),
+                ],
+            ),
             GuardFailure::NotMember { list, value, .. } => {
                 tr.f("guard.not_member", &[("value", value.clone()), ("list", label(list))])
             }
@@ -165,8 +190,8 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
                 &[
                     ("list", label(list)),
                     ("part", label(part)),
-                    ("part_count", part_count.to_string()),
-                    ("total", total.to_string()),
+                    ("part_count", count_text(tr, def, list, *part_count)),
+                    ("total", count_text(tr, def, list, *total)),
                     ("share", share.clone()),
                 ],
             ),
