@@ -18,7 +18,7 @@ pub enum Refusal {
     SystemOnly { event: String },
     /// A guard that does not hold, with the words the definition gives its refusal, if any.
     #[error("{0}")]
-    Guard(GuardFailure, Option<Label>),
+    Guard(GuardFailure, Option<Box<Label>>),
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     Input(Vec<FieldError>),
     #[error("{0}")]

@@ -555,7 +555,7 @@ fn named_refusal(def: &Definition, directory: &Directory, tr: &Tr, data: &Data, 
             })
         };
         let fill = |text: &str| crate::definition::fill_placeholders(text, value);
-        crate::definition::Label { zh: fill(&m.zh), en: fill(&m.en) }
+        Box::new(crate::definition::Label { zh: fill(&m.zh), en: fill(&m.en) })
     });
     let failure = match failure {
         G::InBoth { a, b, item } => G::InBoth { a: a.clone(), b: b.clone(), item: name(a, item) },
