@@ -887,7 +887,30 @@ async fn an_admin_keeps_a_units_roster_by_name(backend: Backend) {
     assert_eq!(data["roster_size"], json!(3));
 }
 
+/// The capacity guard's own words in the definition, with both numbers, in the reader's language.
+async fn a_guard_refuses_in_its_own_words(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.people(&[("gao.hong", &["training_coordinator"])]).await;
+    let cohort = web.cohort(3, 3).await;
+    let mut b = web.browser();
+    b.sign_in("gao.hong").await;
+    let csrf = b.csrf().await;
+    let lower = format!("/instances/{cohort}/fire/raise_capacity");
+    let refused = b.post(&lower, &[("_csrf", &csrf), ("capacity", "2")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let zh_words = "名额不能少于已录取人数：填写的是 2，已录取 3 人。";
+    assert!(refused.says(zh_words), "the definition's words: {}", refused.text());
+    assert!(!refused.says("必须 >="), "not the built-in words: {}", refused.text());
+    b.get("/lang/en?back=/").await;
+    let refused = b.post(&lower, &[("_csrf", &csrf), ("capacity", "2")]).await;
+    let en_words = "The capacity cannot be below those enrolled: 2 given, 3 enrolled.";
+    assert!(refused.says(en_words), "in English: {}", refused.text());
+    assert!(!en().t("guard.counts_differ").contains("sides") && !zh().t("guard.counts_differ").contains("双方"));
+    assert!(!zh().t("guard.already_set").contains("填写"), "a flag set by the round is not typed in");
+}
+
 on_both_backends! {
+    own_words => a_guard_refuses_in_its_own_words;
     expired_form => a_form_posted_after_the_session_ended_survives_the_sign_in;
     track_titles => a_track_is_titled_by_its_trainee_as_the_definition_says;
     readers => those_a_step_rests_on_read_the_round_and_its_units_assemblies;
