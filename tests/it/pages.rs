@@ -413,6 +413,12 @@ async fn representatives_are_chosen_from_people_and_one_chief_a_side(backend: Ba
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.says(&lead("field.only_one")), "a second chief is named as the problem");
     assert!(refused.ticked("worker_reps").contains(&"chen.jing".to_owned()), "the representatives ticked stay ticked");
+    let refused = b.post(&fire, &name(&["wang.wei", "li.na"], &["wang.wei"])).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let count = |n: &str| zh().f("guard.count.people", &[("n", n.into())]);
+    let label = "职工方协商代表".to_owned();
+    let too_few = zh().f("guard.too_few", &[("field", label), ("count", count("2")), ("min", count("3"))]);
+    assert!(refused.says(&too_few), "people are counted as people: {}", refused.text());
     let refused = b.post(&fire, &name(&["wang.wei", "li.na", "nobody.here"], &["wang.wei"])).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.says(&zh().f("field.not_in_directory", &[("item", "nobody.here".into())])));
@@ -909,7 +915,31 @@ async fn a_guard_refuses_in_its_own_words(backend: Backend) {
     assert!(!zh().t("guard.already_set").contains("填写"), "a flag set by the round is not typed in");
 }
 
+/// The round's publication is refused in a union officer's words, never "0 people" or "sides".
+async fn publication_is_refused_in_the_words_of_units(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.units(&["u01", "u02"]).await;
+    web.negotiators().await;
+    let round = web.round(&["u01", "u02"], RoundAt::Approved).await;
+    let mut b = web.browser();
+    b.sign_in("wang.wei").await;
+    let path = format!("/instances/{round}");
+    let words = "还有单位未登记公布：请先逐个登记每个覆盖单位的公布情况";
+    let page = b.get(&path).await;
+    assert!(page.says(words), "the definition's words: {}", page.text());
+    assert!(page.says(&format!("{}）", zh().t("guard.message.blank"))), "nothing recorded yet: {}", page.text());
+    assert!(!page.says("双方") && !page.says("有 0 人"), "no sides, no people: {}", page.text());
+    web.fire(round, &crate::web::worker(), "record_publication", json!({ "published_unit": "u01" })).await;
+    let page = b.get(&path).await;
+    assert!(page.says(words) && !page.says(zh().t("guard.message.blank")), "the recorded unit is named");
+    b.get("/lang/en?back=/").await;
+    let page = b.get(&path).await;
+    assert!(page.says("Some units in scope have not recorded publication yet"), "in English: {}", page.text());
+    assert!(!page.says("sides"), "{}", page.text());
+}
+
 on_both_backends! {
+    publication_words => publication_is_refused_in_the_words_of_units;
     own_words => a_guard_refuses_in_its_own_words;
     expired_form => a_form_posted_after_the_session_ended_survives_the_sign_in;
     track_titles => a_track_is_titled_by_its_trainee_as_the_definition_says;
