@@ -938,7 +938,25 @@ async fn publication_is_refused_in_the_words_of_units(backend: Backend) {
     assert!(!page.says("sides"), "{}", page.text());
 }
 
+/// After a unit rejects the draft, signing the old one is refused with what to do instead.
+async fn signing_after_a_rejection_says_to_wait_for_the_new_draft(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.units(&["u01"]).await;
+    web.negotiators().await;
+    let round = web.round(&["u01"], RoundAt::UnitReview).await;
+    let assembly = web.assemblies(round).await["u01"];
+    web.vote(assembly, 30, 27, 5).await;
+    web.fire(assembly, &crate::web::admin(), "close", json!({ "objections": "工资条款" })).await;
+    assert_eq!(web.state_of(round).await, "negotiating", "back to the table");
+    let mut b = web.browser();
+    b.sign_in("wang.wei").await;
+    let page = b.get(&format!("/instances/{round}")).await;
+    assert!(page.says("已要求提出新版草案：请在新版草案提交后再草签。"), "{}", page.text());
+    assert!(!page.says("已经填写过了"), "not the engine's words: {}", page.text());
+}
+
 on_both_backends! {
+    sign_after_rejection => signing_after_a_rejection_says_to_wait_for_the_new_draft;
     publication_words => publication_is_refused_in_the_words_of_units;
     own_words => a_guard_refuses_in_its_own_words;
     expired_form => a_form_posted_after_the_session_ended_survives_the_sign_in;
