@@ -320,3 +320,29 @@ pub fn deadline_text(tr: &Tr, due: OffsetDateTime, now: OffsetDateTime) -> (Stri
         (tr.f("deadline.days_left", &[("days", (hours / 24).to_string())]), hours < 72)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A guard without words of its own counts what its lists hold: units are not people, and
+    /// two lists of units are not "sides".
+    #[test]
+    fn built_in_words_count_a_list_by_what_it_holds() {
+        let set = crate::definition::embedded::load_embedded().expect("built-in definitions");
+        let def = set.get("bargaining_round").map(|d| d.as_ref());
+        let units = Refusal::Guard(
+            GuardFailure::CountsDiffer { a: "published_units".into(), a_count: 0, b: "units".into(), b_count: 12 },
+            None,
+        );
+        let people = Refusal::Guard(GuardFailure::TooFew { field: "worker_reps".into(), count: 2, min: 3 }, None);
+        let zh = Tr::new(Lang::Zh);
+        assert_eq!(
+            refusal_text(&zh, def, &set.roles, &units),
+            "“已公布的单位”有 0 个，“覆盖单位”有 12 个：两者必须一样多。"
+        );
+        assert_eq!(refusal_text(&zh, def, &set.roles, &people), "“职工方协商代表”只有 2 人，至少需要 3 人。");
+        let en = refusal_text(&Tr::new(Lang::En), def, &set.roles, &units);
+        assert_eq!(en, "Units where it is published has 0 and Units in scope has 12: the two must be the same number.");
+    }
+}
