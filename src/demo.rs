@@ -222,7 +222,7 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
     let roles = &rt.definitions().roles;
     let track_def = rt.registry().current(track::PROCESS).map(|(_, d)| d.as_ref());
     crate::training::graduate::graduate_cohort(rt, c, past, &coordinator, |failure| {
-        let refusal = crate::engine::Refusal::Guard(failure.clone());
+        let refusal = crate::engine::Refusal::Guard(failure.clone(), None);
         crate::web::view::refusal_text(&tr, track_def, roles, &refusal)
     })
     .await?;

@@ -778,8 +778,12 @@ impl Checker<'_, '_> {
         }
         let mut guards = Vec::new();
         for g in &t.guards {
-            if let Some(g) = self.guard(g, fields) {
-                guards.push(g);
+            let message = g.get_ref().message.clone();
+            if let Some(m) = &message {
+                self.message(&g.span(), t.event.get_ref(), m, fields);
+            }
+            if let Some(guard) = self.guard(g, fields) {
+                guards.push(GuardRule { guard, message });
             }
         }
         let mut effects = Vec::new();
@@ -862,10 +866,24 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn guard(&mut self, g: &toml::Spanned<RawGuard>, fields: &BTreeMap<&str, &FieldKind>) -> Option<Guard> {
+    /// A guard's own refusal: words in both languages, naming only fields the definition has.
+    fn message(&mut self, span: &Range<usize>, event: &str, m: &Label, fields: &BTreeMap<&str, &FieldKind>) {
+        for (lang, text) in [("zh", &m.zh), ("en", &m.en)] {
+            if text.trim().is_empty() {
+                self.rep.at(span.clone(), format!("a guard of {event:?} has an empty `message.{lang}`"));
+            }
+            for name in placeholders(text) {
+                if !fields.contains_key(name) && !self.declared_fields.contains(name) {
+                    self.rep.at(span.clone(), format!("a guard message of {event:?} names unknown field {{{name}}}"));
+                }
+            }
+        }
+    }
+
+    fn guard(&mut self, g: &toml::Spanned<RawGuardEntry>, fields: &BTreeMap<&str, &FieldKind>) -> Option<Guard> {
         let span = g.span();
         let need = |c: &mut Self, f: &str, n: Need| c.need(&span, fields, f, n);
-        Some(match g.get_ref() {
+        Some(match &g.get_ref().guard {
             RawGuard::IsSet(f) => {
                 need(self, f, Need::Any);
                 Guard::IsSet(f.clone())

@@ -378,7 +378,7 @@ pub struct Transition {
     pub label: Label,
     pub ask: Vec<String>,
     pub optional: Vec<String>,
-    pub guards: Vec<Guard>,
+    pub guards: Vec<GuardRule>,
     pub effects: Vec<Effect>,
     /// Required of whoever may take it: "my work" lists instances where a task waits.
     pub task: bool,
@@ -392,6 +392,14 @@ impl Transition {
 
 /// The role of the engine itself: timers and joins fire with it.
 pub const SYSTEM_ROLE: &str = "system";
+
+/// A guard of a transition, with the words its refusal reads in when the definition gives them
+/// (`{field}` placeholders filled with the instance's values); else the built-in words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuardRule {
+    pub guard: Guard,
+    pub message: Option<Label>,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Guard {

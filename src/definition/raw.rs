@@ -206,7 +206,7 @@ pub struct RawTransition {
     #[serde(default)]
     pub optional: Vec<S>,
     #[serde(default)]
-    pub guards: Vec<Spanned<RawGuard>>,
+    pub guards: Vec<Spanned<RawGuardEntry>>,
     #[serde(default)]
     pub effects: Vec<Spanned<RawEffect>>,
     /// Whether the step is required of whoever may take it (shown in their work list); false for
@@ -219,6 +219,112 @@ fn yes() -> bool {
     true
 }
 
+/// A guard as written: its one rule, and optionally the words its refusal reads in
+/// (`{ same_count = [...], message = { zh = "…", en = "…" } }`).
+#[derive(Debug)]
+pub struct RawGuardEntry {
+    pub guard: RawGuard,
+    pub message: Option<Label>,
+}
+
+impl<'de> Deserialize<'de> for RawGuardEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(GuardEntryVisitor)
+    }
+}
+
+/// The rule is read straight from its value in the file, so problems inside it keep their
+/// place; beside it at most a `message`, and nothing else. (TOML gives a table's keys in no
+/// particular order, so `message` may come first.)
+struct GuardEntryVisitor;
+
+impl<'de> serde::de::Visitor<'de> for GuardEntryVisitor {
+    type Value = RawGuardEntry;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a guard such as { is_set = \"field\" }, optionally with a message")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        use serde::de::Error;
+        let (mut guard, mut message) = (None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "message" {
+                message = Some(map.next_value::<Label>()?);
+            } else if guard.is_some() {
+                return Err(A::Error::custom(format!("a guard has one rule; {key:?} is a second")));
+            } else {
+                guard = Some(map.next_value_seed(RuleSeed(key))?);
+            }
+        }
+        let guard = guard.ok_or_else(|| A::Error::custom("a guard needs a rule, such as { is_set = \"field\" }"))?;
+        Ok(RawGuardEntry { guard, message })
+    }
+}
+
+/// The rule named `.0`, from its value: the enum `RawGuard` read as if tagged by that key.
+struct RuleSeed(String);
+
+impl<'de> serde::de::DeserializeSeed<'de> for RuleSeed {
+    type Value = RawGuard;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<RawGuard, D::Error> {
+        RawGuard::deserialize(Tagged(self.0, d))
+    }
+}
+
+struct Tagged<D>(String, D);
+
+impl<'de, D: serde::Deserializer<'de>> serde::Deserializer<'de> for Tagged<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        v.visit_enum(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+        unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+impl<'de, D: serde::Deserializer<'de>> serde::de::EnumAccess<'de> for Tagged<D> {
+    type Error = D::Error;
+    type Variant = RuleValue<D>;
+
+    fn variant_seed<V: serde::de::DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self::Variant), D::Error> {
+        use serde::de::IntoDeserializer;
+        let variant = seed.deserialize(self.0.into_deserializer())?;
+        Ok((variant, RuleValue(self.1)))
+    }
+}
+
+/// A rule's value, read as its variant asks.
+struct RuleValue<D>(D);
+
+impl<'de, D: serde::Deserializer<'de>> serde::de::VariantAccess<'de> for RuleValue<D> {
+    type Error = D::Error;
+
+    fn unit_variant(self) -> Result<(), D::Error> {
+        serde::de::IgnoredAny::deserialize(self.0).map(|_| ())
+    }
+
+    fn newtype_variant_seed<T: serde::de::DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, D::Error> {
+        seed.deserialize(self.0)
+    }
+
+    fn tuple_variant<V: serde::de::Visitor<'de>>(self, len: usize, v: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple(len, v)
+    }
+
+    fn struct_variant<V: serde::de::Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_struct("guard", fields, v)
+    }
+}
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RawGuard {

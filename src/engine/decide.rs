@@ -99,9 +99,14 @@ pub fn options<'d>(def: &'d Definition, state: &str, data: &Data, actor: &Actor)
             let refusal = permitted(def, t, data, actor).err().or_else(|| {
                 t.guards
                     .iter()
-                    .filter(|g| !guards::fields_read(g).iter().any(|f| t.ask.iter().chain(&t.optional).any(|a| a == f)))
-                    .find_map(|g| guards::check(g, data, actor).err())
-                    .map(Refusal::Guard)
+                    .filter(|g| {
+                        !guards::fields_read(&g.guard).iter().any(|f| t.ask.iter().chain(&t.optional).any(|a| a == f))
+                    })
+                    .find_map(|g| {
+                        guards::check(&g.guard, data, actor)
+                            .err()
+                            .map(|e| Refusal::Guard(e, g.message.clone().map(Box::new)))
+                    })
             });
             EventOption { transition: t, refusal }
         })
@@ -177,7 +182,7 @@ pub fn decide(
     let mut next = data.clone();
     next.extend(input.clone());
     for g in &t.guards {
-        guards::check(g, &next, actor).map_err(Refusal::Guard)?;
+        guards::check(&g.guard, &next, actor).map_err(|e| Refusal::Guard(e, g.message.clone().map(Box::new)))?;
     }
     let mut spawns = Vec::new();
     for effect in &t.effects {

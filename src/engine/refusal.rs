@@ -1,6 +1,6 @@
 //! Why the engine refuses an event. Every refusal names its cause in words a user can act on.
 
-use crate::definition::Outcome;
+use crate::definition::{Label, Outcome};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -16,8 +16,9 @@ pub enum Refusal {
     OutOfScope { field: String },
     #[error("{event:?} is done by the system (a timer or a join), not by a person")]
     SystemOnly { event: String },
+    /// A guard that does not hold, with the words the definition gives its refusal, if any.
     #[error("{0}")]
-    Guard(GuardFailure),
+    Guard(GuardFailure, Option<Box<Label>>),
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     Input(Vec<FieldError>),
     #[error("{0}")]

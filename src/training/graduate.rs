@@ -37,7 +37,8 @@ pub async fn graduate_cohort<C: Conn>(
         let trainee = t.data.get(track::TRAINEE).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
         match rt.fire_in(&txn, t.id, None, actor, track::GRADUATE, &Default::default()).await {
             Ok(_) => verdicts.push((trainee, Verdict::Graduated)),
-            Err(RuntimeError::Refused(Refusal::Guard(failure))) => {
+            // The completion rule's built-in words, which name the phase or competence short.
+            Err(RuntimeError::Refused(Refusal::Guard(failure, _))) => {
                 let given = Data::from_iter([(track::REASON.to_owned(), json!(reason(&failure)))]);
                 rt.fire_in(&txn, t.id, None, actor, track::NOT_COMPLETE, &given).await?;
                 verdicts.push((trainee, Verdict::NotCompleted(failure)));

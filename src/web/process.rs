@@ -439,7 +439,7 @@ pub async fn start(
         Ok(id) => Ok(Redirect::to(&format!("/instances/{id}")).into_response()),
         Err(RuntimeError::Refused(r)) => {
             let errors = if let Refusal::Input(errors) = &r { errors.clone() } else { Vec::new() };
-            let named = named_refusal(&def, &units, signed.tr.code(), &r);
+            let named = named_refusal(&def, &units, &signed.tr, &given, &r);
             let message = refusal_text(&signed.tr, Some(&def), &state.rt.definitions().roles, &named);
             let returned = (&given, &errors[..], Some(message));
             render_process(&state, &signed, &process, None, returned, StatusCode::UNPROCESSABLE_ENTITY).await
@@ -537,27 +537,40 @@ struct InstancePage {
 }
 
 /// The refusal with the people and units it names by their names: a refusal about
-/// representatives names 王伟, never the user name `wang.wei`.
-fn named_refusal(def: &Definition, directory: &Directory, lang: &str, r: &Refusal) -> Refusal {
+/// representatives names 王伟, never the user name `wang.wei`. A guard's own words get the
+/// instance's values (`data`, with what was typed) in their `{field}` placeholders.
+fn named_refusal(def: &Definition, directory: &Directory, tr: &Tr, data: &Data, r: &Refusal) -> Refusal {
     use crate::engine::GuardFailure as G;
+    let lang = tr.code();
     let name = |field: &str, value: &str| {
         def.field(field)
             .and_then(|f| f.source)
             .and_then(|source| directory.name(source, value, lang))
             .unwrap_or_else(|| value.to_owned())
     };
-    match r {
-        Refusal::Guard(G::InBoth { a, b, item }) => {
-            Refusal::Guard(G::InBoth { a: a.clone(), b: b.clone(), item: name(a, item) })
+    let Refusal::Guard(failure, message) = r else { return r.clone() };
+    let message = message.as_ref().map(|m| {
+        let value = |field: &str| {
+            let f = def.field(field)?;
+            Some(match data.get(field).filter(|v| !v.is_null()) {
+                Some(v) => field_text(tr, def, f, v, directory),
+                None => tr.t("guard.message.blank").to_owned(),
+            })
+        };
+        let fill = |text: &str| crate::definition::fill_placeholders(text, value);
+        Box::new(crate::definition::Label { zh: fill(&m.zh), en: fill(&m.en) })
+    });
+    let failure = match failure {
+        G::InBoth { a, b, item } => G::InBoth { a: a.clone(), b: b.clone(), item: name(a, item) },
+        G::NotMember { field, list, value } => {
+            G::NotMember { field: field.clone(), list: list.clone(), value: name(field, value) }
         }
-        Refusal::Guard(G::NotMember { field, list, value }) => {
-            Refusal::Guard(G::NotMember { field: field.clone(), list: list.clone(), value: name(field, value) })
-        }
-        Refusal::Guard(G::Member { field, list, value }) => {
-            Refusal::Guard(G::Member { field: field.clone(), list: list.clone(), value: name(field, value) })
+        G::Member { field, list, value } => {
+            G::Member { field: field.clone(), list: list.clone(), value: name(field, value) }
         }
         other => other.clone(),
-    }
+    };
+    Refusal::Guard(failure, message)
 }
 
 /// A fire that came back: which action, what was typed, and why it did not go through.
@@ -636,7 +649,10 @@ impl Sections<'_> {
                             Some(Refusal::Input(errors)) => errors.clone(),
                             _ => Vec::new(),
                         };
-                        let text = |x| refusal_text(tr, Some(def), roles, &named_refusal(def, self.units, lang, x));
+                        let mut typed = row.data.clone();
+                        typed.extend(r.given.clone());
+                        let named = |x| named_refusal(def, self.units, tr, &typed, x);
+                        let text = |x| refusal_text(tr, Some(def), roles, &named(x));
                         (r.given.clone(), errors, r.refusal.as_ref().map(text))
                     }
                     _ => (Data::new(), Vec::new(), None),
@@ -652,7 +668,7 @@ impl Sections<'_> {
                 actions.push(ActionView { event: t.event.clone(), label, fields, error, roll_call });
                 continue;
             };
-            let text = refusal_text(tr, Some(def), roles, &named_refusal(def, self.units, lang, r));
+            let text = refusal_text(tr, Some(def), roles, &named_refusal(def, self.units, tr, &row.data, r));
             refused.push((t.label.get(lang).to_owned(), text));
         }
         (actions, refused)
@@ -873,7 +889,12 @@ async fn render_instance(
         .as_ref()
         .and_then(|r| r.conflict)
         .map(|found| tr.f("instance.conflict", &[("found", found.to_string())]))
-        .or_else(|| unmatched.map(|r| refusal_text(&tr, Some(&def), roles, &named_refusal(&def, &units, lang, r))));
+        .or_else(|| {
+            let (r, given) = (unmatched?, returned.as_ref()?.given);
+            let mut typed = row.data.clone();
+            typed.extend(given.clone());
+            Some(refusal_text(&tr, Some(&def), roles, &named_refusal(&def, &units, &tr, &typed, r)))
+        });
     let documents = def.documents.iter().filter(|d| d.states.contains(&row.state));
     let page_view = InstancePage {
         chrome: Chrome::signed(signed, title.clone()),

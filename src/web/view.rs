@@ -81,6 +81,18 @@ pub fn fmt_time(t: OffsetDateTime, offset: UtcOffset) -> String {
     format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
 }
 
+/// A number of a list's items with the word that fits what they are: "5 人" of people, "0 个" of
+/// units (never "people"), "3 项" of anything else.
+fn count_text(tr: &Tr, def: Option<&Definition>, list: &str, n: usize) -> String {
+    use crate::definition::Source;
+    let key = match def.and_then(|d| d.field(list)).and_then(|f| f.source) {
+        Some(Source::People | Source::Trainees) => "guard.count.people",
+        Some(Source::Units) => "guard.count.units",
+        None => "guard.count.items",
+    };
+    tr.f(key, &[("n", n.to_string())])
+}
+
 fn field_label(def: Option<&Definition>, lang: &str, field: &str) -> String {
     def.and_then(|d| d.field(field)).map_or_else(|| field.to_owned(), |f| f.label.get(lang).to_owned())
 }
@@ -132,7 +144,9 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
         }
         Refusal::TimerNeedsDate { field, .. } => tr.f("refusal.timer", &[("field", label(field))]),
         Refusal::NotStartable => tr.t("refusal.not_startable").to_owned(),
-        Refusal::Guard(g) => match g {
+        // The definition's own words, placeholders already filled (`named_refusal`).
+        Refusal::Guard(_, Some(message)) => message.get(lang).to_owned(),
+        Refusal::Guard(g, None) => match g {
             GuardFailure::NotSet { field } => tr.f("guard.not_set", &[("field", label(field))]),
             GuardFailure::AlreadySet { field } => tr.f("guard.already_set", &[("field", label(field))]),
             GuardFailure::NotTrue { field } => tr.f("guard.not_true", &[("field", label(field))]),
@@ -152,10 +166,21 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
             }
             GuardFailure::CountsDiffer { a, a_count, b, b_count } => tr.f(
                 "guard.counts_differ",
-                &[("a", label(a)), ("a_count", a_count.to_string()), ("b", label(b)), ("b_count", b_count.to_string())],
+                &[
+                    ("a", label(a)),
+                    ("a_count", count_text(tr, def, a, *a_count)),
+                    ("b", label(b)),
+                    ("b_count", count_text(tr, def, b, *b_count)),
+                ],
             ),
-            GuardFailure::TooFew { field, count, min } => tr
-                .f("guard.too_few", &[("field", label(field)), ("count", count.to_string()), ("min", min.to_string())]),
+            GuardFailure::TooFew { field, count, min } => tr.f(
+                "guard.too_few",
+                &[
+                    ("field", label(field)),
+                    ("count", count_text(tr, def, field, *count)),
+                    ("min", count_text(tr, def, field, *min)),
+                ],
+            ),
             GuardFailure::NotMember { list, value, .. } => {
                 tr.f("guard.not_member", &[("value", value.clone()), ("list", label(list))])
             }
@@ -170,8 +195,8 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
                 &[
                     ("list", label(list)),
                     ("part", label(part)),
-                    ("part_count", part_count.to_string()),
-                    ("total", total.to_string()),
+                    ("part_count", count_text(tr, def, list, *part_count)),
+                    ("total", count_text(tr, def, list, *total)),
                     ("share", share.clone()),
                 ],
             ),
@@ -298,5 +323,31 @@ pub fn deadline_text(tr: &Tr, due: OffsetDateTime, now: OffsetDateTime) -> (Stri
         (tr.t("deadline.today").to_owned(), true)
     } else {
         (tr.f("deadline.days_left", &[("days", (hours / 24).to_string())]), hours < 72)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A guard without words of its own counts what its lists hold: units are not people, and
+    /// two lists of units are not "sides".
+    #[test]
+    fn built_in_words_count_a_list_by_what_it_holds() {
+        let set = crate::definition::embedded::load_embedded().expect("built-in definitions");
+        let def = set.get("bargaining_round").map(|d| d.as_ref());
+        let units = Refusal::Guard(
+            GuardFailure::CountsDiffer { a: "published_units".into(), a_count: 0, b: "units".into(), b_count: 12 },
+            None,
+        );
+        let people = Refusal::Guard(GuardFailure::TooFew { field: "worker_reps".into(), count: 2, min: 3 }, None);
+        let zh = Tr::new(Lang::Zh);
+        assert_eq!(
+            refusal_text(&zh, def, &set.roles, &units),
+            "“已公布的单位”有 0 个，“覆盖单位”有 12 个：两者必须一样多。"
+        );
+        assert_eq!(refusal_text(&zh, def, &set.roles, &people), "“职工方协商代表”只有 2 人，至少需要 3 人。");
+        let en = refusal_text(&Tr::new(Lang::En), def, &set.roles, &units);
+        assert_eq!(en, "Units where it is published has 0 and Units in scope has 12: the two must be the same number.");
     }
 }

@@ -99,7 +99,10 @@ async fn without_a_quorum_the_assembly_meets_again(backend: Backend) {
     let id = in_session(&h, json!(30)).await;
     assert_eq!(tally(&h, id, 19, 19).await.unwrap(), "no_quorum");
     let confirm = h.rt.fire(id, None, &secretary(), "confirm", &Default::default()).await;
-    assert!(matches!(confirm, Err(RuntimeError::Refused(Refusal::Guard(_)))), "no confirmation without a valid vote");
+    assert!(
+        matches!(confirm, Err(RuntimeError::Refused(Refusal::Guard(_, _)))),
+        "no confirmation without a valid vote"
+    );
     h.rt.fire(id, None, &secretary(), "reconvene", &data(json!({ "assembly_date": "2026-12-08" }))).await.unwrap();
     h.rt.fire(id, None, &secretary(), "open_session", &Default::default()).await.unwrap();
     assert_eq!(tally(&h, id, 24, 18).await.unwrap(), "passed");

@@ -97,7 +97,7 @@ async fn negotiated_round(h: &Harness) -> i64 {
         json!({ "worker_reps": "张一、张二", "worker_chief": "张一" }),
     )
     .await;
-    assert!(matches!(too_few, Refusal::Guard(GuardFailure::TooFew { min: 3, .. })), "{too_few}");
+    assert!(matches!(too_few, Refusal::Guard(GuardFailure::TooFew { min: 3, .. }, _)), "{too_few}");
     let chief_outside = refused(
         h,
         round,
@@ -106,7 +106,7 @@ async fn negotiated_round(h: &Harness) -> i64 {
         json!({ "worker_reps": "张一、张二、张三", "worker_chief": "王五" }),
     )
     .await;
-    assert!(matches!(chief_outside, Refusal::Guard(GuardFailure::NotMember { .. })), "{chief_outside}");
+    assert!(matches!(chief_outside, Refusal::Guard(GuardFailure::NotMember { .. }, _)), "{chief_outside}");
     fire(
         h,
         round,
@@ -124,7 +124,10 @@ async fn negotiated_round(h: &Harness) -> i64 {
         json!({ "employer_reps": "李一\n李二\n张一", "employer_chief": "张一" }),
     )
     .await;
-    assert!(matches!(&both_sides, Refusal::Guard(GuardFailure::InBoth { item, .. }) if item == "张一"), "{both_sides}");
+    assert!(
+        matches!(&both_sides, Refusal::Guard(GuardFailure::InBoth { item, .. }, _) if item == "张一"),
+        "{both_sides}"
+    );
     fire(
         h,
         round,
@@ -158,7 +161,7 @@ async fn negotiated_round(h: &Harness) -> i64 {
     .await;
 
     let wrong_signer = refused(h, round, &chief("李一"), "sign_draft_worker", json!({})).await;
-    assert!(matches!(wrong_signer, Refusal::Guard(GuardFailure::NotTheActor { .. })), "{wrong_signer}");
+    assert!(matches!(wrong_signer, Refusal::Guard(GuardFailure::NotTheActor { .. }, _)), "{wrong_signer}");
     let no_term = refused(h, round, &worker_negotiator(), "propose_draft", json!({ "draft_text": "第一条" })).await;
     assert!(matches!(no_term, Refusal::Input(_)), "a draft states its term: {no_term}");
     let too_long =
@@ -191,7 +194,7 @@ async fn a_round_with_one_rejection_ends_in_effect_and_opens_renewal(backend: Ba
     unit_votes(&h, first[11], 12).await; // 12 of 25: not enough
     assert_eq!(h.state(round).await, "negotiating", "a rejection sends the round back");
     let resend = refused(&h, round, &employer_negotiator(), "send_to_units", json!({})).await;
-    assert!(matches!(resend, Refusal::Guard(_)), "the rejected draft cannot be sent again: {resend}");
+    assert!(matches!(resend, Refusal::Guard(_, _)), "the rejected draft cannot be sent again: {resend}");
 
     // The talks change the term with the next version: a version signed by one chief and then
     // replaced loses that signature, so the term in force is the one both chiefs signed.
@@ -202,7 +205,7 @@ async fn a_round_with_one_rejection_ends_in_effect_and_opens_renewal(backend: Ba
     fire(&h, round, &worker_negotiator(), "propose_draft", draft).await;
     assert!(h.data(round).await.get("worker_draft_signed_on").is_none(), "a new term, a new signature");
     let unsigned = refused(&h, round, &employer_negotiator(), "send_to_units", json!({})).await;
-    assert!(matches!(unsigned, Refusal::Guard(GuardFailure::NotSet { .. })), "{unsigned}");
+    assert!(matches!(unsigned, Refusal::Guard(GuardFailure::NotSet { .. }, _)), "{unsigned}");
     fire(&h, round, &chief("张一"), "sign_draft_worker", json!({})).await;
     fire(&h, round, &chief("李一"), "sign_draft_employer", json!({})).await;
     fire(&h, round, &employer_negotiator(), "send_to_units", json!({})).await;
@@ -221,7 +224,7 @@ async fn a_round_with_one_rejection_ends_in_effect_and_opens_renewal(backend: Ba
     assert_eq!(h.state(round).await, "awaiting_submission", "the second signature completes the signing");
     fire(&h, round, &worker_negotiator(), "seal_worker", json!({})).await;
     let one_seal = refused(&h, round, &employer_negotiator(), "submit_to_bureau", json!({})).await;
-    assert!(matches!(one_seal, Refusal::Guard(GuardFailure::NotSet { .. })), "both sides seal first: {one_seal}");
+    assert!(matches!(one_seal, Refusal::Guard(GuardFailure::NotSet { .. }, _)), "both sides seal first: {one_seal}");
     fire(&h, round, &employer_negotiator(), "seal_employer", json!({})).await;
 
     // Ten days pass without submission: escalated, still waiting for it.
@@ -245,7 +248,7 @@ async fn a_round_with_one_rejection_ends_in_effect_and_opens_renewal(backend: Ba
     }
     let incomplete = refused(&h, round, &worker_negotiator(), "confirm_published_everywhere", json!({})).await;
     assert!(
-        matches!(incomplete, Refusal::Guard(GuardFailure::CountsDiffer { a_count: 11, b_count: 12, .. })),
+        matches!(incomplete, Refusal::Guard(GuardFailure::CountsDiffer { a_count: 11, b_count: 12, .. }, _)),
         "one unit has not published yet: {incomplete}"
     );
     fire(&h, round, &worker_negotiator(), "record_publication", json!({ "published_unit": UNITS[11] })).await;

@@ -487,6 +487,21 @@ fn cases() -> Vec<(&'static str, Folder)> {
                 r#"{ share_at_most = { list = "units", part = "units", share = "a third" } }"#,
             ),
         ),
+        (
+            "guard_message_names_unknown_field",
+            base(
+                r#"{ vote = "passed" }"#,
+                r#"{ vote = "passed", message = { zh = "{nobody}未通过", en = "Not passed" } }"#,
+            ),
+        ),
+        (
+            "guard_message_without_english",
+            base(r#"{ vote = "passed" }"#, r#"{ vote = "passed", message = { zh = "未通过" } }"#),
+        ),
+        (
+            "guard_message_empty",
+            base(r#"{ vote = "passed" }"#, r#"{ vote = "passed", message = { zh = " ", en = "Not passed" } }"#),
+        ),
         // Effects.
         ("effect_unknown_field", base(r#"stamp = "signed_on""#, r#"stamp = "signed""#)),
         ("effect_field_of_the_wrong_type", base(r#"stamp = "signed_on""#, r#"stamp = "name""#)),

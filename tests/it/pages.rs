@@ -420,6 +420,12 @@ async fn representatives_are_chosen_from_people_and_one_chief_a_side(backend: Ba
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.says(&lead("field.only_one")), "a second chief is named as the problem");
     assert!(refused.ticked("worker_reps").contains(&"chen.jing".to_owned()), "the representatives ticked stay ticked");
+    let refused = b.post(&fire, &name(&["wang.wei", "li.na"], &["wang.wei"])).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let count = |n: &str| zh().f("guard.count.people", &[("n", n.into())]);
+    let label = "职工方协商代表".to_owned();
+    let too_few = zh().f("guard.too_few", &[("field", label), ("count", count("2")), ("min", count("3"))]);
+    assert!(refused.says(&too_few), "people are counted as people: {}", refused.text());
     let refused = b.post(&fire, &name(&["wang.wei", "li.na", "nobody.here"], &["wang.wei"])).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.says(&zh().f("field.not_in_directory", &[("item", "nobody.here".into())])));
@@ -966,10 +972,75 @@ async fn the_talent_pool_links_only_what_opens_and_names_mentors(backend: Backen
     assert_eq!(other.get(&tracks[0]).await.status, StatusCode::FORBIDDEN, "it would have been refused");
 }
 
+/// The capacity guard's own words in the definition, with both numbers, in the reader's language.
+async fn a_guard_refuses_in_its_own_words(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.people(&[("gao.hong", &["training_coordinator"])]).await;
+    let cohort = web.cohort(3, 3).await;
+    let mut b = web.browser();
+    b.sign_in("gao.hong").await;
+    let csrf = b.csrf().await;
+    let lower = format!("/instances/{cohort}/fire/raise_capacity");
+    let refused = b.post(&lower, &[("_csrf", &csrf), ("capacity", "2")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let zh_words = "名额不能少于已录取人数：填写的是 2，已录取 3 人。";
+    assert!(refused.says(zh_words), "the definition's words: {}", refused.text());
+    assert!(!refused.says("必须 >="), "not the built-in words: {}", refused.text());
+    b.get("/lang/en?back=/").await;
+    let refused = b.post(&lower, &[("_csrf", &csrf), ("capacity", "2")]).await;
+    let en_words = "The capacity cannot be below those enrolled: 2 given, 3 enrolled.";
+    assert!(refused.says(en_words), "in English: {}", refused.text());
+    assert!(!en().t("guard.counts_differ").contains("sides") && !zh().t("guard.counts_differ").contains("双方"));
+    assert!(!zh().t("guard.already_set").contains("填写"), "a flag set by the round is not typed in");
+}
+
+/// The round's publication is refused in a union officer's words, never "0 people" or "sides".
+async fn publication_is_refused_in_the_words_of_units(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.units(&["u01", "u02"]).await;
+    web.negotiators().await;
+    let round = web.round(&["u01", "u02"], RoundAt::Approved).await;
+    let mut b = web.browser();
+    b.sign_in("wang.wei").await;
+    let path = format!("/instances/{round}");
+    let words = "还有单位未登记公布：请先逐个登记每个覆盖单位的公布情况";
+    let page = b.get(&path).await;
+    assert!(page.says(words), "the definition's words: {}", page.text());
+    assert!(page.says(&format!("{}）", zh().t("guard.message.blank"))), "nothing recorded yet: {}", page.text());
+    assert!(!page.says("双方") && !page.says("有 0 人"), "no sides, no people: {}", page.text());
+    web.fire(round, &crate::web::worker(), "record_publication", json!({ "published_unit": "u01" })).await;
+    let page = b.get(&path).await;
+    assert!(page.says(words) && !page.says(zh().t("guard.message.blank")), "the recorded unit is named");
+    b.get("/lang/en?back=/").await;
+    let page = b.get(&path).await;
+    assert!(page.says("Some units in scope have not recorded publication yet"), "in English: {}", page.text());
+    assert!(!page.says("sides"), "{}", page.text());
+}
+
+/// After a unit rejects the draft, signing the old one is refused with what to do instead.
+async fn signing_after_a_rejection_says_to_wait_for_the_new_draft(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.units(&["u01"]).await;
+    web.negotiators().await;
+    let round = web.round(&["u01"], RoundAt::UnitReview).await;
+    let assembly = web.assemblies(round).await["u01"];
+    web.vote(assembly, 30, 27, 5).await;
+    web.fire(assembly, &crate::web::admin(), "close", json!({ "objections": "工资条款" })).await;
+    assert_eq!(web.state_of(round).await, "negotiating", "back to the table");
+    let mut b = web.browser();
+    b.sign_in("wang.wei").await;
+    let page = b.get(&format!("/instances/{round}")).await;
+    assert!(page.says("已要求提出新版草案：请在新版草案提交后再草签。"), "{}", page.text());
+    assert!(!page.says("已经填写过了"), "not the engine's words: {}", page.text());
+}
+
 on_both_backends! {
     talent_links => the_talent_pool_links_only_what_opens_and_names_mentors;
     figures_term_apart => the_figures_chart_the_term_apart_and_name_their_years;
     draft_from_last => a_new_draft_version_starts_from_the_last;
+    sign_after_rejection => signing_after_a_rejection_says_to_wait_for_the_new_draft;
+    publication_words => publication_is_refused_in_the_words_of_units;
+    own_words => a_guard_refuses_in_its_own_words;
     expired_form => a_form_posted_after_the_session_ended_survives_the_sign_in;
     track_titles => a_track_is_titled_by_its_trainee_as_the_definition_says;
     readers => those_a_step_rests_on_read_the_round_and_its_units_assemblies;

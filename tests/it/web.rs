@@ -176,6 +176,9 @@ impl Web {
             self.fire(id, who, event, json!({})).await;
         }
         self.fire(id, &Actor::new("ma.qiang", ["bureau_reviewer"]), "approve", json!({})).await;
+        if at == RoundAt::Approved {
+            return id;
+        }
         for unit in units {
             self.fire(id, &worker, "record_publication", json!({ "published_unit": unit })).await;
         }
@@ -320,6 +323,8 @@ pub enum RoundAt {
     Negotiating,
     /// The draft is with the units' assemblies.
     UnitReview,
+    /// Approved by the bureau, in effect, not yet published in any unit.
+    Approved,
     /// Every unit approved; the contract is signed, approved and published.
     InEffect,
 }

@@ -279,7 +279,7 @@ pub async fn graduate(
     let tr = signed.tr;
     let track_def = state.rt.definitions().get(track::PROCESS).cloned();
     let reason = |failure: &crate::engine::GuardFailure| {
-        let refusal = crate::engine::Refusal::Guard(failure.clone());
+        let refusal = crate::engine::Refusal::Guard(failure.clone(), None);
         crate::web::view::refusal_text(&tr, track_def.as_deref(), &state.rt.definitions().roles, &refusal)
     };
     let outcome =
