@@ -355,7 +355,24 @@ async fn a_coordinator_uploads_trainees_and_bad_rows_are_listed_by_line(backend:
         )
         .await;
     let cohort = started.location.expect("the new cohort").trim_start_matches("/instances/").to_owned();
-    assert_eq!(b.get(&format!("/cohorts/{in_training}/trainees")).await.status, StatusCode::OK);
+    // A cohort in training offers no form that can only fail there (issue 12, item 5).
+    let running = b.get(&format!("/cohorts/{in_training}/trainees")).await;
+    assert_eq!(running.status, StatusCode::OK);
+    for action in ["import", "trainee", "capacity"] {
+        assert!(
+            running
+                .elements("form")
+                .iter()
+                .all(|f| f.attr("action") != Some(&format!("/cohorts/{in_training}/{action}"))),
+            "no {action} form in training"
+        );
+    }
+    assert!(running.says(zh().t("training.enrolment_closed")), "and it says why");
+    let enrolling = b.get(&format!("/cohorts/{cohort}/trainees")).await;
+    assert!(
+        enrolling.elements("form").iter().any(|f| f.attr("action") == Some(&format!("/cohorts/{cohort}/capacity"))),
+        "planning takes a capacity"
+    );
     let early = b.post(&format!("/instances/{cohort}/fire/open_enrolment"), &[("_csrf", &csrf)]).await;
     assert_eq!(early.status, StatusCode::SEE_OTHER);
     let import = format!("/cohorts/{cohort}/import");

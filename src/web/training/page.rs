@@ -44,6 +44,10 @@ struct TraineesPage {
     capacity: String,
     /// Whether the cohort's trainees can be decided now (after its last phase).
     may_graduate: bool,
+    /// Whether its state takes trainees (import, add one), and raises its capacity: a form is
+    /// offered only where it can succeed.
+    may_enrol: bool,
+    may_raise: bool,
     skill_levels: &'static [&'static str],
     /// What the import takes (encodings, the row limit), in the reader's words.
     import_hint: String,
@@ -171,6 +175,8 @@ async fn render_page(
             title,
             capacity,
             may_graduate: inst.row.state == crate::sector::cohort::GRADUATION,
+            may_enrol: inst.definition.transition(&inst.row.state, crate::sector::cohort::ENROL).is_some(),
+            may_raise: inst.definition.transition(&inst.row.state, crate::sector::cohort::RAISE_CAPACITY).is_some(),
             skill_levels: &SKILL_LEVELS,
             import_hint: signed.tr.f("training.import.hint", &[("max", MAX_ROWS.to_string())]),
             enrolled,
