@@ -272,6 +272,7 @@ impl<G: Gate + Send> FromRequest<AppState> for Posted<G> {
         let signed = Signed::from_request_parts(&mut parts, state).await;
         let tr = Tr::new(cookies::lang(&parts.headers));
         let path = path_of(&parts);
+        let ours = same_site_post(&parts.headers);
         let axum::Form(fields) =
             axum::Form::<Vec<(String, String)>>::from_request(Request::from_parts(parts, body), state)
                 .await
@@ -280,7 +281,7 @@ impl<G: Gate + Send> FromRequest<AppState> for Posted<G> {
             Ok(signed) => signed,
             // The session ended while the form was being filled in: what was typed goes through
             // the sign-in instead of being lost.
-            Err(WebError::SignIn { next }) => {
+            Err(WebError::SignIn { next }) if ours => {
                 let ctx = Ctx { tr, session: None, path };
                 let page = crate::web::auth::signin_keeping(state, &ctx, &next, fields);
                 return Err(page.unwrap_or_else(IntoResponse::into_response));
@@ -290,6 +291,22 @@ impl<G: Gate + Send> FromRequest<AppState> for Posted<G> {
         signed.check_csrf(&fields).map_err(IntoResponse::into_response)?;
         let by = G::admit(signed, state).map_err(IntoResponse::into_response)?;
         Ok(Posted { by, fields: Fields(fields) })
+    }
+}
+
+/// Whether a post came from one of our own pages, as far as the browser says: another site's
+/// page must not get its fields carried through the sign-in to be sent under the victim's new
+/// session. A client that sends neither header (not a browser) is taken at its word.
+fn same_site_post(headers: &axum::http::HeaderMap) -> bool {
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if fetch_site.is_some_and(|s| s != "same-origin") {
+        return false;
+    }
+    let origin = headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok());
+    let host = headers.get(axum::http::header::HOST).and_then(|v| v.to_str().ok());
+    match origin {
+        None => true,
+        Some(origin) => host.is_some_and(|h| origin.split_once("://").is_some_and(|(_, authority)| authority == h)),
     }
 }
 

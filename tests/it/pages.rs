@@ -787,6 +787,26 @@ async fn a_form_posted_after_the_session_ended_survives_the_sign_in(backend: Bac
     assert_eq!(row.data["session_minutes"].as_str(), Some(minutes), "recorded as typed");
 }
 
+/// Another site's page cannot use the carry-through: its post, landing without a session, is
+/// sent to a plain sign-in, so nothing it chose comes back to be sent under the victim's session.
+async fn another_sites_post_is_not_carried_through_the_sign_in(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.negotiators().await;
+    let round = web.round(&["u01"], RoundAt::Negotiating).await;
+    let mut b = web.browser();
+    let body = "session_date=2026-03-02&session_minutes=planted";
+    let forged = axum::http::Request::post(format!("/instances/{round}/fire/record_session"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::HOST, "unionflow.example")
+        .header(header::ORIGIN, "https://elsewhere.example")
+        .header("sec-fetch-site", "cross-site")
+        .body(axum::body::Body::from(body))
+        .expect("a request");
+    let answer = b.send(forged).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "a plain way to the sign-in");
+    assert!(!answer.body.contains("planted"));
+}
+
 /// u01 on record with 48 representatives by name (issue 11, item 6).
 async fn u01_by_name(web: &Web) -> Vec<String> {
     let names: Vec<String> = (1..=48).map(|i| format!("代表{i:02}")).collect();
@@ -1059,6 +1079,7 @@ on_both_backends! {
     publication_words => publication_is_refused_in_the_words_of_units;
     own_words => a_guard_refuses_in_its_own_words;
     expired_form => a_form_posted_after_the_session_ended_survives_the_sign_in;
+    forged_form => another_sites_post_is_not_carried_through_the_sign_in;
     track_titles => a_track_is_titled_by_its_trainee_as_the_definition_says;
     readers => those_a_step_rests_on_read_the_round_and_its_units_assemblies;
     roll_call_by_ticks => a_roll_call_of_48_is_ticked_row_by_row;
