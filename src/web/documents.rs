@@ -137,9 +137,6 @@ struct DocumentPage {
     printed: String,
 }
 
-/// What a blank in a document looks like on paper: a line to fill in by hand.
-const BLANK: &str = "＿＿＿＿＿＿";
-
 /// A document the definition declares, filled with the instance's values; only in the states
 /// that issue it.
 pub async fn document(
@@ -191,6 +188,8 @@ impl Filled {
         directory: &crate::web::state::Directory,
     ) -> Filled {
         let lang = tr.code();
+        // What a blank looks like on paper, in the reader's typography: a line to fill in by hand.
+        let blank = tr.t("documents.blank");
         let value = |name: &str| {
             data.get(name)
                 .filter(|v| !v.is_null())
@@ -198,7 +197,7 @@ impl Filled {
                     Some(f) => field_text(tr, def, f, v, directory),
                     None => display_value(tr, None, v, directory),
                 })
-                .unwrap_or_else(|| BLANK.to_owned())
+                .unwrap_or_else(|| blank.to_owned())
         };
         let fill = |text: &str| {
             crate::definition::fill_placeholders(text, |name| def.field(name).is_some().then(|| value(name)))
@@ -213,7 +212,7 @@ impl Filled {
             .iter()
             .map(|s| SignatureLine {
                 label: s.label.get(lang).to_owned(),
-                name: s.by.as_deref().map_or_else(|| BLANK.to_owned(), value),
+                name: s.by.as_deref().map_or_else(|| blank.to_owned(), value),
                 date: value(&s.on),
             })
             .collect();

@@ -1071,7 +1071,27 @@ async fn signing_after_a_rejection_says_to_wait_for_the_new_draft(backend: Backe
     assert!(!page.says("已经填写过了"), "not the engine's words: {}", page.text());
 }
 
+/// A blank on a printed document is drawn in the reader's typography: full-width in Chinese,
+/// plain underscores in English (issue 12, item 9).
+async fn a_documents_blanks_follow_the_readers_language(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.negotiators().await;
+    let round = web.round(&["u01"], RoundAt::Negotiating).await;
+    let mut b = web.browser();
+    b.sign_in("wang.wei").await;
+    let path = format!("/instances/{round}/documents/draft");
+    let zh_page = b.get(&path).await;
+    assert!(zh_page.body.contains(zh().t("documents.blank")), "an unsigned line is a blank");
+    b.get("/lang/en").await;
+    let en_page = b.get(&path).await;
+    assert!(
+        en_page.body.contains(en().t("documents.blank")) && !en_page.body.contains('＿'),
+        "no full-width blank in English"
+    );
+}
+
 on_both_backends! {
+    blanks => a_documents_blanks_follow_the_readers_language;
     talent_links => the_talent_pool_links_only_what_opens_and_names_mentors;
     figures_term_apart => the_figures_chart_the_term_apart_and_name_their_years;
     draft_from_last => a_new_draft_version_starts_from_the_last;
