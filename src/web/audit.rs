@@ -110,6 +110,8 @@ struct AuditPage {
     query: String,
     processes: Vec<(String, String, bool)>,
     kinds: Vec<(&'static str, String, bool)>,
+    /// The people by user name and name, offered as the actor filter is typed.
+    people: Vec<(String, String)>,
     rows: Vec<AuditLine>,
     older: Option<i64>,
     intact: String,
@@ -194,6 +196,7 @@ pub async fn audit_page(
             .map(|d| (d.id.clone(), d.label.get(tr.code()).to_owned(), d.id == q.process))
             .collect(),
         kinds: KINDS.iter().map(|k| (*k, tr.t(&format!("kind.{k}")).to_owned(), *k == q.kind)).collect(),
+        people: state.directory().await?.people.iter().map(|(u, n)| (u.clone(), n.clone())).collect(),
         older: (rows.len() as u64 == PAGE).then(|| rows.last().map(|r| r.id)).flatten(),
         rows: rows.iter().map(|r| line(&tr, defs, offset, bad_id, r)).collect(),
         intact,

@@ -234,6 +234,12 @@ async fn the_audit_trail_filters_exports_and_raises_the_alarm(backend: Backend) 
     assert_eq!(filtered.status, StatusCode::OK);
     let cells = filtered.texts("td");
     assert!(cells.iter().any(|c| c == "gao.hong") && !cells.iter().any(|c| c == "wang.wei"), "{cells:?}");
+    // The actor is picked by name as it is typed (a datalist: no script needed).
+    let offered = filtered.elements("option");
+    assert!(
+        offered.iter().any(|o| o.attr("value") == Some("gao.hong") && o.text == display_name("gao.hong")),
+        "people are offered by name"
+    );
     let first = b.get("/audit").await;
     let older = first
         .links()
