@@ -137,11 +137,26 @@ fn not_offered(def: &Definition, input: &Data, data: &Data) -> Vec<FieldError> {
 
 /// Values given that change what a field holds (the unit's register, for a roster) without the
 /// reason its definition asks for such a change.
+/// Two values alike; lists alike whatever their order (a roster pasted in another order is the
+/// same roster).
+fn same_value(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    match (a.as_array(), b.as_array()) {
+        (Some(x), Some(y)) => {
+            let key = |v: &serde_json::Value| v.to_string();
+            let (mut x, mut y): (Vec<String>, Vec<String>) = (x.iter().map(key).collect(), y.iter().map(key).collect());
+            x.sort_unstable();
+            y.sort_unstable();
+            x == y
+        }
+        _ => a == b,
+    }
+}
+
 fn changes_without_reason(def: &Definition, input: &Data, data: &Data) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (name, value) in input {
         let Some(reason) = def.field(name).and_then(|f| f.change_reason.as_ref()) else { continue };
-        let changed = data.get(name).is_some_and(|old| !old.is_null() && old != value);
+        let changed = data.get(name).is_some_and(|old| !old.is_null() && !same_value(old, value));
         let given = input.get(reason).is_some_and(|r| r.as_str().is_none_or(|s| !s.trim().is_empty()));
         if changed && !given && !errors.iter().any(|e: &FieldError| &e.field == reason) {
             errors.push(FieldError {
@@ -407,4 +422,18 @@ pub fn spawned(def: &Definition, data: Data, ctx: Context<'_>) -> Result<Started
     let initial = def.state(&def.initial).ok_or(Refusal::NotStartable)?;
     let timers = timers_for_state(initial, &data, ctx.now, ctx.calendar, ctx.offset)?;
     Ok(Started { state: def.initial.clone(), data, timers })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_value;
+    use serde_json::json;
+
+    #[test]
+    fn a_list_in_another_order_is_the_same_value() {
+        assert!(same_value(&json!(["王伟", "李娜"]), &json!(["李娜", "王伟"])), "a roster pasted in another order");
+        assert!(!same_value(&json!(["王伟", "李娜"]), &json!(["王伟"])), "one name fewer is a change");
+        assert!(!same_value(&json!(["王伟", "王伟"]), &json!(["王伟", "李娜"])));
+        assert!(same_value(&json!(48), &json!(48)) && !same_value(&json!(48), &json!(30)));
+    }
 }

@@ -22,6 +22,8 @@ pub enum PeopleError {
     BadUnitText(usize),
     #[error("line {line} of the roster: a name is 1 to {max} characters, and a roster at most {most} names")]
     BadRosterName { line: usize, max: usize, most: usize },
+    #[error("line {line} of the roster: {name} is on it already")]
+    RepeatedRosterName { line: usize, name: String },
     #[error("the text {0}")]
     Unreadable(crate::text::TextProblem),
 }
@@ -143,7 +145,7 @@ pub const ROSTER_NAME_MAX: usize = 60;
 pub const ROSTER_NAMES_MAX: usize = 5000;
 
 /// A unit's roster by name, one a line (blank lines dropped): each name a clean line of text,
-/// none twice; kept one name a line.
+/// none twice (a repeated name is refused with its line, since it would merge two people).
 pub fn parse_unit_roster(s: &str) -> Result<Vec<String>, PeopleError> {
     let mut names: Vec<String> = Vec::new();
     for (i, l) in s.lines().enumerate() {
@@ -151,9 +153,12 @@ pub fn parse_unit_roster(s: &str) -> Result<Vec<String>, PeopleError> {
         match crate::text::line(l, ROSTER_NAME_MAX) {
             Ok("") => {}
             Ok(name) if names.len() < ROSTER_NAMES_MAX => {
-                if !names.iter().any(|n| n == name) {
-                    names.push(name.to_owned());
+                // Two people of one name would be one row of the roll call and one vote: the
+                // register must tell them apart.
+                if names.iter().any(|n| n == name) {
+                    return Err(PeopleError::RepeatedRosterName { line: i + 1, name: name.to_owned() });
                 }
+                names.push(name.to_owned());
             }
             Ok(_) | Err(crate::text::TextProblem::TooLong(_)) => return Err(bad),
             Err(p) => return Err(PeopleError::Unreadable(p)),
@@ -171,6 +176,17 @@ pub fn parse_unit_id(s: &str) -> Result<String, PeopleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_register_with_one_name_twice_is_refused_at_its_line() {
+        assert_eq!(parse_unit_roster("王伟\n李娜\n\n赵磊").map(|n| n.len()), Ok(3), "blank lines dropped");
+        assert_eq!(
+            parse_unit_roster("王伟\n李娜\n王伟"),
+            Err(PeopleError::RepeatedRosterName { line: 3, name: "王伟".into() }),
+            "two people of one name would be merged into one vote"
+        );
+        assert!(parse_unit_roster("王伟\n王伟（二车间）").is_ok(), "told apart, both are kept");
+    }
 
     #[test]
     fn usernames_and_passwords_are_checked_at_the_edge() {

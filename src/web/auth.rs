@@ -46,8 +46,9 @@ struct ResendPage {
 
 /// The name a carried field takes on the sign-in form, so it never mixes with the form's own.
 const CARRIED: &str = "carried.";
-/// More fields than any form of ours has: a larger post is not carried.
-const MAX_CARRIED: usize = 500;
+/// More fields than any form of ours has (a roll call of 5,000 sends two a person): a larger
+/// post is not carried.
+const MAX_CARRIED: usize = 12_000;
 
 #[derive(Deserialize)]
 pub struct NextQuery {
@@ -105,9 +106,12 @@ pub(super) fn signin_keeping(
     posted_to: &str,
     fields: Vec<(String, String)>,
 ) -> Result<Response, WebError> {
-    let next = LocalPath::or_home(Some(posted_to));
     let carried: Vec<(String, String)> =
-        fields.into_iter().filter(|(k, _)| k != crate::web::extract::CSRF_FIELD).take(MAX_CARRIED).collect();
+        fields.into_iter().filter(|(k, _)| k != crate::web::extract::CSRF_FIELD).collect();
+    // A form too large to carry is not carried at all: a cut one would be sent short.
+    let carried = if carried.len() > MAX_CARRIED { Vec::new() } else { carried };
+    // With nothing carried, the path posted to has nothing to show: the sign-in leads home.
+    let next = if carried.is_empty() { LocalPath::or_home(None) } else { LocalPath::or_home(Some(posted_to)) };
     let problem = Some(ctx.tr.t("signin.expired_kept").to_owned());
     render_signin(state, ctx, &next, SignInView { username: String::new(), problem, carried }, StatusCode::UNAUTHORIZED)
 }
@@ -140,8 +144,8 @@ impl FromRequest<AppState> for SignInPost {
             .0
             .iter()
             .filter_map(|(k, v)| Some((k.strip_prefix(CARRIED)?.to_owned(), v.clone())))
-            .take(MAX_CARRIED)
-            .collect();
+            .collect::<Vec<_>>();
+        let carried = if carried.len() > MAX_CARRIED { Vec::new() } else { carried };
         let next = Some(fields.value("next").to_owned()).filter(|n| !n.is_empty());
         let (username, password) = (fields.value("username").to_owned(), fields.value("password").to_owned());
         Ok(SignInPost(SignInForm { username, password, next, carried }))

@@ -108,6 +108,8 @@ pub fn decode(def: &Definition, t: &Transition, form: &[(String, String)], given
     }
     let mut lists: [(&str, Vec<String>); 4] =
         [("present", Vec::new()), ("yes", Vec::new()), ("no", Vec::new()), ("abstain", Vec::new())];
+    // Names already taken per list, so a hostile form of many names costs one look-up each.
+    let mut seen: [std::collections::HashSet<&str>; 4] = Default::default();
     for (key, value) in form {
         let (list, name) = if key == &spec.present {
             ("present", value.as_str())
@@ -116,10 +118,10 @@ pub fn decode(def: &Definition, t: &Transition, form: &[(String, String)], given
         } else {
             continue;
         };
-        if let Some((_, names)) = lists.iter_mut().find(|(l, _)| *l == list)
-            && !names.iter().any(|n| n == name)
+        if let Some(i) = lists.iter().position(|(l, _)| *l == list)
+            && seen[i].insert(name)
         {
-            names.push(name.to_owned());
+            lists[i].1.push(name.to_owned());
         }
     }
     let fields = [&spec.present, &spec.yes, &spec.no, &spec.abstain];

@@ -241,6 +241,9 @@ pub fn people_error_text(tr: &Tr, e: &crate::people::PeopleError) -> String {
             "people.bad_roster_name",
             &[("line", line.to_string()), ("max", max.to_string()), ("most", most.to_string())],
         ),
+        E::RepeatedRosterName { line, name } => {
+            tr.f("people.roster_repeated", &[("line", line.to_string()), ("name", name.clone())])
+        }
         E::Unreadable(p) => field_problem_text(tr, &FieldProblem::from(*p)),
     }
 }

@@ -793,6 +793,23 @@ async fn a_form_posted_after_the_session_ended_survives_the_sign_in(backend: Bac
     assert_eq!(row.data["session_minutes"].as_str(), Some(minutes), "recorded as typed");
 }
 
+/// A post too large to carry is not carried cut short (a roll call sent with its last rows
+/// missing would count them absent), and a post that carries nothing leads home after the
+/// sign-in rather than to a route that only takes posts.
+async fn a_form_too_large_or_empty_is_not_carried(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.negotiators().await;
+    let round = web.round(&["u01"], RoundAt::Negotiating).await;
+    let mut b = web.browser();
+    let many: Vec<(String, String)> = (0..12_001).map(|i| (format!("f{i}"), "x".to_owned())).collect();
+    let pairs: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let big = b.post(&format!("/instances/{round}/fire/record_session"), &pairs).await;
+    assert!(big.field("carried.f0").is_none() && big.field("carried.f12000").is_none(), "not carried at all");
+    assert_eq!(big.field("next").as_deref(), Some("/"));
+    let signout = b.post("/signout", &[("_csrf", "stale")]).await;
+    assert_eq!(signout.field("next").as_deref(), Some("/"), "not back to a route that only takes posts");
+}
+
 /// Another site's page cannot use the carry-through: its post, landing without a session, is
 /// sent to a plain sign-in, so nothing it chose comes back to be sent under the victim's session.
 async fn another_sites_post_is_not_carried_through_the_sign_in(backend: Backend) {
@@ -933,11 +950,18 @@ async fn an_admin_keeps_a_units_roster_by_name(backend: Backend) {
     let refused = b.post("/admin/units", &long).await;
     let line = zh().f("people.bad_roster_name", &[("line", "2".into()), ("max", "60".into()), ("most", "5000".into())]);
     assert!(refused.body.contains(&line), "the line is named");
-    let mut good = unit("张一\n\n张二\n张三\n张二");
+    // Two people of one name would be one row and one vote: refused at its line.
+    let mut twice = unit("张一\n\n张二\n张三\n张二");
+    twice.push(("_csrf", &csrf));
+    let refused = b.post("/admin/units", &twice).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let repeated = zh().f("people.roster_repeated", &[("line", "5".into()), ("name", "张二".into())]);
+    assert!(refused.says(&repeated), "the repeated name is named with its line");
+    let mut good = unit("张一\n\n张二\n张三");
     good.push(("_csrf", &csrf));
     assert_eq!(b.post("/admin/units", &good).await.status, StatusCode::SEE_OTHER);
     let page = b.get("/admin").await;
-    assert!(page.body.contains(&format!("<td>3 ({})</td>", zh().t("admin.unit.by_name"))), "counted, each once");
+    assert!(page.body.contains(&format!("<td>3 ({})</td>", zh().t("admin.unit.by_name"))), "counted");
 
     let started = b
         .post("/processes/assembly_approval/start", &[("_csrf", &csrf), ("unit", "u99"), ("draft_version", "1")])
@@ -1106,6 +1130,7 @@ on_both_backends! {
     own_words => a_guard_refuses_in_its_own_words;
     expired_form => a_form_posted_after_the_session_ended_survives_the_sign_in;
     forged_form => another_sites_post_is_not_carried_through_the_sign_in;
+    uncarried_form => a_form_too_large_or_empty_is_not_carried;
     track_titles => a_track_is_titled_by_its_trainee_as_the_definition_says;
     readers => those_a_step_rests_on_read_the_round_and_its_units_assemblies;
     roll_call_by_ticks => a_roll_call_of_48_is_ticked_row_by_row;
