@@ -1,5 +1,7 @@
 //! The decision itself: is an event allowed now, and what does it do.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -135,8 +137,6 @@ fn not_offered(def: &Definition, input: &Data, data: &Data) -> Vec<FieldError> {
     errors
 }
 
-/// Values given that change what a field holds (the unit's register, for a roster) without the
-/// reason its definition asks for such a change.
 /// Two values alike; lists alike whatever their order (a roster pasted in another order is the
 /// same roster).
 fn same_value(a: &serde_json::Value, b: &serde_json::Value) -> bool {
@@ -152,6 +152,8 @@ fn same_value(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     }
 }
 
+/// Values given that change what a field holds (the unit's register, for a roster) without the
+/// reason its definition asks for such a change.
 fn changes_without_reason(def: &Definition, input: &Data, data: &Data) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (name, value) in input {
@@ -383,17 +385,19 @@ fn roll_call(data: &Data, spec: &crate::definition::TallySpec) -> Result<VoteCou
             .unwrap_or_default()
     };
     let (roster, present) = (names(&spec.roster), names(&spec.present));
+    // Looked up by name: a roll call of thousands is checked in one pass.
+    let (on_roster, here): (BTreeSet<&String>, BTreeSet<&String>) = (roster.iter().collect(), present.iter().collect());
     let mut problems: Vec<TallyError> = present
         .iter()
-        .filter(|p| !roster.contains(p))
+        .filter(|p| !on_roster.contains(p))
         .map(|name| TallyError::NotOnRoster { name: name.clone() })
         .collect();
     let (yes, no, abstain) = (names(&spec.yes), names(&spec.no), names(&spec.abstain));
-    let mut voted = std::collections::BTreeSet::new();
+    let mut voted = BTreeSet::new();
     for name in yes.iter().chain(&no).chain(&abstain) {
         if !voted.insert(name) {
             problems.push(TallyError::VotedTwice { name: name.clone() });
-        } else if !present.contains(name) {
+        } else if !here.contains(name) {
             problems.push(TallyError::VotedButAbsent { name: name.clone() });
         }
     }

@@ -72,13 +72,19 @@ pub async fn record_defaults<C: ConnectionTrait>(
 ) -> Result<crate::engine::Data, DbErr> {
     use crate::definition::RecordValue;
     use serde_json::Value;
+    // Each unit read once, however many fields start from it (an assembly's size and names).
+    let mut read: std::collections::HashMap<String, Option<Unit>> = std::collections::HashMap::new();
     for field in &def.fields {
         let Some(default) = &field.default else { continue };
         if data.get(&field.id).is_some_and(|v| !v.is_null()) {
             continue;
         }
-        let Some(id) = data.get(&default.record).and_then(Value::as_str) else { continue };
-        let Some(unit) = find(c, id).await? else { continue };
+        let Some(id) = data.get(&default.record).and_then(Value::as_str).map(str::to_owned) else { continue };
+        if !read.contains_key(&id) {
+            let unit = find(c, &id).await?;
+            read.insert(id.clone(), unit);
+        }
+        let Some(Some(unit)) = read.get(&id) else { continue };
         let value = match default.take {
             RecordValue::RosterSize => (unit.roster_size > 0).then(|| Value::from(unit.roster_size)),
             RecordValue::Roster => {

@@ -62,9 +62,14 @@ pub fn view(tr: &Tr, t: &Transition, current: &Data, given: &Data, refusal: Opti
     if roster.is_empty() {
         return None;
     }
-    let present = names(given, &spec.present);
-    let votes =
-        [("yes", names(given, &spec.yes)), ("no", names(given, &spec.no)), ("abstain", names(given, &spec.abstain))];
+    // By name, so a roster of thousands is drawn in one pass, not one scan of every list a row.
+    let present: std::collections::HashSet<String> = names(given, &spec.present).into_iter().collect();
+    let mut votes: std::collections::HashMap<String, &'static str> = std::collections::HashMap::new();
+    for (vote, field) in [("yes", &spec.yes), ("no", &spec.no), ("abstain", &spec.abstain)] {
+        for name in names(given, field) {
+            votes.entry(name).or_insert(vote);
+        }
+    }
     let problems: &[TallyError] = match refusal {
         Some(Refusal::Ballots(all)) => all,
         _ => &[],
@@ -75,25 +80,27 @@ pub fn view(tr: &Tr, t: &Transition, current: &Data, given: &Data, refusal: Opti
         }
         _ => None,
     };
+    let mut errors_of: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for e in problems {
+        if let Some(name) = named(e) {
+            errors_of.entry(name).or_default().push(tally_text(tr, None, e));
+        }
+    }
+    let on_roster: std::collections::HashSet<&String> = roster.iter().collect();
     let rows = roster
         .iter()
         .enumerate()
-        .map(|(i, name)| {
-            let vote = votes.iter().find(|(_, who)| who.contains(name)).map_or("", |(v, _)| *v);
-            let errors: Vec<String> =
-                problems.iter().filter(|e| named(e).as_ref() == Some(name)).map(|e| tally_text(tr, None, e)).collect();
-            RollRow {
-                id: format!("{}-rc{}", t.event, i + 1),
-                name: name.clone(),
-                present: present.contains(name),
-                vote,
-                error: (!errors.is_empty()).then(|| errors.join(tr.t("punct.list"))),
-            }
+        .map(|(i, name)| RollRow {
+            id: format!("{}-rc{}", t.event, i + 1),
+            name: name.clone(),
+            present: present.contains(name),
+            vote: votes.get(name).copied().unwrap_or(""),
+            error: errors_of.get(name).map(|errors| errors.join(tr.t("punct.list"))),
         })
         .collect();
     let strays = problems
         .iter()
-        .filter(|e| named(e).is_some_and(|n| !roster.contains(&n)))
+        .filter(|e| named(e).is_some_and(|n| !on_roster.contains(&n)))
         .map(|e| tally_text(tr, None, e))
         .collect();
     Some(RollCallView { prefix: t.event.clone(), present_field: spec.present.clone(), rows, strays })
