@@ -599,6 +599,14 @@ struct Sections<'a> {
 }
 
 impl Sections<'_> {
+    /// A refusal in the reader's words, the definition's own filled from the instance's values
+    /// with what was typed over them.
+    fn refused(&self, roles: &crate::definition::Roles, held: &Data, typed: &Data, r: &Refusal) -> String {
+        let mut values = held.clone();
+        values.extend(typed.clone());
+        refusal_text(&self.tr, Some(self.def), roles, &named_refusal(self.def, self.units, &self.tr, &values, r))
+    }
+
     fn state_label(&self, d: &Definition, s: &str) -> String {
         d.state(s).map_or_else(|| s.to_owned(), |st| st.label.get(self.lang).to_owned())
     }
@@ -649,10 +657,7 @@ impl Sections<'_> {
                             Some(Refusal::Input(errors)) => errors.clone(),
                             _ => Vec::new(),
                         };
-                        let mut typed = row.data.clone();
-                        typed.extend(r.given.clone());
-                        let named = |x| named_refusal(def, self.units, tr, &typed, x);
-                        let text = |x| refusal_text(tr, Some(def), roles, &named(x));
+                        let text = |x| self.refused(roles, &row.data, r.given, x);
                         (r.given.clone(), errors, r.refusal.as_ref().map(text))
                     }
                     _ => (Data::new(), Vec::new(), None),
@@ -891,9 +896,7 @@ async fn render_instance(
         .map(|found| tr.f("instance.conflict", &[("found", found.to_string())]))
         .or_else(|| {
             let (r, given) = (unmatched?, returned.as_ref()?.given);
-            let mut typed = row.data.clone();
-            typed.extend(given.clone());
-            Some(refusal_text(&tr, Some(&def), roles, &named_refusal(&def, &units, &tr, &typed, r)))
+            Some(at.refused(roles, &row.data, given, r))
         });
     let documents = def.documents.iter().filter(|d| d.states.contains(&row.state));
     let page_view = InstancePage {
