@@ -344,9 +344,11 @@ async fn concluded_round(
     rt.fire_in(c, round, None, employer, "submit_to_bureau", &Data::new()).await?;
     pass(11);
     rt.fire_in(c, round, None, &Actor::new("ma.qiang", ["bureau_reviewer"]), "approve", &Data::new()).await?;
-    for unit in units {
-        pass(1);
-        rt.fire_in(c, round, None, worker, "record_publication", &data(json!({ "published_unit": unit }))).await?;
+    // Two batches of units, as the news reaches the negotiators.
+    let (first, rest) = units.split_at(units.len() / 2);
+    for batch in [first, rest] {
+        pass(2);
+        rt.fire_in(c, round, None, worker, "record_publication", &data(json!({ "published_now": batch }))).await?;
     }
     rt.fire_in(c, round, None, worker, "confirm_published_everywhere", &Data::new()).await?;
     Ok(round)

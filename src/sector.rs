@@ -18,6 +18,8 @@ pub mod round {
     pub const UNITS: &str = "units";
     /// The date the contract took effect: a round with it counts as signed.
     pub const EFFECTIVE_ON: &str = "effective_on";
+    /// The units the contract covers (their assembly passed it): those a signed round counts.
+    pub const COVERED_UNITS: &str = "covered_units";
 }
 
 /// A craftsman training cohort (`workflows/training_cohort.toml`).
@@ -91,6 +93,7 @@ const SECTORS: &[Sector] = &[
             (round::PROCESS, Kind::Field, round::YEAR),
             (round::PROCESS, Kind::Field, round::UNITS),
             (round::PROCESS, Kind::Field, round::EFFECTIVE_ON),
+            (round::PROCESS, Kind::Field, round::COVERED_UNITS),
         ],
     },
     Sector {

@@ -74,7 +74,8 @@ struct RoundFacts {
     sector: String,
     year: i64,
     units: u64,
-    signed: bool,
+    /// The units the round's contract binds (none until it takes effect).
+    signed: u64,
     stage: String,
     /// Microseconds spent per stage, from the round's history.
     stage_micros: BTreeMap<String, i64>,
@@ -107,11 +108,20 @@ pub async fn figures<C: ConnectionTrait>(c: &C, def: &Definition, now_micros: i6
             {
                 *stage_micros.entry(stage).or_default() += now_micros - since;
             }
+            let count = |field: &str| row.data.get(field).and_then(Value::as_array).map_or(0, |u| u.len() as u64);
             facts.push(RoundFacts {
                 sector: row.data.get(round::SECTOR).and_then(Value::as_str).unwrap_or_default().to_owned(),
                 year: row.data.get(round::YEAR).and_then(Value::as_i64).unwrap_or_default(),
-                units: row.data.get(round::UNITS).and_then(Value::as_array).map_or(0, |u| u.len() as u64),
-                signed: row.data.get(round::EFFECTIVE_ON).is_some_and(|v| !v.is_null()),
+                units: count(round::UNITS),
+                // A contract binds the units that passed it (all of them, unless units that
+                // rejected were left out).
+                signed: if row.data.get(round::EFFECTIVE_ON).is_some_and(|v| !v.is_null()) {
+                    row.data
+                        .get(round::COVERED_UNITS)
+                        .map_or_else(|| count(round::UNITS), |_| count(round::COVERED_UNITS))
+                } else {
+                    0
+                },
                 stage: def.state(&row.state).map(|s| s.stage.clone()).unwrap_or_default(),
                 stage_micros,
             });
@@ -151,7 +161,7 @@ fn fold(def: &Definition, facts: Vec<RoundFacts>) -> Vec<YearFigures> {
                 year,
                 rounds: rounds.len() as u64,
                 units_in_scope: rounds.iter().map(|r| r.units).sum(),
-                units_signed: rounds.iter().filter(|r| r.signed).map(|r| r.units).sum(),
+                units_signed: rounds.iter().map(|r| r.signed).sum(),
                 by_stage,
                 days_in_stage,
             }

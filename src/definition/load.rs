@@ -368,14 +368,18 @@ impl Checker<'_, '_> {
             let quorum = self.threshold(&rule.quorum, "quorum");
             let pass = self.threshold(&rule.pass, "pass threshold");
             if let (Some(quorum), Some(pass)) = (quorum, pass) {
-                vote_rules.insert(id.clone(), VoteRule { label: rule.label.clone(), quorum, pass });
+                vote_rules.insert(
+                    id.clone(),
+                    VoteRule { label: rule.label.clone(), quorum, pass, wording: rule.wording.clone() },
+                );
             }
         }
 
         let states: Vec<State> = raw.state.iter().map(|s| self.state(s, &stage_ids, &events, &field_kinds)).collect();
 
         let mut spawns = Vec::new();
-        let mut seen_pairs = BTreeSet::new();
+        // Each event's declarations from each state, to check them as a choice below.
+        let mut declared: BTreeMap<(String, String), Vec<&RawTransition>> = BTreeMap::new();
         let transitions: Vec<Transition> = raw
             .transition
             .iter()
@@ -396,18 +400,21 @@ impl Checker<'_, '_> {
                     }
                 }
                 for from in &t.sources() {
-                    if !seen_pairs.insert((from.get_ref().clone(), t.event.get_ref().clone())) {
-                        self.rep.at(
-                            t.event.span(),
-                            format!("event {:?} is declared twice from state {:?}", t.event.get_ref(), from.get_ref()),
-                        );
-                    }
+                    declared.entry((from.get_ref().clone(), t.event.get_ref().clone())).or_default().push(t);
                 }
                 tr
             })
             .collect();
 
-        let documents = raw.document.iter().filter_map(|d| self.document(d, &state_ids, &field_kinds)).collect();
+        for ((from, event), ts) in &declared {
+            self.choice(from, event, ts);
+        }
+
+        let documents = raw
+            .document
+            .iter()
+            .filter_map(|d| self.document(d, &state_ids, &field_kinds, !vote_rules.is_empty()))
+            .collect();
         let def = Definition {
             id: raw.id.get_ref().clone(),
             label: raw.label.clone(),
@@ -433,6 +440,7 @@ impl Checker<'_, '_> {
         d: &RawDocument,
         states: &BTreeSet<String>,
         fields: &BTreeMap<&str, &FieldKind>,
+        has_votes: bool,
     ) -> Option<Document> {
         for s in &d.states {
             if !states.contains(s.get_ref()) {
@@ -442,7 +450,17 @@ impl Checker<'_, '_> {
         for text in [&d.heading, &d.text] {
             let label = text.get_ref();
             for name in placeholders(&label.zh).chain(placeholders(&label.en)) {
-                if !fields.contains_key(name) && !self.declared_fields.contains(name) {
+                if name == VOTE_WORDING {
+                    if !has_votes {
+                        self.rep.at(
+                            text.span(),
+                            format!(
+                                "document {:?} names {{{name}}}, but the definition has no vote rule",
+                                d.id.get_ref()
+                            ),
+                        );
+                    }
+                } else if !fields.contains_key(name) && !self.declared_fields.contains(name) {
                     self.rep.at(text.span(), format!("document {:?} names unknown field {{{name}}}", d.id.get_ref()));
                 }
             }
@@ -733,7 +751,23 @@ impl Checker<'_, '_> {
                     }
                 },
             };
-            Some(JoinSpec { pass, wait, on_pass: j.on_pass.get_ref().clone(), on_fail: j.on_fail.get_ref().clone() })
+            let collect = j.collect.as_ref().map(|c| {
+                for list in c.passed.iter().chain(&c.failed) {
+                    self.need(&list.span(), fields, list.get_ref(), Need::List);
+                }
+                JoinCollect {
+                    field: c.field.get_ref().clone(),
+                    passed: c.passed.as_ref().map(|f| f.get_ref().clone()),
+                    failed: c.failed.as_ref().map(|f| f.get_ref().clone()),
+                }
+            });
+            Some(JoinSpec {
+                pass,
+                wait,
+                on_pass: j.on_pass.get_ref().clone(),
+                on_fail: j.on_fail.get_ref().clone(),
+                collect,
+            })
         });
         if let Some(f) = &s.summary {
             self.need(&f.span(), fields, f.get_ref(), Need::Any);
@@ -1080,6 +1114,34 @@ impl Checker<'_, '_> {
             yes: t.yes.clone(),
             no: t.no.clone(),
             abstain: t.abstain.clone(),
+        }
+    }
+
+    /// An event declared more than once from one state is a choice, taken in file order: every
+    /// declaration but the last needs a guard (else the later ones could never be taken), and all
+    /// ask the same fields (the form is one form whichever is taken).
+    fn choice(&mut self, from: &str, event: &str, ts: &[&RawTransition]) {
+        let Some((last, earlier)) = ts.split_last() else { return };
+        let fields = |t: &RawTransition| {
+            let names = |l: &[S]| l.iter().map(|f| f.get_ref().clone()).collect::<BTreeSet<String>>();
+            (names(&t.ask), names(&t.optional))
+        };
+        for t in earlier.iter().filter(|t| t.guards.is_empty()) {
+            self.rep.at(
+                t.event.span(),
+                format!(
+                    "event {event:?} is declared again from state {from:?} after this one, which has no guards: \
+                     the first declaration whose guards hold is taken, so give this one a guard or remove the later one"
+                ),
+            );
+        }
+        for t in earlier.iter().chain([last]).skip(1).filter(|t| fields(t) != fields(ts[0])) {
+            self.rep.at(
+                t.event.span(),
+                format!(
+                    "event {event:?} is declared more than once from state {from:?}: each must ask the same fields"
+                ),
+            );
         }
     }
 

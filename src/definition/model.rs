@@ -122,9 +122,20 @@ impl Definition {
     pub fn transitions_from<'a, 's>(&'a self, state: &'s str) -> impl Iterator<Item = &'a Transition> + use<'a, 's> {
         self.transitions.iter().filter(move |t| t.from.iter().any(|f| f == state))
     }
-    /// The transition for `event` from `state`; an event may be declared once per source state.
+    /// The first declaration of `event` from `state`: the one whose fields the form asks (every
+    /// declaration of an event from one state asks the same fields).
     pub fn transition(&self, state: &str, event: &str) -> Option<&Transition> {
         self.transitions_from(state).find(|t| t.event == event)
+    }
+    /// Every declaration of `event` from `state`, in file order. An event declared more than once
+    /// from a state is a choice: the first whose guards hold is taken (the checker makes every
+    /// declaration but the last carry a guard).
+    pub fn transitions_for<'a, 'b>(
+        &'a self,
+        state: &'b str,
+        event: &'b str,
+    ) -> impl Iterator<Item = &'a Transition> + use<'a, 'b> {
+        self.transitions_from(state).filter(move |t| t.event == event)
     }
     pub fn has_event(&self, event: &str) -> bool {
         self.transitions.iter().any(|t| t.event == event)
@@ -247,6 +258,17 @@ pub struct JoinSpec {
     pub wait: JoinWait,
     pub on_pass: String,
     pub on_fail: String,
+    pub collect: Option<JoinCollect>,
+}
+
+/// When a join decides, the parent keeps which children passed and which failed, each named by
+/// the value of the children's `field` (a unit), in its own list fields: the units a contract
+/// covers, and those left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinCollect {
+    pub field: String,
+    pub passed: Option<String>,
+    pub failed: Option<String>,
 }
 
 /// How many children must pass.
@@ -352,7 +374,13 @@ pub struct VoteRule {
     pub label: Label,
     pub quorum: Threshold,
     pub pass: Threshold,
+    /// How a document says a vote passed under this rule ("经全体代表半数以上同意").
+    pub wording: Option<Label>,
 }
+
+/// The placeholder of a document that prints how its vote passed, in the words of the rule the
+/// vote was decided by.
+pub const VOTE_WORDING: &str = "vote.wording";
 
 /// "At least 2/3 of the roster", "more than 1/2 of those present".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

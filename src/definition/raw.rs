@@ -121,6 +121,17 @@ pub struct RawJoin {
     pub wait: Option<S>,
     pub on_pass: S,
     pub on_fail: S,
+    pub collect: Option<RawCollect>,
+}
+
+/// Which children passed and which failed, kept in the parent when the join decides.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCollect {
+    /// The children's field that names each of them (the fan-out's `as`).
+    pub field: S,
+    pub passed: Option<S>,
+    pub failed: Option<S>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,6 +185,7 @@ pub struct RawVoteRule {
     pub label: Label,
     pub quorum: Spanned<RawThreshold>,
     pub pass: Spanned<RawThreshold>,
+    pub wording: Option<Label>,
 }
 
 #[derive(Debug, Deserialize)]

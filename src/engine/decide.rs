@@ -94,25 +94,36 @@ fn permitted(def: &Definition, t: &Transition, data: &Data, actor: &Actor) -> Re
 
 /// The events a person could fire now, each allowed or refused with its reason. Guards over the
 /// values the event asks for are left to the firing, where those values are known.
+/// An event declared more than once from the state is one option: the first declaration that
+/// would be allowed, else the last one's refusal.
 pub fn options<'d>(def: &'d Definition, state: &str, data: &Data, actor: &Actor) -> Vec<EventOption<'d>> {
+    let mut seen = BTreeSet::new();
     def.transitions_from(state)
-        .filter(|t| !t.is_system_only())
-        .map(|t| {
-            let refusal = permitted(def, t, data, actor).err().or_else(|| {
-                t.guards
-                    .iter()
-                    .filter(|g| {
-                        !guards::fields_read(&g.guard).iter().any(|f| t.ask.iter().chain(&t.optional).any(|a| a == f))
-                    })
-                    .find_map(|g| {
-                        guards::check(&g.guard, data, actor)
-                            .err()
-                            .map(|e| Refusal::Guard(e, g.message.clone().map(Box::new)))
-                    })
-            });
-            EventOption { transition: t, refusal }
+        .filter(|t| !t.is_system_only() && seen.insert(t.event.as_str()))
+        .filter_map(|first| {
+            let mut last = None;
+            for t in def.transitions_for(state, &first.event) {
+                let refusal = option_refusal(def, t, data, actor);
+                if refusal.is_none() {
+                    return Some(EventOption { transition: t, refusal });
+                }
+                last = Some(EventOption { transition: t, refusal });
+            }
+            last
         })
         .collect()
+}
+
+/// Why `actor` could not fire `t` now, judged without the values it asks for.
+fn option_refusal(def: &Definition, t: &Transition, data: &Data, actor: &Actor) -> Option<Refusal> {
+    permitted(def, t, data, actor).err().or_else(|| {
+        t.guards
+            .iter()
+            .filter(|g| !guards::fields_read(&g.guard).iter().any(|f| t.ask.iter().chain(&t.optional).any(|a| a == f)))
+            .find_map(|g| {
+                guards::check(&g.guard, data, actor).err().map(|e| Refusal::Guard(e, g.message.clone().map(Box::new)))
+            })
+    })
 }
 
 /// Values of fields that pick from a list of the instance which that list does not hold.
@@ -182,13 +193,36 @@ pub fn decide(
     if def.state(state).is_some_and(|s| s.is_final) {
         return Err(Refusal::Finished { state: state.to_owned() });
     }
-    let t = def.transition(state, event).ok_or_else(|| {
+    let mut refused = None;
+    for t in def.transitions_for(state, event) {
+        match decide_by(def, t, state, data, actor, event, given, ctx) {
+            Ok(decision) => return Ok(decision),
+            Err(refusal) => refused = Some(refusal),
+        }
+    }
+    // Declared more than once, the event is refused for the last declaration's reason: the
+    // others are its exceptions, and the last is the rule.
+    Err(refused.unwrap_or_else(|| {
         if def.has_event(event) {
             Refusal::NotFromState { event: event.to_owned(), state: state.to_owned() }
         } else {
             Refusal::UnknownEvent { event: event.to_owned() }
         }
-    })?;
+    }))
+}
+
+/// The decision of one declaration of the event.
+#[expect(clippy::too_many_arguments, reason = "the decision's inputs, passed through as they are")]
+fn decide_by(
+    def: &Definition,
+    t: &Transition,
+    state: &str,
+    data: &Data,
+    actor: &Actor,
+    event: &str,
+    given: &Data,
+    ctx: Context<'_>,
+) -> Result<Decision, Refusal> {
     permitted(def, t, data, actor)?;
     let input = parse_input(|f| def.field(f), &t.ask, &t.optional, given).map_err(Refusal::Input)?;
     let mut errors = not_offered(def, &input, data);
@@ -289,15 +323,22 @@ fn apply_effect(
             record_vote(def, &spec.rule, counts, data, event)?;
         }
         Effect::Append { list, value } => {
-            if let Some(item) = data.get(value).cloned().filter(|v| !v.is_null()) {
-                match data.get_mut(list) {
-                    Some(Value::Array(items)) => {
+            // A list given appends each of its items: publication in many units at once.
+            let new: Vec<Value> = match data.get(value) {
+                Some(Value::Array(items)) => items.clone(),
+                Some(Value::Null) | None => Vec::new(),
+                Some(item) => vec![item.clone()],
+            };
+            if !new.is_empty() {
+                let items = data.entry(list.clone()).or_insert_with(|| Value::Array(Vec::new()));
+                if !items.is_array() {
+                    *items = Value::Array(Vec::new());
+                }
+                if let Value::Array(items) = items {
+                    for item in new {
                         if !items.contains(&item) {
                             items.push(item);
                         }
-                    }
-                    _ => {
-                        data.insert(list.clone(), Value::Array(vec![item]));
                     }
                 }
             }

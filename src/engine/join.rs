@@ -48,7 +48,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn spec(pass: Quota, wait: JoinWait) -> JoinSpec {
-        JoinSpec { pass, wait, on_pass: "p".into(), on_fail: "f".into() }
+        JoinSpec { pass, wait, on_pass: "p".into(), on_fail: "f".into(), collect: None }
     }
 
     #[test]

@@ -86,6 +86,7 @@ mod tests {
             label: Label { zh: String::new(), en: String::new() },
             quorum: Threshold { strict: q_strict, share: q.parse().unwrap(), of: q_of },
             pass: Threshold { strict: p_strict, share: p.parse().unwrap(), of: p_of },
+            wording: None,
         }
     }
 
@@ -144,6 +145,7 @@ mod tests {
                 label: Label { zh: String::new(), en: String::new() },
                 quorum: Threshold { strict: q_strict, share: Fraction::new(qn, qd).unwrap(), of: q_of },
                 pass: Threshold { strict: p_strict, share: Fraction::new(pn, pd).unwrap(), of: p_of },
+                wording: None,
             };
             let meets = |count: u64, num: u32, den: u32, strict: bool, of: VoteBase| {
                 let b = match of { VoteBase::Roster => roster, VoteBase::Present => present };

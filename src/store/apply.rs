@@ -245,6 +245,32 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         Ok(())
     }
 
+    /// Keeps in the parent's lists which children of the fan-out passed and which failed, each
+    /// named by its `collect.field` (before the join's event is decided, so its guards see them).
+    async fn collect_children(
+        &self,
+        parent: i64,
+        fanout: i64,
+        collect: &crate::definition::JoinCollect,
+        data: &mut engine::Data,
+    ) -> Result<(), ApplyError> {
+        let (mut passed, mut failed) = (Vec::new(), Vec::new());
+        for child in instances::fanout_children(self.conn, parent, fanout).await? {
+            let Some(name) = child.data.get(&collect.field).filter(|v| !v.is_null()).cloned() else { continue };
+            match child.outcome.as_deref() {
+                Some("passed") => passed.push(name),
+                Some("failed") => failed.push(name),
+                _ => {}
+            }
+        }
+        for (list, items) in [(&collect.passed, passed), (&collect.failed, failed)] {
+            if let Some(list) = list {
+                data.insert(list.clone(), serde_json::Value::Array(items));
+            }
+        }
+        Ok(())
+    }
+
     /// Decides the join of an instance, if it waits on one. The row is locked first, so two
     /// children finishing at once are counted one after the other: the second sees the first,
     /// and the join fires exactly once.
@@ -261,8 +287,12 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
             return Ok(());
         };
         let event = if outcome == crate::definition::Outcome::Passed { &join.on_pass } else { &join.on_fail };
+        let mut data = inst.data.clone();
+        if let Some(collect) = &join.collect {
+            self.collect_children(inst.id, inst.fanouts, collect, &mut data).await?;
+        }
         let decision =
-            engine::decide(&def, &inst.state, &inst.data, &Actor::system(), event, &engine::Data::new(), self.ctx)
+            engine::decide(&def, &inst.state, &data, &Actor::system(), event, &engine::Data::new(), self.ctx)
                 .map_err(ApplyError::Refused)?;
         self.apply_one(&inst, &def, decision, &Actor::system(), "join", pending).await?;
         Ok(())

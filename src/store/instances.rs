@@ -115,6 +115,12 @@ pub async fn children<C: ConnectionTrait>(c: &C, parent: i64) -> Result<Vec<Inst
     select(c, &sql, vec![parent.into()]).await
 }
 
+/// The children of one fan-out, in the order they were spawned.
+pub async fn fanout_children<C: ConnectionTrait>(c: &C, parent: i64, fanout: i64) -> Result<Vec<InstanceRow>, DbErr> {
+    let sql = format!("SELECT {COLUMNS} FROM instances WHERE parent_id = $1 AND fanout = $2 ORDER BY id");
+    select(c, &sql, vec![parent.into(), fanout.into()]).await
+}
+
 /// A page of instances of a process, newest first, after the id `before` (keyset paging).
 pub async fn list<C: ConnectionTrait>(
     c: &C,

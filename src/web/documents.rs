@@ -199,8 +199,18 @@ impl Filled {
                 })
                 .unwrap_or_else(|| blank.to_owned())
         };
+        let wording = data
+            .get(crate::engine::VOTE_KEY)
+            .and_then(|v| crate::web::view::pass_wording(tr, def, v))
+            .unwrap_or_else(|| blank.to_owned());
         let fill = |text: &str| {
-            crate::definition::fill_placeholders(text, |name| def.field(name).is_some().then(|| value(name)))
+            crate::definition::fill_placeholders(text, |name| {
+                if name == crate::definition::VOTE_WORDING {
+                    Some(wording.clone())
+                } else {
+                    def.field(name).is_some().then(|| value(name))
+                }
+            })
         };
         let paragraphs = fill(spec.text.get(lang).trim())
             .split("\n\n")

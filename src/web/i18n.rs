@@ -183,8 +183,12 @@ mod tests {
         });
         // The reasons a count gives, from counting: too few present, too few in favour, passed.
         let half = |strict| Threshold { strict, share: "1/2".parse().expect("a fraction"), of: VoteBase::Roster };
-        let rule =
-            VoteRule { label: Label { zh: String::new(), en: String::new() }, quorum: half(false), pass: half(true) };
+        let rule = VoteRule {
+            label: Label { zh: String::new(), en: String::new() },
+            quorum: half(false),
+            pass: half(true),
+            wording: None,
+        };
         let reasons = [(4, 4), (10, 5), (10, 6)].map(|(present, yes)| {
             let counts = VoteCounts { roster: 10, present, yes, no: present - yes, abstain: 0 };
             count_vote(&rule, counts).expect("possible counts").reason

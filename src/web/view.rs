@@ -277,15 +277,7 @@ pub fn decided_vote(
     let rule = stored.get("rule").and_then(serde_json::Value::as_str).and_then(|id| def.vote_rules.get(id));
     let text = match rule {
         Some(rule) => {
-            let threshold = |t: &crate::definition::Threshold| {
-                let base = match t.of {
-                    crate::definition::VoteBase::Roster => tr.t("vote.base.roster"),
-                    crate::definition::VoteBase::Present => tr.t("vote.base.present"),
-                };
-                let share = format!("{}/{}", t.share.num(), t.share.den());
-                let key = if t.strict { "vote.more_than" } else { "vote.at_least" };
-                tr.f(key, &[("share", share), ("base", base.to_owned())])
-            };
+            let threshold = |t: &crate::definition::Threshold| threshold_text(tr, t);
             let rule_text = tr.f(
                 "instance.vote.rule",
                 &[
@@ -299,6 +291,27 @@ pub fn decided_vote(
         None => figures,
     };
     Some((v, text))
+}
+
+/// "at least 1/2 of the whole roster", "more than 1/2 of those present".
+pub fn threshold_text(tr: &Tr, t: &crate::definition::Threshold) -> String {
+    let base = match t.of {
+        crate::definition::VoteBase::Roster => tr.t("vote.base.roster"),
+        crate::definition::VoteBase::Present => tr.t("vote.base.present"),
+    };
+    let share = format!("{}/{}", t.share.num(), t.share.den());
+    let key = if t.strict { "vote.more_than" } else { "vote.at_least" };
+    tr.f(key, &[("share", share), ("base", base.to_owned())])
+}
+
+/// How the last vote's rule words a passing vote, for a document's `{vote.wording}`: the rule's
+/// own words where it gives them ("经全体代表（职工）半数以上同意"), else its threshold.
+pub fn pass_wording(tr: &Tr, def: &Definition, stored: &serde_json::Value) -> Option<String> {
+    let rule = stored.get("rule").and_then(serde_json::Value::as_str).and_then(|id| def.vote_rules.get(id))?;
+    Some(match &rule.wording {
+        Some(words) => words.get(tr.code()).to_owned(),
+        None => tr.f("vote.passed_by", &[("pass", threshold_text(tr, &rule.pass))]),
+    })
 }
 
 pub fn tally_text(tr: &Tr, def: Option<&Definition>, t: &TallyError) -> String {

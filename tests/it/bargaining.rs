@@ -76,9 +76,15 @@ async fn sign_and_send_draft(h: &Harness, round: i64, term_years: i64) {
     assert_eq!(h.state(round).await, "unit_review");
 }
 
-/// Opens a round for three units and negotiates to the first draft sent out.
+/// Opens a round for the twelve units and negotiates to the first draft sent out.
 async fn negotiated_round(h: &Harness) -> i64 {
-    let start = data(json!({ "sector": "海淀区民办教育", "year": 2026, "units": UNITS }));
+    negotiated_round_under(h, json!({})).await
+}
+
+/// The same, opened with more data (what a rejection does, say).
+async fn negotiated_round_under(h: &Harness, more: serde_json::Value) -> i64 {
+    let mut start = data(json!({ "sector": "海淀区民办教育", "year": 2026, "units": UNITS }));
+    start.extend(data(more));
     let round = h.rt.start("bargaining_round", &worker_negotiator(), &start).await.expect("open the round");
     fire(h, round, &worker_negotiator(), "request_by_workers", json!({ "request_letter": "要求开展集体协商" })).await;
 
@@ -243,16 +249,14 @@ async fn a_round_with_one_rejection_ends_in_effect_and_opens_renewal(backend: Ba
     let effective = d["effective_on"].as_str().unwrap().to_owned();
     let term_end = d["term_end"].as_str().unwrap().to_owned();
     assert_eq!(&term_end[..4], &(effective[..4].parse::<i32>().unwrap() + 2).to_string(), "the signed two-year term");
-    for unit in &UNITS[..11] {
-        fire(&h, round, &worker_negotiator(), "record_publication", json!({ "published_unit": unit })).await;
-    }
+    // Eleven units ticked at once: one step.
+    fire(&h, round, &worker_negotiator(), "record_publication", json!({ "published_now": &UNITS[..11] })).await;
     let incomplete = refused(&h, round, &worker_negotiator(), "confirm_published_everywhere", json!({})).await;
     assert!(
         matches!(incomplete, Refusal::Guard(GuardFailure::CountsDiffer { a_count: 11, b_count: 12, .. }, _)),
         "one unit has not published yet: {incomplete}"
     );
-    fire(&h, round, &worker_negotiator(), "record_publication", json!({ "published_unit": UNITS[11] })).await;
-    fire(&h, round, &worker_negotiator(), "record_publication", json!({ "published_unit": "u01" })).await;
+    fire(&h, round, &worker_negotiator(), "record_publication", json!({ "published_now": [UNITS[11], "u01"] })).await;
     assert_eq!(h.data(round).await["published_units"], json!(UNITS), "every unit once, in the order published");
     fire(&h, round, &worker_negotiator(), "confirm_published_everywhere", json!({})).await;
     assert!(h.data(round).await["published_everywhere_on"].is_string());
@@ -416,7 +420,107 @@ async fn a_term_of_three_years_from_10_09_ends_on_10_08(backend: Backend) {
     assert_eq!(d["anniversary"], json!("2029-10-09"));
 }
 
+/// 劳动合同法 Art. 54 and the Beijing model: under `leave_out` the contract binds the units that
+/// passed it, each unit that rejected it is followed up, and the figures count the units covered.
+async fn units_that_reject_are_left_out_when_the_round_says_so(backend: Backend) {
+    let h = Harness::embedded(backend).await;
+    let round = negotiated_round_under(&h, json!({ "rejection_rule": "leave_out" })).await;
+    let children = latest_children(&h, round).await;
+    for (i, child) in children.iter().enumerate() {
+        unit_votes(&h, *child, if i < 2 { 10 } else { 15 }).await;
+    }
+    assert_eq!(h.state(round).await, "reviewing_confirmations", "the units that passed go on");
+    let d = h.data(round).await;
+    assert_eq!(d["covered_units"], json!(&UNITS[2..]), "the units that passed, in their order");
+    assert_eq!(d["left_out_units"], json!(&UNITS[..2]));
+    assert_eq!(d["draft_version"], json!(1), "no new draft: the same text goes on");
+
+    // Each unit left out is followed up once; a unit that was not left out cannot be.
+    let not_left_out = refused(
+        &h,
+        round,
+        &worker_negotiator(),
+        "record_follow_up",
+        json!({ "follow_up_unit": "u05", "follow_up_path": "own_bargaining" }),
+    )
+    .await;
+    assert!(matches!(&not_left_out, Refusal::Input(e) if matches!(e[0].problem, FieldProblem::NotOffered { .. })));
+    for (unit, path) in [("u01", "own_bargaining"), ("u02", "vote_again")] {
+        let follow_up = json!({ "follow_up_unit": unit, "follow_up_path": path, "follow_up_note": "单位工会跟进" });
+        fire(&h, round, &worker_negotiator(), "record_follow_up", follow_up).await;
+    }
+    let all_done = refused(
+        &h,
+        round,
+        &worker_negotiator(),
+        "record_follow_up",
+        json!({ "follow_up_unit": "u01", "follow_up_path": "no_contract" }),
+    )
+    .await;
+    assert!(matches!(all_done, Refusal::Guard(GuardFailure::Compare { .. }, Some(_))), "{all_done}");
+
+    fire(&h, round, &worker_negotiator(), "accept_confirmations", json!({})).await;
+    fire(&h, round, &chief("张一"), "sign_contract_worker", json!({})).await;
+    fire(&h, round, &chief("李一"), "sign_contract_employer", json!({})).await;
+    fire(&h, round, &worker_negotiator(), "seal_worker", json!({})).await;
+    fire(&h, round, &employer_negotiator(), "seal_employer", json!({})).await;
+    fire(&h, round, &employer_negotiator(), "submit_to_bureau", json!({})).await;
+    fire(&h, round, &Actor::new("liu", ["bureau_reviewer"]), "approve", json!({})).await;
+
+    // Published where it binds: a unit left out is not offered, and the covered units complete it.
+    let left_out =
+        refused(&h, round, &worker_negotiator(), "record_publication", json!({ "published_now": ["u01"] })).await;
+    assert!(matches!(left_out, Refusal::Input(_)), "{left_out}");
+    fire(&h, round, &worker_negotiator(), "record_publication", json!({ "published_now": &UNITS[2..] })).await;
+    fire(&h, round, &worker_negotiator(), "confirm_published_everywhere", json!({})).await;
+
+    let def = h.rt.definitions().get("bargaining_round").unwrap().clone();
+    let figures = unionflow::bargaining::figures::figures(&h.db.db, &def, 0).await.unwrap();
+    assert_eq!((figures[0].units_signed, figures[0].units_in_scope), (10, 12), "the signing rate counts units covered");
+}
+
+/// Under `leave_out`, a round that no unit passed has nothing to bind: it goes back to the table.
+async fn a_round_no_unit_passed_renegotiates_even_when_units_may_be_left_out(backend: Backend) {
+    let h = Harness::embedded(backend).await;
+    let round = negotiated_round_under(&h, json!({ "rejection_rule": "leave_out" })).await;
+    for child in latest_children(&h, round).await {
+        unit_votes(&h, child, 10).await;
+    }
+    assert_eq!(h.state(round).await, "negotiating");
+    assert_eq!(h.data(round).await["left_out_units"], json!(UNITS));
+}
+
+/// By default any rejection renegotiates, and once every unit passes they are all covered.
+async fn by_default_every_unit_is_covered_once_all_passed(backend: Backend) {
+    let h = Harness::embedded(backend).await;
+    let round = negotiated_round(&h).await;
+    let first = latest_children(&h, round).await;
+    for (i, child) in first.iter().enumerate() {
+        unit_votes(&h, *child, if i == 0 { 10 } else { 15 }).await;
+    }
+    assert_eq!(h.state(round).await, "negotiating", "one rejection renegotiates");
+    sign_and_send_draft(&h, round, 3).await;
+    for child in latest_children(&h, round).await {
+        unit_votes(&h, child, 15).await;
+    }
+    let d = h.data(round).await;
+    assert_eq!((h.state(round).await.as_str(), &d["covered_units"]), ("reviewing_confirmations", &json!(UNITS)));
+    assert_eq!(d["left_out_units"], json!([]));
+    let nothing = refused(
+        &h,
+        round,
+        &worker_negotiator(),
+        "record_follow_up",
+        json!({ "follow_up_unit": "u01", "follow_up_path": "own_bargaining" }),
+    )
+    .await;
+    assert!(matches!(nothing, Refusal::Input(_) | Refusal::Guard(GuardFailure::TooFew { .. }, Some(_))), "{nothing}");
+}
+
 on_both_backends! {
+    leave_out => units_that_reject_are_left_out_when_the_round_says_so;
+    leave_out_none_passed => a_round_no_unit_passed_renegotiates_even_when_units_may_be_left_out;
+    renegotiate_covers_all => by_default_every_unit_is_covered_once_all_passed;
     whole_round => a_round_with_one_rejection_ends_in_effect_and_opens_renewal;
     bureau_objection => a_bureau_objection_sends_the_round_back_to_negotiation;
     lapse_after_downtime => a_review_that_lapses_while_the_server_is_down_takes_effect_the_day_after_its_last_day;

@@ -399,7 +399,33 @@ fn cases() -> Vec<(&'static str, Folder)> {
             "duplicate_timer_id",
             base_add(r#"after = "20d""#, "[[state.timer]]\nid = \"reminder\"\nfires = \"remind\"\nafter = \"30d\""),
         ),
-        ("event_twice_from_one_state", base_plus(&TRANSITION.replace("suspend", "close").replace("limbo", "failed"))),
+        // An event declared again from a state is a choice: the earlier declarations need guards,
+        // and all ask the same fields.
+        (
+            "event_again_after_an_unguarded_one",
+            base_plus(
+                &TRANSITION
+                    .replace("suspend", "all_passed")
+                    .replace(r#""open""#, r#""waiting""#)
+                    .replace("limbo", "done"),
+            ),
+        ),
+        (
+            "event_again_asking_other_fields",
+            base_plus(
+                &TRANSITION
+                    .replace("suspend", "close")
+                    .replace("limbo", "failed")
+                    .replace("roles", "ask = [\"name\"]\nroles"),
+            ),
+        ),
+        (
+            "join_collects_into_no_list",
+            base(
+                r#"on_fail = "some_failed""#,
+                "on_fail = \"some_failed\"\ncollect = { field = \"unit\", passed = \"name\" }",
+            ),
+        ),
         // References to states, stages, roles and fields.
         ("unknown_initial_state", base(r#"initial = "open""#, r#"initial = "opened""#)),
         ("unknown_stage", base("id = \"done\"\nstage = \"main\"", "id = \"done\"\nstage = \"mian\"")),

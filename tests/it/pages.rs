@@ -507,6 +507,12 @@ async fn letters_and_contracts_print_with_their_signatures_and_dates(backend: Ba
         ],
     );
     assert!(letter.says(&figures), "the figures that decided the vote are printed");
+    let rule = &web.rt().definitions().definitions["assembly_approval"].vote_rules["contract"];
+    let wording = rule.wording.as_ref().expect("the contract rule words its passing").zh.clone();
+    assert!(
+        paragraphs.iter().any(|p| p.contains(&format!("，{wording}，"))) && !letter.body.contains("{vote.wording}"),
+        "the letter says how the draft passed in the words of the rule applied: {paragraphs:?}"
+    );
     let early = b.get(&format!("/instances/{pending}/documents/confirmation_letter")).await;
     assert_eq!(early.status, StatusCode::NOT_FOUND, "no letter before the assembly approved");
 
@@ -520,6 +526,11 @@ async fn letters_and_contracts_print_with_their_signatures_and_dates(backend: Ba
     assert_eq!(contract.status, StatusCode::OK);
     assert!(contract.says(&display_name("wang.wei")) && contract.says(&display_name("zhao.lei")), "both chiefs");
     assert!(contract.says("3 年"), "the term is filled in");
+    assert!(
+        contract.texts("p").iter().any(|p| p.starts_with("本合同适用于：") && p.contains(&unit)),
+        "the contract names the units it covers: {:?}",
+        contract.texts("p")
+    );
     assert!(
         !contract.body.contains("{draft_text}") && !contract.body.contains("{term_years}"),
         "every placeholder is filled"
@@ -1070,17 +1081,25 @@ async fn publication_is_refused_in_the_words_of_units(backend: Backend) {
     let mut b = web.browser();
     b.sign_in("wang.wei").await;
     let path = format!("/instances/{round}");
-    let words = "还有单位未登记公布：请先逐个登记每个覆盖单位的公布情况";
+    let words = "还有合同覆盖的单位未登记公布：请先登记";
     let page = b.get(&path).await;
     assert!(page.says(words), "the definition's words: {}", page.text());
-    assert!(page.says(&format!("{}）", zh().t("guard.message.blank"))), "nothing recorded yet: {}", page.text());
+    assert!(
+        page.says(&format!("已登记：{}；", zh().t("guard.message.blank"))),
+        "nothing recorded yet: {}",
+        page.text()
+    );
     assert!(!page.says("双方") && !page.says("有 0 人"), "no sides, no people: {}", page.text());
-    web.fire(round, &crate::web::worker(), "record_publication", json!({ "published_unit": "u01" })).await;
+    web.fire(round, &crate::web::worker(), "record_publication", json!({ "published_now": ["u01"] })).await;
     let page = b.get(&path).await;
     assert!(page.says(words) && !page.says(zh().t("guard.message.blank")), "the recorded unit is named");
     b.get("/lang/en?back=/").await;
     let page = b.get(&path).await;
-    assert!(page.says("Some units in scope have not recorded publication yet"), "in English: {}", page.text());
+    assert!(
+        page.says("Some units the contract covers have not recorded publication yet"),
+        "in English: {}",
+        page.text()
+    );
     assert!(!page.says("sides"), "{}", page.text());
 }
 

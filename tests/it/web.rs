@@ -179,9 +179,7 @@ impl Web {
         if at == RoundAt::Approved {
             return id;
         }
-        for unit in units {
-            self.fire(id, &worker, "record_publication", json!({ "published_unit": unit })).await;
-        }
+        self.fire(id, &worker, "record_publication", json!({ "published_now": units })).await;
         self.fire(id, &worker, "confirm_published_everywhere", json!({})).await;
         assert_eq!(self.state_of(id).await, "in_effect");
         id
