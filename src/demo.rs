@@ -49,7 +49,7 @@ const UNITS: &[(&str, &str, &str, &str, i64)] = &[
 /// (user name, name, roles)
 const PEOPLE: &[(&str, &str, &[&str])] = &[
     ("admin", "系统管理员 周敏", &["admin"]),
-    ("wang.wei", "王伟（工会主席）", &["worker_negotiator", "chief_representative"]),
+    ("wang.wei", "王伟（工会主席）", &["worker_negotiator", "chief_representative", "union_chair"]),
     ("li.na", "李娜", &["worker_negotiator"]),
     ("zhao.lei", "赵磊（校董会代表）", &["employer_negotiator", "chief_representative"]),
     ("sun.li", "孙丽", &["employer_negotiator"]),

@@ -97,7 +97,24 @@ impl Runtime {
     }
 
     fn ctx(&self) -> Context<'_> {
-        Context { now: self.clock.now(), calendar: &self.registry.set.calendar, offset: self.offset }
+        Context { now: self.clock.now(), calendar: &self.registry.set.calendar, offset: self.offset, people: None }
+    }
+
+    /// Who holds the roles the definition's guards judge people by, and their delegates, today;
+    /// nothing is read for a definition that judges no one.
+    async fn people_facts<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        def: &Definition,
+        instance: i64,
+        ctx: Context<'_>,
+    ) -> Result<Option<engine::PeopleFacts>, RuntimeError> {
+        let roles = def.roles_judged();
+        if roles.is_empty() {
+            return Ok(None);
+        }
+        let today = crate::definition::calendar::format_date(ctx.now.to_offset(ctx.offset).date());
+        Ok(Some(crate::store::delegations::facts(conn, &roles, Some(instance), &today).await?))
     }
 
     fn applier<'a, C: sea_orm::ConnectionTrait>(&'a self, conn: &'a C, ctx: Context<'a>) -> Applier<'a, C> {
@@ -208,6 +225,10 @@ impl Runtime {
         }
         let definition = self.registry.by_row(&self.db, row.definition_id).await?;
         let ctx = self.ctx();
+        // Written delegations for another round do not reach this one.
+        let actor = &actor.in_instance(row.id);
+        let people = self.people_facts(conn, &definition, row.id, ctx).await?;
+        let ctx = Context { people: people.as_ref(), ..ctx };
         let decision = engine::decide(&definition, &row.state, &row.data, actor, event, given, ctx)?;
         let txn = begin_write(conn).await?;
         let updated = self.applier(&txn, ctx).apply(&row, &definition, decision, actor, "transition").await?;

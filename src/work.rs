@@ -58,7 +58,7 @@ pub async fn waiting_for(rt: &Runtime, actor: &Actor) -> Result<Vec<Waiting>, Ru
     let mut out = Vec::new();
     for row in rows {
         let definition = rt.registry().by_row(rt.db(), row.definition_id).await?;
-        let allowed: Vec<String> = engine::options(&definition, &row.state, &row.data, actor)
+        let allowed: Vec<String> = engine::options(&definition, &row.state, &row.data, &actor.in_instance(row.id))
             .into_iter()
             .filter(|o| o.refusal.is_none() && o.transition.task)
             .map(|o| o.transition.event.clone())

@@ -467,8 +467,11 @@ impl Checker<'_, '_> {
         }
         for sig in &d.signatures {
             self.need(&sig.on.span(), fields, sig.on.get_ref(), Need::Date);
-            if let Some(by) = &sig.by {
+            for by in sig.by.iter().chain(&sig.signer) {
                 self.need(&by.span(), fields, by.get_ref(), Need::Any);
+            }
+            if let Some(d) = &sig.delegation {
+                self.need(&d.span(), fields, d.get_ref(), Need::Int);
             }
         }
         Some(Document {
@@ -484,6 +487,8 @@ impl Checker<'_, '_> {
                     label: s.label.clone(),
                     by: s.by.as_ref().map(|b| b.get_ref().clone()),
                     on: s.on.get_ref().clone(),
+                    signer: s.signer.as_ref().map(|b| b.get_ref().clone()),
+                    delegation: s.delegation.as_ref().map(|b| b.get_ref().clone()),
                 })
                 .collect(),
         })
@@ -998,6 +1003,11 @@ impl Checker<'_, '_> {
                 need(self, f, Need::Any);
                 Guard::ActorIs(f.clone())
             }
+            RawGuard::RoleOrDelegate { field, role } => {
+                need(self, field, Need::Any);
+                self.role_ref(&S::new(span.clone(), role.clone()), false);
+                Guard::RoleOrDelegate { field: field.clone(), role: role.clone() }
+            }
             RawGuard::EachAtLeast { map, keys, min } => {
                 need(self, map, Need::Map);
                 let keys = match fields.get(keys.as_str()) {
@@ -1074,6 +1084,20 @@ impl Checker<'_, '_> {
             RawEffect::Stamp(f) => {
                 need(self, f, Need::Date);
                 Effect::Stamp(f.clone())
+            }
+            RawEffect::Sign { for_field, on, signer, delegation } => {
+                need(self, for_field, Need::Any);
+                need(self, on, Need::Date);
+                need(self, signer, Need::Any);
+                if let Some(d) = delegation {
+                    need(self, d, Need::Int);
+                }
+                Effect::Sign {
+                    for_field: for_field.clone(),
+                    on: on.clone(),
+                    signer: signer.clone(),
+                    delegation: delegation.clone(),
+                }
             }
             RawEffect::AddYears { into, date, years, last_day } => {
                 need(self, into, Need::Date);

@@ -65,6 +65,9 @@ pub struct Signature {
     pub label: Label,
     pub by: Option<String>,
     pub on: String,
+    /// Who really signed, and under which written delegation (a `sign` effect's fields).
+    pub signer: Option<String>,
+    pub delegation: Option<String>,
 }
 
 /// The `{field}` placeholders of a document's text, in order.
@@ -136,6 +139,21 @@ impl Definition {
         event: &'b str,
     ) -> impl Iterator<Item = &'a Transition> + use<'a, 'b> {
         self.transitions_from(state).filter(move |t| t.event == event)
+    }
+    /// The roles `role_or_delegate` guards name: whose holders (and delegates) a decision must know.
+    pub fn roles_judged(&self) -> Vec<&str> {
+        let mut roles: Vec<&str> = self
+            .transitions
+            .iter()
+            .flat_map(|t| &t.guards)
+            .filter_map(|g| match &g.guard {
+                Guard::RoleOrDelegate { role, .. } => Some(role.as_str()),
+                _ => None,
+            })
+            .collect();
+        roles.sort_unstable();
+        roles.dedup();
+        roles
     }
     pub fn has_event(&self, event: &str) -> bool {
         self.transitions.iter().any(|t| t.event == event)
@@ -464,6 +482,12 @@ pub enum Guard {
         share: Fraction,
     },
     ActorIs(String),
+    /// The person named in `field` holds `role` (the union chair), or a written delegation from
+    /// someone who does.
+    RoleOrDelegate {
+        field: String,
+        role: String,
+    },
     Vote(VoteCheck),
     /// Every key has a value of at least `min` in the map.
     EachAtLeast {
@@ -575,6 +599,15 @@ pub enum Effect {
     },
     Clear(String),
     Stamp(String),
+    /// A signature: the date stamped into `on`, who signed into `signer`, and, when they signed
+    /// under a written delegation from the person named in `for_field`, its number into
+    /// `delegation`.
+    Sign {
+        for_field: String,
+        on: String,
+        signer: String,
+        delegation: Option<String>,
+    },
     AddYears {
         into: String,
         date: String,

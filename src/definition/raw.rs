@@ -59,6 +59,9 @@ pub struct RawSignature {
     pub by: Option<S>,
     /// The date field the engine stamped when they signed.
     pub on: S,
+    /// Who signed, and the written delegation they signed under (see the `sign` effect).
+    pub signer: Option<S>,
+    pub delegation: Option<S>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -352,6 +355,7 @@ pub enum RawGuard {
     Disjoint([String; 2]),
     ShareAtMost { list: String, part: String, share: String },
     ActorIs(String),
+    RoleOrDelegate { field: String, role: String },
     Vote(String),
     EachAtLeast { map: String, keys: String, min: i64 },
 }
@@ -388,6 +392,13 @@ pub enum RawEffect {
     },
     Clear(String),
     Stamp(String),
+    Sign {
+        #[serde(rename = "for")]
+        for_field: String,
+        on: String,
+        signer: String,
+        delegation: Option<String>,
+    },
     AddYears {
         into: String,
         date: String,

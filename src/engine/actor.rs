@@ -11,11 +11,69 @@ pub struct Actor {
     /// The units each role acts for. A unit belongs to the grant that named it: a bureau
     /// reviewer for u09 is not thereby u09's unit secretary.
     pub units: BTreeMap<String, BTreeSet<String>>,
+    /// The written delegations the actor holds today: where one applies, they act as the person
+    /// who gave it (a chief representative's signature, Art. 20).
+    pub delegations: Vec<Delegated>,
+}
+
+/// What the engine may know of other people when it decides: who holds a role, and who holds a
+/// written delegation from whom today. The runtime reads it for definitions that ask
+/// (`role_or_delegate`); a decision made without it cannot judge such a guard and lets it hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeopleFacts {
+    /// Role → the active people who hold it.
+    pub holders: BTreeMap<String, BTreeSet<String>>,
+    /// (from, to) of every written delegation in force.
+    pub delegations: Vec<(String, String)>,
+}
+
+impl PeopleFacts {
+    /// Whether `person` holds `role`, or a written delegation from someone who does.
+    pub fn holds_or_delegated(&self, person: &str, role: &str) -> bool {
+        let Some(holders) = self.holders.get(role) else { return false };
+        holders.contains(person) || self.delegations.iter().any(|(from, to)| to == person && holders.contains(from))
+    }
+}
+
+/// A written delegation held: `from` handed their role to the holder, by letter `id`, for one
+/// instance (a round) or for every instance while it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delegated {
+    pub id: i64,
+    pub from: String,
+    pub instance: Option<i64>,
 }
 
 impl Actor {
     pub fn new<R: Into<String>>(name: impl Into<String>, roles: impl IntoIterator<Item = R>) -> Self {
-        Self { name: name.into(), roles: roles.into_iter().map(Into::into).collect(), units: BTreeMap::new() }
+        Self {
+            name: name.into(),
+            roles: roles.into_iter().map(Into::into).collect(),
+            units: BTreeMap::new(),
+            delegations: Vec::new(),
+        }
+    }
+
+    /// The actor holding these written delegations.
+    pub fn with_delegations(mut self, delegations: Vec<Delegated>) -> Self {
+        self.delegations = delegations;
+        self
+    }
+
+    /// The actor as they act on instance `id`: the delegations for another instance left out.
+    pub fn in_instance(&self, id: i64) -> Actor {
+        let mut actor = self.clone();
+        actor.delegations.retain(|d| d.instance.is_none_or(|i| i == id));
+        actor
+    }
+
+    /// Whether the actor acts as `person`: they are that person (`Some(None)`), or hold that
+    /// person's written delegation (`Some(Some(letter))`).
+    pub fn acts_for(&self, person: &str) -> Option<Option<i64>> {
+        if self.name == person {
+            return Some(None);
+        }
+        self.delegations.iter().find(|d| d.from == person).map(|d| Some(d.id))
     }
 
     /// Every role of the actor acts for these units (an actor with one role, as tests build them).

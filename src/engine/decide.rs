@@ -8,7 +8,7 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::definition::calendar::{format_date, parse_date};
 use crate::definition::values::Period;
 use crate::definition::{Calendar, Definition, Effect, Outcome, SYSTEM_ROLE, Transition};
-use crate::engine::actor::Actor;
+use crate::engine::actor::{Actor, PeopleFacts};
 use crate::engine::input::{Data, parse_input};
 use crate::engine::refusal::{FieldError, FieldProblem, Refusal, TallyError};
 use crate::engine::timers::{TimerStart, shift, timers_for_state};
@@ -21,6 +21,8 @@ pub struct Context<'a> {
     pub now: OffsetDateTime,
     pub calendar: &'a Calendar,
     pub offset: UtcOffset,
+    /// Who holds which role and whose written delegation, where the definition's guards ask.
+    pub people: Option<&'a PeopleFacts>,
 }
 
 /// What firing an event does, for the store to apply as one transaction.
@@ -121,7 +123,9 @@ fn option_refusal(def: &Definition, t: &Transition, data: &Data, actor: &Actor) 
             .iter()
             .filter(|g| !guards::fields_read(&g.guard).iter().any(|f| t.ask.iter().chain(&t.optional).any(|a| a == f)))
             .find_map(|g| {
-                guards::check(&g.guard, data, actor).err().map(|e| Refusal::Guard(e, g.message.clone().map(Box::new)))
+                guards::check(&g.guard, data, actor, None)
+                    .err()
+                    .map(|e| Refusal::Guard(e, g.message.clone().map(Box::new)))
             })
     })
 }
@@ -233,7 +237,7 @@ fn decide_by(
     let mut next = data.clone();
     next.extend(input.clone());
     for g in &t.guards {
-        guards::check(&g.guard, &next, actor).map_err(|e| Refusal::Guard(e, g.message.clone().map(Box::new)))?;
+        guards::check(&g.guard, &next, actor, ctx.people).map_err(|e| Refusal::Guard(e, g.message.clone().map(Box::new)))?;
     }
     let mut spawns = Vec::new();
     for effect in &t.effects {
@@ -372,6 +376,17 @@ fn apply_effect(
         }
         Effect::Stamp(field) => {
             data.insert(field.clone(), Value::String(format_date(today)));
+        }
+        Effect::Sign { for_field, on, signer, delegation } => {
+            data.insert(on.clone(), Value::String(format_date(today)));
+            data.insert(signer.clone(), Value::String(actor.name.clone()));
+            let letter = data.get(for_field).and_then(Value::as_str).and_then(|p| actor.acts_for(p)).flatten();
+            if let Some(field) = delegation {
+                match letter {
+                    Some(id) => data.insert(field.clone(), Value::from(id)),
+                    None => data.remove(field),
+                };
+            }
         }
         Effect::AddYears { into, date, years, last_day } => {
             let start = data.get(date).and_then(Value::as_str).and_then(parse_date);

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::definition::{Guard, MapKeys, Operand, Outcome, VoteCheck};
 use crate::engine::VOTE_KEY;
-use crate::engine::actor::Actor;
+use crate::engine::actor::{Actor, PeopleFacts};
 use crate::engine::input::Data;
 use crate::engine::refusal::GuardFailure;
 use crate::engine::vote::VoteResult;
@@ -29,6 +29,7 @@ fn text(v: Option<&Value>) -> String {
 pub fn fields_read(g: &Guard) -> Vec<&str> {
     match g {
         Guard::IsSet(f) | Guard::IsUnset(f) | Guard::IsTrue(f) | Guard::ActorIs(f) => vec![f],
+        Guard::RoleOrDelegate { field, .. } => vec![field],
         Guard::Equals { field, .. } | Guard::MinCount { field, .. } => vec![field],
         Guard::Compare { field, than, .. } => match than {
             Operand::Field(other) => vec![field, other],
@@ -43,7 +44,7 @@ pub fn fields_read(g: &Guard) -> Vec<&str> {
     }
 }
 
-pub fn check(g: &Guard, data: &Data, actor: &Actor) -> Result<(), GuardFailure> {
+pub fn check(g: &Guard, data: &Data, actor: &Actor, people: Option<&PeopleFacts>) -> Result<(), GuardFailure> {
     let is_set = |f: &str| !matches!(data.get(f), None | Some(Value::Null));
     let int = |f: &str| data.get(f).and_then(Value::as_i64);
     match g {
@@ -138,7 +139,13 @@ pub fn check(g: &Guard, data: &Data, actor: &Actor) -> Result<(), GuardFailure> 
                 })
             }
         }
-        Guard::ActorIs(f) if data.get(f).and_then(Value::as_str) != Some(actor.name.as_str()) => {
+        Guard::RoleOrDelegate { field, role } => match (people, data.get(field).and_then(Value::as_str)) {
+            (Some(people), Some(person)) if !people.holds_or_delegated(person, role) => {
+                Err(GuardFailure::NotRoleOrDelegate { field: field.clone(), role: role.clone() })
+            }
+            _ => Ok(()),
+        },
+        Guard::ActorIs(f) if data.get(f).and_then(Value::as_str).and_then(|p| actor.acts_for(p)).is_none() => {
             Err(GuardFailure::NotTheActor { field: f.clone() })
         }
         Guard::EachAtLeast { map, keys, min } => {

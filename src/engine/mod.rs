@@ -12,7 +12,7 @@ mod refusal;
 mod timers;
 mod vote;
 
-pub use actor::Actor;
+pub use actor::{Actor, Delegated, PeopleFacts};
 pub use decide::{Context, Decision, EventOption, SpawnOrder, Started, decide, options, spawned, start};
 pub use input::{Data, parse_value};
 pub use join::{ChildTally, JoinStatus, evaluate_join};

@@ -6,6 +6,7 @@ pub mod apply;
 pub mod audit;
 pub mod db;
 pub mod definitions;
+pub mod delegations;
 pub mod figures;
 pub mod instances;
 pub mod mentors;

@@ -27,6 +27,8 @@ pub struct Signed {
     pub path: String,
     /// Which of the pages beyond every user's the menu offers this person.
     pub nav: Nav,
+    /// The written delegations this person holds today (a chief's signature by a delegate).
+    pub delegations: Vec<crate::engine::Delegated>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -59,7 +61,7 @@ impl Nav {
 
 impl Signed {
     pub fn actor(&self) -> crate::engine::Actor {
-        self.session.user.actor()
+        self.session.user.actor().with_delegations(self.delegations.clone())
     }
     pub fn is_admin(&self) -> bool {
         self.session.user.has_role(crate::people::users::ADMIN)
@@ -148,7 +150,9 @@ impl FromRequestParts<AppState> for Signed {
         match ctx.session {
             Some(session) => {
                 let nav = Nav::for_actor(state, &session.user.actor());
-                Ok(Signed { tr: ctx.tr, session, path: ctx.path, nav })
+                let today = crate::definition::calendar::format_date(state.now().to_offset(state.rt.offset()).date());
+                let delegations = crate::store::delegations::held(state.db(), &session.user.username, &today).await?;
+                Ok(Signed { tr: ctx.tr, session, path: ctx.path, nav, delegations })
             }
             None => Err(WebError::SignIn { next: ctx.path }),
         }

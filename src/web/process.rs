@@ -872,7 +872,7 @@ async fn render_instance(
     let units = state.directory().await?;
     let at = Sections { tr, lang, def: &def, units: &units, offset: state.rt.offset() };
     let (stages, is_final) = at.stages(row);
-    let (actions, refused) = at.actions(row, &signed.actor(), roles, returned.as_ref());
+    let (actions, refused) = at.actions(row, &signed.actor().in_instance(row.id), roles, returned.as_ref());
     let history_rows = state.rt.history(row.id).await?;
     let visited: BTreeSet<String> = history_rows.iter().filter_map(|h| h.record.to_state.clone()).collect();
     let available: Vec<String> = actions.iter().map(|a| a.event.clone()).collect();

@@ -4,7 +4,9 @@
 
 use serde_json::json;
 use unionflow::engine::{Actor, FieldProblem, GuardFailure, Refusal};
+use unionflow::people::domain::RoleGrant;
 use unionflow::runtime::RuntimeError;
+use unionflow::store::delegations::NewDelegation;
 
 use crate::on_both_backends;
 use crate::support::{Backend, Harness, data};
@@ -34,6 +36,29 @@ async fn refused(h: &Harness, id: i64, actor: &Actor, event: &str, given: serde_
         Err(RuntimeError::Refused(r)) => r,
         other => panic!("{event} should be refused, got {other:?}"),
     }
+}
+
+/// A person with an account and these roles (the union's chair, say), once.
+async fn person(h: &Harness, name: &str, roles: &[&str]) {
+    if unionflow::store::users::id_of(&h.db.db, name).await.unwrap().is_some() {
+        return;
+    }
+    let id = unionflow::store::users::insert(&h.db.db, name, name, "-", 0).await.unwrap();
+    let grants: Vec<RoleGrant> =
+        roles.iter().map(|r| RoleGrant::parse(r, &h.rt.definitions().roles).expect("a role")).collect();
+    unionflow::people::users::set_grants(&h.db.db, id, &grants).await.unwrap();
+}
+
+/// A written delegation from `from` to `to`, for one round or (without it) from today on.
+async fn delegate(h: &Harness, from: &str, to: &str, round: Option<i64>) -> i64 {
+    let d = NewDelegation { from, to, instance: round, valid_from: "2026-01-01", valid_until: None, letter: "委托书" };
+    unionflow::store::delegations::insert(&h.db.db, &d, "admin", crate::support::START).await.unwrap()
+}
+
+/// The person as they act today, with the written delegations they hold.
+async fn with_delegations(h: &Harness, actor: Actor) -> Actor {
+    let held = unionflow::store::delegations::held(&h.db.db, &actor.name, "2026-03-02").await.unwrap();
+    actor.with_delegations(held)
 }
 
 /// A unit's assembly votes: `yes` of 25 delegates, 20 present.
@@ -83,6 +108,7 @@ async fn negotiated_round(h: &Harness) -> i64 {
 
 /// The same, opened with more data (what a rejection does, say).
 async fn negotiated_round_under(h: &Harness, more: serde_json::Value) -> i64 {
+    person(h, "张一", &["union_chair"]).await;
     let mut start = data(json!({ "sector": "海淀区民办教育", "year": 2026, "units": UNITS }));
     start.extend(data(more));
     let round = h.rt.start("bargaining_round", &worker_negotiator(), &start).await.expect("open the round");
@@ -517,7 +543,71 @@ async fn by_default_every_unit_is_covered_once_all_passed(backend: Backend) {
     assert!(matches!(nothing, Refusal::Input(_) | Refusal::Guard(GuardFailure::TooFew { .. }, Some(_))), "{nothing}");
 }
 
+/// A round opened and answered, with the worker side named with `chief` and the employer side
+/// named, negotiating, with a first draft proposed.
+async fn round_with_worker_chief(h: &Harness, chief: &str) -> Result<i64, Refusal> {
+    person(h, "张一", &["union_chair"]).await;
+    let start = data(json!({ "sector": "海淀区民办教育", "year": 2026, "units": ["u01"] }));
+    let round = h.rt.start("bargaining_round", &worker_negotiator(), &start).await.expect("open the round");
+    fire(h, round, &worker_negotiator(), "request_by_workers", json!({ "request_letter": "要求开展集体协商" })).await;
+    fire(h, round, &employer_negotiator(), "reply_by_employer", json!({})).await;
+    let side = json!({ "worker_reps": "张一、张二、张三", "worker_chief": chief });
+    match h.rt.fire(round, None, &worker_negotiator(), "name_worker_side", &data(side)).await {
+        Err(RuntimeError::Refused(r)) => return Err(r),
+        other => other.expect("named"),
+    };
+    let side = json!({ "employer_reps": "李一\n李二\n李三", "employer_chief": "李一" });
+    fire(h, round, &employer_negotiator(), "name_employer_side", side).await;
+    fire(h, round, &employer_negotiator(), "start_negotiation", json!({})).await;
+    let draft = json!({ "draft_text": "第一条 工资增长 5%", "term_years": 3 });
+    fire(h, round, &worker_negotiator(), "propose_draft", draft).await;
+    Ok(round)
+}
+
+/// Art. 20: the worker side's chief is the union chair or holds the chair's written delegation;
+/// a chief's signature is taken from the chief or a delegate, recorded with the letter it rests
+/// on, and a revoked or another round's delegation carries nothing.
+async fn the_workers_chief_is_the_chair_or_a_written_delegate(backend: Backend) {
+    let h = Harness::embedded(backend).await;
+    let not_chair = round_with_worker_chief(&h, "张三").await.expect_err("张三 is not the chair");
+    assert!(
+        matches!(&not_chair, Refusal::Guard(GuardFailure::NotRoleOrDelegate { role, .. }, Some(_)) if role == "union_chair"),
+        "{not_chair}"
+    );
+
+    // The chair delegates the role for the next round: 张三 is named and signs as chief.
+    let next_round_id = round_with_worker_chief(&h, "张一").await.expect("the chair is named") + 1;
+    let letter = delegate(&h, "张一", "张三", Some(next_round_id)).await;
+    let round = round_with_worker_chief(&h, "张三").await.expect("the chair's delegate is named");
+    assert_eq!(round, next_round_id);
+    let zhang_san = with_delegations(&h, Actor::new("张三", ["worker_negotiator"])).await;
+    fire(&h, round, &zhang_san, "sign_draft_worker", json!({})).await;
+    assert_eq!(h.data(round).await["worker_draft_signer"], json!("张三"));
+
+    // Revoked, the delegation no longer makes 张三 the chief: a new draft cannot be signed.
+    assert!(unionflow::store::delegations::revoke(&h.db.db, letter, "张一", crate::support::START).await.unwrap());
+    let draft = json!({ "draft_text": "第一条 工资增长 6%", "term_years": 3 });
+    fire(&h, round, &worker_negotiator(), "propose_draft", draft).await;
+    let revoked = refused(&h, round, &zhang_san, "sign_draft_worker", json!({})).await;
+    assert!(matches!(revoked, Refusal::Guard(GuardFailure::NotRoleOrDelegate { .. }, Some(_))), "{revoked}");
+
+    // The chair is chief of a round and hands the signing to 张二 for a period: 张二 signs for
+    // 张一, and the round keeps who signed under which letter.
+    let chaired = round_with_worker_chief(&h, "张一").await.expect("the chair is named");
+    let other_round = delegate(&h, "张一", "张三", Some(round)).await;
+    let zhang_san = with_delegations(&h, Actor::new("张三", ["worker_negotiator"])).await;
+    let elsewhere = refused(&h, chaired, &zhang_san, "sign_draft_worker", json!({})).await;
+    assert!(matches!(elsewhere, Refusal::Guard(GuardFailure::NotTheActor { .. }, _)), "letter {other_round}: {elsewhere}");
+    let period = delegate(&h, "张一", "张二", None).await;
+    let zhang_er = with_delegations(&h, Actor::new("张二", ["worker_negotiator"])).await;
+    fire(&h, chaired, &zhang_er, "sign_draft_worker", json!({})).await;
+    let d = h.data(chaired).await;
+    assert_eq!((&d["worker_draft_signer"], &d["worker_draft_delegation"]), (&json!("张二"), &json!(period)));
+    assert!(d["worker_draft_signed_on"].is_string());
+}
+
 on_both_backends! {
+    chair_or_delegate => the_workers_chief_is_the_chair_or_a_written_delegate;
     leave_out => units_that_reject_are_left_out_when_the_round_says_so;
     leave_out_none_passed => a_round_no_unit_passed_renegotiates_even_when_units_may_be_left_out;
     renegotiate_covers_all => by_default_every_unit_is_covered_once_all_passed;

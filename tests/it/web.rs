@@ -335,7 +335,7 @@ const COMPETENCES: [&str; 5] = ["leadership", "practice", "problem_solving", "pa
 
 /// The people [`Web::round`] acts as and names.
 pub const NEGOTIATORS: &[(&str, &[&str])] = &[
-    ("wang.wei", &["worker_negotiator", "chief_representative"]),
+    ("wang.wei", &["worker_negotiator", "chief_representative", "union_chair"]),
     ("li.na", &["worker_negotiator"]),
     ("chen.jing", &["unit_secretary@u01"]),
     ("zhao.lei", &["employer_negotiator", "chief_representative"]),
