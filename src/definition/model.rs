@@ -398,7 +398,7 @@ pub struct VoteRule {
 
 /// The placeholder of a document that prints how its vote passed, in the words of the rule the
 /// vote was decided by.
-pub const VOTE_WORDING: &str = "vote.wording";
+pub const VOTE_WORDING: &str = "rule.wording";
 
 /// "At least 2/3 of the roster", "more than 1/2 of those present".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -237,7 +237,8 @@ fn decide_by(
     let mut next = data.clone();
     next.extend(input.clone());
     for g in &t.guards {
-        guards::check(&g.guard, &next, actor, ctx.people).map_err(|e| Refusal::Guard(e, g.message.clone().map(Box::new)))?;
+        guards::check(&g.guard, &next, actor, ctx.people)
+            .map_err(|e| Refusal::Guard(e, g.message.clone().map(Box::new)))?;
     }
     let mut spawns = Vec::new();
     for effect in &t.effects {

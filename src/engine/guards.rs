@@ -192,13 +192,37 @@ mod tests {
     }
 
     #[test]
+    fn a_chief_is_the_role_holder_or_their_delegate_and_a_delegate_signs_for_the_chief() {
+        let chief = data(json!({ "chief": "li.na" }));
+        let chair = Guard::RoleOrDelegate { field: "chief".into(), role: "union_chair".into() };
+        let mut facts = PeopleFacts::default();
+        facts.holders.insert("union_chair".into(), ["wang.wei".to_owned()].into());
+        let someone = Actor::new("x", ["admin"]);
+        assert!(check(&chair, &chief, &someone, Some(&facts)).is_err(), "li.na is not the chair");
+        assert!(check(&chair, &chief, &someone, None).is_ok(), "without the facts it cannot be judged");
+        facts.delegations.push(("zhao.lei".into(), "li.na".into()));
+        assert!(check(&chair, &chief, &someone, Some(&facts)).is_err(), "a delegation from someone not the chair");
+        facts.delegations.push(("wang.wei".into(), "li.na".into()));
+        assert!(check(&chair, &chief, &someone, Some(&facts)).is_ok(), "the chair's delegate");
+
+        let signs = Guard::ActorIs("chief".into());
+        let delegate = Actor::new("sun.li", ["worker_negotiator"]);
+        assert!(check(&signs, &chief, &delegate, None).is_err());
+        let held = vec![crate::engine::Delegated { id: 7, from: "li.na".into(), instance: Some(3) }];
+        let delegate = delegate.with_delegations(held);
+        assert!(check(&signs, &chief, &delegate.in_instance(3), None).is_ok(), "signs for li.na on #3");
+        assert!(check(&signs, &chief, &delegate.in_instance(4), None).is_err(), "not on another instance");
+        assert_eq!(delegate.acts_for("li.na"), Some(Some(7)));
+    }
+
+    #[test]
     fn dates_compare_in_calendar_order() {
         let ends_after =
             Guard::Compare { field: "end".into(), op: CompareOp::Ge, than: Operand::Field("start".into()) };
         let actor = Actor::new("x", ["admin"]);
-        assert!(check(&ends_after, &data(json!({ "start": "2026-03-02", "end": "2026-03-27" })), &actor).is_ok());
-        assert!(check(&ends_after, &data(json!({ "start": "2026-03-02", "end": "2026-03-02" })), &actor).is_ok());
-        let before = check(&ends_after, &data(json!({ "start": "2026-03-02", "end": "2026-02-27" })), &actor);
+        assert!(check(&ends_after, &data(json!({ "start": "2026-03-02", "end": "2026-03-27" })), &actor, None).is_ok());
+        assert!(check(&ends_after, &data(json!({ "start": "2026-03-02", "end": "2026-03-02" })), &actor, None).is_ok());
+        let before = check(&ends_after, &data(json!({ "start": "2026-03-02", "end": "2026-02-27" })), &actor, None);
         assert!(matches!(before, Err(GuardFailure::Compare { .. })), "{before:?}");
     }
 
@@ -208,15 +232,15 @@ mod tests {
             Guard::EachAtLeast { map: "attendance".into(), keys: MapKeys::UpTo("phases".into()), min: 75 };
         let actor = Actor::new("x", ["admin"]);
         let ok = data(json!({ "phases": 2, "attendance": { "1": 75, "2": 90 } }));
-        assert!(check(&every_phase, &ok, &actor).is_ok(), "75 is enough: at least");
+        assert!(check(&every_phase, &ok, &actor, None).is_ok(), "75 is enough: at least");
         let short = data(json!({ "phases": 3, "attendance": { "1": 80, "2": 74 } }));
         assert!(matches!(
-            check(&every_phase, &short, &actor),
+            check(&every_phase, &short, &actor, None),
             Err(GuardFailure::BelowInMap { key, found: Some(74), .. }) if key == "2"
         ));
         let missing = data(json!({ "phases": 3, "attendance": { "1": 80, "2": 80 } }));
         assert!(matches!(
-            check(&every_phase, &missing, &actor),
+            check(&every_phase, &missing, &actor, None),
             Err(GuardFailure::BelowInMap { key, found: None, .. }) if key == "3"
         ));
     }

@@ -2,6 +2,7 @@
 //! sessions. These are sector records beside the generic engine; the engine sees a person only as
 //! an [`Actor`](crate::engine::Actor).
 
+pub mod delegation;
 pub mod domain;
 pub mod password;
 pub mod sessions;

@@ -220,10 +220,21 @@ impl Filled {
         let signatures = spec
             .signatures
             .iter()
-            .map(|s| SignatureLine {
-                label: s.label.get(lang).to_owned(),
-                name: s.by.as_deref().map_or_else(|| blank.to_owned(), value),
-                date: value(&s.on),
+            .map(|s| {
+                let name = s.by.as_deref().map_or_else(|| blank.to_owned(), value);
+                // Who really signed, when it was not the person named: a written delegate.
+                let raw = |f: &Option<String>| f.as_deref().and_then(|f| data.get(f)).filter(|v| !v.is_null());
+                let by_value = s.by.as_deref().and_then(|f| data.get(f));
+                let name = match (raw(&s.signer), raw(&s.delegation)) {
+                    (Some(signer), Some(letter)) if Some(signer) != by_value => {
+                        let signer = s.signer.as_deref().map(value).unwrap_or_default();
+                        let delegated =
+                            tr.f("signature.delegated", &[("signer", signer), ("letter", letter.to_string())]);
+                        format!("{name}{}{delegated}", tr.t("punct.sentence_break"))
+                    }
+                    _ => name,
+                };
+                SignatureLine { label: s.label.get(lang).to_owned(), name, date: value(&s.on) }
             })
             .collect();
         Filled { heading: fill(spec.heading.get(lang)), paragraphs, signatures }

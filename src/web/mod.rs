@@ -8,6 +8,7 @@ mod auth;
 pub mod charts;
 mod cookies;
 mod csv_export;
+mod delegations;
 pub mod diagram;
 mod diff;
 mod documents;
@@ -63,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .route("/my-trainees", get(mentoring::my_trainees))
         .route("/figures", get(figures::figures_page))
         .route("/figures.csv", get(figures::figures_csv))
+        .route("/delegations", get(delegations::delegations_page).post(delegations::create_delegation))
+        .route("/delegations/{id}/revoke", post(delegations::revoke_delegation))
         .route("/admin", get(admin::admin_page))
         .route("/admin/users", post(admin::create_user))
         .route("/admin/users/{id}/roles", post(admin::set_roles))

@@ -308,7 +308,7 @@ pub fn threshold_text(tr: &Tr, t: &crate::definition::Threshold) -> String {
     tr.f(key, &[("share", share), ("base", base.to_owned())])
 }
 
-/// How the last vote's rule words a passing vote, for a document's `{vote.wording}`: the rule's
+/// How the last vote's rule words a passing vote, for a document's `{rule.wording}`: the rule's
 /// own words where it gives them ("经全体代表（职工）半数以上同意"), else its threshold.
 pub fn pass_wording(tr: &Tr, def: &Definition, stored: &serde_json::Value) -> Option<String> {
     let rule = stored.get("rule").and_then(serde_json::Value::as_str).and_then(|id| def.vote_rules.get(id))?;

@@ -51,7 +51,8 @@ async fn person(h: &Harness, name: &str, roles: &[&str]) {
 
 /// A written delegation from `from` to `to`, for one round or (without it) from today on.
 async fn delegate(h: &Harness, from: &str, to: &str, round: Option<i64>) -> i64 {
-    let d = NewDelegation { from, to, instance: round, valid_from: "2026-01-01", valid_until: None, letter: "委托书" };
+    let d =
+        NewDelegation { from, to, instance: round, valid_from: "2026-01-01", valid_until: None, letter: "委托书" };
     unionflow::store::delegations::insert(&h.db.db, &d, "admin", crate::support::START).await.unwrap()
 }
 
@@ -597,7 +598,10 @@ async fn the_workers_chief_is_the_chair_or_a_written_delegate(backend: Backend) 
     let other_round = delegate(&h, "张一", "张三", Some(round)).await;
     let zhang_san = with_delegations(&h, Actor::new("张三", ["worker_negotiator"])).await;
     let elsewhere = refused(&h, chaired, &zhang_san, "sign_draft_worker", json!({})).await;
-    assert!(matches!(elsewhere, Refusal::Guard(GuardFailure::NotTheActor { .. }, _)), "letter {other_round}: {elsewhere}");
+    assert!(
+        matches!(elsewhere, Refusal::Guard(GuardFailure::NotTheActor { .. }, _)),
+        "letter {other_round}: {elsewhere}"
+    );
     let period = delegate(&h, "张一", "张二", None).await;
     let zhang_er = with_delegations(&h, Actor::new("张二", ["worker_negotiator"])).await;
     fire(&h, chaired, &zhang_er, "sign_draft_worker", json!({})).await;
@@ -606,7 +610,96 @@ async fn the_workers_chief_is_the_chair_or_a_written_delegate(backend: Backend) 
     assert!(d["worker_draft_signed_on"].is_string());
 }
 
+/// Art. 34 and 49–53: the talks are suspended only when both sides agree, the agreed date to
+/// resume is watched, and a dispute goes to the bureau's coordination, watched for its 30 days,
+/// and back to the table with its outcome.
+async fn talks_are_suspended_resumed_and_a_dispute_is_coordinated(backend: Backend) {
+    let h = Harness::embedded(backend).await;
+    let round = round_with_worker_chief(&h, "张一").await.expect("named");
+    let alone = refused(
+        &h,
+        round,
+        &worker_negotiator(),
+        "suspend_talks",
+        json!({ "suspension_reason": "工资标准分歧较大", "resume_on": "2026-03-20", "both_sides_agree": false }),
+    )
+    .await;
+    assert!(matches!(alone, Refusal::Guard(GuardFailure::NotTrue { .. }, Some(_))), "{alone}");
+    let agreed =
+        json!({ "suspension_reason": "工资标准分歧较大", "resume_on": "2026-03-20", "both_sides_agree": true });
+    fire(&h, round, &worker_negotiator(), "suspend_talks", agreed).await;
+    assert_eq!(h.state(round).await, "suspended");
+    h.clock.advance(time::Duration::days(18));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 0, "the agreed day has not ended yet");
+    h.clock.advance(time::Duration::days(1));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 1);
+    assert_eq!(h.data(round).await["escalations"][0]["event"], json!("resume_overdue"));
+    fire(&h, round, &employer_negotiator(), "resume_talks", json!({})).await;
+    assert_eq!(h.state(round).await, "negotiating");
+
+    fire(&h, round, &employer_negotiator(), "request_coordination", json!({ "dispute": "工资增幅" })).await;
+    let bureau = Actor::new("liu", ["bureau_reviewer"]);
+    fire(&h, round, &bureau, "accept_coordination", json!({})).await;
+    assert_eq!(h.state(round).await, "in_coordination");
+    h.clock.advance(time::Duration::days(35));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 1, "30 days of coordination passed");
+    assert_eq!(h.data(round).await["escalations"][0]["role"], json!("bureau_reviewer"));
+    let outcome = json!({ "coordination_outcome": "agreed", "coordination_agreement": "工资年增长 5.5%" });
+    fire(&h, round, &bureau, "record_coordination", outcome).await;
+    assert_eq!(h.state(round).await, "negotiating", "the talks go on with the agreement");
+    assert!(h.data(round).await["coordination_closed_on"].is_string());
+}
+
+/// Art. 39–41: a contract in force is amended or ended by the same procedure — agreed, voted by
+/// every unit it covers, filed and reviewed; a unit's rejection leaves it as it is.
+async fn a_contract_in_force_is_amended_or_ended_by_votes_and_filing(backend: Backend) {
+    let h = Harness::embedded(backend).await;
+    let round = submitted_round(&h).await;
+    let bureau = Actor::new("liu", ["bureau_reviewer"]);
+    fire(&h, round, &bureau, "approve", json!({})).await;
+    let propose = |kind: &str| json!({ "amendment_kind": kind, "amendment_ground": "agreed", "amendment_text": "第一条修改为：工资年增长 6%" });
+    let vote_all = async |yes: &[i64]| {
+        fire(&h, round, &worker_negotiator(), "send_amendment_to_units", json!({})).await;
+        let children = latest_children(&h, round).await;
+        assert_eq!(children.len(), 12, "every unit the contract covers votes");
+        for (child, yes) in children.iter().zip(yes.iter().cycle()) {
+            unit_votes(&h, *child, *yes).await;
+        }
+    };
+
+    fire(&h, round, &worker_negotiator(), "propose_amendment", propose("amend")).await;
+    vote_all(&[15]).await;
+    assert_eq!(h.state(round).await, "amendment_filing");
+    fire(&h, round, &employer_negotiator(), "file_amendment", json!({})).await;
+    fire(&h, round, &bureau, "approve_amendment", json!({})).await;
+    let d = h.data(round).await;
+    assert_eq!((h.state(round).await.as_str(), &d["amendments"]), ("in_effect", &json!(1)));
+    assert!(d["amended_on"].is_string());
+
+    fire(&h, round, &employer_negotiator(), "propose_amendment", propose("terminate")).await;
+    vote_all(&[15, 10]).await;
+    assert_eq!(h.state(round).await, "in_effect", "a unit rejected the ending: the contract stands");
+
+    fire(&h, round, &employer_negotiator(), "propose_amendment", propose("terminate")).await;
+    vote_all(&[15]).await;
+    fire(&h, round, &employer_negotiator(), "file_amendment", json!({})).await;
+    let filed = h.data(round).await["amendment_filed_on"].as_str().unwrap().to_owned();
+    h.clock.advance(time::Duration::days(40));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 1, "fifteen days without objection");
+    assert_eq!(h.state(round).await, "terminated", "an ending ends the contract");
+    let ended = h.data(round).await["terminated_on"].as_str().unwrap().to_owned();
+    let days = |d: &str| unionflow::definition::calendar::parse_date(d).expect("a date");
+    let after = (days(&ended) - days(&filed)).whole_days();
+    assert!(
+        (15..=18).contains(&after),
+        "ended on the review's last day (+15, or the next working day), not today: {after}"
+    );
+    assert!(unionflow::store::audit::verify(&h.db.db).await.unwrap().broken.is_none());
+}
+
 on_both_backends! {
+    suspend_and_coordinate => talks_are_suspended_resumed_and_a_dispute_is_coordinated;
+    amend_and_end => a_contract_in_force_is_amended_or_ended_by_votes_and_filing;
     chair_or_delegate => the_workers_chief_is_the_chair_or_a_written_delegate;
     leave_out => units_that_reject_are_left_out_when_the_round_says_so;
     leave_out_none_passed => a_round_no_unit_passed_renegotiates_even_when_units_may_be_left_out;

@@ -31,7 +31,8 @@ fn value_for(kind: &FieldKind, pick: u32) -> Option<Value> {
 
 fn check_walk(def: &Definition, steps: &[(usize, u8, u32)]) -> Result<(), TestCaseError> {
     let calendar = Calendar::default();
-    let ctx = Context { now: datetime!(2026-03-02 09:00 +08:00), calendar: &calendar, offset: offset!(+8), people: None };
+    let ctx =
+        Context { now: datetime!(2026-03-02 09:00 +08:00), calendar: &calendar, offset: offset!(+8), people: None };
     let mut state = def.initial.clone();
     let mut data = Data::new();
     let events: Vec<&str> = def.transitions.iter().map(|t| t.event.as_str()).collect();

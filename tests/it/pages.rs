@@ -510,7 +510,7 @@ async fn letters_and_contracts_print_with_their_signatures_and_dates(backend: Ba
     let rule = &web.rt().definitions().definitions["assembly_approval"].vote_rules["contract"];
     let wording = rule.wording.as_ref().expect("the contract rule words its passing").zh.clone();
     assert!(
-        paragraphs.iter().any(|p| p.contains(&format!("，{wording}，"))) && !letter.body.contains("{vote.wording}"),
+        paragraphs.iter().any(|p| p.contains(&format!("，{wording}，"))) && !letter.body.contains("{rule.wording}"),
         "the letter says how the draft passed in the words of the rule applied: {paragraphs:?}"
     );
     let early = b.get(&format!("/instances/{pending}/documents/confirmation_letter")).await;
@@ -1139,7 +1139,75 @@ async fn a_documents_blanks_follow_the_readers_language(backend: Backend) {
     );
 }
 
+/// Issue 11, item 10: the chair records a written delegation on its page (a bad one is refused
+/// with what was typed kept), the delegate signs for the chief, the draft prints who signed under
+/// which letter, and once revoked the delegate can no longer sign.
+async fn a_written_delegation_lets_its_holder_sign_for_the_chief_until_revoked(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.negotiators().await;
+    let round = web.round(&["u01"], RoundAt::Negotiating).await;
+    let draft = json!({ "draft_text": "第一条 工资：年增长不低于 5%。", "term_years": 3 });
+    web.fire(round, &crate::web::worker(), "propose_draft", draft).await;
+    let mut chair = web.browser();
+    chair.sign_in("wang.wei").await;
+    let csrf = chair.csrf().await;
+    let to_self = chair
+        .post("/delegations", &[("_csrf", &csrf), ("to", "wang.wei"), ("round", "#999"), ("letter", "兹委托")])
+        .await;
+    assert_eq!(to_self.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(to_self.says(zh().t("delegations.problem.to_self")) && to_self.says("兹委托"), "{}", to_self.text());
+    let no_round =
+        chair.post("/delegations", &[("_csrf", &csrf), ("to", "li.na"), ("round", "#999"), ("letter", "兹委托")]).await;
+    assert!(no_round.says(&zh().f("delegations.problem.no_round", &[("id", "999".into())])), "{}", no_round.text());
+    let audited = web.count("SELECT COUNT(*) AS n FROM audit_events WHERE stream = 'delegations'").await;
+    assert_eq!(audited, 0, "nothing refused is kept");
+    let round_ref = format!("#{round}");
+    let letter = "兹委托李娜代表本人在本轮集体合同草案上签字。";
+    let made = chair
+        .post("/delegations", &[("_csrf", &csrf), ("to", "li.na"), ("round", &round_ref), ("letter", letter)])
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER);
+    let listed = chair.get("/delegations").await;
+    assert!(listed.says(letter) && listed.says(&display_name("li.na")), "{}", listed.text());
+    assert_eq!(web.count("SELECT COUNT(*) AS n FROM audit_events WHERE stream = 'delegations'").await, 1);
+
+    // The delegate sees the chief's signature among her steps, and signs.
+    let mut delegate = web.browser();
+    delegate.sign_in("li.na").await;
+    let path = format!("/instances/{round}");
+    let page = delegate.get(&path).await;
+    assert!(
+        page.body.contains(&format!("action=\"{path}/fire/sign_draft_worker\"")),
+        "the delegate may sign for the chief"
+    );
+    let version = page.hidden("_version");
+    let token = delegate.csrf().await;
+    let signed =
+        delegate.post(&format!("{path}/fire/sign_draft_worker"), &[("_csrf", &token), ("_version", &version)]).await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.text());
+    let printed = delegate.get(&format!("{path}/documents/draft")).await;
+    let by = zh().f("signature.delegated", &[("signer", display_name("li.na")), ("letter", "1".into())]);
+    assert!(printed.says(&by), "the draft prints who signed under which letter: {}", printed.text());
+
+    // Revoked by the chair: a new draft can no longer be signed by her.
+    let revoke = chair.post("/delegations/1/revoke", &[("_csrf", &csrf)]).await;
+    assert_eq!(revoke.status, StatusCode::SEE_OTHER);
+    assert!(chair.get("/delegations").await.says("撤销"), "shown as revoked");
+    let draft = json!({ "draft_text": "第一条 工资：年增长不低于 6%。", "term_years": 3 });
+    web.fire(round, &crate::web::worker(), "propose_draft", draft).await;
+    let page = delegate.get(&path).await;
+    assert!(!page.body.contains(&format!("action=\"{path}/fire/sign_draft_worker\"")), "no longer hers to sign");
+    let mut other = web.browser();
+    other.sign_in("zhao.lei").await;
+    let token = other.csrf().await;
+    let forbidden = other.post("/delegations/1/revoke", &[("_csrf", &token)]).await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN, "only the one who gave it, or an admin, revokes");
+    assert_eq!(web.count("SELECT COUNT(*) AS n FROM audit_events WHERE stream = 'delegations'").await, 2);
+    assert!(web.verify().await.broken.is_none());
+}
+
 on_both_backends! {
+    delegation => a_written_delegation_lets_its_holder_sign_for_the_chief_until_revoked;
     blanks => a_documents_blanks_follow_the_readers_language;
     talent_links => the_talent_pool_links_only_what_opens_and_names_mentors;
     figures_term_apart => the_figures_chart_the_term_apart_and_name_their_years;

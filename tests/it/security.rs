@@ -629,7 +629,8 @@ async fn nobody_is_on_both_sides_and_the_refusal_names_them_by_name(backend: Bac
     let web = Web::embedded(backend).await;
     web.units(&["u01"]).await;
     let people: Vec<String> = (1..=6).map(|i| format!("p{i}")).collect();
-    let mut all: Vec<(&str, &[&str])> = vec![("wang.wei", &["worker_negotiator", "chief_representative"])];
+    let mut all: Vec<(&str, &[&str])> =
+        vec![("wang.wei", &["worker_negotiator", "chief_representative", "union_chair"])];
     all.push(("zhao.lei", &["employer_negotiator", "chief_representative"]));
     all.extend(people.iter().map(|p| (p.as_str(), &[][..])));
     web.people(&all).await;
