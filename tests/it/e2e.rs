@@ -713,6 +713,7 @@ async fn tour(b: &Browser) -> Vec<String> {
         "/processes".into(),
         "/audit".into(),
         "/talent".into(),
+        "/delegations".into(),
     ];
     b.client.goto(&format!("{}/processes", b.base)).await.expect("the processes");
     let mut processes = Vec::new();
