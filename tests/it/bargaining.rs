@@ -697,7 +697,39 @@ async fn a_contract_in_force_is_amended_or_ended_by_votes_and_filing(backend: Ba
     assert!(unionflow::store::audit::verify(&h.db.db).await.unwrap().broken.is_none());
 }
 
+/// The issue's own dates: the second chief signs on 09-11, so Art. 42's ten days end on 09-21
+/// (not ten days from the seal on 09-18); submitted on 09-22, the fifteen days end on 10-07, a
+/// National Day rest day, so on 10-08; the server is down until 10-20, and still the contract is in
+/// effect from 10-09, its three years running to 2029-10-08.
+async fn the_laws_dates_from_signing_to_a_term_in_effect(backend: Backend) {
+    use time::macros::datetime;
+    let h = Harness::embedded(backend).await;
+    let round = negotiated_round(&h).await;
+    for child in latest_children(&h, round).await {
+        unit_votes(&h, child, 15).await;
+    }
+    fire(&h, round, &worker_negotiator(), "accept_confirmations", json!({})).await;
+    h.clock.set(datetime!(2026-09-10 10:00 +08:00));
+    fire(&h, round, &chief("张一"), "sign_contract_worker", json!({})).await;
+    h.clock.set(datetime!(2026-09-11 10:00 +08:00));
+    fire(&h, round, &chief("李一"), "sign_contract_employer", json!({})).await;
+    let last_day = async |h: &Harness| h.rt.timers(round).await.unwrap().into_iter().next().expect("a period").last_day;
+    assert_eq!(last_day(&h).await, "2026-09-21", "ten days from the chiefs' signatures");
+    h.clock.set(datetime!(2026-09-18 10:00 +08:00));
+    fire(&h, round, &worker_negotiator(), "seal_worker", json!({})).await;
+    fire(&h, round, &employer_negotiator(), "seal_employer", json!({})).await;
+    assert_eq!(last_day(&h).await, "2026-09-21", "sealing does not move it");
+    h.clock.set(datetime!(2026-09-22 10:00 +08:00));
+    fire(&h, round, &employer_negotiator(), "submit_to_bureau", json!({})).await;
+    assert_eq!(last_day(&h).await, "2026-10-08", "15 days end on a rest day (10-07): the next working day");
+    h.clock.set(datetime!(2026-10-20 10:00 +08:00));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 1);
+    let d = h.data(round).await;
+    assert_eq!((&d["effective_on"], &d["term_end"]), (&json!("2026-10-09"), &json!("2029-10-08")));
+}
+
 on_both_backends! {
+    laws_dates => the_laws_dates_from_signing_to_a_term_in_effect;
     suspend_and_coordinate => talks_are_suspended_resumed_and_a_dispute_is_coordinated;
     amend_and_end => a_contract_in_force_is_amended_or_ended_by_votes_and_filing;
     chair_or_delegate => the_workers_chief_is_the_chair_or_a_written_delegate;
