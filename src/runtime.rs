@@ -100,21 +100,42 @@ impl Runtime {
         Context { now: self.clock.now(), calendar: &self.registry.set.calendar, offset: self.offset, people: None }
     }
 
-    /// Who holds the roles the definition's guards judge people by, and their delegates, today;
-    /// nothing is read for a definition that judges no one.
-    async fn people_facts<C: ConnectionTrait>(
+    /// The actor with the written delegations they hold today for this instance, and who holds
+    /// the roles the definition's guards judge people by (with their delegates); nothing is read
+    /// for a definition whose guards judge no one.
+    async fn as_of_now<C: ConnectionTrait>(
         &self,
         conn: &C,
         def: &Definition,
+        actor: &Actor,
         instance: i64,
         ctx: Context<'_>,
-    ) -> Result<Option<engine::PeopleFacts>, RuntimeError> {
+    ) -> Result<(Actor, Option<engine::PeopleFacts>), RuntimeError> {
+        if !def.judges_people() || actor.is_system() {
+            return Ok((actor.in_instance(instance), None));
+        }
+        let today = crate::definition::calendar::format_date(ctx.now.to_offset(ctx.offset).date());
+        let held = crate::store::delegations::held(conn, &actor.name, &today).await?;
+        let actor = actor.clone().with_delegations(held).in_instance(instance);
+        let roles = def.roles_judged();
+        let people = if roles.is_empty() {
+            None
+        } else {
+            Some(crate::store::delegations::facts(conn, &roles, Some(instance), &today).await?)
+        };
+        Ok((actor, people))
+    }
+
+    /// Who holds the roles `def` judges people by, and every delegation from them in force today
+    /// (for any instance: narrow with `in_instance`), for the pages that list what may be done.
+    pub async fn people_facts(&self, def: &Definition) -> Result<Option<engine::PeopleFacts>, RuntimeError> {
         let roles = def.roles_judged();
         if roles.is_empty() {
             return Ok(None);
         }
+        let ctx = self.ctx();
         let today = crate::definition::calendar::format_date(ctx.now.to_offset(ctx.offset).date());
-        Ok(Some(crate::store::delegations::facts(conn, &roles, Some(instance), &today).await?))
+        Ok(Some(crate::store::delegations::facts(&self.db, &roles, None, &today).await?))
     }
 
     fn applier<'a, C: sea_orm::ConnectionTrait>(&'a self, conn: &'a C, ctx: Context<'a>) -> Applier<'a, C> {
@@ -160,7 +181,8 @@ impl Runtime {
     /// What `actor` could fire on the instance now, each allowed or refused with the reason.
     pub async fn options(&self, id: i64, actor: &Actor) -> Result<Vec<(String, Option<Refusal>)>, RuntimeError> {
         let inst = self.instance(id).await?;
-        Ok(engine::options(&inst.definition, &inst.row.state, &inst.row.data, actor)
+        let people = self.people_facts(&inst.definition).await?.map(|f| f.in_instance(id));
+        Ok(engine::options(&inst.definition, &inst.row.state, &inst.row.data, &actor.in_instance(id), people.as_ref())
             .into_iter()
             .map(|EventOption { transition, refusal }| (transition.event.clone(), refusal))
             .collect())
@@ -225,13 +247,13 @@ impl Runtime {
         }
         let definition = self.registry.by_row(&self.db, row.definition_id).await?;
         let ctx = self.ctx();
-        // Written delegations for another round do not reach this one.
-        let actor = &actor.in_instance(row.id);
-        let people = self.people_facts(conn, &definition, row.id, ctx).await?;
-        let ctx = Context { people: people.as_ref(), ..ctx };
-        let decision = engine::decide(&definition, &row.state, &row.data, actor, event, given, ctx)?;
         let txn = begin_write(conn).await?;
-        let updated = self.applier(&txn, ctx).apply(&row, &definition, decision, actor, "transition").await?;
+        // Who the actor acts for and who holds the roles the guards judge by are read inside the
+        // write: a delegation revoked a moment before is seen, and one for another round is not.
+        let (actor, people) = self.as_of_now(&txn, &definition, actor, row.id, ctx).await?;
+        let judged = Context { people: people.as_ref(), ..ctx };
+        let decision = engine::decide(&definition, &row.state, &row.data, &actor, event, given, judged)?;
+        let updated = self.applier(&txn, ctx).apply(&row, &definition, decision, &actor, "transition").await?;
         txn.commit().await?;
         let fired = Fired { state: updated.state.clone(), version: updated.version };
         self.recent.put(updated);

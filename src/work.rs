@@ -56,14 +56,21 @@ pub async fn waiting_for(rt: &Runtime, actor: &Actor) -> Result<Vec<Waiting>, Ru
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let deadlines = timers::earliest_due(rt.db(), &ids).await?;
     let mut out = Vec::new();
+    // Who holds the roles a definition judges people by, read once per definition.
+    let mut facts: std::collections::BTreeMap<i64, Option<engine::PeopleFacts>> = Default::default();
     for row in rows {
         let definition = rt.registry().by_row(rt.db(), row.definition_id).await?;
-        let allowed: Vec<String> = engine::options(&definition, &row.state, &row.data, &actor.in_instance(row.id))
+        if !facts.contains_key(&row.definition_id) {
+            facts.insert(row.definition_id, rt.people_facts(&definition).await?);
+        }
+        let people = facts.get(&row.definition_id).and_then(Option::as_ref).map(|f| f.in_instance(row.id));
+        let actor = actor.in_instance(row.id);
+        let allowed: Vec<String> = engine::options(&definition, &row.state, &row.data, &actor, people.as_ref())
             .into_iter()
             .filter(|o| o.refusal.is_none() && o.transition.task)
             .map(|o| o.transition.event.clone())
             .collect();
-        let escalated = escalated_to(&row, actor);
+        let escalated = escalated_to(&row, &actor);
         if allowed.is_empty() && !escalated {
             continue;
         }

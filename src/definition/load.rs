@@ -431,6 +431,7 @@ impl Checker<'_, '_> {
             read_by: raw.read_by.clone(),
         };
         self.system_events(&raw, &def);
+        self.collects(&raw, &def);
         self.reachability(&raw, &def);
         (def, spawns)
     }
@@ -1003,6 +1004,10 @@ impl Checker<'_, '_> {
                 need(self, f, Need::Any);
                 Guard::ActorIs(f.clone())
             }
+            RawGuard::ActorNotIn(list) => {
+                need(self, list, Need::List);
+                Guard::ActorNotIn(list.clone())
+            }
             RawGuard::RoleOrDelegate { field, role } => {
                 need(self, field, Need::Any);
                 self.role_ref(&S::new(span.clone(), role.clone()), false);
@@ -1159,13 +1164,58 @@ impl Checker<'_, '_> {
                 ),
             );
         }
-        for t in earlier.iter().chain([last]).skip(1).filter(|t| fields(t) != fields(ts[0])) {
-            self.rep.at(
-                t.event.span(),
-                format!(
-                    "event {event:?} is declared more than once from state {from:?}: each must ask the same fields"
-                ),
-            );
+        let roles = |t: &RawTransition| t.roles.iter().map(|r| r.get_ref().clone()).collect::<BTreeSet<String>>();
+        for t in earlier.iter().chain([last]).skip(1) {
+            if fields(t) != fields(ts[0]) {
+                self.rep.at(
+                    t.event.span(),
+                    format!(
+                        "event {event:?} is declared more than once from state {from:?}: each must ask the same fields"
+                    ),
+                );
+            }
+            if roles(t) != roles(ts[0]) || t.task != ts[0].task {
+                self.rep.at(
+                    t.event.span(),
+                    format!(
+                        "event {event:?} is declared more than once from state {from:?}: each must name the same roles and \
+                         the same `task`"
+                    ),
+                );
+            }
+        }
+    }
+
+    /// A join's `collect` names children by the field their fan-out fills (its `as`), and needs
+    /// every child decided to say which passed and which failed.
+    fn collects(&mut self, raw: &RawDefinition, def: &Definition) {
+        let filled: BTreeSet<&str> = def
+            .transitions
+            .iter()
+            .flat_map(|t| &t.effects)
+            .filter_map(|e| match e {
+                Effect::Spawn(s) => Some(s.as_field.as_str()),
+                _ => None,
+            })
+            .collect();
+        for (raw_state, state) in raw.state.iter().zip(&def.states) {
+            let (Some(raw_join), Some(join)) = (&raw_state.join, &state.join) else { continue };
+            let Some(c) = &raw_join.collect else { continue };
+            if !filled.contains(c.field.get_ref().as_str()) {
+                self.rep.at(
+                    c.field.span(),
+                    format!(
+                        "collect names children by {:?}, but no fan-out of this definition fills it (its `as`)",
+                        c.field.get_ref()
+                    ),
+                );
+            }
+            if join.wait == JoinWait::Determined {
+                self.rep.at(
+                    c.field.span(),
+                    "collect needs wait = \"all_decided\": a join decided early leaves children undecided",
+                );
+            }
         }
     }
 

@@ -140,6 +140,14 @@ impl Definition {
     ) -> impl Iterator<Item = &'a Transition> + use<'a, 'b> {
         self.transitions_from(state).filter(move |t| t.event == event)
     }
+    /// Whether a decision may turn on who the actor acts for, or who holds a role: the runtime
+    /// then reads written delegations (and role holders) before deciding.
+    pub fn judges_people(&self) -> bool {
+        self.transitions
+            .iter()
+            .flat_map(|t| &t.guards)
+            .any(|g| matches!(g.guard, Guard::ActorIs(_) | Guard::RoleOrDelegate { .. }))
+    }
     /// The roles `role_or_delegate` guards name: whose holders (and delegates) a decision must know.
     pub fn roles_judged(&self) -> Vec<&str> {
         let mut roles: Vec<&str> = self
@@ -482,6 +490,8 @@ pub enum Guard {
         share: Fraction,
     },
     ActorIs(String),
+    /// The actor is not one of the people of this list (nobody signs for the other side).
+    ActorNotIn(String),
     /// The person named in `field` holds `role` (the union chair), or a written delegation from
     /// someone who does.
     RoleOrDelegate {

@@ -355,6 +355,7 @@ pub enum RawGuard {
     Disjoint([String; 2]),
     ShareAtMost { list: String, part: String, share: String },
     ActorIs(String),
+    ActorNotIn(String),
     RoleOrDelegate { field: String, role: String },
     Vote(String),
     EachAtLeast { map: String, keys: String, min: i64 },

@@ -23,15 +23,22 @@ pub struct Actor {
 pub struct PeopleFacts {
     /// Role → the active people who hold it.
     pub holders: BTreeMap<String, BTreeSet<String>>,
-    /// (from, to) of every written delegation in force.
-    pub delegations: Vec<(String, String)>,
+    /// (from, to, for which instance, if one) of every written delegation in force.
+    pub delegations: Vec<(String, String, Option<i64>)>,
 }
 
 impl PeopleFacts {
+    /// The facts as they bear on instance `id`: delegations for other instances left out.
+    pub fn in_instance(&self, id: i64) -> PeopleFacts {
+        let mut facts = self.clone();
+        facts.delegations.retain(|(_, _, instance)| instance.is_none_or(|i| i == id));
+        facts
+    }
+
     /// Whether `person` holds `role`, or a written delegation from someone who does.
     pub fn holds_or_delegated(&self, person: &str, role: &str) -> bool {
         let Some(holders) = self.holders.get(role) else { return false };
-        holders.contains(person) || self.delegations.iter().any(|(from, to)| to == person && holders.contains(from))
+        holders.contains(person) || self.delegations.iter().any(|(from, to, _)| to == person && holders.contains(from))
     }
 }
 

@@ -45,6 +45,8 @@ pub struct Decision {
     pub outcome: Option<Outcome>,
     /// The result of a tally this event made, with the figures that decided it.
     pub vote: Option<serde_json::Value>,
+    /// A signature given under a written delegation: for whom, and the letter's number.
+    pub delegation: Option<(String, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -98,14 +100,20 @@ fn permitted(def: &Definition, t: &Transition, data: &Data, actor: &Actor) -> Re
 /// values the event asks for are left to the firing, where those values are known.
 /// An event declared more than once from the state is one option: the first declaration that
 /// would be allowed, else the last one's refusal.
-pub fn options<'d>(def: &'d Definition, state: &str, data: &Data, actor: &Actor) -> Vec<EventOption<'d>> {
+pub fn options<'d>(
+    def: &'d Definition,
+    state: &str,
+    data: &Data,
+    actor: &Actor,
+    people: Option<&PeopleFacts>,
+) -> Vec<EventOption<'d>> {
     let mut seen = BTreeSet::new();
     def.transitions_from(state)
         .filter(|t| !t.is_system_only() && seen.insert(t.event.as_str()))
         .filter_map(|first| {
             let mut last = None;
             for t in def.transitions_for(state, &first.event) {
-                let refusal = option_refusal(def, t, data, actor);
+                let refusal = option_refusal(def, t, data, actor, people);
                 if refusal.is_none() {
                     return Some(EventOption { transition: t, refusal });
                 }
@@ -117,13 +125,19 @@ pub fn options<'d>(def: &'d Definition, state: &str, data: &Data, actor: &Actor)
 }
 
 /// Why `actor` could not fire `t` now, judged without the values it asks for.
-fn option_refusal(def: &Definition, t: &Transition, data: &Data, actor: &Actor) -> Option<Refusal> {
+fn option_refusal(
+    def: &Definition,
+    t: &Transition,
+    data: &Data,
+    actor: &Actor,
+    people: Option<&PeopleFacts>,
+) -> Option<Refusal> {
     permitted(def, t, data, actor).err().or_else(|| {
         t.guards
             .iter()
             .filter(|g| !guards::fields_read(&g.guard).iter().any(|f| t.ask.iter().chain(&t.optional).any(|a| a == f)))
             .find_map(|g| {
-                guards::check(&g.guard, data, actor, None)
+                guards::check(&g.guard, data, actor, people)
                     .err()
                     .map(|e| Refusal::Guard(e, g.message.clone().map(Box::new)))
             })
@@ -197,10 +211,12 @@ pub fn decide(
     if def.state(state).is_some_and(|s| s.is_final) {
         return Err(Refusal::Finished { state: state.to_owned() });
     }
+    // The first declaration whose roles and guards hold is taken, and what it does is then its
+    // own to succeed or fail: a failing effect does not fall through to the next declaration.
     let mut refused = None;
     for t in def.transitions_for(state, event) {
-        match decide_by(def, t, state, data, actor, event, given, ctx) {
-            Ok(decision) => return Ok(decision),
+        match admitted(def, t, data, actor, given, ctx) {
+            Ok((input, next)) => return decide_by(def, t, state, input, next, actor, event, ctx),
             Err(refusal) => refused = Some(refusal),
         }
     }
@@ -215,18 +231,16 @@ pub fn decide(
     }))
 }
 
-/// The decision of one declaration of the event.
-#[expect(clippy::too_many_arguments, reason = "the decision's inputs, passed through as they are")]
-fn decide_by(
+/// Whether one declaration of the event takes it: the actor may, the values given parse, and its
+/// guards hold over the data with them. Gives the values as parsed and the data with them.
+fn admitted(
     def: &Definition,
     t: &Transition,
-    state: &str,
     data: &Data,
     actor: &Actor,
-    event: &str,
     given: &Data,
     ctx: Context<'_>,
-) -> Result<Decision, Refusal> {
+) -> Result<(Data, Data), Refusal> {
     permitted(def, t, data, actor)?;
     let input = parse_input(|f| def.field(f), &t.ask, &t.optional, given).map_err(Refusal::Input)?;
     let mut errors = not_offered(def, &input, data);
@@ -240,6 +254,22 @@ fn decide_by(
         guards::check(&g.guard, &next, actor, ctx.people)
             .map_err(|e| Refusal::Guard(e, g.message.clone().map(Box::new)))?;
     }
+    Ok((input, next))
+}
+
+/// The decision of the declaration that took the event: its effects, the state it enters, the
+/// timers that start.
+#[expect(clippy::too_many_arguments, reason = "the decision's inputs, passed through as they are")]
+fn decide_by(
+    def: &Definition,
+    t: &Transition,
+    state: &str,
+    input: Data,
+    mut next: Data,
+    actor: &Actor,
+    event: &str,
+    ctx: Context<'_>,
+) -> Result<Decision, Refusal> {
     let mut spawns = Vec::new();
     for effect in &t.effects {
         apply_effect(def, effect, &mut next, &mut spawns, actor, event, ctx)?;
@@ -255,6 +285,13 @@ fn decide_by(
     } else {
         Vec::new()
     };
+    let delegation = t.effects.iter().find_map(|e| match e {
+        Effect::Sign { for_field, .. } => {
+            let person = next.get(for_field).and_then(Value::as_str)?;
+            Some((person.to_owned(), actor.acts_for(person).flatten()?))
+        }
+        _ => None,
+    });
     Ok(Decision {
         event: event.to_owned(),
         from: state.to_owned(),
@@ -274,6 +311,7 @@ fn decide_by(
             .collect(),
         outcome: if target.is_final { target.outcome } else { None },
         vote,
+        delegation,
     })
 }
 

@@ -30,6 +30,7 @@ pub fn fields_read(g: &Guard) -> Vec<&str> {
     match g {
         Guard::IsSet(f) | Guard::IsUnset(f) | Guard::IsTrue(f) | Guard::ActorIs(f) => vec![f],
         Guard::RoleOrDelegate { field, .. } => vec![field],
+        Guard::ActorNotIn(list) => vec![list],
         Guard::Equals { field, .. } | Guard::MinCount { field, .. } => vec![field],
         Guard::Compare { field, than, .. } => match than {
             Operand::Field(other) => vec![field, other],
@@ -139,6 +140,9 @@ pub fn check(g: &Guard, data: &Data, actor: &Actor, people: Option<&PeopleFacts>
                 })
             }
         }
+        Guard::ActorNotIn(l) if list(data, l).contains(&actor.name.as_str()) => {
+            Err(GuardFailure::ActorIn { list: l.clone() })
+        }
         Guard::RoleOrDelegate { field, role } => match (people, data.get(field).and_then(Value::as_str)) {
             (Some(people), Some(person)) if !people.holds_or_delegated(person, role) => {
                 Err(GuardFailure::NotRoleOrDelegate { field: field.clone(), role: role.clone() })
@@ -200,10 +204,11 @@ mod tests {
         let someone = Actor::new("x", ["admin"]);
         assert!(check(&chair, &chief, &someone, Some(&facts)).is_err(), "li.na is not the chair");
         assert!(check(&chair, &chief, &someone, None).is_ok(), "without the facts it cannot be judged");
-        facts.delegations.push(("zhao.lei".into(), "li.na".into()));
+        facts.delegations.push(("zhao.lei".into(), "li.na".into(), None));
         assert!(check(&chair, &chief, &someone, Some(&facts)).is_err(), "a delegation from someone not the chair");
-        facts.delegations.push(("wang.wei".into(), "li.na".into()));
-        assert!(check(&chair, &chief, &someone, Some(&facts)).is_ok(), "the chair's delegate");
+        facts.delegations.push(("wang.wei".into(), "li.na".into(), Some(3)));
+        assert!(check(&chair, &chief, &someone, Some(&facts.in_instance(3))).is_ok(), "the chair's delegate for #3");
+        assert!(check(&chair, &chief, &someone, Some(&facts.in_instance(4))).is_err(), "not on another instance");
 
         let signs = Guard::ActorIs("chief".into());
         let delegate = Actor::new("sun.li", ["worker_negotiator"]);

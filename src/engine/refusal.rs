@@ -57,6 +57,8 @@ pub enum GuardFailure {
     InBoth { a: String, b: String, item: String },
     #[error("{part_count} of the {total} in {list:?} are in {part:?}; at most {share} may be")]
     ShareTooLarge { list: String, part: String, part_count: usize, total: usize, share: String },
+    #[error("whoever is in {list:?} may not do this")]
+    ActorIn { list: String },
     #[error("the person named in {field:?} must hold the role {role:?} or its written delegation")]
     NotRoleOrDelegate { field: String, role: String },
     #[error("only the person named in {field:?} may do this")]

@@ -70,9 +70,12 @@ pub fn parse(t: &Typed<'_>, known: impl Fn(&str) -> bool, today: Date) -> Result
         return Err(DelegationProblem::ToSelf);
     }
     // Written as the pages show instances: "#48" or "48".
-    let instance = match t.instance.trim().trim_start_matches('#') {
-        "" => None,
-        n => Some(n.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| DelegationProblem::BadInstance(n.into()))?),
+    let written = t.instance.trim();
+    let instance = match written.strip_prefix('#').unwrap_or(written) {
+        "" if written.is_empty() => None,
+        n => Some(
+            n.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| DelegationProblem::BadInstance(written.into()))?,
+        ),
     };
     let date = |s: &str| parse_date(s).ok_or_else(|| DelegationProblem::BadDate(s.trim().to_owned()));
     let valid_from = if t.valid_from.trim().is_empty() { today } else { date(t.valid_from)? };
@@ -106,6 +109,12 @@ mod tests {
         assert_eq!(refused(typed("wang.wei", "", "", "", "x")), DelegationProblem::ToSelf);
         assert_eq!(refused(typed("nobody", "", "", "", "x")), DelegationProblem::UnknownPerson("nobody".into()));
         assert_eq!(refused(typed("li.na", "4a", "", "", "x")), DelegationProblem::BadInstance("4a".into()));
+        assert_eq!(
+            refused(typed("li.na", "#", "", "", "x")),
+            DelegationProblem::BadInstance("#".into()),
+            "not every round"
+        );
+        assert_eq!(refused(typed("li.na", "##48", "", "", "x")), DelegationProblem::BadInstance("##48".into()));
         assert_eq!(refused(typed("li.na", "", "2026-03-10", "2026-03-09", "x")), DelegationProblem::EndsBeforeStart);
         assert_eq!(refused(typed("li.na", "", "", "", "  ")), DelegationProblem::NoLetter);
         assert!(matches!(refused(typed("li.na", "", "", "", "a\u{0}b")), DelegationProblem::Letter(_)));

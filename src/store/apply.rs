@@ -156,7 +156,14 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
                 event: Some(&d.event),
                 from_state: Some(&d.from),
                 to_state: Some(&d.to),
-                data: json!({ "input": d.input, "vote": d.vote, "spawned": d.spawns.len() }),
+                data: match &d.delegation {
+                    // A signature for someone else: whose, and by which written delegation.
+                    Some((person, letter)) => json!({
+                        "input": d.input, "vote": d.vote, "spawned": d.spawns.len(),
+                        "for": person, "delegation": letter,
+                    }),
+                    None => json!({ "input": d.input, "vote": d.vote, "spawned": d.spawns.len() }),
+                },
             },
             inst.audit_head(),
         );

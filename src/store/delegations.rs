@@ -1,6 +1,8 @@
 //! Written delegations (集体合同规定 Art. 20): who handed their role as chief representative to
 //! whom, for one round or a period. Revoking stamps the row; nothing is deleted.
 
+use std::collections::BTreeSet;
+
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 
 use crate::clock::to_micros;
@@ -98,13 +100,39 @@ pub async fn latest<C: ConnectionTrait>(c: &C, person: Option<&str>, limit: u64)
     }
 }
 
-/// The delegations `person` holds on `today` (YYYY-MM-DD): not revoked, begun, not ended.
+/// How many delegations one person may have given that are in force at once: a chair hands the
+/// role for a few rounds or a period, never hundreds. Bounds what every decision reads.
+pub const MAX_IN_FORCE: i64 = 20;
+
+/// How many delegations `person` gave that are not revoked and have not ended by `today`.
+pub async fn given_in_force<C: ConnectionTrait>(c: &C, person: &str, today: &str) -> Result<i64, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Count {
+        n: i64,
+    }
+    let found: Option<Count> = row(
+        c,
+        "SELECT COUNT(*) AS n FROM delegations WHERE from_user = $1 AND revoked_at IS NULL
+         AND (valid_until IS NULL OR valid_until >= $2)",
+        vec![person.into(), today.into()],
+    )
+    .await?;
+    Ok(found.map_or(0, |c| c.n))
+}
+
+/// Whether `person` holds a delegation in force on `today` (a delegate cannot pass it on).
+pub async fn holds_any<C: ConnectionTrait>(c: &C, person: &str, today: &str) -> Result<bool, DbErr> {
+    Ok(!held(c, person, today).await?.is_empty())
+}
+
+/// The delegations `person` holds on `today` (YYYY-MM-DD): not revoked, begun, not ended; from
+/// people who may give at most [`MAX_IN_FORCE`] each. The newest first, at most 100.
 pub async fn held<C: ConnectionTrait>(c: &C, person: &str, today: &str) -> Result<Vec<Delegated>, DbErr> {
     let found: Vec<DelegationRow> = rows(
         c,
         &format!(
             "SELECT {COLUMNS} FROM delegations WHERE to_user = $1 AND revoked_at IS NULL AND valid_from <= $2
-             AND (valid_until IS NULL OR valid_until >= $2) ORDER BY id LIMIT 100"
+             AND (valid_until IS NULL OR valid_until >= $2) ORDER BY id DESC LIMIT 100"
         ),
         vec![person.into(), today.into()],
     )
@@ -112,8 +140,8 @@ pub async fn held<C: ConnectionTrait>(c: &C, person: &str, today: &str) -> Resul
     Ok(found.into_iter().map(|d| Delegated { id: d.id, from: d.from_user, instance: d.instance_id }).collect())
 }
 
-/// Who holds `role` (active people), and the delegations in force on `today` for `instance`
-/// from any of them: what a `role_or_delegate` guard judges by.
+/// Who holds `roles` (active people), and the delegations in force on `today` from any of them
+/// (for `instance` only, or for every instance): what a `role_or_delegate` guard judges by.
 pub async fn facts<C: ConnectionTrait>(
     c: &C,
     roles: &[&str],
@@ -135,16 +163,21 @@ pub async fn facts<C: ConnectionTrait>(
         .await?;
         facts.holders.insert((*role).to_owned(), holders.into_iter().map(|h| h.username).collect());
     }
-    let found: Vec<DelegationRow> = rows(
-        c,
-        &format!(
+    // Only the holders' delegations matter, and each person has at most MAX_IN_FORCE in force:
+    // the rows read are bounded by the holders, never by what anyone else recorded.
+    let holders: Vec<String> = facts.holders.values().flatten().cloned().collect::<BTreeSet<_>>().into_iter().collect();
+    for chunk in holders.chunks(100) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
             "SELECT {COLUMNS} FROM delegations WHERE revoked_at IS NULL AND valid_from <= $1
-             AND (valid_until IS NULL OR valid_until >= $1) AND (instance_id IS NULL OR instance_id = $2)
-             ORDER BY id LIMIT 1000"
-        ),
-        vec![today.into(), instance.unwrap_or(0).into()],
-    )
-    .await?;
-    facts.delegations = found.into_iter().map(|d| (d.from_user, d.to_user)).collect();
+             AND (valid_until IS NULL OR valid_until >= $1) AND ($2 = 0 OR instance_id IS NULL OR instance_id = $2)
+             AND from_user IN ({}) ORDER BY id",
+            marks.join(", ")
+        );
+        let mut values: Vec<sea_orm::Value> = vec![today.into(), instance.unwrap_or(0).into()];
+        values.extend(chunk.iter().map(|h| h.clone().into()));
+        let found: Vec<DelegationRow> = rows(c, &sql, values).await?;
+        facts.delegations.extend(found.into_iter().map(|d| (d.from_user, d.to_user, d.instance_id)));
+    }
     Ok(facts)
 }

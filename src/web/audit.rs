@@ -130,6 +130,7 @@ pub(crate) const KINDS: &[&str] = &[
     "sign_in_failed",
     "sign_out",
     "admin",
+    "delegation",
 ];
 const PAGE: u64 = 100;
 /// The longest filter value: longer than any process id, user name or kind.

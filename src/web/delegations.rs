@@ -21,6 +21,34 @@ use crate::web::view::{Chrome, page};
 /// How many of the newest delegations the page lists (the rest are in the audit trail).
 const SHOWN: u64 = 200;
 
+/// The audit trail's kind for delegations given and revoked.
+const KIND: &str = "delegation";
+
+/// Why a delegation cannot be kept though well formed: delegations do not chain (a delegate
+/// cannot hand the role on, nor can someone who handed theirs on receive one), and nobody has more
+/// than [`store::MAX_IN_FORCE`] in force.
+async fn chained_or_too_many<C: sea_orm::ConnectionTrait>(
+    state: &AppState,
+    tr: &Tr,
+    c: &C,
+    d: &Delegation,
+) -> Result<Option<String>, WebError> {
+    let today = crate::definition::calendar::format_date(state.now().to_offset(state.rt.offset()).date());
+    let directory = state.directory().await?;
+    let name = |u: &str| directory.people.get(u).cloned().unwrap_or_else(|| u.to_owned());
+    if store::holds_any(c, &d.from, &today).await? {
+        return Ok(Some(tr.f("delegations.problem.chain_from", &[("name", name(&d.from))])));
+    }
+    if store::given_in_force(c, &d.to, &today).await? > 0 {
+        return Ok(Some(tr.f("delegations.problem.chain_to", &[("name", name(&d.to))])));
+    }
+    if store::given_in_force(c, &d.from, &today).await? >= store::MAX_IN_FORCE {
+        let max = store::MAX_IN_FORCE.to_string();
+        return Ok(Some(tr.f("delegations.problem.too_many", &[("name", name(&d.from)), ("max", max)])));
+    }
+    Ok(None)
+}
+
 pub struct Line {
     pub id: i64,
     pub from: String,
@@ -172,6 +200,12 @@ pub async fn create_delegation(
         }
     };
     let change = Audited::begin(state.db(), "delegations", &signed.session.user.username, state.now()).await?;
+    // Checked inside the write, so two posts at once cannot both pass.
+    if let Some(problem) = chained_or_too_many(&state, &signed.tr, change.conn(), &d).await? {
+        drop(change);
+        return render(&state, &signed, Some(problem), Form::from_fields(&form), StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+    }
     let (valid_from, valid_until) = (d.valid_from_text(), d.valid_until_text());
     let new = NewDelegation {
         from: &d.from,
@@ -186,7 +220,7 @@ pub async fn create_delegation(
         "delegation": id, "from": d.from, "to": d.to, "instance": d.instance,
         "valid_from": valid_from, "valid_until": valid_until, "letter": d.letter,
     });
-    change.commit(Record { kind: "admin", event: Some("delegate"), data }).await?;
+    change.commit(Record { kind: KIND, event: Some("delegate"), data }).await?;
     Ok(Redirect::to("/delegations").into_response())
 }
 
@@ -203,7 +237,7 @@ pub async fn revoke_delegation(
     let change = Audited::begin(state.db(), "delegations", &signed.session.user.username, state.now()).await?;
     if store::revoke(change.conn(), id, &signed.session.user.username, state.now()).await? {
         let data = serde_json::json!({ "delegation": id, "from": d.from_user, "to": d.to_user });
-        change.commit(Record { kind: "admin", event: Some("revoke_delegation"), data }).await?;
+        change.commit(Record { kind: KIND, event: Some("revoke_delegation"), data }).await?;
     }
     Ok(Redirect::to("/delegations").into_response())
 }

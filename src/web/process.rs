@@ -642,13 +642,14 @@ impl Sections<'_> {
         &self,
         row: &instances::InstanceRow,
         actor: &crate::engine::Actor,
+        people: Option<&crate::engine::PeopleFacts>,
         roles: &crate::definition::Roles,
         returned: Option<&Returned<'_>>,
     ) -> (Vec<ActionView>, Vec<(String, String)>) {
         let (tr, lang, def) = (&self.tr, self.lang, self.def);
         let mut actions = Vec::new();
         let mut refused = Vec::new();
-        for option in engine::options(def, &row.state, &row.data, actor) {
+        for option in engine::options(def, &row.state, &row.data, actor, people) {
             let t = option.transition;
             let Some(r) = &option.refusal else {
                 let (given, errors, error) = match returned {
@@ -872,7 +873,9 @@ async fn render_instance(
     let units = state.directory().await?;
     let at = Sections { tr, lang, def: &def, units: &units, offset: state.rt.offset() };
     let (stages, is_final) = at.stages(row);
-    let (actions, refused) = at.actions(row, &signed.actor().in_instance(row.id), roles, returned.as_ref());
+    let people = state.rt.people_facts(&def).await?.map(|f| f.in_instance(row.id));
+    let (actions, refused) =
+        at.actions(row, &signed.actor().in_instance(row.id), people.as_ref(), roles, returned.as_ref());
     let history_rows = state.rt.history(row.id).await?;
     let visited: BTreeSet<String> = history_rows.iter().filter_map(|h| h.record.to_state.clone()).collect();
     let available: Vec<String> = actions.iter().map(|a| a.event.clone()).collect();

@@ -201,6 +201,7 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
                 ],
             ),
             GuardFailure::NotTheActor { field } => tr.f("guard.not_the_actor", &[("field", label(field))]),
+            GuardFailure::ActorIn { list } => tr.f("guard.actor_in", &[("list", label(list))]),
             GuardFailure::NotRoleOrDelegate { field, role } => {
                 let role = roles.roles.get(role).map_or(role.as_str(), |l| l.get(lang));
                 tr.f("guard.role_or_delegate", &[("field", label(field)), ("role", role.to_owned())])

@@ -591,6 +591,20 @@ async fn the_workers_chief_is_the_chair_or_a_written_delegate(backend: Backend) 
     fire(&h, round, &worker_negotiator(), "propose_draft", draft).await;
     let revoked = refused(&h, round, &zhang_san, "sign_draft_worker", json!({})).await;
     assert!(matches!(revoked, Refusal::Guard(GuardFailure::NotRoleOrDelegate { .. }, Some(_))), "{revoked}");
+    let options = h.rt.options(round, &zhang_san).await.unwrap();
+    assert!(
+        options.iter().any(|(event, refusal)| event == "sign_draft_worker" && refusal.is_some()),
+        "the page and the work list no longer offer what firing would refuse"
+    );
+    // The round is not stuck: the worker side names the chair again, who signs.
+    fire(&h, round, &worker_negotiator(), "replace_worker_chief", json!({ "worker_chief": "张一" })).await;
+    fire(&h, round, &chief("张一"), "sign_draft_worker", json!({})).await;
+
+    // Nobody signs for the other side, even holding its chief's letter.
+    delegate(&h, "李一", "张二", Some(round)).await;
+    let zhang_er = with_delegations(&h, Actor::new("张二", ["employer_negotiator"])).await;
+    let other_side = refused(&h, round, &zhang_er, "sign_draft_employer", json!({})).await;
+    assert!(matches!(other_side, Refusal::Guard(GuardFailure::ActorIn { .. }, _)), "{other_side}");
 
     // The chair is chief of a round and hands the signing to 张二 for a period: 张二 signs for
     // 张一, and the round keeps who signed under which letter.
@@ -602,11 +616,17 @@ async fn the_workers_chief_is_the_chair_or_a_written_delegate(backend: Backend) 
         matches!(elsewhere, Refusal::Guard(GuardFailure::NotTheActor { .. }, _)),
         "letter {other_round}: {elsewhere}"
     );
-    let period = delegate(&h, "张一", "张二", None).await;
-    let zhang_er = with_delegations(&h, Actor::new("张二", ["worker_negotiator"])).await;
-    fire(&h, chaired, &zhang_er, "sign_draft_worker", json!({})).await;
+    let period = delegate(&h, "张一", "张四", None).await;
+    let zhang_si = with_delegations(&h, Actor::new("张四", ["worker_negotiator"])).await;
+    fire(&h, chaired, &zhang_si, "sign_draft_worker", json!({})).await;
     let d = h.data(chaired).await;
-    assert_eq!((&d["worker_draft_signer"], &d["worker_draft_delegation"]), (&json!("张二"), &json!(period)));
+    assert_eq!((&d["worker_draft_signer"], &d["worker_draft_delegation"]), (&json!("张四"), &json!(period)));
+    let signed = h.rt.history(chaired).await.unwrap().into_iter().last().unwrap().data();
+    assert_eq!(
+        (&signed["for"], &signed["delegation"]),
+        (&json!("张一"), &json!(period)),
+        "audited as for whom, by which letter"
+    );
     assert!(d["worker_draft_signed_on"].is_string());
 }
 

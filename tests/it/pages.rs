@@ -1170,6 +1170,16 @@ async fn a_written_delegation_lets_its_holder_sign_for_the_chief_until_revoked(b
     let listed = chair.get("/delegations").await;
     assert!(listed.says(letter) && listed.says(&display_name("li.na")), "{}", listed.text());
     assert_eq!(web.count("SELECT COUNT(*) AS n FROM audit_events WHERE stream = 'delegations'").await, 1);
+    let mut holder = web.browser();
+    holder.sign_in("li.na").await;
+    let token = holder.csrf().await;
+    let chained = holder.post("/delegations", &[("_csrf", &token), ("to", "chen.jing"), ("letter", "转委托")]).await;
+    assert_eq!(chained.status, StatusCode::UNPROCESSABLE_ENTITY, "a delegate cannot hand it on");
+    assert!(
+        chained.says(&zh().f("delegations.problem.chain_from", &[("name", display_name("li.na"))])),
+        "{}",
+        chained.text()
+    );
 
     // The delegate sees the chief's signature among her steps, and signs.
     let mut delegate = web.browser();
