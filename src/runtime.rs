@@ -69,7 +69,8 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Stores new definition versions and returns a runtime over them.
+    /// Stores new definition versions and returns a runtime over them, with every pending
+    /// deadline computed again on the calendars they bring.
     pub async fn new(
         db: DatabaseConnection,
         set: DefinitionSet,
@@ -77,7 +78,13 @@ impl Runtime {
         offset: UtcOffset,
     ) -> Result<Self, RuntimeError> {
         let registry = Registry::sync(&db, set, clock.now()).await?;
-        Ok(Self { db, recent: RecentRows::default(), registry, clock, offset })
+        let rt = Self { db, recent: RecentRows::default(), registry, clock, offset };
+        // The calendars may have changed since the pending deadlines were computed.
+        let moved = crate::scheduler::recompute_deadlines(&rt).await?;
+        if moved > 0 {
+            tracing::info!(moved, "pending deadlines computed again on the calendars loaded");
+        }
+        Ok(rt)
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -8,6 +8,7 @@ mod m20261128_000002_people;
 mod m20261128_000003_training;
 mod m20261201_000001_sign_in_throttle;
 mod m20261202_000001_unit_roster;
+mod m20261203_000001_timer_base;
 
 /// The engine's schema script, for tools that build tables of the same shape (the benchmark).
 pub use m20261128_000001_engine::SCHEMA as ENGINE_SCHEMA;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_training::Migration),
             Box::new(m20261201_000001_sign_in_throttle::Migration),
             Box::new(m20261202_000001_unit_roster::Migration),
+            Box::new(m20261203_000001_timer_base::Migration),
         ]
     }
 }

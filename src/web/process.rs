@@ -491,6 +491,8 @@ pub struct TimerView {
     pub due: String,
     pub left: String,
     pub urgent: bool,
+    /// Computed on a calendar that is a guess: said so beside the date.
+    pub provisional: Option<String>,
 }
 
 pub struct HistoryView {
@@ -715,7 +717,9 @@ impl Sections<'_> {
             .into_iter()
             .map(|t| {
                 let (left, urgent) = deadline_text(&self.tr, t.due_at, now);
-                TimerView { label: self.def.event_label(&t.event, self.lang).to_owned(), due: t.last_day, left, urgent }
+                let provisional = crate::web::view::provisional_note(&self.tr, &t.provisional);
+                let label = self.def.event_label(&t.event, self.lang).to_owned();
+                TimerView { label, due: t.last_day, left, urgent, provisional }
             })
             .collect()
     }
