@@ -51,7 +51,8 @@ pub fn calendar_warning(calendar: &crate::definition::Calendar, today: time::Dat
     let named: Vec<String> = years
         .iter()
         .map(|y| {
-            let why = if calendar.has_file(*y) { "its calendar file is marked provisional" } else { "no calendar file" };
+            let why =
+                if calendar.has_file(*y) { "its calendar file is marked provisional" } else { "no calendar file" };
             format!("{y} ({why})")
         })
         .collect();

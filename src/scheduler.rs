@@ -7,7 +7,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-
 use crate::engine::{self, Actor};
 use crate::runtime::{Runtime, RuntimeError};
 use crate::store::audit::{self, NewEvent};

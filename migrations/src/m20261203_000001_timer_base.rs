@@ -22,6 +22,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_script(manager, "ALTER TABLE timers DROP COLUMN provisional;\nALTER TABLE timers DROP COLUMN base_day").await
+        run_script(manager, "ALTER TABLE timers DROP COLUMN provisional;\nALTER TABLE timers DROP COLUMN base_day")
+            .await
     }
 }

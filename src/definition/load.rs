@@ -196,9 +196,7 @@ fn parse_calendar(f: &SourceFile, calendar: &mut Calendar, problems: &mut Vec<Pr
                                 calendar.add_working_day(date)
                             }
                         }
-                        Some(_) => {
-                            rep.at(d.span(), format!("{:?} is not in the calendar's year {year}", d.get_ref()))
-                        }
+                        Some(_) => rep.at(d.span(), format!("{:?} is not in the calendar's year {year}", d.get_ref())),
                         None => rep.at(d.span(), format!("malformed date {:?}: write YYYY-MM-DD", d.get_ref())),
                     }
                 }
