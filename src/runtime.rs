@@ -78,13 +78,12 @@ impl Runtime {
         offset: UtcOffset,
     ) -> Result<Self, RuntimeError> {
         let registry = Registry::sync(&db, set, clock.now()).await?;
-        let rt = Self { db, recent: RecentRows::default(), registry, clock, offset };
         // The calendars may have changed since the pending deadlines were computed.
-        let moved = crate::scheduler::recompute_deadlines(&rt).await?;
+        let moved = timers::recompute_deadlines(&db, &registry, offset, clock.now()).await?;
         if moved > 0 {
             tracing::info!(moved, "pending deadlines computed again on the calendars loaded");
         }
-        Ok(rt)
+        Ok(Self { db, recent: RecentRows::default(), registry, clock, offset })
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -1,13 +1,18 @@
 //! Durable timers: started when a state is entered, cancelled when it is left, claimed one at a
-//! time by whichever server process gets to it first.
+//! time by whichever server process gets to it first; their deadlines computed again when the
+//! calendars they rest on change.
 
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
-use time::{Date, OffsetDateTime};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult};
+use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::clock::{from_micros, to_micros};
 use crate::definition::calendar::{format_date, parse_date};
-use crate::engine::{Data, Deadline, TimerStart};
+use crate::engine::{self, Actor, Data, Deadline, TimerStart};
+use crate::store::audit::{self, NewEvent};
+use crate::store::db::begin_write;
 use crate::store::db::{exec, row, rows};
+use crate::store::definitions::{Registry, RegistryError};
+use crate::store::instances;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimerRow {
@@ -256,4 +261,106 @@ pub async fn reschedule<C: ConnectionTrait>(
     )
     .await?
         > 0)
+}
+
+/// Pending timers read at a time while deadlines are computed again.
+const RECOMPUTE_PAGE: u64 = 500;
+
+/// The audit kind of a deadline computed again on a changed calendar.
+pub const DEADLINE_MOVED: &str = "deadline_moved";
+
+/// Computes every pending deadline that moves past rest days again on the calendars of
+/// `registry` (a calendar file added, published or corrected since the timer started), and returns
+/// how many moved. A deadline that moves is rewritten and audited in its instance's chain, at
+/// `now`, in one transaction; one that does not is left alone, so a second run moves nothing.
+/// Timers are read a page at a time, by id.
+pub async fn recompute_deadlines(
+    db: &DatabaseConnection,
+    registry: &Registry,
+    offset: UtcOffset,
+    now: OffsetDateTime,
+) -> Result<usize, RegistryError> {
+    let mut moved = 0;
+    let mut after = 0;
+    loop {
+        let page = pending_page(db, after, RECOMPUTE_PAGE).await?;
+        let Some(last) = page.last() else { return Ok(moved) };
+        after = last.id;
+        for timer in page {
+            if recompute_one(db, registry, timer, offset, now).await? {
+                moved += 1;
+            }
+        }
+    }
+}
+
+/// Computes one pending deadline again; true when its last day moved.
+async fn recompute_one(
+    db: &DatabaseConnection,
+    registry: &Registry,
+    timer: Pending,
+    offset: UtcOffset,
+    now: OffsetDateTime,
+) -> Result<bool, RegistryError> {
+    let def = registry.by_row(db, timer.definition_id).await?;
+    let Some(spec) = def.state(&timer.state).and_then(|s| s.timers.iter().find(|t| t.id == timer.name)) else {
+        return Ok(false);
+    };
+    // A deadline not moved past rest days reads no calendar: nothing to compute again.
+    if !spec.working_day {
+        return Ok(false);
+    }
+    // A timer made before bases were kept counts from the day it was made, or its field's date.
+    let base = match timer.base {
+        Some(base) => base,
+        None => match engine::base_of(spec, &timer.data, timer.created_at, offset) {
+            Ok(base) => base,
+            Err(_) => return Ok(false),
+        },
+    };
+    let Some(deadline) = engine::deadline(spec, base, &registry.set.calendar, offset) else {
+        return Ok(false);
+    };
+    let after = format_date(deadline.last_day);
+    if after == timer.last_day && deadline.provisional == timer.provisional && timer.base.is_some() {
+        return Ok(false);
+    }
+    let txn = begin_write(db).await?;
+    let Some(inst) = instances::lock(&txn, timer.instance_id).await? else {
+        return Ok(false);
+    };
+    if !reschedule(&txn, timer.id, &timer.last_day, base, &deadline).await? {
+        // Fired, cancelled or moved by another process since it was read.
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    let moved = after != timer.last_day;
+    if moved {
+        let system = Actor::system();
+        let sealed = audit::seal(
+            NewEvent {
+                stream: audit::instance_stream(inst.id),
+                at: now,
+                actor: &system.name,
+                kind: DEADLINE_MOVED,
+                process: Some(&inst.process),
+                instance_id: Some(inst.id),
+                event: None,
+                from_state: Some(&inst.state),
+                to_state: Some(&inst.state),
+                data: serde_json::json!({
+                    "timer": timer.name,
+                    "base": format_date(base),
+                    "before": timer.last_day,
+                    "after": after,
+                    "provisional": deadline.provisional,
+                }),
+            },
+            inst.audit_head(),
+        );
+        instances::advance_audit_head(&txn, inst.id, sealed.record.seq, &sealed.hash).await?;
+        audit::insert(&txn, sealed).await?;
+    }
+    txn.commit().await?;
+    Ok(moved)
 }
