@@ -79,7 +79,7 @@ impl Runtime {
     ) -> Result<Self, RuntimeError> {
         let registry = Registry::sync(&db, set, clock.now()).await?;
         // The calendars may have changed since the pending deadlines were computed.
-        let moved = timers::recompute_deadlines(&db, &registry, offset, clock.now()).await?;
+        let moved = timers::recompute_deadlines(&db, &registry, offset, clock.now(), timers::RECOMPUTE_PAGE).await?;
         if moved > 0 {
             tracing::info!(moved, "pending deadlines computed again on the calendars loaded");
         }

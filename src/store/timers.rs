@@ -264,7 +264,7 @@ pub async fn reschedule<C: ConnectionTrait>(
 }
 
 /// Pending timers read at a time while deadlines are computed again.
-const RECOMPUTE_PAGE: u64 = 500;
+pub const RECOMPUTE_PAGE: u64 = 500;
 
 /// The audit kind of a deadline computed again on a changed calendar.
 pub const DEADLINE_MOVED: &str = "deadline_moved";
@@ -273,20 +273,21 @@ pub const DEADLINE_MOVED: &str = "deadline_moved";
 /// `registry` (a calendar file added, published or corrected since the timer started), and returns
 /// how many moved. A deadline that moves is rewritten and audited in its instance's chain, at
 /// `now`, in one transaction; one that does not is left alone, so a second run moves nothing.
-/// Timers are read a page at a time, by id.
+/// Timers are read `page` at a time, by id (see [`RECOMPUTE_PAGE`]).
 pub async fn recompute_deadlines(
     db: &DatabaseConnection,
     registry: &Registry,
     offset: UtcOffset,
     now: OffsetDateTime,
+    page: u64,
 ) -> Result<usize, RegistryError> {
     let mut moved = 0;
     let mut after = 0;
     loop {
-        let page = pending_page(db, after, RECOMPUTE_PAGE).await?;
-        let Some(last) = page.last() else { return Ok(moved) };
+        let timers = pending_page(db, after, page).await?;
+        let Some(last) = timers.last() else { return Ok(moved) };
         after = last.id;
-        for timer in page {
+        for timer in timers {
             if recompute_one(db, registry, timer, offset, now).await? {
                 moved += 1;
             }

@@ -6,6 +6,7 @@
 use std::process::Command;
 
 use time::macros::{datetime, offset};
+use unionflow::clock::Clock;
 use unionflow::definition::DefinitionSet;
 use unionflow::runtime::Runtime;
 
@@ -213,7 +214,34 @@ async fn a_published_calendar_clears_the_provisional_mark(backend: Backend) {
     assert_eq!(moves(&web).await, 0, "a deadline that stays is not audited as moved");
 }
 
+async fn recomputation_pages_through_every_pending_timer(backend: Backend) {
+    let web = Web::new(backend, notice_with(&[("calendars/2026.toml", DRAFT_2026)]), quick_config()).await;
+    web.clock.set(datetime!(2026-09-11 10:00 +08:00));
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(start_notice(&web, &format!("通知{i}")).await);
+    }
+    // Pages of two: five timers are three pages, each read after the last id of the one before.
+    let rt = web.rt();
+    let published = notice_with(&[("calendars/2026.toml", PUBLISHED_2026)]);
+    let registry =
+        unionflow::store::definitions::Registry::sync(rt.db(), published, web.clock.now()).await.expect("sync");
+    let moved = unionflow::store::timers::recompute_deadlines(rt.db(), &registry, offset!(+8), web.clock.now(), 2)
+        .await
+        .expect("recompute");
+    assert_eq!(moved, 5, "every page is read");
+    for id in ids {
+        assert_eq!(rt.timers(id).await.expect("timers")[0].last_day, "2026-10-08");
+    }
+    let again = unionflow::store::timers::recompute_deadlines(rt.db(), &registry, offset!(+8), web.clock.now(), 2)
+        .await
+        .expect("recompute");
+    assert_eq!(again, 0, "a second run moves nothing");
+    assert_eq!(web.verify().await.broken, None);
+}
+
 on_both_backends! {
+    recompute_pages => recomputation_pages_through_every_pending_timer;
     provisional_on_the_page => a_deadline_into_a_year_without_a_calendar_is_marked_provisional;
     changed_calendar_moves => a_changed_calendar_moves_a_pending_deadline_at_the_next_start_audited;
     published_clears_mark => a_published_calendar_clears_the_provisional_mark;
