@@ -175,6 +175,13 @@ async fn a_changed_calendar_moves_a_pending_deadline_at_the_next_start_audited(b
         (d["timer"].as_str(), d["before"].as_str(), d["after"].as_str()),
         (Some("reply"), Some("2026-10-01"), Some("2026-10-08"))
     );
+    // The instance's page shows the move in its history.
+    web.people(&[("admin", &["admin"])]).await;
+    let mut b = web.browser();
+    b.sign_in("admin").await;
+    let page = b.get(&format!("/instances/{id}")).await.text();
+    assert!(page.contains(zh().t("kind.deadline_moved")), "{page}");
+    assert!(page.contains("2026-10-01 → 2026-10-08"), "{page}");
     let verified = web.verify().await;
     assert_eq!(verified.broken, None, "the audit chain verifies after the move");
 
