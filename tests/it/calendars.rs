@@ -58,6 +58,13 @@ roles = ["admin"]
 label = { zh = "答复", en = "Answer" }
 
 [[transition]]
+event = "remind"
+from = "waiting"
+roles = ["admin"]
+task = false
+label = { zh = "催告", en = "Remind" }
+
+[[transition]]
 event = "overdue"
 from = "waiting"
 roles = ["system"]
@@ -247,7 +254,24 @@ async fn recomputation_pages_through_every_pending_timer(backend: Backend) {
     assert_eq!(web.verify().await.broken, None);
 }
 
+async fn a_server_running_while_another_moves_a_deadline_goes_on(backend: Backend) {
+    let web = Web::new(backend, notice_with(&[("calendars/2026.toml", DRAFT_2026)]), quick_config()).await;
+    web.clock.set(datetime!(2026-09-11 10:00 +08:00));
+    let id = start_notice(&web, "两台服务器").await;
+    // The running server remembers the row it wrote last.
+    web.rt().fire(id, None, &admin(), "remind", &data(serde_json::json!({}))).await.expect("remind");
+    // A second server starts on the published calendar and moves the deadline (a new audit event).
+    let _other = restart(&web, notice_with(&[("calendars/2026.toml", PUBLISHED_2026)])).await;
+    assert_eq!(moves(&web).await, 1);
+    // The first server's next step appends after the move, not over it.
+    web.rt().fire(id, None, &admin(), "remind", &data(serde_json::json!({}))).await.expect("remind again");
+    web.rt().fire(id, None, &admin(), "answer", &data(serde_json::json!({}))).await.expect("answer");
+    assert_eq!(web.state_of(id).await, "answered");
+    assert_eq!(web.verify().await.broken, None);
+}
+
 on_both_backends! {
+    two_servers => a_server_running_while_another_moves_a_deadline_goes_on;
     recompute_pages => recomputation_pages_through_every_pending_timer;
     provisional_on_the_page => a_deadline_into_a_year_without_a_calendar_is_marked_provisional;
     changed_calendar_moves => a_changed_calendar_moves_a_pending_deadline_at_the_next_start_audited;
