@@ -57,9 +57,9 @@ pub fn calendar_warning(calendar: &crate::definition::Calendar, today: time::Dat
         })
         .collect();
     Some(format!(
-        "warning: no published holiday calendar covers {} of the twelve months from {}: deadlines there are provisional; add calendars/YYYY.toml from the State Council's notice",
-        named.join(", "),
-        crate::definition::calendar::format_date(today)
+        "warning: the twelve months from {} reach {}, which no published holiday calendar describes: deadlines there are marked provisional; add calendars/YYYY.toml from the State Council's notice",
+        crate::definition::calendar::format_date(today),
+        named.join(", ")
     ))
 }
 

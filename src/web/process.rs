@@ -787,8 +787,11 @@ impl Sections<'_> {
                         (None, Some(t)) => format!("→ {}", self.state_label(def, t)),
                         _ => String::new(),
                     },
-                    detail: moved_deadline(&h.data())
-                        .unwrap_or_else(|| input_summary(&self.tr, def, h.data().get("input"), self.units)),
+                    detail: if r.kind == crate::store::timers::DEADLINE_MOVED {
+                        moved_deadline(&h.data())
+                    } else {
+                        input_summary(&self.tr, def, h.data().get("input"), self.units)
+                    },
                 }
             })
             .collect()
@@ -934,14 +937,14 @@ async fn render_instance(
     page(status, &page_view)
 }
 
-/// The values given with a step, each as "label: value", every value cut to a table cell's
-/// length so the history stays a list.
 /// A deadline computed again on a changed calendar: its last day before and after.
-fn moved_deadline(data: &Value) -> Option<String> {
-    let (before, after) = (data.get("before")?.as_str()?, data.get("after")?.as_str()?);
-    data.get("timer").is_some().then(|| format!("{before} → {after}"))
+fn moved_deadline(data: &Value) -> String {
+    let day = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    format!("{} → {}", day("before"), day("after"))
 }
 
+/// The values given with a step, each as "label: value", every value cut to a table cell's
+/// length so the history stays a list.
 fn input_summary(tr: &Tr, def: &Definition, input: Option<&Value>, units: &Directory) -> String {
     let Some(Value::Object(given)) = input else { return String::new() };
     let lang = tr.code();
