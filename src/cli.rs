@@ -7,7 +7,9 @@ use anyhow::Context;
 
 use crate::store::audit::{Audited, Record};
 
-pub fn validate(dir: &Path) -> ExitCode {
+/// `unionflow validate DIR`: every problem of every file, or a one-line summary; and a warning
+/// (which does not fail the run) when the calendars do not cover the twelve months from `today`.
+pub fn validate(dir: &Path, today: time::Date) -> ExitCode {
     match crate::definition::load_dir(dir).and_then(crate::sector::checked) {
         Ok(set) => {
             let states: usize = set.definitions.values().map(|d| d.states.len()).sum();
@@ -20,6 +22,9 @@ pub fn validate(dir: &Path) -> ExitCode {
                 transitions,
                 set.roles.roles.len()
             );
+            if let Some(warning) = calendar_warning(&set.calendar, today) {
+                eprintln!("{warning}");
+            }
             ExitCode::SUCCESS
         }
         Err(problems) => {
@@ -30,6 +35,32 @@ pub fn validate(dir: &Path) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The warning for the years of the twelve months from `today` that no published calendar
+/// describes: deadlines into them are computed on weekends (and whatever a provisional file
+/// guesses) and marked provisional.
+pub fn calendar_warning(calendar: &crate::definition::Calendar, today: time::Date) -> Option<String> {
+    let year_on = crate::engine::shift(today, crate::definition::values::Period::Months(12), false)
+        .and_then(time::Date::previous_day)
+        .unwrap_or(today);
+    let years = calendar.provisional_years(today, year_on);
+    if years.is_empty() {
+        return None;
+    }
+    let named: Vec<String> = years
+        .iter()
+        .map(|y| {
+            let why =
+                if calendar.has_file(*y) { "its calendar file is marked provisional" } else { "no calendar file" };
+            format!("{y} ({why})")
+        })
+        .collect();
+    Some(format!(
+        "warning: the twelve months from {} reach {}, which no published holiday calendar describes: deadlines there are marked provisional; add calendars/YYYY.toml from the State Council's notice",
+        crate::definition::calendar::format_date(today),
+        named.join(", ")
+    ))
 }
 
 pub async fn audit_verify(database: &str) -> anyhow::Result<ExitCode> {

@@ -27,6 +27,9 @@ enum Command {
         /// The folder (default: ./workflows).
         #[arg(default_value = "workflows")]
         dir: std::path::PathBuf,
+        /// The day the calendars must cover twelve months from, as YYYY-MM-DD (default: today).
+        #[arg(long, value_parser = day)]
+        today: Option<time::Date>,
     },
     /// Apply the database migrations.
     Migrate,
@@ -91,9 +94,17 @@ async fn main() -> ExitCode {
     }
 }
 
+/// A day given on the command line.
+fn day(s: &str) -> Result<time::Date, String> {
+    unionflow::definition::calendar::parse_date(s).ok_or_else(|| format!("{s:?} is not a day: write YYYY-MM-DD"))
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Validate { dir } => Ok(unionflow::cli::validate(&dir)),
+        Command::Validate { dir, today } => {
+            let today = today.unwrap_or_else(|| time::OffsetDateTime::now_utc().to_offset(cli.defs.utc_offset).date());
+            Ok(unionflow::cli::validate(&dir, today))
+        }
         Command::Migrate => {
             let db = unionflow::store::connect(&cli.db.database).await?;
             unionflow::store::migrate(&db).await?;

@@ -69,7 +69,8 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Stores new definition versions and returns a runtime over them.
+    /// Stores new definition versions and returns a runtime over them, with every pending
+    /// deadline computed again on the calendars they bring.
     pub async fn new(
         db: DatabaseConnection,
         set: DefinitionSet,
@@ -77,6 +78,11 @@ impl Runtime {
         offset: UtcOffset,
     ) -> Result<Self, RuntimeError> {
         let registry = Registry::sync(&db, set, clock.now()).await?;
+        // The calendars may have changed since the pending deadlines were computed.
+        let moved = timers::recompute_deadlines(&db, &registry, offset, clock.now(), timers::RECOMPUTE_PAGE).await?;
+        if moved > 0 {
+            tracing::info!(moved, "pending deadlines computed again on the calendars loaded");
+        }
         Ok(Self { db, recent: RecentRows::default(), registry, clock, offset })
     }
 

@@ -26,6 +26,8 @@ pub struct Waiting {
     pub escalated: bool,
     /// The earliest pending deadline.
     pub due: Option<OffsetDateTime>,
+    /// The years without a published calendar the earliest deadline rests on.
+    pub due_provisional: Vec<i32>,
 }
 
 /// The states of `def` where `actor` might act or find an escalation: only there are candidates
@@ -54,7 +56,7 @@ pub async fn waiting_for(rt: &Runtime, actor: &Actor) -> Result<Vec<Waiting>, Ru
         rows.extend(instances::open_in_states(rt.db(), &def.id, &states, CANDIDATES).await?);
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let deadlines = timers::earliest_due(rt.db(), &ids).await?;
+    let mut deadlines = timers::earliest_due(rt.db(), &ids).await?;
     let mut out = Vec::new();
     // Who holds the roles a definition judges people by, read once per definition.
     let mut facts: std::collections::BTreeMap<i64, Option<engine::PeopleFacts>> = Default::default();
@@ -74,8 +76,9 @@ pub async fn waiting_for(rt: &Runtime, actor: &Actor) -> Result<Vec<Waiting>, Ru
         if allowed.is_empty() && !escalated {
             continue;
         }
-        let due = deadlines.get(&row.id).copied();
-        out.push(Waiting { row, definition, allowed, escalated, due });
+        let (due, due_provisional) =
+            deadlines.remove(&row.id).map_or((None, Vec::new()), |d| (Some(d.due), d.provisional));
+        out.push(Waiting { row, definition, allowed, escalated, due, due_provisional });
     }
     out.sort_by(|a, b| {
         b.escalated.cmp(&a.escalated).then_with(|| match (a.due, b.due) {

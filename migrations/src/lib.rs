@@ -8,6 +8,7 @@ mod m20261128_000002_people;
 mod m20261128_000003_training;
 mod m20261201_000001_sign_in_throttle;
 mod m20261202_000001_unit_roster;
+mod m20261203_000001_timer_base;
 mod m20261203_000002_delegations;
 
 /// The engine's schema script, for tools that build tables of the same shape (the benchmark).
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_training::Migration),
             Box::new(m20261201_000001_sign_in_throttle::Migration),
             Box::new(m20261202_000001_unit_roster::Migration),
+            Box::new(m20261203_000001_timer_base::Migration),
             Box::new(m20261203_000002_delegations::Migration),
         ]
     }

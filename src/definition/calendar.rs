@@ -1,7 +1,11 @@
 //! The public-holiday calendar: which days are rest days. Weekends rest unless the calendar makes
 //! them adjusted working days; weekdays work unless the calendar lists them as holidays.
+//!
+//! A year is *published* when its file says what the State Council's notice says. A file marked
+//! `provisional = true` (written before the notice), or no file at all, leaves the year
+//! provisional: deadlines that touch it are computed, but marked as resting on a guess.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use time::{Date, Weekday};
@@ -10,12 +14,17 @@ use time::{Date, Weekday};
 pub struct Calendar {
     rest_days: BTreeSet<Date>,
     working_days: BTreeSet<Date>,
+    /// The years that have a calendar file, and whether it is provisional.
+    years: BTreeMap<i32, bool>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCalendar {
-    pub year: i32,
+    pub year: toml::Spanned<i32>,
+    /// Written before the year's notice was published: its days are a guess.
+    #[serde(default)]
+    pub provisional: bool,
     #[serde(default)]
     pub rest_days: Vec<toml::Spanned<String>>,
     #[serde(default)]
@@ -34,6 +43,33 @@ pub fn format_date(d: Date) -> String {
 }
 
 impl Calendar {
+    /// Records that a file describes `year`; false when another file already does.
+    pub fn declare_year(&mut self, year: i32, provisional: bool) -> bool {
+        // The first file stays in force: the second is a problem to report, not a correction.
+        match self.years.entry(year) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(provisional);
+                true
+            }
+            std::collections::btree_map::Entry::Occupied(_) => false,
+        }
+    }
+
+    /// A year is provisional unless a file that is not marked provisional describes it.
+    pub fn is_provisional(&self, year: i32) -> bool {
+        self.years.get(&year) != Some(&false)
+    }
+
+    /// Whether a file (published or provisional) describes `year`.
+    pub fn has_file(&self, year: i32) -> bool {
+        self.years.contains_key(&year)
+    }
+
+    /// The provisional years from `from`'s year to `to`'s, in order.
+    pub fn provisional_years(&self, from: Date, to: Date) -> Vec<i32> {
+        (from.year()..=to.year()).filter(|y| self.is_provisional(*y)).collect()
+    }
+
     pub fn add_rest_day(&mut self, d: Date) {
         self.rest_days.insert(d);
     }
@@ -79,5 +115,18 @@ mod tests {
         assert!(cal.is_rest_day(date!(2026 - 10 - 11))); // Sunday
         assert!(!cal.is_rest_day(date!(2026 - 10 - 12))); // Monday
         assert_eq!(cal.next_working_day(date!(2026 - 10 - 11)), date!(2026 - 10 - 12));
+    }
+
+    #[test]
+    fn a_year_is_published_only_by_a_file_not_marked_provisional() {
+        let mut cal = Calendar::default();
+        assert!(cal.declare_year(2026, false));
+        assert!(cal.declare_year(2027, true));
+        assert!(!cal.declare_year(2027, false), "a second file for one year");
+        assert!(!cal.is_provisional(2026));
+        assert!(cal.is_provisional(2027), "marked provisional");
+        assert!(cal.is_provisional(2028), "no file");
+        assert_eq!(cal.provisional_years(date!(2026 - 12 - 30), date!(2028 - 01 - 04)), [2027, 2028]);
+        assert!(cal.provisional_years(date!(2026 - 01 - 01), date!(2026 - 12 - 31)).is_empty());
     }
 }

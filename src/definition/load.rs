@@ -182,19 +182,21 @@ fn parse_calendar(f: &SourceFile, calendar: &mut Calendar, problems: &mut Vec<Pr
     let mut rep = Reporter::new(&f.path, &f.text);
     match toml::from_str::<RawCalendar>(&f.text) {
         Ok(raw) => {
+            let year = *raw.year.get_ref();
+            if !calendar.declare_year(year, raw.provisional) {
+                rep.at(raw.year.span(), format!("another calendar file already describes the year {year}"));
+            }
             let mut take = |days: &[toml::Spanned<String>], rest: bool| {
                 for d in days {
                     match parse_date(d.get_ref()) {
-                        Some(date) if date.year() == raw.year => {
+                        Some(date) if date.year() == year => {
                             if rest {
                                 calendar.add_rest_day(date)
                             } else {
                                 calendar.add_working_day(date)
                             }
                         }
-                        Some(_) => {
-                            rep.at(d.span(), format!("{:?} is not in the calendar's year {}", d.get_ref(), raw.year))
-                        }
+                        Some(_) => rep.at(d.span(), format!("{:?} is not in the calendar's year {year}", d.get_ref())),
                         None => rep.at(d.span(), format!("malformed date {:?}: write YYYY-MM-DD", d.get_ref())),
                     }
                 }

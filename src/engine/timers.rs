@@ -5,7 +5,7 @@ use time::{Date, Month, OffsetDateTime, UtcOffset};
 
 use crate::definition::calendar::parse_date;
 use crate::definition::values::Period;
-use crate::definition::{Calendar, State, TimerWhen};
+use crate::definition::{Calendar, State, TimerSpec, TimerWhen};
 use crate::engine::input::Data;
 use crate::engine::refusal::Refusal;
 
@@ -13,9 +13,21 @@ use crate::engine::refusal::Refusal;
 pub struct TimerStart {
     pub name: String,
     pub event: String,
-    pub due_at: OffsetDateTime,
+    /// The day the period counts from: the day the state was entered, or the date in the field.
+    /// Kept so the deadline can be computed again when a calendar changes.
+    pub base: Date,
+    pub deadline: Deadline,
+}
+
+/// When a timer falls due, and on what calendar that was worked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadline {
     /// The last day of the period, as people read the deadline.
     pub last_day: Date,
+    pub due_at: OffsetDateTime,
+    /// The years without a published calendar that the computation relied on (the last day's,
+    /// and any the move past rest days crossed); empty when it rests on published calendars.
+    pub provisional: Vec<i32>,
 }
 
 fn add_months(d: Date, months: i64) -> Option<Date> {
@@ -34,6 +46,43 @@ pub fn shift(d: Date, period: Period, backwards: bool) -> Option<Date> {
     }
 }
 
+/// The period of a timer and whether it counts backwards from its base.
+fn period_of(spec: &TimerSpec) -> (Period, bool) {
+    match &spec.when {
+        TimerWhen::AfterEntry(p) => (*p, false),
+        TimerWhen::FromField { offset, before, .. } => (*offset, *before),
+    }
+}
+
+/// The day a timer counts from: the day its state was entered (in local time), or its field's date.
+pub fn base_of(spec: &TimerSpec, data: &Data, entered: OffsetDateTime, offset: UtcOffset) -> Result<Date, Refusal> {
+    match &spec.when {
+        TimerWhen::AfterEntry(_) => Ok(entered.to_offset(offset).date()),
+        TimerWhen::FromField { field, .. } => data
+            .get(field)
+            .and_then(|v| v.as_str())
+            .and_then(parse_date)
+            .ok_or_else(|| Refusal::TimerNeedsDate { timer: spec.id.clone(), field: field.clone() }),
+    }
+}
+
+/// The deadline of a timer counted from `base` on `calendar`; `None` past the end of time.
+pub fn deadline(spec: &TimerSpec, base: Date, calendar: &Calendar, offset: UtcOffset) -> Option<Deadline> {
+    let (period, backwards) = period_of(spec);
+    let counted = shift(base, period, backwards)?;
+    let (last_day, provisional) = if spec.working_day {
+        let last_day = calendar.next_working_day(counted);
+        // Whether the counted day rests, and where the move past rest days ends, both read the
+        // calendars of the years from the one to the other.
+        (last_day, calendar.provisional_years(counted, last_day))
+    } else {
+        // Not moved for rest days: no calendar is read, so none can be provisional.
+        (counted, Vec::new())
+    };
+    let due_at = last_day.next_day()?.midnight().assume_offset(offset);
+    Some(Deadline { last_day, due_at, provisional })
+}
+
 /// The timers a state starts when it is entered at `entered`.
 pub fn timers_for_state(
     state: &State,
@@ -46,24 +95,10 @@ pub fn timers_for_state(
         .timers
         .iter()
         .map(|spec| {
-            let (base, period, backwards) = match &spec.when {
-                TimerWhen::AfterEntry(p) => (entered.to_offset(offset).date(), *p, false),
-                TimerWhen::FromField { field, offset: p, before } => {
-                    let date = data
-                        .get(field)
-                        .and_then(|v| v.as_str())
-                        .and_then(parse_date)
-                        .ok_or_else(|| Refusal::TimerNeedsDate { timer: spec.id.clone(), field: field.clone() })?;
-                    (date, *p, *before)
-                }
-            };
-            let overflow = || Refusal::TimerNeedsDate { timer: spec.id.clone(), field: "date".into() };
-            let mut last_day = shift(base, period, backwards).ok_or_else(overflow)?;
-            if spec.working_day {
-                last_day = calendar.next_working_day(last_day);
-            }
-            let due_at = last_day.next_day().ok_or_else(overflow)?.midnight().assume_offset(offset);
-            Ok(TimerStart { name: spec.id.clone(), event: spec.fires.clone(), due_at, last_day })
+            let base = base_of(spec, data, entered, offset)?;
+            let deadline = deadline(spec, base, calendar, offset)
+                .ok_or_else(|| Refusal::TimerNeedsDate { timer: spec.id.clone(), field: "date".into() })?;
+            Ok(TimerStart { name: spec.id.clone(), event: spec.fires.clone(), base, deadline })
         })
         .collect()
 }
@@ -71,7 +106,7 @@ pub fn timers_for_state(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::definition::{Label, TimerSpec};
+    use crate::definition::Label;
     use time::macros::{date, datetime, offset};
 
     fn state(when: TimerWhen, working_day: bool) -> State {
@@ -93,8 +128,8 @@ mod tests {
         // Entered Monday 2026-03-02 in Beijing; day 20 is Sunday 03-22, which moves to Monday 03-23.
         let entered = datetime!(2026-03-02 10:00 +08:00);
         let t = &timers_for_state(&s, &Data::new(), entered, &Calendar::default(), offset!(+8)).unwrap()[0];
-        assert_eq!(t.last_day, date!(2026 - 03 - 23));
-        assert_eq!(t.due_at, datetime!(2026-03-24 00:00 +08:00));
+        assert_eq!(t.deadline.last_day, date!(2026 - 03 - 23));
+        assert_eq!(t.deadline.due_at, datetime!(2026-03-24 00:00 +08:00));
     }
 
     #[test]
@@ -106,7 +141,29 @@ mod tests {
         let s = state(TimerWhen::AfterEntry(Period::Days(10)), true);
         let entered = datetime!(2026-09-21 09:00 +08:00); // day 10 = Thursday 10-01, a holiday
         let t = &timers_for_state(&s, &Data::new(), entered, &cal, offset!(+8)).unwrap()[0];
-        assert_eq!(t.last_day, date!(2026 - 10 - 08));
+        assert_eq!(t.deadline.last_day, date!(2026 - 10 - 08));
+        assert_eq!(t.deadline.provisional, [2026], "no file describes 2026 here");
+    }
+
+    #[test]
+    fn a_move_past_rest_days_into_a_provisional_year_is_provisional() {
+        let mut cal = Calendar::default();
+        cal.declare_year(2026, false);
+        cal.declare_year(2027, true);
+        let s = state(TimerWhen::AfterEntry(Period::Days(20)), true);
+        // Day 20 is Saturday 2026-12-26, published; the last day stays in 2026.
+        let t = &timers_for_state(&s, &Data::new(), datetime!(2026-12-06 10:00 +08:00), &cal, offset!(+8)).unwrap()[0];
+        assert_eq!((t.deadline.last_day, t.deadline.provisional.clone()), (date!(2026 - 12 - 28), vec![]));
+        // Day 20 is Friday 2027-01-01, a holiday in the provisional file: it moves to Monday 01-04.
+        cal.add_rest_day(date!(2027 - 01 - 01));
+        let t = &timers_for_state(&s, &Data::new(), datetime!(2026-12-12 10:00 +08:00), &cal, offset!(+8)).unwrap()[0];
+        assert_eq!(t.deadline.last_day, date!(2027 - 01 - 04));
+        assert_eq!(t.deadline.provisional, [2027]);
+        // Not moved for rest days: no calendar read, nothing provisional.
+        let fixed = state(TimerWhen::AfterEntry(Period::Days(20)), false);
+        let t =
+            &timers_for_state(&fixed, &Data::new(), datetime!(2027-12-12 10:00 +08:00), &cal, offset!(+8)).unwrap()[0];
+        assert!(t.deadline.provisional.is_empty());
     }
 
     #[test]
@@ -116,7 +173,7 @@ mod tests {
         data.insert("end".into(), "2029-05-31".into());
         let t =
             &timers_for_state(&s, &data, datetime!(2026-01-01 0:00 UTC), &Calendar::default(), offset!(+8)).unwrap()[0];
-        assert_eq!(t.last_day, date!(2029 - 02 - 28));
+        assert_eq!(t.deadline.last_day, date!(2029 - 02 - 28));
         data.remove("end");
         assert!(
             timers_for_state(&s, &data, datetime!(2026-01-01 0:00 UTC), &Calendar::default(), offset!(+8)).is_err()

@@ -126,6 +126,7 @@ pub(crate) const KINDS: &[&str] = &[
     "join",
     "timer",
     "timer_refused",
+    "deadline_moved",
     "sign_in",
     "sign_in_failed",
     "sign_out",

@@ -491,6 +491,8 @@ pub struct TimerView {
     pub due: String,
     pub left: String,
     pub urgent: bool,
+    /// Computed on a calendar that is a guess: said so beside the date.
+    pub provisional: Option<String>,
 }
 
 pub struct HistoryView {
@@ -716,7 +718,9 @@ impl Sections<'_> {
             .into_iter()
             .map(|t| {
                 let (left, urgent) = deadline_text(&self.tr, t.due_at, now);
-                TimerView { label: self.def.event_label(&t.event, self.lang).to_owned(), due: t.last_day, left, urgent }
+                let provisional = crate::web::view::provisional_note(&self.tr, &t.provisional);
+                let label = self.def.event_label(&t.event, self.lang).to_owned();
+                TimerView { label, due: t.last_day, left, urgent, provisional }
             })
             .collect()
     }
@@ -784,7 +788,11 @@ impl Sections<'_> {
                         (None, Some(t)) => format!("→ {}", self.state_label(def, t)),
                         _ => String::new(),
                     },
-                    detail: input_summary(&self.tr, def, h.data().get("input"), self.units),
+                    detail: if r.kind == crate::store::timers::DEADLINE_MOVED {
+                        moved_deadline(&h.data())
+                    } else {
+                        input_summary(&self.tr, def, h.data().get("input"), self.units)
+                    },
                 }
             })
             .collect()
@@ -930,6 +938,12 @@ async fn render_instance(
         history: at.history(&history_rows),
     };
     page(status, &page_view)
+}
+
+/// A deadline computed again on a changed calendar: its last day before and after.
+fn moved_deadline(data: &Value) -> String {
+    let day = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    format!("{} → {}", day("before"), day("after"))
 }
 
 /// The values given with a step, each as "label: value", every value cut to a table cell's

@@ -347,6 +347,15 @@ pub fn deadline_text(tr: &Tr, due: OffsetDateTime, now: OffsetDateTime) -> (Stri
     }
 }
 
+/// The warning beside a deadline computed on a calendar that is a guess (a year with no
+/// published holiday notice); `None` when it rests on published calendars.
+pub fn provisional_note(tr: &Tr, years: &[i32]) -> Option<String> {
+    (!years.is_empty()).then(|| {
+        let years = years.iter().map(i32::to_string).collect::<Vec<_>>().join(tr.t("punct.list"));
+        tr.f("deadline.provisional", &[("years", years)])
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,8 @@ pub struct WorkItem {
     pub state: String,
     pub actions: String,
     pub deadline: Option<String>,
+    /// The deadline rests on a calendar that is a guess.
+    pub provisional: Option<String>,
     pub urgent: bool,
     pub escalated: bool,
 }
@@ -47,6 +49,7 @@ pub async fn my_work(State(state): State<AppState>, signed: Signed) -> Result<Re
                 state: def.state(&w.row.state).map_or_else(|| w.row.state.clone(), |s| s.label.get(lang).to_owned()),
                 actions: actions.join(tr.t("punct.list")),
                 deadline,
+                provisional: crate::web::view::provisional_note(&tr, &w.due_provisional),
                 urgent: urgent || w.escalated,
                 escalated: w.escalated,
             }

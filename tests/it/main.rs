@@ -7,6 +7,7 @@ mod accounts;
 mod assembly;
 mod audit;
 mod bargaining;
+mod calendars;
 mod checker;
 mod e2e;
 mod engine_props;
