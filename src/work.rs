@@ -62,8 +62,8 @@ pub async fn waiting_for(rt: &Runtime, actor: &Actor) -> Result<Vec<Waiting>, Ru
     let mut facts: std::collections::BTreeMap<i64, Option<engine::PeopleFacts>> = Default::default();
     for row in rows {
         let definition = rt.registry().by_row(rt.db(), row.definition_id).await?;
-        if !facts.contains_key(&row.definition_id) {
-            facts.insert(row.definition_id, rt.people_facts(&definition).await?);
+        if let std::collections::btree_map::Entry::Vacant(e) = facts.entry(row.definition_id) {
+            e.insert(rt.people_facts(&definition).await?);
         }
         let people = facts.get(&row.definition_id).and_then(Option::as_ref).map(|f| f.in_instance(row.id));
         let actor = actor.in_instance(row.id);

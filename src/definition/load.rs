@@ -417,6 +417,7 @@ impl Checker<'_, '_> {
             .iter()
             .filter_map(|d| self.document(d, &state_ids, &field_kinds, !vote_rules.is_empty()))
             .collect();
+        let unique = raw.unique.iter().map(|u| self.unique(u, &raw, &field_kinds)).collect();
         let def = Definition {
             id: raw.id.get_ref().clone(),
             label: raw.label.clone(),
@@ -431,6 +432,7 @@ impl Checker<'_, '_> {
             transitions,
             documents,
             read_by: raw.read_by.clone(),
+            unique,
         };
         self.system_events(&raw, &def);
         self.collects(&raw, &def);
@@ -880,6 +882,7 @@ fn toml_to_json(v: &toml::Value) -> serde_json::Value {
 #[derive(Clone, Copy)]
 enum Need {
     Any,
+    Text,
     Int,
     Date,
     List,
@@ -897,6 +900,7 @@ impl Checker<'_, '_> {
         };
         let (fits, what) = match need {
             Need::Any => return,
+            Need::Text => (matches!(kind, FieldKind::Text { .. }), "a text"),
             Need::Int => (matches!(kind, FieldKind::Int { .. }), "an int"),
             Need::Date => (matches!(kind, FieldKind::Date), "a date"),
             Need::List => (matches!(kind, FieldKind::List { .. }), "a list"),
@@ -1092,6 +1096,16 @@ impl Checker<'_, '_> {
                 need(self, f, Need::Date);
                 Effect::Stamp(f.clone())
             }
+            RawEffect::Number { into, pattern } => {
+                need(self, into, Need::Text);
+                match NumberPattern::parse(pattern) {
+                    Ok(pattern) => Effect::Number { into: into.clone(), pattern },
+                    Err(problem) => {
+                        self.rep.at(span.clone(), format!("number pattern {pattern:?}: {problem}"));
+                        return None;
+                    }
+                }
+            }
             RawEffect::Sign { for_field, on, signer, delegation } => {
                 need(self, for_field, Need::Any);
                 need(self, on, Need::Date);
@@ -1186,6 +1200,30 @@ impl Checker<'_, '_> {
                 );
             }
         }
+    }
+
+    /// A unique key: fields with one value each, given when the instance starts (so the key is
+    /// claimed as it begins).
+    fn unique(&mut self, u: &RawUnique, raw: &RawDefinition, fields: &BTreeMap<&str, &FieldKind>) -> UniqueKey {
+        if u.fields.is_empty() {
+            self.rep.at(raw.id.span(), "a [[unique]] key needs at least one field");
+        }
+        for f in &u.fields {
+            match fields.get(f.get_ref().as_str()) {
+                None => self.rep.at(f.span(), format!("unknown field {:?}", f.get_ref())),
+                Some(FieldKind::List { .. } | FieldKind::Map) => {
+                    self.rep.at(f.span(), format!("field {:?} holds many values: a key takes one", f.get_ref()))
+                }
+                Some(_) => {}
+            }
+            if let Some(start) = &raw.start
+                && !start.ask.iter().any(|a| a.get_ref() == f.get_ref())
+            {
+                self.rep
+                    .at(f.span(), format!("a key's field {:?} must be asked when the instance starts", f.get_ref()));
+            }
+        }
+        UniqueKey { fields: u.fields.iter().map(|f| f.get_ref().clone()).collect() }
     }
 
     /// A join's `collect` names children by the field their fan-out fills (its `as`), and needs

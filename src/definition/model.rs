@@ -36,6 +36,72 @@ pub struct Definition {
     pub documents: Vec<Document>,
     /// Who may read an instance besides those who act in it.
     pub read_by: Vec<Reader>,
+    /// Keys at most one open instance holds at a time.
+    pub unique: Vec<UniqueKey>,
+}
+
+/// The fields whose values at most one open instance holds: a second is refused, naming the
+/// first. Claimed when the instance starts, freed when it finishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UniqueKey {
+    pub fields: Vec<String>,
+}
+
+impl UniqueKey {
+    /// The key's text for these values (a JSON array, so "a","b" and "a,b" differ); none while
+    /// any of its fields has no value.
+    pub fn of(&self, data: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+        let values: Option<Vec<&serde_json::Value>> =
+            self.fields.iter().map(|f| data.get(f).filter(|v| !v.is_null())).collect();
+        values.map(|v| serde_json::Value::from(v.into_iter().cloned().collect::<Vec<_>>()).to_string())
+    }
+}
+
+/// How an instance is numbered: literal text, `{year}` and one `{seq}` or `{seq:0N}` (a sequence
+/// counted per year where the pattern has `{year}`, else for ever; `0N` pads it to N digits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberPattern {
+    pattern: String,
+    width: usize,
+}
+
+impl NumberPattern {
+    /// The pattern, or what is wrong with it.
+    pub fn parse(pattern: &str) -> Result<NumberPattern, String> {
+        let mut width = None;
+        for name in placeholders(pattern) {
+            match name {
+                "year" => {}
+                "seq" if width.is_none() => width = Some(0),
+                seq if width.is_none()
+                    && seq
+                        .strip_prefix("seq:0")
+                        .is_some_and(|n| matches!(n, "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9")) =>
+                {
+                    width = seq.strip_prefix("seq:0").and_then(|n| n.parse().ok());
+                }
+                "seq" => return Err("a pattern has one {seq}".into()),
+                other => return Err(format!("unknown placeholder {{{other}}}: use {{year}}, {{seq}} or {{seq:04}}")),
+            }
+        }
+        let width = width.ok_or_else(|| "a pattern needs {seq} (or {seq:04})".to_owned())?;
+        Ok(NumberPattern { pattern: pattern.to_owned(), width })
+    }
+
+    /// The counter a number is drawn from: the process's pattern, in the year if it has one.
+    pub fn scope(&self, process: &str, year: i32) -> String {
+        format!("{process}:{}", self.with_year(year))
+    }
+
+    fn with_year(&self, year: i32) -> String {
+        self.pattern.replace("{year}", &year.to_string())
+    }
+
+    /// The number as written: "JS-2026-0007".
+    pub fn format(&self, year: i32, seq: i64) -> String {
+        let seq = format!("{seq:0width$}", width = self.width);
+        fill_placeholders(&self.with_year(year), |name| name.starts_with("seq").then(|| seq.clone()))
+    }
 }
 
 /// Those who may read an instance without acting in it: whoever acts in its parent (the
@@ -609,6 +675,12 @@ pub enum Effect {
     },
     Clear(String),
     Stamp(String),
+    /// The next number of the pattern, written into `into` (a text field) by the store, in the
+    /// step's transaction: gap-free, never two alike.
+    Number {
+        into: String,
+        pattern: NumberPattern,
+    },
     /// A signature: the date stamped into `on`, who signed into `signer`, and, when they signed
     /// under a written delegation from the person named in `for_field`, its number into
     /// `delegation`.

@@ -35,6 +35,15 @@ pub struct RawDefinition {
     pub document: Vec<RawDocument>,
     #[serde(default)]
     pub read_by: Vec<crate::definition::Reader>,
+    #[serde(default)]
+    pub unique: Vec<RawUnique>,
+}
+
+/// Fields whose values at most one open instance may hold (one household, one open case).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUnique {
+    pub fields: Vec<S>,
 }
 
 /// A printable document the instance issues in some states: a letter or a contract whose text
@@ -393,6 +402,10 @@ pub enum RawEffect {
     },
     Clear(String),
     Stamp(String),
+    Number {
+        into: String,
+        pattern: String,
+    },
     Sign {
         #[serde(rename = "for")]
         for_field: String,

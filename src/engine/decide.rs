@@ -47,6 +47,17 @@ pub struct Decision {
     pub vote: Option<serde_json::Value>,
     /// A signature given under a written delegation: for whom, and the letter's number.
     pub delegation: Option<(String, i64)>,
+    /// Numbers the store draws, in the step's transaction, into these fields.
+    pub numbers: Vec<NumberOrder>,
+}
+
+/// A number to draw: from the counter `scope`, written into `into` as `pattern` says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberOrder {
+    pub into: String,
+    pub scope: String,
+    pub year: i32,
+    pub pattern: crate::definition::NumberPattern,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -285,6 +296,20 @@ fn decide_by(
     } else {
         Vec::new()
     };
+    let year = ctx.now.to_offset(ctx.offset).year();
+    let numbers = t
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Number { into, pattern } => Some(NumberOrder {
+                into: into.clone(),
+                scope: pattern.scope(&def.id, year),
+                year,
+                pattern: pattern.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
     let delegation = t.effects.iter().find_map(|e| match e {
         Effect::Sign { for_field, .. } => {
             let person = next.get(for_field).and_then(Value::as_str)?;
@@ -312,6 +337,7 @@ fn decide_by(
         outcome: if target.is_final { target.outcome } else { None },
         vote,
         delegation,
+        numbers,
     })
 }
 
@@ -442,8 +468,9 @@ fn apply_effect(
             let n = int(data, field).unwrap_or(0);
             data.insert(field.clone(), Value::from(n + 1));
         }
-        // Carried out by the store, on the children (see `Decision::close_children`).
-        Effect::CloseChildren(_) => {}
+        // Carried out by the store, on the children (see `Decision::close_children`), and with
+        // the counter (see `Decision::numbers`).
+        Effect::CloseChildren(_) | Effect::Number { .. } => {}
         Effect::Escalate(role) => {
             let entry = serde_json::json!({ "role": role, "event": event, "by": actor.name, "on": format_date(today) });
             match data.get_mut(ESCALATIONS_KEY) {

@@ -30,6 +30,8 @@ pub enum Refusal {
     TimerNeedsDate { timer: String, field: String },
     #[error("this process cannot be started by hand")]
     NotStartable,
+    #[error("instance #{open} is open with the same {fields:?}")]
+    Duplicate { fields: Vec<String>, open: i64 },
 }
 
 /// A guard that does not hold, with what it asked for.

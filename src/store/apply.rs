@@ -92,6 +92,12 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         for t in &started.timers {
             timers::insert(self.conn, id, t, self.now()).await?;
         }
+        for key in &def.unique {
+            let Some(value) = key.of(&data) else { continue };
+            if let Some(open) = crate::store::keys::claim(self.conn, &def.id, &value, id).await? {
+                return Err(ApplyError::Refused(engine::Refusal::Duplicate { fields: key.fields.clone(), open }));
+            }
+        }
         let sealed = seal(
             NewEvent {
                 stream: instance_stream(id),
@@ -144,6 +150,17 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         pending: &mut VecDeque<Pending>,
     ) -> Result<InstanceRow, ApplyError> {
         let fanouts = inst.fanouts + i64::from(!d.spawns.is_empty());
+        let mut d = d;
+        let mut drawn = serde_json::Map::new();
+        for order in &d.numbers {
+            let seq = crate::store::keys::next_number(self.conn, &order.scope).await?;
+            let number = serde_json::Value::String(order.pattern.format(order.year, seq));
+            d.data.insert(order.into.clone(), number.clone());
+            drawn.insert(order.into.clone(), number);
+        }
+        if d.outcome.is_some() && !def.unique.is_empty() {
+            crate::store::keys::release(self.conn, inst.id).await?;
+        }
         // The audit event is sealed first, so the row's update carries the new chain head.
         let sealed = seal(
             NewEvent {
@@ -156,13 +173,17 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
                 event: Some(&d.event),
                 from_state: Some(&d.from),
                 to_state: Some(&d.to),
-                data: match &d.delegation {
+                data: {
+                    let mut data = json!({ "input": d.input, "vote": d.vote, "spawned": d.spawns.len() });
                     // A signature for someone else: whose, and by which written delegation.
-                    Some((person, letter)) => json!({
-                        "input": d.input, "vote": d.vote, "spawned": d.spawns.len(),
-                        "for": person, "delegation": letter,
-                    }),
-                    None => json!({ "input": d.input, "vote": d.vote, "spawned": d.spawns.len() }),
+                    if let Some((person, letter)) = &d.delegation {
+                        data["for"] = json!(person);
+                        data["delegation"] = json!(letter);
+                    }
+                    if !drawn.is_empty() {
+                        data["numbered"] = serde_json::Value::Object(drawn);
+                    }
+                    data
                 },
             },
             inst.audit_head(),

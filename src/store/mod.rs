@@ -9,6 +9,7 @@ pub mod definitions;
 pub mod delegations;
 pub mod figures;
 pub mod instances;
+pub mod keys;
 pub mod mentors;
 pub mod sessions;
 pub mod throttle;

@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/processes", get(process::list_processes))
         .route("/processes/{process}", get(process::process_page))
         .route("/processes/{process}/start", post(process::start))
+        .route("/processes/{process}/find", get(process::find))
         .route("/instances/{id}", get(process::instance_page))
         .route("/instances/{id}/fire/{event}", post(process::fire))
         .route("/instances/{id}/versions/{field}", get(documents::versions))

@@ -1,7 +1,7 @@
 //! Process pages, drawn from the definition for any process: the list, the start form, and an
 //! instance with its stepper, diagram, details, actions, children, timers and history.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -328,6 +328,8 @@ pub async fn list_processes(State(state): State<AppState>, signed: Signed) -> Re
 pub struct StartForm {
     pub fields: Vec<FieldView>,
     pub error: Option<String>,
+    /// The open instance a start was refused for (the same key): linked beside the refusal.
+    pub open_case: Option<i64>,
 }
 
 pub struct InstanceLine {
@@ -346,6 +348,8 @@ struct ProcessPage {
     start: Option<StartForm>,
     rows: Vec<InstanceLine>,
     older: Option<i64>,
+    /// The fields of the definition's unique keys (id, label): a form finds the open instance.
+    lookup: Vec<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -360,7 +364,7 @@ async fn render_process(
     signed: &Signed,
     process: &str,
     before: Option<i64>,
-    start_input: (&Data, &[FieldError], Option<String>),
+    start_input: (&Data, &[FieldError], Option<String>, Option<i64>),
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let def = state.rt.definitions().get(process).cloned().ok_or(WebError::NotFound)?;
@@ -377,6 +381,7 @@ async fn render_process(
             Typed { given: start_input.0, errors: start_input.1, current: &Data::new() },
         ),
         error: start_input.2.clone(),
+        open_case: start_input.3,
     });
     let mut rows = Vec::new();
     let mut cursor = before;
@@ -409,7 +414,14 @@ async fn render_process(
         older = cursor;
     }
     let chrome = Chrome::signed(signed, def.label.get(lang));
-    page(status, &ProcessPage { chrome, id: def.id.clone(), label: def.label.get(lang).to_owned(), start, rows, older })
+    let lookup = def
+        .unique
+        .iter()
+        .flat_map(|k| &k.fields)
+        .map(|f| (f.clone(), def.field(f).map_or(f.as_str(), |x| x.label.get(lang)).to_owned()))
+        .collect();
+    let label = def.label.get(lang).to_owned();
+    page(status, &ProcessPage { chrome, id: def.id.clone(), label, start, rows, older, lookup })
 }
 
 pub async fn process_page(
@@ -418,7 +430,32 @@ pub async fn process_page(
     Path(process): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
-    render_process(&state, &signed, &process, q.before, (&Data::new(), &[], None), StatusCode::OK).await
+    render_process(&state, &signed, &process, q.before, (&Data::new(), &[], None, None), StatusCode::OK).await
+}
+
+/// The open instance holding a unique key (`?id_number=…`): its page, or "not found".
+pub async fn find(
+    State(state): State<AppState>,
+    _: Signed,
+    Path(process): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Result<Response, WebError> {
+    let def = state.rt.definitions().get(&process).cloned().ok_or(WebError::NotFound)?;
+    for key in &def.unique {
+        let mut data = Data::new();
+        for f in &key.fields {
+            let (Some(field), Some(given)) = (def.field(f), q.get(f)) else { continue };
+            if let Ok(Some(value)) = crate::engine::parse_value(field, &Value::String(given.clone())) {
+                data.insert(f.clone(), value);
+            }
+        }
+        if let Some(value) = key.of(&data)
+            && let Some(open) = crate::store::keys::holder(state.db(), &def.id, &value).await?
+        {
+            return Ok(Redirect::to(&format!("/instances/{open}")).into_response());
+        }
+    }
+    Err(WebError::NotFound)
 }
 
 pub async fn start(
@@ -441,7 +478,8 @@ pub async fn start(
             let errors = if let Refusal::Input(errors) = &r { errors.clone() } else { Vec::new() };
             let named = named_refusal(&def, &units, &signed.tr, &given, &r);
             let message = refusal_text(&signed.tr, Some(&def), &state.rt.definitions().roles, &named);
-            let returned = (&given, &errors[..], Some(message));
+            let open = if let Refusal::Duplicate { open, .. } = &r { Some(*open) } else { None };
+            let returned = (&given, &errors[..], Some(message), open);
             render_process(&state, &signed, &process, None, returned, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),

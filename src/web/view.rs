@@ -144,6 +144,10 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
         }
         Refusal::TimerNeedsDate { field, .. } => tr.f("refusal.timer", &[("field", label(field))]),
         Refusal::NotStartable => tr.t("refusal.not_startable").to_owned(),
+        Refusal::Duplicate { fields, open } => {
+            let names: Vec<String> = fields.iter().map(|f| label(f)).collect();
+            tr.f("refusal.duplicate", &[("fields", names.join(tr.t("punct.list"))), ("open", open.to_string())])
+        }
         // The definition's own words, placeholders already filled (`named_refusal`).
         Refusal::Guard(_, Some(message)) => message.get(lang).to_owned(),
         Refusal::Guard(g, None) => match g {

@@ -641,12 +641,12 @@ async fn talks_are_suspended_resumed_and_a_dispute_is_coordinated(backend: Backe
         round,
         &worker_negotiator(),
         "suspend_talks",
-        json!({ "suspension_reason": "工资标准分歧较大", "resume_on": "2026-03-20", "both_sides_agree": false }),
+        json!({ "suspension_reason": "工资标准分歧较大", "resume_on": "2026-03-20", "both_parties_agree": false }),
     )
     .await;
     assert!(matches!(alone, Refusal::Guard(GuardFailure::NotTrue { .. }, Some(_))), "{alone}");
     let agreed =
-        json!({ "suspension_reason": "工资标准分歧较大", "resume_on": "2026-03-20", "both_sides_agree": true });
+        json!({ "suspension_reason": "工资标准分歧较大", "resume_on": "2026-03-20", "both_parties_agree": true });
     fire(&h, round, &worker_negotiator(), "suspend_talks", agreed).await;
     assert_eq!(h.state(round).await, "suspended");
     h.clock.advance(time::Duration::days(18));

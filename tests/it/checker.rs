@@ -407,7 +407,29 @@ fn cases() -> Vec<(&'static str, Folder)> {
                 &TRANSITION
                     .replace("suspend", "all_passed")
                     .replace(r#""open""#, r#""waiting""#)
-                    .replace("limbo", "done"),
+                    .replace("limbo", "done")
+                    .replace(r#"roles = ["admin"]"#, r#"roles = ["system"]"#),
+            ),
+        ),
+        (
+            "event_again_for_other_roles",
+            base_plus(
+                &TRANSITION
+                    .replace("suspend", "close")
+                    .replace("limbo", "failed")
+                    .replace(r#"["admin"]"#, r#"["clerk"]"#),
+            ),
+        ),
+        (
+            "join_collects_by_no_fanout_field",
+            base(r#"on_fail = "some_failed""#, "on_fail = \"some_failed\"\ncollect = { field = \"name\" }"),
+        ),
+        ("unique_key_not_asked_at_start", base("[start]", "[[unique]]\nfields = [\"due\"]\n\n[start]")),
+        (
+            "number_pattern_without_seq",
+            base(
+                r#"{ stamp = "signed_on" }"#,
+                r#"{ stamp = "signed_on" }, { number = { into = "name", pattern = "JS-{year}" } }"#,
             ),
         ),
         (

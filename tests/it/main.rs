@@ -13,6 +13,7 @@ mod e2e;
 mod engine_props;
 mod engine_store;
 mod exports;
+mod keys;
 mod pages;
 mod roster;
 mod security;
