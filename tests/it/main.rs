@@ -9,6 +9,7 @@ mod audit;
 mod bargaining;
 mod checker;
 mod e2e;
+mod e2e_day;
 mod engine_props;
 mod engine_store;
 mod exports;
