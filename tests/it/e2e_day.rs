@@ -227,6 +227,12 @@ async fn minutes_typed_while_the_session_ends_are_not_lost(backend: Backend) {
         let held = rt.instance(round).await.expect("the round").row.data;
         assert!(held.get("session_minutes").is_none(), "nothing was recorded without a session");
 
+        // A mistyped password first: the text is still kept.
+        b.fill("#username", "wang.wei").await;
+        b.fill("#password", "not the password").await;
+        b.click("main form button[type=submit]").await;
+        a_real_page(&b, "a mistyped password").await;
+        assert!(b.text("main .alert").await.contains(zh().t("signin.failed")), "the sign-in is refused");
         b.fill("#username", "wang.wei").await;
         b.fill("#password", unionflow::demo::DEMO_PASSWORD).await;
         b.click("main form button[type=submit]").await;
@@ -236,6 +242,11 @@ async fn minutes_typed_while_the_session_ends_are_not_lost(backend: Backend) {
         for line in MINUTES.lines() {
             assert!(shown.contains(line), "what was typed is shown: {line:?} in {shown}");
         }
+        // Under the words of the form it was typed in, not the engine's names for them.
+        for label in ["协商会议日期", "出席人员", "协商会议记录"] {
+            assert!(shown.contains(label), "the field is named {label}: {shown}");
+        }
+        assert!(!shown.contains("session_"), "no field by its internal name: {shown}");
 
         b.click("main form button[type=submit]").await;
         assert_eq!(b.path().await, path, "sent, the round's page");
@@ -346,9 +357,11 @@ async fn a_roll_call_of_48_is_recorded_by_ticks(backend: Backend) {
         b.click("#action-record_roll_call button[type=submit]").await;
 
         let mistaken = &names[MISTAKE - 1];
+        let why = zh().f("tally.voted_but_absent", &[("name", mistaken.clone())]);
+        let alert = b.text("#action-record_roll_call .alert").await;
+        assert!(alert.contains(&why), "the form says what does not add up: {alert}");
         assert_eq!(invalid_rows(&b).await.len(), 1, "one row is marked");
         let marked = invalid_rows(&b).await.remove(0);
-        let why = zh().f("tally.voted_but_absent", &[("name", mistaken.clone())]);
         assert!(marked.contains(mistaken.as_str()) && marked.contains(&why), "the mistake on its row: {marked}");
         let kept = roll_call_rows(&b).await;
         for (i, (name, present, vote)) in kept.iter().enumerate() {
@@ -366,10 +379,11 @@ async fn a_roll_call_of_48_is_recorded_by_ticks(backend: Backend) {
         assert_eq!(vote.attr("class").await.expect("the vote's class").as_deref(), Some("vote passed"));
         let figures = vote.text().await.expect("the vote's figures");
         assert!(figures.contains(zh().t("vote.check.passed")), "the draft passed: {figures}");
-        // 41 of 48 present, 31 in favour, 5 against, 3 abstaining.
-        for figure in ["48", "41", "31", "5", "3"] {
-            assert!(figures.contains(figure), "the outcome shows {figure}: {figures}");
-        }
+        // 41 of 48 present (32 needed), 31 in favour (24 needed), 5 against, 3 abstaining.
+        let counted = [("present", 41), ("roster", 48), ("quorum_needed", 32), ("yes", 31), ("yes_needed", 24)];
+        let counted = counted.into_iter().chain([("no", 5), ("abstain", 3)]).map(|(k, n)| (k, n.to_string()));
+        let expected = zh().f("instance.vote.figures", &counted.collect::<Vec<_>>());
+        assert!(figures.contains(&expected), "the outcome shows its figures, {expected}: {figures}");
         let held = rt.instance(assembly).await.expect("the assembly").row.data;
         let counts = ["roster", "present", "yes", "no", "abstain"].map(|k| held["vote"][k].as_i64());
         assert_eq!(counts, [48, 41, 31, 5, 3].map(Some), "counted from the ticks: {}", held["vote"]);
