@@ -21,6 +21,8 @@ use crate::web::zh;
 /// The demo's units the tests look at: u01, whose secretary is chen.jing, and u02.
 const U01: &str = "启明民办小学";
 const U02: &str = "育才实验学校";
+/// The demo's cohort in training, whose trainees xu.ming mentors.
+const COHORT: &str = "2026 海淀工匠学院第一期";
 /// The first clause of the demo's 2026 draft, which the units vote on.
 const DRAFT_OPENS: &str = "第一条 工资：教职工月工资不低于本区最低工资标准的 1.8 倍";
 
@@ -195,6 +197,36 @@ async fn those_a_step_rests_on_open_its_papers(backend: Backend) {
         let refused = b.text("main").await;
         assert!(refused.contains(zh().t("error.403")), "another unit's assembly is refused: {refused}");
         assert!(!refused.contains(U02), "and nothing of it shown: {refused}");
+    })
+    .await;
+}
+
+/// Issue 12, item 1, for a mentor: a trainee's track names its cohort, but links it only for
+/// those who may open it; the mentor, who acts in the track and not in the cohort, is shown the
+/// cohort's name and no link that would be refused, while the coordinator follows it.
+async fn a_mentor_is_shown_no_link_to_a_cohort_he_cannot_open(backend: Backend) {
+    day(backend, |b, rt| async move {
+        b.sign_in("xu.ming").await;
+        b.click("header nav a[href='/my-trainees']").await;
+        b.click("main table a[href^='/instances/']").await;
+        let track = b.path().await;
+        a_real_page(&b, "xu.ming").await;
+        let id: i64 = track.trim_start_matches("/instances/").parse().expect("a track's id");
+        let cohort = rt.instance(id).await.expect("the track").row.parent_id.expect("a track has its cohort");
+        let cohort = format!("/instances/{cohort}");
+        let crumbs = b.text("main .crumbs").await;
+        assert!(crumbs.contains(COHORT), "the track names its cohort: {crumbs}");
+        assert!(!links_in(&b, "main").await.contains(&cohort), "no link to the cohort for the mentor");
+        b.open(&cohort).await;
+        assert!(b.text("main").await.contains(zh().t("error.403")), "the link left out would have been refused");
+        b.click("main a[href='/']").await;
+
+        b.sign_out().await;
+        b.sign_in("gao.hong").await;
+        b.open(&track).await;
+        b.click(&format!("main .crumbs a[href='{cohort}']")).await;
+        a_real_page(&b, "gao.hong").await;
+        assert!(b.text("h1").await.contains(COHORT), "the coordinator opens the cohort from the track");
     })
     .await;
 }
@@ -407,6 +439,7 @@ macro_rules! in_the_browser_on_both_backends {
 
 in_the_browser_on_both_backends! {
     e2e_papers_open => those_a_step_rests_on_open_its_papers;
+    e2e_mentor_links => a_mentor_is_shown_no_link_to_a_cohort_he_cannot_open;
     e2e_minutes_survive => minutes_typed_while_the_session_ends_are_not_lost;
     e2e_roll_call_by_ticks => a_roll_call_of_48_is_recorded_by_ticks;
 }
