@@ -198,10 +198,71 @@ async fn resend(
     fields: Vec<(String, String)>,
 ) -> Result<Response, WebError> {
     let session = sessions::lookup(state.db(), token, state.now()).await?.ok_or(WebError::Csrf)?;
-    let typed = fields.iter().filter(|(k, v)| !k.starts_with('_') && !v.trim().is_empty()).cloned().collect();
+    let definition = action_definition(state, action).await?;
+    let typed = typed_as_shown(&ctx.tr, definition.as_deref(), &fields);
     let chrome = Chrome::anonymous(ctx.tr, &ctx.path, ctx.tr.t("resend.title"));
     let action = action.as_str().to_owned();
     page(StatusCode::OK, &ResendPage { chrome, action, csrf: session.csrf_token, fields, typed })
+}
+
+/// The definition of the instance whose action the form was posted to, which names its fields;
+/// none for any other form, or an instance that is gone.
+async fn action_definition(
+    state: &AppState,
+    action: &LocalPath,
+) -> Result<Option<std::sync::Arc<crate::definition::Definition>>, WebError> {
+    let id = action.as_str().strip_prefix("/instances/").and_then(|rest| rest.split_once("/fire/"));
+    let Some(id) = id.and_then(|(id, _)| id.parse::<i64>().ok()) else { return Ok(None) };
+    match state.rt.instance(id).await {
+        Ok(inst) => Ok(Some(inst.definition)),
+        Err(crate::runtime::RuntimeError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What was typed, as the person knows it from the form: each field under its label and a choice
+/// by its option's (the definition's, in the reader's language; a form of no instance keeps its
+/// names), a roll call's
+/// ballot under the delegate's name, and a field sent once per item (the names ticked present)
+/// as one list.
+fn typed_as_shown(
+    tr: &crate::web::i18n::Tr,
+    definition: Option<&crate::definition::Definition>,
+    fields: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut shown: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (name, value) in fields.iter().filter(|(k, v)| !k.starts_with('_') && !v.trim().is_empty()) {
+        let (label, value) = match name.strip_prefix("ballot:") {
+            Some(person) => (person.to_owned(), ballot_word(tr, value)),
+            None => match definition.and_then(|d| Some((d, d.field(name)?))) {
+                Some((d, field)) => {
+                    let option = d.choice_options(name).iter().find(|o| o.id == *value);
+                    let value = option.map_or(value.as_str(), |o| o.label.get(tr.code()));
+                    (field.label.get(tr.code()).to_owned(), value)
+                }
+                None => (name.clone(), value.as_str()),
+            },
+        };
+        match at.get(&label) {
+            Some(&i) => shown[i].1.push(value),
+            None => {
+                at.insert(label.clone(), shown.len());
+                shown.push((label, vec![value]));
+            }
+        }
+    }
+    shown.into_iter().map(|(label, values)| (label, values.join(tr.t("punct.list")))).collect()
+}
+
+/// A roll call's ballot in the reader's words, as its column is headed.
+fn ballot_word<'a>(tr: &crate::web::i18n::Tr, value: &'a str) -> &'a str {
+    match value {
+        "yes" => tr.t("rollcall.yes"),
+        "no" => tr.t("rollcall.no"),
+        "abstain" => tr.t("rollcall.abstain"),
+        other => other,
+    }
 }
 
 /// Why a sign-in was refused, in the reader's words, and the status it answers with.
@@ -251,4 +312,49 @@ pub async fn switch_language(
     let lang = Lang::parse(&code).ok_or(WebError::NotFound)?;
     let remembered = cookies::ours(cookies::LANG, lang.code().to_owned(), Some(LANG_AGE), state.config.secure_cookies);
     Ok((CookieJar::new().add(remembered), Redirect::to(LocalPath::or_home(q.back.as_deref()).as_str())).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::i18n::Tr;
+
+    fn pairs(given: &[(&str, &str)]) -> Vec<(String, String)> {
+        given.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    /// A form carried through the sign-in shows what was typed under the form's own words, in
+    /// each language: labels and choices from the definition, ballots by delegate, one list for
+    /// the names ticked present, and nothing of the form's own hidden fields or empty answers.
+    #[test]
+    fn typed_fields_are_shown_by_their_labels() {
+        let set = crate::definition::embedded::load_embedded().expect("built-in definitions");
+        let assembly = set.get("assembly_approval").expect("the assembly's definition");
+        let posted = pairs(&[
+            ("_csrf", "token"),
+            ("_version", "3"),
+            ("kind", "representatives"),
+            ("attendees", "王晓明"),
+            ("attendees", "李丽华"),
+            ("ballot:王晓明", "yes"),
+            ("ballot:李丽华", "abstain"),
+            ("ballot:张建国", ""),
+            ("minutes", "会议记录"),
+        ]);
+        let zh = typed_as_shown(&Tr::new(Lang::Zh), Some(assembly), &posted);
+        let expected = pairs(&[
+            ("会议形式", "职工代表大会"),
+            ("到会人员", "王晓明、李丽华"),
+            ("王晓明", "赞成"),
+            ("李丽华", "弃权"),
+            ("会议记录", "会议记录"),
+        ]);
+        assert_eq!(zh, expected);
+        let en = typed_as_shown(&Tr::new(Lang::En), Some(assembly), &posted);
+        assert_eq!(en[0], ("Kind of assembly".to_owned(), "Representatives' assembly".to_owned()));
+        assert_eq!(en[1], ("Present (names)".to_owned(), "王晓明, 李丽华".to_owned()));
+        assert_eq!(en[2], ("王晓明".to_owned(), "In favour".to_owned()));
+        let elsewhere = typed_as_shown(&Tr::new(Lang::Zh), None, &pairs(&[("capacity", "30")]));
+        assert_eq!(elsewhere, pairs(&[("capacity", "30")]), "a form of no instance keeps its names");
+    }
 }

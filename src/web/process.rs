@@ -555,7 +555,9 @@ struct InstancePage {
     state_label: String,
     is_final: bool,
     outcome: Option<String>,
-    parent: Option<(i64, String)>,
+    /// The instance this one belongs to: its id, its title, and whether the reader may open it
+    /// (a link is shown only where it opens).
+    parent: Option<(i64, String, bool)>,
     conflict: Option<String>,
     escalations: Vec<String>,
     stages: Vec<StageView>,
@@ -933,7 +935,8 @@ async fn render_instance(
     let parent = match row.parent_id {
         Some(p) => {
             let parent = state.rt.instance(p).await?;
-            Some((p, parent.definition.title_named(&parent.row.data, lang, namer(&units, lang))))
+            let opens = state.rt.may_read(&signed.actor(), &parent).await?;
+            Some((p, parent.definition.title_named(&parent.row.data, lang, namer(&units, lang)), opens))
         }
         None => None,
     };

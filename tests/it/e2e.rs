@@ -35,7 +35,7 @@ const PAGE_LOAD: Duration = Duration::from_secs(30);
 const WCAG_TAGS: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
 /// Fails a browser test that was asked for without saying the browser is there.
-fn require_browser() {
+pub(crate) fn require_browser() {
     assert!(std::env::var_os(E2E_ENV).is_some(), "browser tests asked for (--include-ignored): set {E2E_ENV}=1");
 }
 
@@ -81,14 +81,14 @@ impl Drop for App {
 // chromedriver and the browser
 
 /// A chromedriver process of our own, killed (with its browser) when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
     profile: PathBuf,
 }
 
 impl Driver {
-    fn start() -> Driver {
+    pub(crate) fn start() -> Driver {
         let program = std::env::var("UNIONFLOW_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
         // Port 0: chromedriver picks a free port and says which, so parallel tests never race.
         let mut child = Command::new(&program)
@@ -128,7 +128,7 @@ impl Driver {
     }
 
     /// A new browser session: headless Chromium, a fresh profile, a 1280×900 window.
-    async fn session(&self) -> Client {
+    pub(crate) async fn session(&self) -> Client {
         let mut args = vec![
             "--headless=new".to_string(),
             "--no-sandbox".into(),
@@ -216,7 +216,7 @@ where
     }
 }
 
-fn axe_source() -> String {
+pub(crate) fn axe_source() -> String {
     let path = std::env::var("UNIONFLOW_AXE")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("e2e/node_modules/axe-core/axe.min.js"));
@@ -226,10 +226,10 @@ fn axe_source() -> String {
 }
 
 #[derive(Clone)]
-struct Browser {
-    client: Client,
-    base: String,
-    axe: Arc<String>,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
+    pub(crate) base: String,
+    pub(crate) axe: Arc<String>,
 }
 
 impl Browser {
@@ -242,21 +242,21 @@ impl Browser {
     }
 
     /// Opens a path of the app and checks the page with axe.
-    async fn open(&self, path: &str) {
+    pub(crate) async fn open(&self, path: &str) {
         self.client.goto(&format!("{}{path}", self.base)).await.unwrap_or_else(|e| panic!("open {path}: {e}"));
         self.check_page().await;
     }
 
-    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+    pub(crate) async fn find(&self, css: &str) -> fantoccini::elements::Element {
         let path = self.path().await;
         self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("on {path}, no element {css}: {e}"))
     }
 
-    async fn text(&self, css: &str) -> String {
+    pub(crate) async fn text(&self, css: &str) -> String {
         self.find(css).await.text().await.expect("an element's text")
     }
 
-    async fn fill(&self, css: &str, value: &str) {
+    pub(crate) async fn fill(&self, css: &str, value: &str) {
         let field = self.find(css).await;
         field.clear().await.expect("clear a field");
         field.send_keys(value).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
@@ -264,7 +264,7 @@ impl Browser {
 
     /// Sets a date field. A date input's typed format depends on the browser's locale, so the
     /// value is set directly and an `input` event dispatched, as the date picker would.
-    async fn set_date(&self, css: &str, iso: &str) {
+    pub(crate) async fn set_date(&self, css: &str, iso: &str) {
         let field = self.find(css).await;
         let arg = serde_json::to_value(&field).expect("an element reference");
         self.client
@@ -280,18 +280,18 @@ impl Browser {
     }
 
     /// Ticks a checkbox (no page load, so no new check).
-    async fn tick(&self, css: &str) {
+    pub(crate) async fn tick(&self, css: &str) {
         let box_ = self.find(css).await;
         box_.click().await.unwrap_or_else(|e| panic!("tick {css}: {e}"));
         assert!(box_.is_selected().await.expect("a checkbox's state"), "{css} is ticked");
     }
 
-    async fn select(&self, css: &str, value: &str) {
+    pub(crate) async fn select(&self, css: &str, value: &str) {
         self.find(css).await.select_by_value(value).await.unwrap_or_else(|e| panic!("choose {value} in {css}: {e}"));
     }
 
     /// Clicks something that loads a page (a link or a submit button), then checks the new page.
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         let target = self.find(css).await;
         // Mark the page now shown, so the next one is known by the mark's absence: a form that
         // redirects back to the same address leaves the URL unchanged.
@@ -313,11 +313,11 @@ impl Browser {
         self.check_page().await;
     }
 
-    async fn path(&self) -> String {
+    pub(crate) async fn path(&self) -> String {
         self.client.current_url().await.map(|u| u.path().to_string()).unwrap_or_default()
     }
 
-    async fn sign_in(&self, user: &str) {
+    pub(crate) async fn sign_in(&self, user: &str) {
         self.open("/signin").await;
         self.fill("#username", user).await;
         self.fill("#password", PASSWORD).await;
@@ -326,7 +326,7 @@ impl Browser {
         assert!(self.find("header .who").await.text().await.is_ok(), "{user}'s name is in the header");
     }
 
-    async fn sign_out(&self) {
+    pub(crate) async fn sign_out(&self) {
         self.click("header form[action='/signout'] button").await;
         assert_eq!(self.path().await, "/signin", "signing out shows the sign-in page");
     }
@@ -792,7 +792,7 @@ async fn e2e_screenshot_for_the_readme() {
 
 /// Submits the form of `event` on the page shown (its fields filled beforehand), and checks the
 /// page came back to `path` with no refusal shown.
-async fn act(b: &Browser, path: &str, event: &str) {
+pub(crate) async fn act(b: &Browser, path: &str, event: &str) {
     b.click(&format!("#action-{event} button[type=submit]")).await;
     assert_eq!(b.path().await, path, "{event} returns to the page it was fired from");
     let alerts = b.client.find_all(Locator::Css("main .alert")).await.expect("alerts");
@@ -803,7 +803,7 @@ async fn act(b: &Browser, path: &str, event: &str) {
 }
 
 /// Signs out whoever is signed in, signs in as `user` and opens `path`.
-async fn as_user(b: &Browser, user: &str, path: &str) {
+pub(crate) async fn as_user(b: &Browser, user: &str, path: &str) {
     if b.client.find(Locator::Css("header form[action='/signout'] button")).await.is_ok() {
         b.sign_out().await;
     }

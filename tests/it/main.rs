@@ -10,6 +10,7 @@ mod bargaining;
 mod calendars;
 mod checker;
 mod e2e;
+mod e2e_day;
 mod engine_props;
 mod engine_store;
 mod exports;
