@@ -681,6 +681,31 @@ async fn e2e_every_page_reads_on_a_phone_and_a_desktop_in_both_languages() {
                     if content > window {
                         problems.push(format!("{lang} {width}px {path}: scrolls sideways ({content} > {window}) at {}", sideways[2]));
                     }
+                    // On a phone, tables read as rows, not a frame scrolled sideways; the diagram's
+                    // text as rendered is 12 px or more, and no label of it is cut short.
+                    let reading: Value = b
+                        .client
+                        .execute(
+                            "const framed = [...document.querySelectorAll('.table-wrap')].filter(t => t.scrollWidth > t.clientWidth + 1).length;
+                             const px = [...document.querySelectorAll('svg.diagram')].map(s =>
+                               parseFloat(getComputedStyle(s).fontSize) * s.getBoundingClientRect().width / s.viewBox.baseVal.width);
+                             const cut = [...document.querySelectorAll('svg.diagram text')].filter(t => t.textContent.includes('…')).length;
+                             return [framed, px, cut];",
+                            vec![],
+                        )
+                        .await
+                        .expect("the tables and the diagram");
+                    if width < 640 && reading[0].as_i64() != Some(0) {
+                        problems.push(format!("{lang} {width}px {path}: {} table(s) scroll inside their frame", reading[0]));
+                    }
+                    for px in reading[1].as_array().into_iter().flatten().filter_map(Value::as_f64) {
+                        if px < 12.0 {
+                            problems.push(format!("{lang} {width}px {path}: the diagram's text is {px:.1} px"));
+                        }
+                    }
+                    if reading[2].as_i64() != Some(0) {
+                        problems.push(format!("{lang} {width}px {path}: {} diagram label(s) cut short", reading[2]));
+                    }
                     for v in b.axe_violations().await {
                         let targets: Vec<String> = v["nodes"]
                             .as_array()
