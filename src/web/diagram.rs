@@ -252,13 +252,15 @@ mod tests {
 
     #[test]
     fn labels_wrap_between_words_or_characters_and_nothing_is_cut() {
-        assert_eq!(wrap("Awaiting the employer side's written reply", 15), [
-            "Awaiting the",
-            "employer side's",
-            "written reply"
-        ]);
+        assert_eq!(
+            wrap("Awaiting the employer side's written reply", 15),
+            ["Awaiting the", "employer side's", "written reply"]
+        );
         assert_eq!(wrap("劳动保障行政部门审查中", 15), ["劳动保障行政部", "门审查中"]);
-        assert_eq!(wrap("Signed by the worker side; the employer side to sign", 15).concat().replace(' ', ""), "Signedbytheworkerside;theemployersidetosign");
+        assert_eq!(
+            wrap("Signed by the worker side; the employer side to sign", 15).concat().replace(' ', ""),
+            "Signedbytheworkerside;theemployersidetosign"
+        );
         assert_eq!(wrap("Internationalisation", 15), ["Internationalis", "ation"]);
         for line in wrap("已结业，在技能人才库 Graduated, in the talent pool", 15) {
             assert!(line.chars().map(char_width).sum::<usize>() <= 15, "{line} fits a line");

@@ -16,4 +16,5 @@ mod pages;
 mod roster;
 mod security;
 mod training;
+mod ui;
 mod validate;

@@ -1,0 +1,142 @@
+//! Issue 12's reading and typing, the rest of it: skill levels in English, training begun for
+//! many trainees at once, assemblies titled with their round, and the round's banner after the
+//! bureau objects. Pages in-process on both databases; wording from the locales.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::on_both_backends;
+use crate::support::Backend;
+use crate::web::{Web, coordinator, display_name, en, zh};
+
+/// A cohort whose trainees have tracks and mentors but have not begun: `trainees` of them, a
+/// mentor taking `room` (the rest stay without one).
+async fn cohort_ready_to_begin(web: &Web, trainees: usize, room: i64) -> i64 {
+    let by = coordinator();
+    let id = web.cohort(trainees as i64, trainees).await;
+    let change = unionflow::store::audit::Audited::begin(web.state.db(), "admin", "test", crate::support::START)
+        .await
+        .expect("begin");
+    unionflow::training::mentors::upsert(
+        change.conn(),
+        "xu.ming",
+        &display_name("xu.ming"),
+        "焊工",
+        room,
+        crate::support::START,
+    )
+    .await
+    .expect("a mentor");
+    change
+        .commit(unionflow::store::audit::Record { kind: "admin", event: Some("test_mentors"), data: json!({}) })
+        .await
+        .expect("the mentor");
+    web.fire(id, &by, "start_training", json!({})).await;
+    unionflow::training::mentors::auto_assign(web.rt(), web.state.db(), id, &by).await.expect("mentors assigned");
+    id
+}
+
+async fn english_skill_levels_are_offered_accepted_and_shown(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.people(&[("gao.hong", &["training_coordinator"])]).await;
+    let cohort = web.cohort(5, 0).await;
+    let mut b = web.browser();
+    b.sign_in("gao.hong").await;
+    b.get("/lang/en?back=/").await;
+    let csrf = b.csrf().await;
+    let page = b.get(&format!("/cohorts/{cohort}/trainees")).await;
+    let offered: Vec<String> = page.elements("option").into_iter().map(|o| o.text).collect();
+    for id in ["junior", "intermediate", "senior", "technician", "senior_technician"] {
+        assert!(offered.iter().any(|o| o == en().t(&format!("skill.{id}"))), "{id} is offered by its English name");
+    }
+    assert!(!offered.iter().any(|o| o.contains('工')), "no level offered in Chinese on the English page: {offered:?}");
+    let added = b
+        .post(
+            &format!("/cohorts/{cohort}/trainee"),
+            &[
+                ("_csrf", &csrf),
+                ("name", "Anna Li"),
+                ("employer", "Haidian Works"),
+                ("trade", "Welder"),
+                ("skill_level", "senior"),
+                ("contact", "13900000001"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.text());
+    assert!(added.says(&en().f("training.added", &[("name", "Anna Li".into())])), "{}", added.text());
+    assert!(added.texts("td").iter().any(|t| t == en().t("skill.senior")), "the level reads in English");
+    let file = "name,employer,trade,skill_level,contact\nBo Wu,Haidian Works,Welder,Senior technician,13900000002\nCy Xu,Haidian Works,Welder,master,13900000003\n";
+    let refused = b.upload(&format!("/cohorts/{cohort}/import"), &[("_csrf", &csrf)], file.as_bytes()).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let named = en().f("skill.accepted", &[("name", en().t("skill.senior").into()), ("id", "senior".into())]);
+    assert!(
+        refused.says("master") && refused.says(&named),
+        "the bad level, and the levels in English: {}",
+        refused.text()
+    );
+    assert!(!refused.says("初级工"), "no Chinese level names in the English refusal");
+    // In Chinese, the same trainee's level reads in Chinese.
+    b.get("/lang/zh-CN?back=/").await;
+    let zh_page = b.get(&format!("/cohorts/{cohort}/trainees")).await;
+    assert!(zh_page.texts("td").iter().any(|t| t == zh().t("skill.senior")), "高级工 in Chinese");
+}
+
+async fn training_begins_for_the_ticked_trainees_each_as_its_own_step(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.people(&[("gao.hong", &["training_coordinator"])]).await;
+    // Four trainees, a mentor with room for three: the fourth has no mentor and cannot begin.
+    let cohort = cohort_ready_to_begin(&web, 4, 3).await;
+    let mut b = web.browser();
+    b.sign_in("gao.hong").await;
+    let csrf = b.csrf().await;
+    let page = b.get(&format!("/cohorts/{cohort}/trainees")).await;
+    assert!(page.by_id("begin-ticked").is_some(), "the page offers to begin the ticked trainees");
+    let codes: Vec<String> = page.choices("trainee").into_iter().map(|(c, _)| c).collect();
+    assert_eq!(codes.len(), 4);
+    let names = unionflow::training::enrol::trainees(web.state.db(), cohort).await.expect("trainees");
+    let name = |code: &str| names.iter().find(|t| t.code == code).expect("a trainee").name.clone();
+
+    let none = b.post(&format!("/cohorts/{cohort}/begin"), &[("_csrf", &csrf)]).await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(none.says(zh().t("training.begin_none")));
+
+    let mut form = vec![("_csrf", csrf.as_str())];
+    form.extend(codes.iter().map(|c| ("trainee", c.as_str())));
+    let done = b.post(&format!("/cohorts/{cohort}/begin"), &form).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+    assert!(done.says(&zh().f("training.begun", &[("begun", "3".into()), ("not", "1".into())])), "{}", done.text());
+    let states: Vec<String> = track_states(&web, cohort).await;
+    assert_eq!(states.iter().filter(|s| *s == "in_training").count(), 3, "three began: {states:?}");
+    // The one without a mentor is named, with why.
+    let unassigned = web
+        .rt()
+        .children(cohort)
+        .await
+        .expect("tracks")
+        .into_iter()
+        .find(|t| t.state == "enrolled")
+        .and_then(|t| t.data.get("trainee").and_then(|c| c.as_str()).map(str::to_owned))
+        .expect("a trainee without a mentor");
+    let line = done.with_class("report-lines").first().map(|e| e.text.clone()).unwrap_or_default();
+    assert!(line.contains(&name(&unassigned)) && line.contains(&unassigned), "the refusal names the trainee: {line}");
+    let steps = "SELECT COUNT(*) AS n FROM audit_events WHERE event = 'begin_training'";
+    assert_eq!(web.count(steps).await, 3, "each trainee's start is its own event in the audit trail");
+    // Ticked again: nobody begins twice, each is named.
+    let again = b.post(&format!("/cohorts/{cohort}/begin"), &form).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "nobody began");
+    assert!(again.says(&zh().f("training.begun", &[("begun", "0".into()), ("not", "4".into())])));
+    assert_eq!(again.ticked("trainee").len(), 4, "the ticks are kept");
+    assert_eq!(web.count(steps).await, 3);
+    let after = b.get(&format!("/cohorts/{cohort}/trainees")).await;
+    assert!(after.by_id("begin-ticked").is_none(), "once nobody with a mentor waits, the button is gone");
+}
+
+async fn track_states(web: &Web, cohort: i64) -> Vec<String> {
+    web.rt().children(cohort).await.expect("tracks").into_iter().map(|t| t.state).collect()
+}
+
+on_both_backends! {
+    english_skill_levels => english_skill_levels_are_offered_accepted_and_shown;
+    begin_many => training_begins_for_the_ticked_trainees_each_as_its_own_step;
+}
