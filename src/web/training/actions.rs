@@ -42,7 +42,7 @@ fn row_text(tr: &Tr, e: &RowError) -> String {
     tr.f("import.line", &[("line", e.line.to_string()), ("problem", problem)])
 }
 
-/// A skill level as a file may give it in the reader's language: its name, and in English its id.
+/// A skill level as a file may give it: its name in the reader's language, and its id.
 fn level_text(tr: &Tr, level: SkillLevel) -> String {
     tr.f(
         "skill.accepted",
