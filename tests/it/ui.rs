@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::on_both_backends;
 use crate::support::Backend;
-use crate::web::{Web, coordinator, display_name, en, zh};
+use crate::web::{RoundAt, SECTOR, Web, admin, coordinator, display_name, employer, en, worker, zh};
 
 /// A cohort whose trainees have tracks and mentors but have not begun: `trainees` of them, a
 /// mentor taking `room` (the rest stay without one).
@@ -136,7 +136,82 @@ async fn track_states(web: &Web, cohort: i64) -> Vec<String> {
     web.rt().children(cohort).await.expect("tracks").into_iter().map(|t| t.state).collect()
 }
 
+async fn an_assembly_is_titled_with_its_round_away_from_it(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.negotiators().await;
+    let round = web.round(&["u01"], RoundAt::UnitReview).await;
+    let assembly = web.assemblies(round).await["u01"];
+    let mut b = web.browser();
+    b.sign_in("chen.jing").await;
+    let round_title = format!("{SECTOR} 2026");
+    let page = b.get(&format!("/instances/{assembly}")).await;
+    let h1 = page.texts("h1").concat();
+    assert!(h1.starts_with(&format!("{round_title} · 单位u01")), "the round, then the unit: {h1}");
+    // In her work list and the list of assemblies, too: every year's assembly reads apart.
+    let work = b.get("/").await;
+    assert!(work.texts("td").iter().any(|t| t.starts_with(&format!("{round_title} · 单位u01"))), "{}", work.text());
+    let list = b.get("/processes/assembly_approval").await;
+    assert!(list.texts("td").iter().any(|t| t.starts_with(&format!("{round_title} · 单位u01"))), "{}", list.text());
+    // On the round's own page its units are listed by the unit alone.
+    let round_page = b.get(&format!("/instances/{round}")).await;
+    assert!(round_page.texts("td").iter().any(|t| t.starts_with("单位u01")), "{}", round_page.text());
+    assert!(!round_page.texts("td").iter().any(|t| t.starts_with(&round_title)));
+    // An assembly started on its own has no round to name.
+    let alone = web.assembly("u01").await;
+    let alone_page = b.get(&format!("/instances/{alone}")).await;
+    assert!(alone_page.texts("h1").concat().starts_with("单位u01"), "{}", alone_page.texts("h1").concat());
+}
+
+async fn the_rounds_page_says_when_the_bureau_objected(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.negotiators().await;
+    let round = web.round(&["u01"], RoundAt::UnitReview).await;
+    for assembly in web.assemblies(round).await.into_values() {
+        web.vote(assembly, 30, 27, 22).await;
+        web.fire(assembly, &admin(), "confirm", json!({})).await;
+    }
+    let (worker, employer) = (worker(), employer());
+    web.fire(round, &worker, "accept_confirmations", json!({})).await;
+    for (who, event) in [
+        (&worker, "sign_contract_worker"),
+        (&employer, "sign_contract_employer"),
+        (&worker, "seal_worker"),
+        (&employer, "seal_employer"),
+        (&employer, "submit_to_bureau"),
+    ] {
+        web.fire(round, who, event, json!({})).await;
+    }
+    let mut b = web.browser();
+    b.sign_in("ma.qiang").await;
+    let before = b.get(&format!("/instances/{round}")).await;
+    assert!(before.with_class("banner").is_empty(), "no banner before an objection");
+    let csrf = b.csrf().await;
+    let version = before.hidden("_version");
+    let objection = "第十二条工时条款违反规定";
+    let objected = b
+        .post(
+            &format!("/instances/{round}/fire/object"),
+            &[("_csrf", &csrf), ("_version", &version), ("objection", objection)],
+        )
+        .await;
+    assert!(objected.status.is_redirection(), "{}", objected.text());
+    assert_eq!(web.state_of(round).await, "negotiating");
+    let after = b.get(&format!("/instances/{round}")).await;
+    let banner = after.with_class("banner").first().map(|e| e.text.clone()).expect("a banner after the objection");
+    let zh_text = web.rt().definitions().get("bargaining_round").expect("the round").banners[0].text.zh.clone();
+    assert_eq!(banner, zh_text.replace("{objection}", objection), "the banner says so, with the objection");
+    b.get("/lang/en?back=/").await;
+    let en_page = b.get(&format!("/instances/{round}")).await;
+    let en_banner = en_page.with_class("banner").first().map(|e| e.text.clone()).unwrap_or_default();
+    assert!(en_banner.contains("labour bureau objected") && en_banner.contains(objection), "{en_banner}");
+    // A round that was never objected to shows none.
+    let other = web.round(&["u01"], RoundAt::Negotiating).await;
+    assert!(b.get(&format!("/instances/{other}")).await.with_class("banner").is_empty());
+}
+
 on_both_backends! {
+    assembly_titles => an_assembly_is_titled_with_its_round_away_from_it;
+    objection_banner => the_rounds_page_says_when_the_bureau_objected;
     english_skill_levels => english_skill_levels_are_offered_accepted_and_shown;
     begin_many => training_begins_for_the_ticked_trainees_each_as_its_own_step;
 }
