@@ -209,6 +209,29 @@ async fn the_rounds_page_says_when_the_bureau_objected(backend: Backend) {
     assert!(b.get(&format!("/instances/{other}")).await.with_class("banner").is_empty());
 }
 
+/// A banner's states, condition and placeholders are checked when the definitions load.
+#[test]
+fn a_banner_naming_what_the_definition_lacks_is_refused_where_it_stands() {
+    let files: Vec<unionflow::definition::SourceFile> = unionflow::definition::embedded::files()
+        .into_iter()
+        .map(|f| {
+            if !f.path.ends_with("bargaining_round.toml") {
+                return f;
+            }
+            let text = format!(
+                "{}\n[[banner]]\nstates = [\"no_such_state\"]\nwhen_set = \"no_such_field\"\ntext = {{ zh = \"{{nothing}}\", en = \"{{nothing}}\" }}\n",
+                f.text
+            );
+            unionflow::definition::SourceFile { text, ..f }
+        })
+        .collect();
+    let problems = unionflow::definition::load(&files).err().expect("refused").to_string();
+    for what in ["unknown state \"no_such_state\"", "no_such_field", "banner names unknown field {nothing}"] {
+        assert!(problems.contains(what), "{what} in {problems}");
+    }
+    assert!(problems.contains("bargaining_round.toml:"), "located in its file: {problems}");
+}
+
 on_both_backends! {
     assembly_titles => an_assembly_is_titled_with_its_round_away_from_it;
     objection_banner => the_rounds_page_says_when_the_bureau_objected;
