@@ -232,7 +232,46 @@ fn a_banner_naming_what_the_definition_lacks_is_refused_where_it_stands() {
     assert!(problems.contains("bargaining_round.toml:"), "located in its file: {problems}");
 }
 
+/// The Chinese marks that must not reach an English page from the app itself (the data typed in
+/// Chinese may hold them; these pages' data does not).
+const CHINESE_MARKS: [char; 8] = ['：', '（', '）', '，', '、', '；', '。', '＿'];
+
+async fn english_pages_carry_no_chinese_punctuation(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.negotiators().await;
+    web.people(&[("admin", &["admin"])]).await;
+    let round = web.round(&["u01"], RoundAt::UnitReview).await;
+    let assembly = web.assemblies(round).await["u01"];
+    web.vote(assembly, 30, 27, 22).await;
+    web.fire(assembly, &admin(), "confirm", json!({})).await;
+    // A cohort with a waiting list, mentors and trainees in training.
+    let cohort = cohort_ready_to_begin(&web, 3, 2).await;
+    let waiting = web.cohort(2, 4).await;
+    let mut b = web.browser();
+    b.sign_in("admin").await;
+    b.get("/lang/en?back=/").await;
+    let letter = web.rt().instance(assembly).await.expect("the assembly");
+    let mut pages = vec![
+        format!("/instances/{assembly}"),
+        format!("/instances/{assembly}/print"),
+        format!("/cohorts/{cohort}/trainees"),
+        format!("/cohorts/{waiting}/trainees"),
+        "/talent".to_owned(),
+        "/audit".to_owned(),
+        "/".to_owned(),
+    ];
+    pages.extend(letter.definition.documents.iter().map(|d| format!("/instances/{assembly}/documents/{}", d.id)));
+    for path in pages {
+        let page = b.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        let text = page.text();
+        let marks: Vec<char> = text.chars().filter(|c| CHINESE_MARKS.contains(c)).collect();
+        assert!(marks.is_empty(), "{path} in English has {marks:?}: {text}");
+    }
+}
+
 on_both_backends! {
+    english_punctuation => english_pages_carry_no_chinese_punctuation;
     assembly_titles => an_assembly_is_titled_with_its_round_away_from_it;
     objection_banner => the_rounds_page_says_when_the_bureau_objected;
     english_skill_levels => english_skill_levels_are_offered_accepted_and_shown;
