@@ -897,9 +897,9 @@ impl ParentTitles {
         units: &Directory,
     ) -> Result<Option<&str>, WebError> {
         let Some(p) = parent.filter(|_| def.title_from_parent) else { return Ok(None) };
-        if !self.read.contains_key(&p) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.read.entry(p) {
             let parent = state.rt.instance(p).await?;
-            self.read.insert(p, parent.definition.title_named(&parent.row.data, lang, namer(units, lang)));
+            slot.insert(parent.definition.title_named(&parent.row.data, lang, namer(units, lang)));
         }
         Ok(self.read.get(&p).map(String::as_str))
     }

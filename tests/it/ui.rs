@@ -225,7 +225,7 @@ fn a_banner_naming_what_the_definition_lacks_is_refused_where_it_stands() {
             unionflow::definition::SourceFile { text, ..f }
         })
         .collect();
-    let problems = unionflow::definition::load(&files).err().expect("refused").to_string();
+    let problems = unionflow::definition::load(&files).expect_err("refused").to_string();
     for what in ["unknown state \"no_such_state\"", "no_such_field", "banner names unknown field {nothing}"] {
         assert!(problems.contains(what), "{what} in {problems}");
     }

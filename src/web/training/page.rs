@@ -184,10 +184,7 @@ async fn render_page(
             may_enrol: inst.definition.transition(&inst.row.state, crate::sector::cohort::ENROL).is_some(),
             may_begin: tracks.iter().any(|t| t.process == track::PROCESS && t.state == track::ASSIGNED),
             may_raise: inst.definition.transition(&inst.row.state, crate::sector::cohort::RAISE_CAPACITY).is_some(),
-            skill_levels: SkillLevel::ALL
-                .iter()
-                .map(|l| (l.id(), level_name(&signed.tr, &l.recorded().to_owned())))
-                .collect(),
+            skill_levels: SkillLevel::ALL.iter().map(|l| (l.id(), level_name(&signed.tr, l.recorded()))).collect(),
             import_hint: signed.tr.f("training.import.hint", &[("max", MAX_ROWS.to_string())]),
             enrolled,
             counts,
