@@ -983,10 +983,14 @@ async fn e2e_a_cohort_from_import_to_graduation() {
             tracks.extend(link.attr("href").await.expect("a track's address"));
         }
         assert_eq!(tracks.len(), 2);
-        for track in &tracks {
-            b.open(track).await;
-            act(&b, track, "begin_training").await;
+        // Both ticked, training begun for both in one submit: the mentor and reason the
+        // reassignment beside it needs are left empty, and the browser sends the form anyway.
+        for pick in b.client.find_all(Locator::Css("input[name=trainee]")).await.expect("the ticks") {
+            pick.click().await.expect("tick a trainee");
         }
+        b.click("#begin-ticked").await;
+        assert_eq!(b.path().await, trainees.replace("/trainees", "/begin"), "the begin form answered");
+        assert!(b.text("main .report").await.contains("2 人开始培训，0 人未能开始"), "{}", b.text("main .report").await);
 
         as_user(&b, "xu.ming", "/my-trainees").await;
         assert!(b.text("main").await.contains("第1期成长档案待记录"), "the phase record is due");
