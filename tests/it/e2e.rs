@@ -728,6 +728,50 @@ async fn e2e_every_page_reads_on_a_phone_and_a_desktop_in_both_languages() {
     .await;
 }
 
+/// A unit's roll call on a phone (390 px), in Chinese and English: each person's row is their
+/// name over their five choices, none of the page or the table scrolls sideways, axe-core finds
+/// no violation, and a tick and a vote can be given on the row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium, chromedriver and axe-core: set UNIONFLOW_E2E=1 and run with --include-ignored"]
+async fn e2e_a_roll_call_reads_on_a_phone() {
+    require_browser();
+    run(|b| async move {
+        b.sign_in("admin").await;
+        // An assembly of a unit whose roster is known by name, in session.
+        b.open("/processes/assembly_approval").await;
+        b.select("#start-unit", "u01").await;
+        b.fill("#start-draft_version", "9").await;
+        b.click("form[action='/processes/assembly_approval/start'] button[type=submit]").await;
+        let assembly = b.path().await;
+        b.set_date("#schedule-assembly_date", "2026-12-20").await;
+        b.select("#schedule-kind", "representatives").await;
+        act(&b, &assembly, "schedule").await;
+        act(&b, &assembly, "open_session").await;
+        b.inner_width(390).await;
+        for lang in ["zh-CN", "en"] {
+            b.client.goto(&format!("{}/lang/{lang}?back={assembly}", b.base)).await.expect("switch the language");
+            b.check_page().await;
+            let widths: Value = b
+                .client
+                .execute(
+                    "const t = document.querySelector('.rollcall');
+                     return [document.documentElement.scrollWidth, window.innerWidth, t.scrollWidth, t.clientWidth];",
+                    vec![],
+                )
+                .await
+                .expect("the widths");
+            let w = |i: usize| widths[i].as_i64().unwrap_or(0);
+            assert!(w(0) <= w(1), "{lang}: the page scrolls sideways: {widths}");
+            assert!(w(2) <= w(3) + 1, "{lang}: the roll call scrolls inside its frame: {widths}");
+        }
+        b.tick(".rollcall tbody tr:first-child input[type=checkbox]").await;
+        let yes = b.find(".rollcall tbody tr:first-child input[type=radio][value=yes]").await;
+        yes.click().await.expect("vote yes on the first row");
+        assert!(yes.is_selected().await.expect("the radio's state"), "the vote is given on the phone");
+    })
+    .await;
+}
+
 /// The pages of every kind an admin reaches from the menu: found by following links as a person
 /// would, so the list follows the app.
 async fn tour(b: &Browser) -> Vec<String> {
