@@ -7,8 +7,6 @@
 //! withdrawn) is named with the reason while the others begin. A second submit of the same ticks
 //! begins nobody twice: those already in training are refused by their track's state.
 
-use serde_json::Value;
-
 use crate::engine::{Actor, Data, Refusal};
 use crate::runtime::{Runtime, RuntimeError};
 use crate::sector::track;
@@ -30,15 +28,18 @@ pub type Begun = Vec<(String, Result<(), NotBegun>)>;
 /// and the page shows them so).
 pub async fn begin_many(rt: &Runtime, cohort: i64, actor: &Actor, codes: &[String]) -> Result<Begun, RuntimeError> {
     let tracks = rt.children(cohort).await?;
+    // Each track by its trainee's code: a page of ticks against a cohort of thousands is one pass.
+    let by_code: std::collections::HashMap<&str, i64> = tracks
+        .iter()
+        .filter(|t| t.process == track::PROCESS)
+        .filter_map(|t| Some((t.data.get(track::TRAINEE)?.as_str()?, t.id)))
+        .collect();
     let mut out = Vec::with_capacity(codes.len());
     let mut seen = std::collections::BTreeSet::new();
     for code in codes.iter().filter(|c| seen.insert(c.as_str())) {
-        let track = tracks.iter().find(|t| {
-            t.process == track::PROCESS && t.data.get(track::TRAINEE).and_then(Value::as_str) == Some(code.as_str())
-        });
-        let result = match track {
+        let result = match by_code.get(code.as_str()) {
             None => Err(NotBegun::NoTrack),
-            Some(t) => match rt.fire(t.id, None, actor, track::BEGIN_TRAINING, &Data::new()).await {
+            Some(&id) => match rt.fire(id, None, actor, track::BEGIN_TRAINING, &Data::new()).await {
                 Ok(_) => Ok(()),
                 Err(RuntimeError::Refused(r)) => Err(NotBegun::Refused(r)),
                 Err(e) => return Err(e),
