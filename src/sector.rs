@@ -56,6 +56,7 @@ pub mod track {
     pub const LEVELS: &str = "levels";
     pub const ASSIGN_MENTOR: &str = "assign_mentor";
     pub const REASSIGN: &str = "reassign";
+    pub const BEGIN_TRAINING: &str = "begin_training";
     pub const GRADUATE: &str = "graduate";
     pub const NOT_COMPLETE: &str = "not_complete";
 }
@@ -121,6 +122,7 @@ const SECTORS: &[Sector] = &[
             (track::PROCESS, Kind::Field, track::LEVELS),
             (track::PROCESS, Kind::Event, track::ASSIGN_MENTOR),
             (track::PROCESS, Kind::Event, track::REASSIGN),
+            (track::PROCESS, Kind::Event, track::BEGIN_TRAINING),
             (track::PROCESS, Kind::Event, track::GRADUATE),
             (track::PROCESS, Kind::Event, track::NOT_COMPLETE),
         ],

@@ -418,11 +418,13 @@ impl Checker<'_, '_> {
             .filter_map(|d| self.document(d, &state_ids, &field_kinds, !vote_rules.is_empty()))
             .collect();
         let unique = raw.unique.iter().map(|u| self.unique(u, &raw, &field_kinds)).collect();
+        let banners = raw.banner.iter().map(|b| self.banner(b, &state_ids, &field_kinds)).collect();
         let def = Definition {
             id: raw.id.get_ref().clone(),
             label: raw.label.clone(),
             initial: raw.initial.get_ref().clone(),
             title: raw.title.iter().map(|t| t.get_ref().clone()).collect(),
+            title_from_parent: raw.title_from_parent,
             start,
             scopes,
             stages,
@@ -433,11 +435,40 @@ impl Checker<'_, '_> {
             documents,
             read_by: raw.read_by.clone(),
             unique,
+            banners,
         };
         self.system_events(&raw, &def);
         self.collects(&raw, &def);
         self.reachability(&raw, &def);
         (def, spawns)
+    }
+
+    /// A banner: its states exist, its condition and its text name fields of the definition.
+    fn banner(
+        &mut self,
+        b: &crate::definition::raw::RawBanner,
+        states: &BTreeSet<String>,
+        fields: &BTreeMap<&str, &FieldKind>,
+    ) -> crate::definition::Banner {
+        for s in &b.states {
+            if !states.contains(s.get_ref()) {
+                self.rep.at(s.span(), format!("unknown state {:?}", s.get_ref()));
+            }
+        }
+        if let Some(f) = &b.when_set {
+            self.need(&f.span(), fields, f.get_ref(), Need::Any);
+        }
+        let label = b.text.get_ref();
+        for name in placeholders(&label.zh).chain(placeholders(&label.en)) {
+            if !fields.contains_key(name) {
+                self.rep.at(b.text.span(), format!("banner names unknown field {{{name}}}"));
+            }
+        }
+        crate::definition::Banner {
+            states: b.states.iter().map(|s| s.get_ref().clone()).collect(),
+            when_set: b.when_set.as_ref().map(|f| f.get_ref().clone()),
+            text: label.clone(),
+        }
     }
 
     fn document(

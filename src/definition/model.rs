@@ -26,6 +26,9 @@ pub struct Definition {
     pub initial: String,
     /// Fields whose values name an instance in lists ("sector", "year").
     pub title: Vec<String>,
+    /// An instance with a parent is titled with the parent's title before its own, wherever it
+    /// is shown apart from the parent (a unit's assembly with its round).
+    pub title_from_parent: bool,
     pub start: Option<StartRule>,
     pub scopes: Vec<Scope>,
     pub stages: Vec<Stage>,
@@ -38,6 +41,28 @@ pub struct Definition {
     pub read_by: Vec<Reader>,
     /// Keys at most one open instance holds at a time.
     pub unique: Vec<UniqueKey>,
+    /// Notices its page shows in some states (the bureau's objection on a round).
+    pub banners: Vec<Banner>,
+}
+
+/// A notice at the top of an instance's page while it is in one of `states` and, if given,
+/// `when_set` holds a value. Its text holds `{field}` placeholders, filled with the values.
+#[derive(Debug, Clone)]
+pub struct Banner {
+    pub states: Vec<String>,
+    pub when_set: Option<String>,
+    pub text: Label,
+}
+
+impl Banner {
+    /// Whether the banner shows for an instance in `state` holding `data`.
+    pub fn shows(&self, state: &str, data: &serde_json::Map<String, serde_json::Value>) -> bool {
+        let set = |f: &String| {
+            data.get(f)
+                .is_some_and(|v| !v.is_null() && v.as_str() != Some("") && v.as_array().is_none_or(|a| !a.is_empty()))
+        };
+        self.states.iter().any(|s| s == state) && self.when_set.as_ref().is_none_or(set)
+    }
 }
 
 /// The fields whose values at most one open instance holds: a second is refused, naming the
@@ -235,6 +260,15 @@ impl Definition {
     /// The instance's display title from its data, or the definition's label when it has none.
     pub fn title_of(&self, data: &serde_json::Map<String, serde_json::Value>, lang: &str) -> String {
         self.title_named(data, lang, |_, _| None)
+    }
+
+    /// The title shown apart from the parent: with `title_from_parent`, the parent's title (as
+    /// its own definition makes it) before the instance's own.
+    pub fn title_beside_parent(&self, own: String, parent: Option<&str>) -> String {
+        match parent.filter(|p| self.title_from_parent && !p.is_empty()) {
+            Some(p) => format!("{p} · {own}"),
+            None => own,
+        }
     }
 
     /// The title, with values a field's source can name (a unit id → the unit's name) named.

@@ -18,6 +18,9 @@ pub struct RawDefinition {
     pub initial: S,
     #[serde(default)]
     pub title: Vec<S>,
+    /// Whether an instance started by a parent is titled with the parent's title before its own.
+    #[serde(default)]
+    pub title_from_parent: bool,
     pub start: Option<RawStart>,
     #[serde(default)]
     pub scope: Vec<RawScope>,
@@ -37,6 +40,18 @@ pub struct RawDefinition {
     pub read_by: Vec<crate::definition::Reader>,
     #[serde(default)]
     pub unique: Vec<RawUnique>,
+    #[serde(default)]
+    pub banner: Vec<RawBanner>,
+}
+
+/// A notice at the top of an instance's page while it is in one of `states` and `when_set` holds
+/// a value; its text names fields as `{field}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBanner {
+    pub states: Vec<S>,
+    pub when_set: Option<S>,
+    pub text: Spanned<Label>,
 }
 
 /// Fields whose values at most one open instance may hold (one household, one open case).

@@ -149,7 +149,7 @@ fn new_trainee(r: &TraineeRow) -> NewTrainee<'_> {
         name: &r.name,
         employer: &r.employer,
         trade: &r.trade,
-        skill_level: &r.skill_level,
+        skill_level: r.skill_level.recorded(),
         contact: &r.contact,
     }
 }

@@ -57,8 +57,52 @@ pub(crate) const COLUMNS: [(&str, &str); 5] = [
     ("contact", "联系方式"),
 ];
 
-/// The skill levels of the national vocational qualification, lowest first.
-pub const SKILL_LEVELS: [&str; 5] = ["初级工", "中级工", "高级工", "技师", "高级技师"];
+/// A level of the national vocational qualification (国家职业资格), lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SkillLevel {
+    Junior,
+    Intermediate,
+    Senior,
+    Technician,
+    SeniorTechnician,
+}
+
+impl SkillLevel {
+    pub const ALL: [SkillLevel; 5] =
+        [Self::Junior, Self::Intermediate, Self::Senior, Self::Technician, Self::SeniorTechnician];
+
+    /// The id a form sends and an English file may hold; the locale names it as `skill.<id>`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Junior => "junior",
+            Self::Intermediate => "intermediate",
+            Self::Senior => "senior",
+            Self::Technician => "technician",
+            Self::SeniorTechnician => "senior_technician",
+        }
+    }
+
+    /// The level as recorded: its Chinese name, which the records written before English ids
+    /// existed hold too, so old and new rows read alike.
+    pub fn recorded(self) -> &'static str {
+        match self {
+            Self::Junior => "初级工",
+            Self::Intermediate => "中级工",
+            Self::Senior => "高级工",
+            Self::Technician => "技师",
+            Self::SeniorTechnician => "高级技师",
+        }
+    }
+
+    /// A level as a person writes it: its Chinese name, its id, or its English name in any case
+    /// ("Senior worker", "senior", "Senior technician", "senior-technician").
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let english = text.to_lowercase().replace([' ', '-'], "_");
+        let english = english.strip_suffix("_worker").unwrap_or(&english);
+        Self::ALL.into_iter().find(|l| l.recorded() == text || l.id() == english)
+    }
+}
 
 /// A trainee as a valid row gives them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +111,7 @@ pub struct TraineeRow {
     pub name: String,
     pub employer: String,
     pub trade: String,
-    pub skill_level: String,
+    pub skill_level: SkillLevel,
     pub contact: String,
 }
 
@@ -77,7 +121,9 @@ pub enum RowProblem {
     Empty(&'static str),
     #[error("{0} is too long")]
     TooLong(&'static str),
-    #[error("the skill level {0:?} is not one of 初级工, 中级工, 高级工, 技师, 高级技师")]
+    #[error(
+        "the skill level {0:?} is not one of junior, intermediate, senior, technician, senior_technician (or 初级工, 中级工, 高级工, 技师, 高级技师)"
+    )]
     SkillLevel(String),
     #[error("the contact {0:?} is neither an 11-digit mobile number nor an e-mail address")]
     Contact(String),
@@ -235,10 +281,8 @@ pub fn check(
             let name = text(record.get(0), "the name", 60)?;
             let employer = text(record.get(1), "the employer", 120)?;
             let trade = text(record.get(2), "the trade", 60)?;
-            let skill_level = text(record.get(3), "the skill level", 10)?;
-            if !SKILL_LEVELS.contains(&skill_level.as_str()) {
-                return Err(RowProblem::SkillLevel(skill_level));
-            }
+            let typed = text(record.get(3), "the skill level", 40)?;
+            let skill_level = SkillLevel::parse(&typed).ok_or(RowProblem::SkillLevel(typed))?;
             let contact = text(record.get(4), "the contact", 100)?;
             if !contact_ok(&contact) {
                 return Err(RowProblem::Contact(contact));
@@ -292,6 +336,22 @@ mod tests {
         assert_eq!(lines[3], (7, "repeats the trainee of line 2 (same name and contact)".to_owned()));
         assert_eq!(lines[4], (8, "has 2 columns, not 5".to_owned()));
         assert_eq!(c.rows.len(), 2, "the valid rows are still there, to take if the coordinator chooses");
+    }
+
+    #[test]
+    fn skill_levels_are_read_in_either_language() {
+        let file = "name,employer,trade,skill_level,contact\nAnna,Works,Welder,Senior worker,13900000001\nBo,Works,Welder,senior,13900000002\nCy,Works,Welder,Senior technician,13900000003\nDi,Works,Welder,技师,13900000004\nEd,Works,Welder,master,13900000005\n";
+        let c = check(file.as_bytes(), FileEncoding::Detect, &BTreeSet::new()).unwrap();
+        let levels: Vec<SkillLevel> = c.rows.iter().map(|r| r.skill_level).collect();
+        assert_eq!(
+            levels,
+            [SkillLevel::Senior, SkillLevel::Senior, SkillLevel::SeniorTechnician, SkillLevel::Technician]
+        );
+        assert_eq!(c.errors[0].problem, RowProblem::SkillLevel("master".into()));
+        for level in SkillLevel::ALL {
+            assert_eq!(SkillLevel::parse(level.id()), Some(level));
+            assert_eq!(SkillLevel::parse(level.recorded()), Some(level));
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! `workflows/trainee_track.toml`); these are the records around them.
 
 pub mod assign;
+pub mod begin;
 pub mod dashboard;
 pub mod enrol;
 pub mod graduate;

@@ -100,7 +100,9 @@ pub async fn print(State(state): State<AppState>, signed: Signed, Path(id): Path
             ))
         })
         .collect();
-    let title = def.title_named(&inst.row.data, lang, namer(&units, lang));
+    let mut parents = crate::web::process::ParentTitles::default();
+    let parent = parents.of(&state, &def, inst.row.parent_id, lang, &units).await?;
+    let title = def.title_beside_parent(def.title_named(&inst.row.data, lang, namer(&units, lang)), parent);
     page(
         StatusCode::OK,
         &PrintPage {

@@ -197,12 +197,15 @@ mod tests {
         let kinds = crate::web::audit::KINDS.iter().map(|k| (*k).to_owned());
         // A bad row names its column: "the skill level" is `import.col.skill_level`.
         let columns = crate::training::import::COLUMNS.iter().map(|(en, _)| (*en).to_owned());
+        // Skill levels are named by their id: `skill.senior`.
+        let levels = crate::training::import::SkillLevel::ALL.iter().map(|l| l.id().to_owned());
         vec![
             ("instance.outcome.", outcomes.into()),
             ("vote.check.", checks.into()),
             ("instance.vote.reason.", reasons.into()),
             ("kind.", kinds.collect()),
             ("import.col.", columns.collect()),
+            ("skill.", levels.collect()),
         ]
     }
 

@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cohorts/{id}/mentors", post(training::add_mentor))
         .route("/cohorts/{id}/trainee", post(training::add_trainee))
         .route("/cohorts/{id}/reassign", post(training::reassign))
+        .route("/cohorts/{id}/begin", post(training::begin))
         .route("/cohorts/{id}/graduate", post(training::graduate))
         .route("/talent", get(talent::talent_page))
         .route("/my-trainees", get(mentoring::my_trainees))

@@ -384,6 +384,7 @@ async fn render_process(
         open_case: start_input.3,
     });
     let mut rows = Vec::new();
+    let mut parents = ParentTitles::default();
     let mut cursor = before;
     let mut older = None;
     // Pages by key; rows the reader may not see are skipped, reading on until the page is full.
@@ -397,9 +398,11 @@ async fn render_process(
             if !actor.may_view(&row_def, &row.data) {
                 continue;
             }
+            let own = row_def.title_named(&row.data, lang, namer(&units, lang));
+            let parent = parents.of(state, &row_def, row.parent_id, lang, &units).await?;
             rows.push(InstanceLine {
                 id: row.id,
-                title: row_def.title_named(&row.data, lang, namer(&units, lang)),
+                title: row_def.title_beside_parent(own, parent),
                 state: row_def.state(&row.state).map_or_else(|| row.state.clone(), |s| s.label.get(lang).to_owned()),
                 updated: fmt_time(row.updated_at, state.rt.offset()),
             });
@@ -560,6 +563,8 @@ struct InstancePage {
     parent: Option<(i64, String, bool)>,
     conflict: Option<String>,
     escalations: Vec<String>,
+    /// The definition's notices for the instance's state and values.
+    banners: Vec<String>,
     stages: Vec<StageView>,
     diagram: String,
     /// Label, value, and for a long text the link to all its versions.
@@ -742,6 +747,22 @@ impl Sections<'_> {
         Some((v.outcome.clone(), self.tr.t(&format!("instance.vote.reason.{}", v.reason)).to_owned(), figures))
     }
 
+    /// The banners the definition shows in the instance's state, their `{field}` placeholders
+    /// filled with the values as the page shows them.
+    fn banners(&self, row: &instances::InstanceRow) -> Vec<String> {
+        let value = |name: &str| {
+            let field = self.def.field(name)?;
+            let v = row.data.get(name).filter(|v| !v.is_null())?;
+            Some(field_text(&self.tr, self.def, field, v, self.units))
+        };
+        self.def
+            .banners
+            .iter()
+            .filter(|b| b.shows(&row.state, &row.data))
+            .map(|b| crate::definition::fill_placeholders(b.text.get(self.lang), value))
+            .collect()
+    }
+
     fn escalations(&self, row: &instances::InstanceRow) -> Vec<String> {
         let Some(Value::Array(list)) = row.data.get(engine::ESCALATIONS_KEY) else { return Vec::new() };
         list.iter()
@@ -907,6 +928,32 @@ impl Sections<'_> {
     }
 }
 
+/// The titles of the parents of listed instances whose definition is titled with its parent's
+/// (`title_from_parent`), each parent read once however many of its children are listed.
+#[derive(Default)]
+pub struct ParentTitles {
+    read: std::collections::HashMap<i64, String>,
+}
+
+impl ParentTitles {
+    /// The parent's title for an instance of `def` under `parent`, if its title takes it.
+    pub async fn of(
+        &mut self,
+        state: &AppState,
+        def: &Definition,
+        parent: Option<i64>,
+        lang: &str,
+        units: &Directory,
+    ) -> Result<Option<&str>, WebError> {
+        let Some(p) = parent.filter(|_| def.title_from_parent) else { return Ok(None) };
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.read.entry(p) {
+            let parent = state.rt.instance(p).await?;
+            slot.insert(parent.definition.title_named(&parent.row.data, lang, namer(units, lang)));
+        }
+        Ok(self.read.get(&p).map(String::as_str))
+    }
+}
+
 /// An instance's page, built section by section.
 async fn render_instance(
     state: &AppState,
@@ -931,7 +978,6 @@ async fn render_instance(
     let caption = format!("{} — {}", def.label.get(lang), at.state_label(&def, &row.state));
     let diagram = diagram::render(&def, &marks, lang, &caption);
     let (children, children_summary) = at.children(state, row, &signed.actor()).await?;
-    let title = at.title(state, row).await?;
     let parent = match row.parent_id {
         Some(p) => {
             let parent = state.rt.instance(p).await?;
@@ -940,6 +986,7 @@ async fn render_instance(
         }
         None => None,
     };
+    let title = def.title_beside_parent(at.title(state, row).await?, parent.as_ref().map(|(_, t, _)| t.as_str()));
     let unmatched =
         returned.as_ref().filter(|r| !actions.iter().any(|a| a.event == r.event)).and_then(|r| r.refusal.as_ref());
     let conflict = returned
@@ -964,6 +1011,7 @@ async fn render_instance(
         parent,
         conflict,
         escalations: at.escalations(row),
+        banners: at.banners(row),
         stages,
         diagram,
         details: at.details(row),

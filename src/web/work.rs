@@ -32,10 +32,17 @@ struct WorkPage {
 pub async fn my_work(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
     let (tr, lang, now) = (signed.tr, signed.tr.code(), state.now());
     let units = state.directory().await?;
-    let items = crate::work::waiting_for(&state.rt, &signed.actor())
-        .await?
+    let waiting = crate::work::waiting_for(&state.rt, &signed.actor()).await?;
+    // An assembly is titled with its round: each round read once for all its units' rows.
+    let mut parents = crate::web::process::ParentTitles::default();
+    let mut parent_titles = Vec::with_capacity(waiting.len());
+    for w in &waiting {
+        parent_titles.push(parents.of(&state, &w.definition, w.row.parent_id, lang, &units).await?.map(str::to_owned));
+    }
+    let items = waiting
         .into_iter()
-        .map(|w| {
+        .zip(parent_titles)
+        .map(|(w, parent)| {
             let def = &w.definition;
             let (deadline, urgent) = w.due.map_or((None, false), |due| {
                 let (text, urgent) = deadline_text(&tr, due, now);
@@ -44,7 +51,10 @@ pub async fn my_work(State(state): State<AppState>, signed: Signed) -> Result<Re
             let actions: Vec<String> = w.allowed.iter().map(|e| def.event_label(e, lang).to_owned()).collect();
             WorkItem {
                 id: w.row.id,
-                title: def.title_named(&w.row.data, lang, crate::web::process::namer(&units, lang)),
+                title: def.title_beside_parent(
+                    def.title_named(&w.row.data, lang, crate::web::process::namer(&units, lang)),
+                    parent.as_deref(),
+                ),
                 process: def.label.get(lang).to_owned(),
                 state: def.state(&w.row.state).map_or_else(|| w.row.state.clone(), |s| s.label.get(lang).to_owned()),
                 actions: actions.join(tr.t("punct.list")),

@@ -19,4 +19,5 @@ mod pages;
 mod roster;
 mod security;
 mod training;
+mod ui;
 mod validate;

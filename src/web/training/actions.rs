@@ -9,7 +9,7 @@ use crate::store::audit::Record;
 use crate::training::assign::{Choice, Unassigned};
 use crate::training::enrol::{self, EnrolError};
 use crate::training::graduate::Verdict;
-use crate::training::import::{FileEncoding, FileProblem, MAX_BYTES, MAX_ROWS, RowError, RowProblem, SKILL_LEVELS};
+use crate::training::import::{FileEncoding, FileProblem, MAX_BYTES, MAX_ROWS, RowError, RowProblem, SkillLevel};
 use crate::training::mentors::{self, ReassignError};
 use crate::web::errors::WebError;
 use crate::web::extract::{Coordinator, Fields, Posted, PostedParts, Signed};
@@ -25,7 +25,8 @@ fn row_text(tr: &Tr, e: &RowError) -> String {
         RowProblem::Empty(w) => tr.f("import.empty", &[("what", what(w))]),
         RowProblem::TooLong(w) => tr.f("import.too_long", &[("what", what(w))]),
         RowProblem::SkillLevel(v) => {
-            tr.f("import.skill_level", &[("value", v.clone()), ("levels", SKILL_LEVELS.join(tr.t("punct.list")))])
+            let levels: Vec<String> = SkillLevel::ALL.iter().map(|l| level_text(tr, *l)).collect();
+            tr.f("import.skill_level", &[("value", v.clone()), ("levels", levels.join(tr.t("punct.list")))])
         }
         RowProblem::Contact(v) => tr.f("import.contact", &[("value", v.clone())]),
         RowProblem::Columns { found } => tr.f("import.columns", &[("found", found.to_string())]),
@@ -39,6 +40,18 @@ fn row_text(tr: &Tr, e: &RowError) -> String {
         }
     };
     tr.f("import.line", &[("line", e.line.to_string()), ("problem", problem)])
+}
+
+/// A skill level as a file may give it: its name in the reader's language, and its id.
+fn level_text(tr: &Tr, level: SkillLevel) -> String {
+    tr.f(
+        "skill.accepted",
+        &[
+            ("name", tr.t(&format!("skill.{}", level.id())).to_owned()),
+            ("id", level.id().to_owned()),
+            ("zh", level.recorded().to_owned()),
+        ],
+    )
 }
 
 /// A character named as Unicode does, since a control or invisible character cannot be shown.
@@ -343,6 +356,60 @@ pub async fn reassign(
         Err(text) => Outcome::Kept(Outcome::report(text), Kept { form: "reassign", values: fields.0 }),
     };
     outcome.render(&state, &signed, id).await
+}
+
+/// Begins training for the ticked trainees: each is its own step of their track, committed on
+/// its own (see [`crate::training::begin`]); those who could not begin are named with the reason.
+pub async fn begin(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Posted { by: Coordinator(signed), fields }: Posted<Coordinator>,
+) -> Result<Response, WebError> {
+    load_visible(&state, &signed, id).await?;
+    let tr = signed.tr;
+    let codes: Vec<String> = fields.all("trainee").map(str::to_owned).collect();
+    let kept = || Kept { form: "reassign", values: fields.0.clone() };
+    if codes.is_empty() {
+        return Outcome::Kept(Outcome::report(tr.t("training.begin_none").to_owned()), kept())
+            .render(&state, &signed, id)
+            .await;
+    }
+    let results = crate::training::begin::begin_many(&state.rt, id, &signed.actor(), &codes).await?;
+    let names = enrol::trainees(state.db(), id).await?.into_iter().map(|t| (t.code, t.name)).collect();
+    let report = begun(&tr, &state, &results, &names);
+    let outcome =
+        if results.iter().any(|(_, r)| r.is_ok()) { Outcome::Done(report) } else { Outcome::Kept(report, kept()) };
+    outcome.render(&state, &signed, id).await
+}
+
+/// How many began, and each trainee who did not, by name, with the reason in the reader's words.
+fn begun(
+    tr: &Tr,
+    state: &AppState,
+    results: &crate::training::begin::Begun,
+    names: &std::collections::HashMap<String, String>,
+) -> Report {
+    use crate::training::begin::NotBegun;
+    let track_def = state.rt.definitions().get(track::PROCESS).cloned();
+    let lines = results
+        .iter()
+        .filter_map(|(code, r)| {
+            let reason = match r.as_ref().err()? {
+                NotBegun::NoTrack => tr.t("training.no_track").to_owned(),
+                NotBegun::Refused(r) => {
+                    crate::web::view::refusal_text(tr, track_def.as_deref(), &state.rt.definitions().roles, r)
+                }
+            };
+            let name = names.get(code).map_or_else(
+                || code.clone(),
+                |n| tr.f("title.name_with_id", &[("name", n.clone()), ("id", code.clone())]),
+            );
+            Some(tr.f("training.not_begun", &[("name", name), ("reason", reason)]))
+        })
+        .collect();
+    let started = results.iter().filter(|(_, r)| r.is_ok()).count();
+    let counts = [("begun", started.to_string()), ("not", (results.len() - started).to_string())];
+    (tr.f("training.begun", &counts), lines)
 }
 
 /// A reassignment refused for a reason of its own, in the reader's words.

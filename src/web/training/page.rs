@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use crate::sector::{cohort, track};
 use crate::training::enrol::{self, ENROLLED, TraineeRecord, WAITING};
-use crate::training::import::{MAX_ROWS, SKILL_LEVELS};
+use crate::training::import::{MAX_ROWS, SkillLevel};
 use crate::training::mentors;
 use crate::web::errors::WebError;
 use crate::web::extract::Signed;
@@ -30,6 +30,8 @@ pub struct MentorLine {
 /// An enrolled trainee with their track, once training started.
 pub struct EnrolledLine {
     pub record: TraineeRecord,
+    /// The skill level in the reader's language.
+    pub level: String,
     pub track: Option<i64>,
     pub mentor: String,
     pub state: String,
@@ -47,8 +49,11 @@ struct TraineesPage {
     /// Whether its state takes trainees (import, add one), and raises its capacity: a form is
     /// offered only where it can succeed.
     may_enrol: bool,
+    /// Some trainee has a mentor and has not begun: the page offers to begin the ticked.
+    may_begin: bool,
     may_raise: bool,
-    skill_levels: &'static [&'static str],
+    /// Each skill level's id (what the form sends) and name in the reader's language.
+    skill_levels: Vec<(&'static str, String)>,
     /// What the import takes (encodings, the row limit), in the reader's words.
     import_hint: String,
     enrolled: Vec<EnrolledLine>,
@@ -146,6 +151,7 @@ async fn render_page(
         .map(|record| {
             let track = by_code.get(record.code.as_str());
             EnrolledLine {
+                level: level_name(&signed.tr, &record.skill_level),
                 track: track.map(|t| t.id),
                 mentor: track
                     .and_then(|t| t.data.get(track::MENTOR)?.as_str())
@@ -176,8 +182,9 @@ async fn render_page(
             capacity,
             may_graduate: inst.row.state == crate::sector::cohort::GRADUATION,
             may_enrol: inst.definition.transition(&inst.row.state, crate::sector::cohort::ENROL).is_some(),
+            may_begin: tracks.iter().any(|t| t.process == track::PROCESS && t.state == track::ASSIGNED),
             may_raise: inst.definition.transition(&inst.row.state, crate::sector::cohort::RAISE_CAPACITY).is_some(),
-            skill_levels: &SKILL_LEVELS,
+            skill_levels: SkillLevel::ALL.iter().map(|l| (l.id(), level_name(&signed.tr, l.recorded()))).collect(),
             import_hint: signed.tr.f("training.import.hint", &[("max", MAX_ROWS.to_string())]),
             enrolled,
             counts,
@@ -192,6 +199,11 @@ async fn render_page(
             kept,
         },
     )
+}
+
+/// A recorded skill level in the reader's language (a record no level reads is shown as it is).
+fn level_name(tr: &crate::web::i18n::Tr, recorded: &str) -> String {
+    SkillLevel::parse(recorded).map_or_else(|| recorded.to_owned(), |l| tr.t(&format!("skill.{}", l.id())).to_owned())
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
