@@ -881,6 +881,7 @@ impl Checker<'_, '_> {
             guards,
             effects,
             task: t.task,
+            restart_timers: t.restart_timers,
         }
     }
 }

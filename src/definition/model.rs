@@ -536,6 +536,9 @@ pub struct Transition {
     pub effects: Vec<Effect>,
     /// Required of whoever may take it: "my work" lists instances where a task waits.
     pub task: bool,
+    /// Back into its own state, the state's timers start again (by default they keep running:
+    /// a call recorded each month does not put off the quarterly visit).
+    pub restart_timers: bool,
 }
 
 impl Transition {

@@ -252,6 +252,9 @@ pub struct RawTransition {
     /// what may be done but need not be (withdraw, reassign, log a service).
     #[serde(default = "yes")]
     pub task: bool,
+    /// A transition back into its own state keeps that state's timers running unless this is set.
+    #[serde(default)]
+    pub restart_timers: bool,
 }
 
 fn yes() -> bool {

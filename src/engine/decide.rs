@@ -31,9 +31,12 @@ pub struct Decision {
     pub event: String,
     pub from: String,
     pub to: String,
-    /// The state is entered (even the same one again): the old state's timers are cancelled and
-    /// the new state's started. False for a transition without `to`.
+    /// The state is entered (even the same one again): its escalations are over. False for a
+    /// transition without `to`.
     pub enters: bool,
+    /// The old state's timers are cancelled and the new state's started: on entering another
+    /// state, or the same one again where the transition says `restart_timers`.
+    pub restarts_timers: bool,
     pub data: Data,
     /// The values the actor gave, as parsed: what the audit trail records.
     pub input: Data,
@@ -290,12 +293,14 @@ fn decide_by(
     let to = t.to.clone().unwrap_or_else(|| state.to_owned());
     let target = def.state(&to).ok_or_else(|| Refusal::UnknownEvent { event: event.to_owned() })?;
     let enters = t.to.is_some();
-    let timers = if enters {
+    // Back into the same state, its timers run on (a schedule belongs to the state, not to the
+    // last step taken in it) unless the transition restarts them.
+    let restarts_timers = enters && (to != state || t.restart_timers);
+    if enters {
         next.remove(ESCALATIONS_KEY);
-        timers_for_state(target, &next, ctx.now, ctx.calendar, ctx.offset)?
-    } else {
-        Vec::new()
-    };
+    }
+    let timers =
+        if restarts_timers { timers_for_state(target, &next, ctx.now, ctx.calendar, ctx.offset)? } else { Vec::new() };
     let year = ctx.now.to_offset(ctx.offset).year();
     let numbers = t
         .effects
@@ -322,6 +327,7 @@ fn decide_by(
         from: state.to_owned(),
         to,
         enters,
+        restarts_timers,
         data: next,
         input,
         timers,

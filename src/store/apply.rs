@@ -214,7 +214,7 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         insert(self.conn, sealed).await?;
         // Timers belong to states: a state without timers left none behind to cancel.
         let left_timers = def.state(&d.from).is_some_and(|s| !s.timers.is_empty());
-        if d.enters && left_timers {
+        if d.restarts_timers && left_timers {
             timers::cancel_pending(self.conn, inst.id, self.now()).await?;
         }
         for t in &d.timers {

@@ -17,6 +17,7 @@ mod exports;
 mod keys;
 mod pages;
 mod roster;
+mod schedules;
 mod security;
 mod training;
 mod ui;
