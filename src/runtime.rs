@@ -304,7 +304,10 @@ impl Runtime {
                     Err(refusal) => Some(refusal.to_string()),
                 };
             match refusal {
-                None => txn.commit().await?,
+                None => {
+                    self.schedule_next(&txn, &def, &inst.state, &timer, ctx).await?;
+                    txn.commit().await?
+                }
                 Some(reason) => {
                     txn.rollback().await?;
                     self.close_refused_timer(timer, reason, ctx).await?;
@@ -312,6 +315,37 @@ impl Runtime {
             }
             fired += 1;
         }
+    }
+
+    /// A recurring timer that fell due in `state` falls due again a period later, counted from
+    /// its base, while the instance is still in that state (and the step did not start the
+    /// state's timers afresh), within its `until` and `count`.
+    async fn schedule_next<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        def: &Definition,
+        state: &str,
+        timer: &TimerRow,
+        ctx: Context<'_>,
+    ) -> Result<(), RuntimeError> {
+        let Some(spec) = def.state(state).and_then(|s| s.timers.iter().find(|t| t.id == timer.name)) else {
+            return Ok(());
+        };
+        if spec.repeat.is_none() {
+            return Ok(());
+        }
+        let Some(now) = instances::find(conn, timer.instance_id).await? else { return Ok(()) };
+        if now.state != state || timers::has_pending(conn, timer.instance_id, &timer.name).await? {
+            return Ok(());
+        }
+        let base = timer.base.as_deref().and_then(crate::definition::calendar::parse_date);
+        let base = base.unwrap_or_else(|| timer.due_at.to_offset(ctx.offset).date());
+        let n = u32::try_from(timer.occurrence).unwrap_or(1);
+        let calendar = &self.registry.set.calendar;
+        if let Some(next) = engine::next_occurrence(spec, base, n, &now.data, calendar, ctx.offset) {
+            timers::insert(conn, timer.instance_id, &next, ctx.now).await?;
+        }
+        Ok(())
     }
 
     /// Closes a due timer whose event was not allowed, with the reason in the audit trail.
@@ -339,6 +373,9 @@ impl Runtime {
         );
         instances::advance_audit_head(&txn, inst.id, sealed.record.seq, &sealed.hash).await?;
         audit::insert(&txn, sealed).await?;
+        // A refused occurrence does not end a schedule: the next one still falls due.
+        let def = self.registry.by_row(&self.db, inst.definition_id).await?;
+        self.schedule_next(&txn, &def, &inst.state, &timer, ctx).await?;
         txn.commit().await?;
         Ok(())
     }

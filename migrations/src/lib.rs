@@ -11,6 +11,7 @@ mod m20261202_000001_unit_roster;
 mod m20261203_000001_timer_base;
 mod m20261203_000002_delegations;
 mod m20261203_000003_keys_and_numbers;
+mod m20261203_000004_timer_occurrence;
 
 /// The engine's schema script, for tools that build tables of the same shape (the benchmark).
 pub use m20261128_000001_engine::SCHEMA as ENGINE_SCHEMA;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_timer_base::Migration),
             Box::new(m20261203_000002_delegations::Migration),
             Box::new(m20261203_000003_keys_and_numbers::Migration),
+            Box::new(m20261203_000004_timer_occurrence::Migration),
         ]
     }
 }

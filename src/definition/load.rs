@@ -722,7 +722,34 @@ impl Checker<'_, '_> {
             if !events.contains(t.fires.get_ref()) {
                 self.rep.at(t.fires.span(), format!("timer fires unknown event {:?}", t.fires.get_ref()));
             }
-            let when = match (&t.date, &t.after, &t.before) {
+            let after = match (&t.after, &t.every) {
+                (Some(after), Some(every)) => {
+                    self.rep.at(every.span(), "a timer has `after` or `every`, not both");
+                    Some(after)
+                }
+                (after, every) => after.as_ref().or(every.as_ref()),
+            };
+            if t.every.is_none() && (t.until.is_some() || t.count.is_some()) {
+                self.rep.at(t.id.span(), "`until` and `count` belong to a recurring timer (`every`)");
+            }
+            if let Some(until) = &t.until {
+                match fields.get(until.get_ref().as_str()) {
+                    Some(FieldKind::Date) => {}
+                    Some(_) => {
+                        self.rep.at(until.span(), format!("timer until {:?} is not a date field", until.get_ref()))
+                    }
+                    None if self.declared_fields.contains(until.get_ref()) => {}
+                    None => self.rep.at(until.span(), format!("unknown field {:?}", until.get_ref())),
+                }
+            }
+            if t.count == Some(0) {
+                self.rep.at(t.id.span(), "a recurring timer's `count` is at least 1");
+            }
+            let repeat = t
+                .every
+                .as_ref()
+                .map(|_| Repeat { until: t.until.as_ref().map(|u| u.get_ref().clone()), count: t.count });
+            let when = match (&t.date, after, &t.before) {
                 (None, Some(after), None) => self.period(after).map(TimerWhen::AfterEntry),
                 (Some(date), after, before) if after.is_some() != before.is_some() => {
                     match fields.get(date.get_ref().as_str()) {
@@ -733,7 +760,7 @@ impl Checker<'_, '_> {
                         None if self.declared_fields.contains(date.get_ref()) => {}
                         None => self.rep.at(date.span(), format!("unknown field {:?}", date.get_ref())),
                     }
-                    let offset = after.as_ref().or(before.as_ref()).and_then(|p| self.period(p));
+                    let offset = after.or(before.as_ref()).and_then(|p| self.period(p));
                     offset.map(|offset| TimerWhen::FromField {
                         field: date.get_ref().clone(),
                         offset,
@@ -754,6 +781,7 @@ impl Checker<'_, '_> {
                     fires: t.fires.get_ref().clone(),
                     when,
                     working_day: t.working_day.unwrap_or(true),
+                    repeat,
                 });
             }
         }

@@ -368,6 +368,16 @@ pub struct TimerSpec {
     pub when: TimerWhen,
     /// A deadline on a rest day moves to the next working day.
     pub working_day: bool,
+    /// Falls due again and again, a period more each time (`every`), until it is told to stop.
+    pub repeat: Option<Repeat>,
+}
+
+/// How long a recurring timer keeps falling due: until the date in a field, and at most so many
+/// times (either, both, or neither: for as long as its state lasts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repeat {
+    pub until: Option<String>,
+    pub count: Option<u32>,
 }
 
 #[derive(Debug, Clone)]

@@ -139,6 +139,12 @@ pub struct RawTimer {
     pub before: Option<S>,
     pub date: Option<S>,
     pub working_day: Option<bool>,
+    /// Again and again: a period counted from the same base, once more each time.
+    pub every: Option<S>,
+    /// A recurring timer's last day: a date field; no occurrence falls after it.
+    pub until: Option<S>,
+    /// How many times at most a recurring timer falls due.
+    pub count: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]

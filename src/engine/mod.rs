@@ -17,7 +17,7 @@ pub use decide::{Context, Decision, EventOption, NumberOrder, SpawnOrder, Starte
 pub use input::{Data, parse_value};
 pub use join::{ChildTally, JoinStatus, evaluate_join};
 pub use refusal::{FieldError, FieldProblem, GuardFailure, Refusal, TallyError};
-pub use timers::{Deadline, TimerStart, base_of, deadline, shift, timers_for_state};
+pub use timers::{Deadline, TimerStart, base_of, deadline, deadline_of, next_occurrence, shift, timers_for_state};
 pub use vote::{VoteCounts, VoteResult, count_vote};
 
 /// The key under which the last tally's result is kept in an instance's data.

@@ -17,6 +17,8 @@ pub struct TimerStart {
     /// Kept so the deadline can be computed again when a calendar changes.
     pub base: Date,
     pub deadline: Deadline,
+    /// Which time a recurring timer falls due (1 for the first, and for every other timer).
+    pub occurrence: u32,
 }
 
 /// When a timer falls due, and on what calendar that was worked out.
@@ -68,7 +70,17 @@ pub fn base_of(spec: &TimerSpec, data: &Data, entered: OffsetDateTime, offset: U
 
 /// The deadline of a timer counted from `base` on `calendar`; `None` past the end of time.
 pub fn deadline(spec: &TimerSpec, base: Date, calendar: &Calendar, offset: UtcOffset) -> Option<Deadline> {
+    deadline_of(spec, base, 1, calendar, offset)
+}
+
+/// The deadline of the `n`-th time a timer falls due: `n` periods from its base (counted from
+/// the base every time, so rest days moved past never push the later ones).
+pub fn deadline_of(spec: &TimerSpec, base: Date, n: u32, calendar: &Calendar, offset: UtcOffset) -> Option<Deadline> {
     let (period, backwards) = period_of(spec);
+    let period = match period {
+        Period::Days(d) => Period::Days(d.checked_mul(n)?),
+        Period::Months(m) => Period::Months(m.checked_mul(n)?),
+    };
     let counted = shift(base, period, backwards)?;
     let (last_day, provisional) = if spec.working_day {
         let last_day = calendar.next_working_day(counted);
@@ -98,9 +110,47 @@ pub fn timers_for_state(
             let base = base_of(spec, data, entered, offset)?;
             let deadline = deadline(spec, base, calendar, offset)
                 .ok_or_else(|| Refusal::TimerNeedsDate { timer: spec.id.clone(), field: "date".into() })?;
-            Ok(TimerStart { name: spec.id.clone(), event: spec.fires.clone(), base, deadline })
+            Ok(TimerStart { name: spec.id.clone(), event: spec.fires.clone(), base, deadline, occurrence: 1 })
         })
+        .filter(|t| t.as_ref().map_or(true, |t| !past_until(state, t, data)))
         .collect()
+}
+
+/// Whether a recurring timer's first time already falls after its `until` date: it never starts.
+fn past_until(state: &State, t: &TimerStart, data: &Data) -> bool {
+    let until = state
+        .timers
+        .iter()
+        .find(|s| s.id == t.name)
+        .and_then(|s| s.repeat.as_ref())
+        .and_then(|r| r.until.as_ref())
+        .and_then(|f| data.get(f))
+        .and_then(|v| v.as_str())
+        .and_then(parse_date);
+    until.is_some_and(|until| t.deadline.last_day > until)
+}
+
+/// The next time a recurring timer falls due after its `n`-th, counted from `base`; none for a
+/// timer that does not recur, past its `count`, or past the date in its `until` field.
+pub fn next_occurrence(
+    spec: &TimerSpec,
+    base: Date,
+    n: u32,
+    data: &Data,
+    calendar: &Calendar,
+    offset: UtcOffset,
+) -> Option<TimerStart> {
+    let repeat = spec.repeat.as_ref()?;
+    let next = n.checked_add(1)?;
+    if repeat.count.is_some_and(|count| next > count) {
+        return None;
+    }
+    let deadline = deadline_of(spec, base, next, calendar, offset)?;
+    let until = repeat.until.as_ref().and_then(|f| data.get(f)).and_then(|v| v.as_str()).and_then(parse_date);
+    if until.is_some_and(|until| deadline.last_day > until) {
+        return None;
+    }
+    Some(TimerStart { name: spec.id.clone(), event: spec.fires.clone(), base, deadline, occurrence: next })
 }
 
 #[cfg(test)]
@@ -116,7 +166,7 @@ mod tests {
             label: Label { zh: String::new(), en: String::new() },
             is_final: false,
             outcome: None,
-            timers: vec![TimerSpec { id: "t".into(), fires: "e".into(), when, working_day }],
+            timers: vec![TimerSpec { id: "t".into(), fires: "e".into(), when, working_day, repeat: None }],
             join: None,
             summary: None,
         }

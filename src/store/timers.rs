@@ -25,6 +25,10 @@ pub struct TimerRow {
     pub status: String,
     /// The years without a published calendar the deadline rests on (none: it does not).
     pub provisional: Vec<i32>,
+    /// The day its period counts from (none for a timer made before bases were kept).
+    pub base: Option<String>,
+    /// Which time a recurring timer falls due.
+    pub occurrence: i64,
 }
 
 /// A timer's columns as stored.
@@ -38,15 +42,18 @@ struct Stored {
     last_day: String,
     status: String,
     provisional: String,
+    base_day: Option<String>,
+    occurrence: i64,
 }
 
-const COLUMNS: &str = "id, instance_id, name, event, due_at, last_day, status, provisional";
+const COLUMNS: &str = "id, instance_id, name, event, due_at, last_day, status, provisional, base_day, occurrence";
 
 impl From<Stored> for TimerRow {
     fn from(s: Stored) -> Self {
-        let Stored { id, instance_id, name, event, due_at, last_day, status, provisional } = s;
+        let Stored { id, instance_id, name, event, due_at, last_day, status, provisional, base_day, occurrence } = s;
         let provisional = parse_years(&provisional);
-        TimerRow { id, instance_id, name, event, due_at: from_micros(due_at), last_day, status, provisional }
+        let due_at = from_micros(due_at);
+        TimerRow { id, instance_id, name, event, due_at, last_day, status, provisional, base: base_day, occurrence }
     }
 }
 
@@ -74,8 +81,8 @@ pub async fn insert<C: ConnectionTrait>(
 ) -> Result<(), DbErr> {
     exec(
         c,
-        "INSERT INTO timers (instance_id, name, event, due_at, last_day, status, created_at, base_day, provisional)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO timers (instance_id, name, event, due_at, last_day, status, created_at, base_day, provisional, occurrence)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         vec![
             instance.into(),
             t.name.clone().into(),
@@ -86,10 +93,26 @@ pub async fn insert<C: ConnectionTrait>(
             to_micros(now).into(),
             format_date(t.base).into(),
             years_text(&t.deadline.provisional).into(),
+            i64::from(t.occurrence).into(),
         ],
     )
     .await?;
     Ok(())
+}
+
+/// Whether the instance has a pending timer of this name (a recurring one started afresh).
+pub async fn has_pending<C: ConnectionTrait>(c: &C, instance: i64, name: &str) -> Result<bool, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Found {
+        id: i64,
+    }
+    let found: Option<Found> = row(
+        c,
+        "SELECT id FROM timers WHERE instance_id = $1 AND name = $2 AND status = $3 LIMIT 1",
+        vec![instance.into(), name.into(), PENDING.into()],
+    )
+    .await?;
+    Ok(found.is_some_and(|f| f.id > 0))
 }
 
 pub async fn cancel_pending<C: ConnectionTrait>(c: &C, instance: i64, now: OffsetDateTime) -> Result<u64, DbErr> {
@@ -189,6 +212,8 @@ pub struct Pending {
     /// `None` for a timer made before bases were kept.
     pub base: Option<Date>,
     pub provisional: Vec<i32>,
+    /// Which time a recurring timer falls due: the deadline is this many periods from its base.
+    pub occurrence: u32,
     pub created_at: OffsetDateTime,
     pub definition_id: i64,
     pub state: String,
@@ -205,13 +230,14 @@ pub async fn pending_page<C: ConnectionTrait>(c: &C, after: i64, limit: u64) -> 
         last_day: String,
         base_day: Option<String>,
         provisional: String,
+        occurrence: i64,
         created_at: i64,
         definition_id: i64,
         state: String,
         data: String,
     }
     let sql = format!(
-        "SELECT t.id, t.instance_id, t.name, t.last_day, t.base_day, t.provisional, t.created_at, i.definition_id, i.state, i.data
+        "SELECT t.id, t.instance_id, t.name, t.last_day, t.base_day, t.provisional, t.occurrence, t.created_at, i.definition_id, i.state, i.data
          FROM timers t JOIN instances i ON i.id = t.instance_id
          WHERE t.status = $1 AND t.id > $2 ORDER BY t.id LIMIT {}",
         limit.clamp(1, 1000)
@@ -227,6 +253,7 @@ pub async fn pending_page<C: ConnectionTrait>(c: &C, after: i64, limit: u64) -> 
                 last_day: r.last_day,
                 base: r.base_day.as_deref().and_then(parse_date),
                 provisional: parse_years(&r.provisional),
+                occurrence: u32::try_from(r.occurrence).unwrap_or(1),
                 created_at: from_micros(r.created_at),
                 definition_id: r.definition_id,
                 state: r.state,
@@ -319,7 +346,7 @@ async fn recompute_one(
             Err(_) => return Ok(false),
         },
     };
-    let Some(deadline) = engine::deadline(spec, base, &registry.set.calendar, offset) else {
+    let Some(deadline) = engine::deadline_of(spec, base, timer.occurrence, &registry.set.calendar, offset) else {
         return Ok(false);
     };
     let after = format_date(deadline.last_day);

@@ -420,6 +420,8 @@ fn cases() -> Vec<(&'static str, Folder)> {
                     .replace(r#"["admin"]"#, r#"["clerk"]"#),
             ),
         ),
+        ("timer_after_and_every", base_add(r#"after = "20d""#, r#"every = "1m""#)),
+        ("timer_count_without_every", base_add(r#"after = "20d""#, "count = 3")),
         (
             "join_collects_by_no_fanout_field",
             base(r#"on_fail = "some_failed""#, "on_fail = \"some_failed\"\ncollect = { field = \"name\" }"),
