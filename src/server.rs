@@ -47,6 +47,11 @@ pub async fn runtime(db: &DbArgs, defs: &DefinitionArgs) -> anyhow::Result<Arc<R
 
 pub async fn serve(db: &DbArgs, defs: &DefinitionArgs, args: ServeArgs) -> anyhow::Result<()> {
     let rt = runtime(db, defs).await?;
+    // The same warning as `validate`'s: deadlines into an unpublished year are only provisional.
+    let today = rt.clock().now().to_offset(rt.offset()).date();
+    if let Some(warning) = crate::cli::calendar_warning(&rt.definitions().calendar, today) {
+        tracing::warn!("{warning}");
+    }
     // The demo is seeded before the scheduler starts: its back-dated timers must not fire while
     // the rounds they belong to are still being written.
     if args.demo {

@@ -319,9 +319,17 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         if let Some(collect) = &join.collect {
             self.collect_children(inst.id, inst.fanouts, collect, &mut data).await?;
         }
-        let decision =
+        let mut decision =
             engine::decide(&def, &inst.state, &data, &Actor::system(), event, &engine::Data::new(), self.ctx)
                 .map_err(ApplyError::Refused)?;
+        // What the join kept is what it was given: its audit event records the lists.
+        if let Some(collect) = &join.collect {
+            for list in collect.passed.iter().chain(&collect.failed) {
+                if let Some(items) = data.get(list) {
+                    decision.input.insert(list.clone(), items.clone());
+                }
+            }
+        }
         self.apply_one(&inst, &def, decision, &Actor::system(), "join", pending).await?;
         Ok(())
     }

@@ -461,6 +461,8 @@ async fn units_that_reject_are_left_out_when_the_round_says_so(backend: Backend)
     assert_eq!(d["covered_units"], json!(&UNITS[2..]), "the units that passed, in their order");
     assert_eq!(d["left_out_units"], json!(&UNITS[..2]));
     assert_eq!(d["draft_version"], json!(1), "no new draft: the same text goes on");
+    let join = h.rt.history(round).await.unwrap().into_iter().rfind(|e| e.record.kind == "join").expect("the join");
+    assert_eq!(join.data()["input"]["left_out_units"], json!(&UNITS[..2]), "the audit event keeps who was left out");
 
     // Each unit left out is followed up once; a unit that was not left out cannot be.
     let not_left_out = refused(
