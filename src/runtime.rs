@@ -290,7 +290,10 @@ impl Runtime {
                 match engine::decide(&def, &inst.state, &inst.data, &system, &timer.event, &Data::new(), at_due) {
                     Ok(decision) => {
                         match self.applier(&txn, ctx).apply(&inst, &def, decision, &system, "timer").await {
-                            Ok(_) => None,
+                            Ok(after) => {
+                                self.schedule_next(&txn, &def, &inst.state, &timer, &after, ctx).await?;
+                                None
+                            }
                             // What the timer set off was refused further on (a join's event, a child's
                             // start): nothing of it is kept, and the timer is closed with the reason
                             // rather than tried again forever.
@@ -304,10 +307,7 @@ impl Runtime {
                     Err(refusal) => Some(refusal.to_string()),
                 };
             match refusal {
-                None => {
-                    self.schedule_next(&txn, &def, &inst.state, &timer, ctx).await?;
-                    txn.commit().await?
-                }
+                None => txn.commit().await?,
                 Some(reason) => {
                     txn.rollback().await?;
                     self.close_refused_timer(timer, reason, ctx).await?;
@@ -318,24 +318,24 @@ impl Runtime {
     }
 
     /// A recurring timer that fell due in `state` falls due again a period later, counted from
-    /// its base, while the instance is still in that state (and the step did not start the
-    /// state's timers afresh), within its `until` and `count`.
+    /// its base, while the instance (`now`, as the timer's step left it) is still in that state
+    /// and the step did not start the state's timers afresh, within its `until` and `count`.
     async fn schedule_next<C: ConnectionTrait>(
         &self,
         conn: &C,
         def: &Definition,
         state: &str,
         timer: &TimerRow,
+        now: &InstanceRow,
         ctx: Context<'_>,
     ) -> Result<(), RuntimeError> {
         let Some(spec) = def.state(state).and_then(|s| s.timers.iter().find(|t| t.id == timer.name)) else {
             return Ok(());
         };
-        if spec.repeat.is_none() {
+        if spec.repeat.is_none() || now.state != state {
             return Ok(());
         }
-        let Some(now) = instances::find(conn, timer.instance_id).await? else { return Ok(()) };
-        if now.state != state || timers::has_pending(conn, timer.instance_id, &timer.name).await? {
+        if timers::pending_for(conn, timer.instance_id).await?.iter().any(|t| t.name == timer.name) {
             return Ok(());
         }
         let base = timer.base.as_deref().and_then(crate::definition::calendar::parse_date);
@@ -375,7 +375,7 @@ impl Runtime {
         audit::insert(&txn, sealed).await?;
         // A refused occurrence does not end a schedule: the next one still falls due.
         let def = self.registry.by_row(&self.db, inst.definition_id).await?;
-        self.schedule_next(&txn, &def, &inst.state, &timer, ctx).await?;
+        self.schedule_next(&txn, &def, &inst.state, &timer, &inst, ctx).await?;
         txn.commit().await?;
         Ok(())
     }

@@ -733,14 +733,7 @@ impl Checker<'_, '_> {
                 self.rep.at(t.id.span(), "`until` and `count` belong to a recurring timer (`every`)");
             }
             if let Some(until) = &t.until {
-                match fields.get(until.get_ref().as_str()) {
-                    Some(FieldKind::Date) => {}
-                    Some(_) => {
-                        self.rep.at(until.span(), format!("timer until {:?} is not a date field", until.get_ref()))
-                    }
-                    None if self.declared_fields.contains(until.get_ref()) => {}
-                    None => self.rep.at(until.span(), format!("unknown field {:?}", until.get_ref())),
-                }
+                self.timer_date(until, "until", fields);
             }
             if t.count == Some(0) {
                 self.rep.at(t.id.span(), "a recurring timer's `count` is at least 1");
@@ -752,14 +745,7 @@ impl Checker<'_, '_> {
             let when = match (&t.date, after, &t.before) {
                 (None, Some(after), None) => self.period(after).map(TimerWhen::AfterEntry),
                 (Some(date), after, before) if after.is_some() != before.is_some() => {
-                    match fields.get(date.get_ref().as_str()) {
-                        Some(FieldKind::Date) => {}
-                        Some(_) => {
-                            self.rep.at(date.span(), format!("timer date {:?} is not a date field", date.get_ref()))
-                        }
-                        None if self.declared_fields.contains(date.get_ref()) => {}
-                        None => self.rep.at(date.span(), format!("unknown field {:?}", date.get_ref())),
-                    }
+                    self.timer_date(date, "date", fields);
                     let offset = after.or(before.as_ref()).and_then(|p| self.period(p));
                     offset.map(|offset| TimerWhen::FromField {
                         field: date.get_ref().clone(),
@@ -1222,9 +1208,20 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// A timer's `date` or `until`: a date field of the definition.
+    fn timer_date(&mut self, f: &S, key: &str, fields: &BTreeMap<&str, &FieldKind>) {
+        match fields.get(f.get_ref().as_str()) {
+            Some(FieldKind::Date) => {}
+            Some(_) => self.rep.at(f.span(), format!("timer {key} {:?} is not a date field", f.get_ref())),
+            None if self.declared_fields.contains(f.get_ref()) => {}
+            None => self.rep.at(f.span(), format!("unknown field {:?}", f.get_ref())),
+        }
+    }
+
     /// An event declared more than once from one state is a choice, taken in file order: every
     /// declaration but the last needs a guard (else the later ones could never be taken), and all
-    /// ask the same fields (the form is one form whichever is taken).
+    /// ask the same fields (the form is one form whichever is taken) and name the same roles and
+    /// `task` (who is offered it, and whether it waits in their work, do not depend on which).
     fn choice(&mut self, from: &str, event: &str, ts: &[&RawTransition]) {
         let Some((last, earlier)) = ts.split_last() else { return };
         let fields = |t: &RawTransition| {

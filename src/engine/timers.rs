@@ -103,31 +103,35 @@ pub fn timers_for_state(
     calendar: &Calendar,
     offset: UtcOffset,
 ) -> Result<Vec<TimerStart>, Refusal> {
-    state
-        .timers
-        .iter()
-        .map(|spec| {
-            let base = base_of(spec, data, entered, offset)?;
-            let deadline = deadline(spec, base, calendar, offset)
-                .ok_or_else(|| Refusal::TimerNeedsDate { timer: spec.id.clone(), field: "date".into() })?;
-            Ok(TimerStart { name: spec.id.clone(), event: spec.fires.clone(), base, deadline, occurrence: 1 })
-        })
-        .filter(|t| t.as_ref().map_or(true, |t| !past_until(state, t, data)))
-        .collect()
+    let mut started = Vec::with_capacity(state.timers.len());
+    for spec in &state.timers {
+        let base = base_of(spec, data, entered, offset)?;
+        let deadline = deadline(spec, base, calendar, offset)
+            .ok_or_else(|| Refusal::TimerNeedsDate { timer: spec.id.clone(), field: "date".into() })?;
+        // A recurring timer whose first time already falls after its `until` never starts.
+        if !past_until(spec, &deadline, data) {
+            started.push(TimerStart {
+                name: spec.id.clone(),
+                event: spec.fires.clone(),
+                base,
+                deadline,
+                occurrence: 1,
+            });
+        }
+    }
+    Ok(started)
 }
 
-/// Whether a recurring timer's first time already falls after its `until` date: it never starts.
-fn past_until(state: &State, t: &TimerStart, data: &Data) -> bool {
-    let until = state
-        .timers
-        .iter()
-        .find(|s| s.id == t.name)
-        .and_then(|s| s.repeat.as_ref())
+/// Whether a deadline of a recurring timer falls after the date in its `until` field.
+fn past_until(spec: &TimerSpec, deadline: &Deadline, data: &Data) -> bool {
+    let until = spec
+        .repeat
+        .as_ref()
         .and_then(|r| r.until.as_ref())
         .and_then(|f| data.get(f))
         .and_then(|v| v.as_str())
         .and_then(parse_date);
-    until.is_some_and(|until| t.deadline.last_day > until)
+    until.is_some_and(|until| deadline.last_day > until)
 }
 
 /// The next time a recurring timer falls due after its `n`-th, counted from `base`; none for a
@@ -146,8 +150,7 @@ pub fn next_occurrence(
         return None;
     }
     let deadline = deadline_of(spec, base, next, calendar, offset)?;
-    let until = repeat.until.as_ref().and_then(|f| data.get(f)).and_then(|v| v.as_str()).and_then(parse_date);
-    if until.is_some_and(|until| deadline.last_day > until) {
+    if past_until(spec, &deadline, data) {
         return None;
     }
     Some(TimerStart { name: spec.id.clone(), event: spec.fires.clone(), base, deadline, occurrence: next })

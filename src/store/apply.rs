@@ -144,13 +144,12 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         &self,
         inst: &InstanceRow,
         def: &Definition,
-        d: Decision,
+        mut d: Decision,
         actor: &Actor,
         kind: &str,
         pending: &mut VecDeque<Pending>,
     ) -> Result<InstanceRow, ApplyError> {
         let fanouts = inst.fanouts + i64::from(!d.spawns.is_empty());
-        let mut d = d;
         let mut drawn = serde_json::Map::new();
         for order in &d.numbers {
             let seq = crate::store::keys::next_number(self.conn, &order.scope).await?;

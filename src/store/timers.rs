@@ -7,7 +7,7 @@ use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::clock::{from_micros, to_micros};
 use crate::definition::calendar::{format_date, parse_date};
-use crate::engine::{self, Actor, Data, Deadline, TimerStart};
+use crate::engine::{self, Actor, Deadline, TimerStart};
 use crate::store::audit::{self, NewEvent};
 use crate::store::db::begin_write;
 use crate::store::db::{exec, row, rows};
@@ -100,21 +100,6 @@ pub async fn insert<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Whether the instance has a pending timer of this name (a recurring one started afresh).
-pub async fn has_pending<C: ConnectionTrait>(c: &C, instance: i64, name: &str) -> Result<bool, DbErr> {
-    #[derive(FromQueryResult)]
-    struct Found {
-        id: i64,
-    }
-    let found: Option<Found> = row(
-        c,
-        "SELECT id FROM timers WHERE instance_id = $1 AND name = $2 AND status = $3 LIMIT 1",
-        vec![instance.into(), name.into(), PENDING.into()],
-    )
-    .await?;
-    Ok(found.is_some_and(|f| f.id > 0))
-}
-
 pub async fn cancel_pending<C: ConnectionTrait>(c: &C, instance: i64, now: OffsetDateTime) -> Result<u64, DbErr> {
     exec(
         c,
@@ -202,7 +187,8 @@ pub async fn earliest_due<C: ConnectionTrait>(
 }
 
 /// A pending timer with what computing its deadline again needs: its base, and the definition
-/// version, state and data of its instance.
+/// version and state of its instance (not its data: only a timer kept before bases were may need
+/// it, and it is read for that one alone).
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub id: i64,
@@ -217,7 +203,6 @@ pub struct Pending {
     pub created_at: OffsetDateTime,
     pub definition_id: i64,
     pub state: String,
-    pub data: Data,
 }
 
 /// The pending timers after the id `after`, in id order, at most `limit` (keyset paging).
@@ -234,33 +219,29 @@ pub async fn pending_page<C: ConnectionTrait>(c: &C, after: i64, limit: u64) -> 
         created_at: i64,
         definition_id: i64,
         state: String,
-        data: String,
     }
     let sql = format!(
-        "SELECT t.id, t.instance_id, t.name, t.last_day, t.base_day, t.provisional, t.occurrence, t.created_at, i.definition_id, i.state, i.data
+        "SELECT t.id, t.instance_id, t.name, t.last_day, t.base_day, t.provisional, t.occurrence, t.created_at, i.definition_id, i.state
          FROM timers t JOIN instances i ON i.id = t.instance_id
          WHERE t.status = $1 AND t.id > $2 ORDER BY t.id LIMIT {}",
         limit.clamp(1, 1000)
     );
-    rows::<Row, _>(c, &sql, vec![PENDING.into(), after.into()])
+    Ok(rows::<Row, _>(c, &sql, vec![PENDING.into(), after.into()])
         .await?
         .into_iter()
-        .map(|r| {
-            Ok(Pending {
-                id: r.id,
-                instance_id: r.instance_id,
-                name: r.name,
-                last_day: r.last_day,
-                base: r.base_day.as_deref().and_then(parse_date),
-                provisional: parse_years(&r.provisional),
-                occurrence: u32::try_from(r.occurrence).unwrap_or(1),
-                created_at: from_micros(r.created_at),
-                definition_id: r.definition_id,
-                state: r.state,
-                data: serde_json::from_str(&r.data).map_err(|e| DbErr::Json(e.to_string()))?,
-            })
+        .map(|r| Pending {
+            id: r.id,
+            instance_id: r.instance_id,
+            name: r.name,
+            last_day: r.last_day,
+            base: r.base_day.as_deref().and_then(parse_date),
+            provisional: parse_years(&r.provisional),
+            occurrence: u32::try_from(r.occurrence).unwrap_or(1),
+            created_at: from_micros(r.created_at),
+            definition_id: r.definition_id,
+            state: r.state,
         })
-        .collect()
+        .collect())
 }
 
 /// Sets a pending timer's deadline computed again from `base`, if it is still pending with the
@@ -341,10 +322,13 @@ async fn recompute_one(
     // A timer made before bases were kept counts from the day it was made, or its field's date.
     let base = match timer.base {
         Some(base) => base,
-        None => match engine::base_of(spec, &timer.data, timer.created_at, offset) {
-            Ok(base) => base,
-            Err(_) => return Ok(false),
-        },
+        None => {
+            let data = instances::find(db, timer.instance_id).await?.map(|i| i.data).unwrap_or_default();
+            match engine::base_of(spec, &data, timer.created_at, offset) {
+                Ok(base) => base,
+                Err(_) => return Ok(false),
+            }
+        }
     };
     let Some(deadline) = engine::deadline_of(spec, base, timer.occurrence, &registry.set.calendar, offset) else {
         return Ok(false);

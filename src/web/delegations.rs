@@ -99,7 +99,13 @@ impl Form {
     }
 }
 
-fn line(tr: &Tr, signed: &Signed, people: &std::collections::BTreeMap<String, String>, d: DelegationRow) -> Line {
+fn line(
+    tr: &Tr,
+    signed: &Signed,
+    people: &std::collections::BTreeMap<String, String>,
+    offset: time::UtcOffset,
+    d: DelegationRow,
+) -> Line {
     let name = |u: &str| people.get(u).cloned().unwrap_or_else(|| u.to_owned());
     let scope = match d.instance_id {
         Some(id) => tr.f("delegations.scope.round", &[("id", id.to_string())]),
@@ -107,7 +113,7 @@ fn line(tr: &Tr, signed: &Signed, people: &std::collections::BTreeMap<String, St
     };
     let until = d.valid_until.clone().unwrap_or_else(|| tr.t("delegations.until_revoked").to_owned());
     let revoked = d.revoked_at.map(|at| {
-        let on = crate::web::view::fmt_time(crate::clock::from_micros(at), time::UtcOffset::UTC);
+        let on = crate::web::view::fmt_time(crate::clock::from_micros(at), offset);
         tr.f("delegations.revoked", &[("on", on), ("by", name(d.revoked_by.as_deref().unwrap_or_default()))])
     });
     let me = &signed.session.user.username;
@@ -133,7 +139,8 @@ async fn render(
     let me = signed.session.user.username.clone();
     let directory = state.directory().await?;
     let rows = store::latest(state.db(), (!signed.is_admin()).then_some(me.as_str()), SHOWN).await?;
-    let lines = rows.into_iter().map(|d| line(&signed.tr, signed, &directory.people, d)).collect();
+    let offset = state.rt.offset();
+    let lines = rows.into_iter().map(|d| line(&signed.tr, signed, &directory.people, offset, d)).collect();
     let chrome = Chrome::signed(signed, signed.tr.t("delegations.title"));
     let people = directory.people.iter().map(|(u, n)| (u.clone(), n.clone())).collect();
     page(status, &DelegationsPage { chrome, lines, people, is_admin: signed.is_admin(), me, problem, typed })
