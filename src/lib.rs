@@ -13,6 +13,7 @@ pub mod config;
 pub mod definition;
 pub mod demo;
 pub mod engine;
+pub mod expr;
 pub mod people;
 pub mod runtime;
 pub mod scheduler;
