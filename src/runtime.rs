@@ -102,6 +102,11 @@ impl Runtime {
         self.offset
     }
 
+    /// Today in the configured offset, by the runtime's clock.
+    pub fn today(&self) -> time::Date {
+        self.ctx().today()
+    }
+
     fn ctx(&self) -> Context<'_> {
         Context { now: self.clock.now(), calendar: &self.registry.set.calendar, offset: self.offset, people: None }
     }
@@ -188,10 +193,17 @@ impl Runtime {
     pub async fn options(&self, id: i64, actor: &Actor) -> Result<Vec<(String, Option<Refusal>)>, RuntimeError> {
         let inst = self.instance(id).await?;
         let people = self.people_facts(&inst.definition).await?.map(|f| f.in_instance(id));
-        Ok(engine::options(&inst.definition, &inst.row.state, &inst.row.data, &actor.in_instance(id), people.as_ref())
-            .into_iter()
-            .map(|EventOption { transition, refusal }| (transition.event.clone(), refusal))
-            .collect())
+        Ok(engine::options(
+            &inst.definition,
+            &inst.row.state,
+            &inst.row.data,
+            &actor.in_instance(id),
+            people.as_ref(),
+            self.today(),
+        )
+        .into_iter()
+        .map(|EventOption { transition, refusal }| (transition.event.clone(), refusal))
+        .collect())
     }
 
     /// Fires `event` on an instance. With `expected_version`, a change since the caller read the

@@ -67,11 +67,12 @@ pub async fn waiting_for(rt: &Runtime, actor: &Actor) -> Result<Vec<Waiting>, Ru
         }
         let people = facts.get(&row.definition_id).and_then(Option::as_ref).map(|f| f.in_instance(row.id));
         let actor = actor.in_instance(row.id);
-        let allowed: Vec<String> = engine::options(&definition, &row.state, &row.data, &actor, people.as_ref())
-            .into_iter()
-            .filter(|o| o.refusal.is_none() && o.transition.task)
-            .map(|o| o.transition.event.clone())
-            .collect();
+        let allowed: Vec<String> =
+            engine::options(&definition, &row.state, &row.data, &actor, people.as_ref(), rt.today())
+                .into_iter()
+                .filter(|o| o.refusal.is_none() && o.transition.task)
+                .map(|o| o.transition.event.clone())
+                .collect();
         let escalated = escalated_to(&row, &actor);
         if allowed.is_empty() && !escalated {
             continue;

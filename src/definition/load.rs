@@ -10,7 +10,9 @@ use crate::definition::calendar::{Calendar, RawCalendar, parse_date};
 use crate::definition::model::*;
 use crate::definition::problem::{Problem, Problems, Reporter, line_col};
 use crate::definition::raw::*;
+use crate::definition::schema::{FieldSchema, type_of};
 use crate::definition::values::{Fraction, Period};
+use crate::expr::{Expression, Type};
 
 /// One file of a definitions folder, by its path relative to the folder.
 #[derive(Debug, Clone)]
@@ -419,6 +421,11 @@ impl Checker<'_, '_> {
             .collect();
         let unique = raw.unique.iter().map(|u| self.unique(u, &raw, &field_kinds)).collect();
         let banners = raw.banner.iter().map(|b| self.banner(b, &state_ids, &field_kinds)).collect();
+        let mut computes = self.computes(&raw, &field_kinds);
+        let mut fields = fields;
+        for f in &mut fields {
+            f.compute = computes.remove(&f.id);
+        }
         let def = Definition {
             id: raw.id.get_ref().clone(),
             label: raw.label.clone(),
@@ -647,7 +654,42 @@ impl Checker<'_, '_> {
             default,
             change_reason: f.change_reason.as_ref().map(|r| r.get_ref().clone()),
             revise: f.revise,
+            compute: None,
         })
+    }
+
+    /// The computed fields' expressions, each checked against the fields declared before it and
+    /// giving its field's type; a computed field is never asked.
+    fn computes(&mut self, raw: &RawDefinition, fields: &BTreeMap<&str, &FieldKind>) -> BTreeMap<String, Expression> {
+        let mut out = BTreeMap::new();
+        let mut hidden: BTreeSet<&str> = raw.field.iter().map(|f| f.id.get_ref().as_str()).collect();
+        for f in &raw.field {
+            hidden.remove(f.id.get_ref().as_str());
+            let (Some(source), Some(kind)) = (&f.compute, fields.get(f.id.get_ref().as_str())) else { continue };
+            // The field itself and those after it are not there to read yet.
+            let mut unseen = hidden.clone();
+            unseen.insert(f.id.get_ref().as_str());
+            let schema = FieldSchema { fields, hidden: unseen, tables: BTreeMap::new() };
+            if matches!(kind, FieldKind::Map) {
+                self.rep.at(source.span(), format!("field {:?}: a map field cannot be computed", f.id.get_ref()));
+                continue;
+            }
+            match Expression::compile_as(source.get_ref(), &schema, &type_of(kind)) {
+                Ok(e) => {
+                    out.insert(f.id.get_ref().clone(), e);
+                }
+                Err(e) => {
+                    self.rep.at_in_string(source.span(), e.offset, format!("compute of {:?}: {e}", f.id.get_ref()))
+                }
+            }
+        }
+        let asked = raw.start.iter().flat_map(|s| s.ask.iter().chain(&s.optional));
+        for a in asked.chain(raw.transition.iter().flat_map(|t| t.ask.iter().chain(&t.optional))) {
+            if out.contains_key(a.get_ref()) {
+                self.rep.at(a.span(), format!("field {:?} is computed: it is never asked", a.get_ref()));
+            }
+        }
+        out
     }
 
     fn fraction(&mut self, s: &S) -> Option<Fraction> {
@@ -976,6 +1018,16 @@ impl Checker<'_, '_> {
         let span = g.span();
         let need = |c: &mut Self, f: &str, n: Need| c.need(&span, fields, f, n);
         Some(match &g.get_ref().guard {
+            RawGuard::When(source) => {
+                let schema = FieldSchema { fields, hidden: BTreeSet::new(), tables: BTreeMap::new() };
+                match Expression::compile_as(source.get_ref(), &schema, &Type::Bool) {
+                    Ok(e) => Guard::When(e),
+                    Err(e) => {
+                        self.rep.at_in_string(source.span(), e.offset, e.to_string());
+                        return None;
+                    }
+                }
+            }
             RawGuard::IsSet(f) => {
                 need(self, f, Need::Any);
                 Guard::IsSet(f.clone())

@@ -6,6 +6,7 @@ pub mod load;
 pub mod model;
 pub mod problem;
 mod raw;
+pub mod schema;
 pub mod values;
 
 pub use calendar::Calendar;

@@ -187,6 +187,13 @@ pub fn fill_placeholders(text: &str, value: impl Fn(&str) -> Option<String>) -> 
     out
 }
 
+/// Reference tables, as expressions look rows up in them.
+impl crate::expr::Tables for Definition {
+    fn row(&self, _table: &str, _key: &[serde_json::Value]) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        None
+    }
+}
+
 impl Definition {
     /// The label of an event in `lang`, or its id when no transition takes it.
     pub fn event_label<'a>(&'a self, event: &'a str, lang: &str) -> &'a str {
@@ -442,6 +449,9 @@ pub struct Field {
     /// Asked again, the form starts from the value the instance holds (a new draft version
     /// starts from the last one), so nobody types it twice.
     pub revise: bool,
+    /// The field's value is this expression over other fields, recomputed after every step (a
+    /// household's figure per person, its tier); never asked in a form.
+    pub compute: Option<crate::expr::Expression>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -618,6 +628,8 @@ pub enum Guard {
         keys: MapKeys,
         min: i64,
     },
+    /// A condition written as an expression over the fields.
+    When(crate::expr::Expression),
 }
 
 /// The keys a map guard requires, resolved when the definition is loaded.

@@ -194,6 +194,8 @@ pub struct RawField {
     pub change_reason: Option<S>,
     #[serde(default)]
     pub revise: bool,
+    /// An expression over other fields: the field's value, recomputed whenever they change.
+    pub compute: Option<S>,
 }
 
 /// `default = { record = "unit", take = "roster_size" }`: the field starts from what the record
@@ -379,19 +381,48 @@ pub enum RawGuard {
     IsSet(String),
     IsUnset(String),
     IsTrue(String),
-    Equals { field: String, value: toml::Value },
-    Compare { field: String, op: String, than: toml::Value },
+    Equals {
+        field: String,
+        value: toml::Value,
+    },
+    Compare {
+        field: String,
+        op: String,
+        than: toml::Value,
+    },
     SameCount([String; 2]),
-    MinCount { field: String, min: usize },
-    MemberOf { field: String, list: String },
-    NotMemberOf { field: String, list: String },
+    MinCount {
+        field: String,
+        min: usize,
+    },
+    MemberOf {
+        field: String,
+        list: String,
+    },
+    NotMemberOf {
+        field: String,
+        list: String,
+    },
     Disjoint([String; 2]),
-    ShareAtMost { list: String, part: String, share: String },
+    ShareAtMost {
+        list: String,
+        part: String,
+        share: String,
+    },
     ActorIs(String),
     ActorNotIn(String),
-    RoleOrDelegate { field: String, role: String },
+    RoleOrDelegate {
+        field: String,
+        role: String,
+    },
     Vote(String),
-    EachAtLeast { map: String, keys: String, min: i64 },
+    EachAtLeast {
+        map: String,
+        keys: String,
+        min: i64,
+    },
+    /// A condition written as an expression.
+    When(Spanned<String>),
 }
 
 #[derive(Debug, Deserialize)]

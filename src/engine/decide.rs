@@ -9,8 +9,9 @@ use crate::definition::calendar::{format_date, parse_date};
 use crate::definition::values::Period;
 use crate::definition::{Calendar, Definition, Effect, Outcome, SYSTEM_ROLE, Transition};
 use crate::engine::actor::{Actor, PeopleFacts};
+use crate::engine::guards::Facts;
 use crate::engine::input::{Data, parse_input};
-use crate::engine::refusal::{FieldError, FieldProblem, Refusal, TallyError};
+use crate::engine::refusal::{FieldError, FieldProblem, GuardFailure, Refusal, TallyError};
 use crate::engine::timers::{TimerStart, shift, timers_for_state};
 use crate::engine::vote::{VoteCounts, count_vote};
 use crate::engine::{ESCALATIONS_KEY, VOTE_KEY, guards};
@@ -23,6 +24,13 @@ pub struct Context<'a> {
     pub offset: UtcOffset,
     /// Who holds which role and whose written delegation, where the definition's guards ask.
     pub people: Option<&'a PeopleFacts>,
+}
+
+impl Context<'_> {
+    /// Today in the configured offset.
+    pub fn today(&self) -> time::Date {
+        self.now.to_offset(self.offset).date()
+    }
 }
 
 /// What firing an event does, for the store to apply as one transaction.
@@ -120,14 +128,16 @@ pub fn options<'d>(
     data: &Data,
     actor: &Actor,
     people: Option<&PeopleFacts>,
+    today: time::Date,
 ) -> Vec<EventOption<'d>> {
+    let facts = Facts { people, today, tables: def };
     let mut seen = BTreeSet::new();
     def.transitions_from(state)
         .filter(|t| !t.is_system_only() && seen.insert(t.event.as_str()))
         .filter_map(|first| {
             let mut last = None;
             for t in def.transitions_for(state, &first.event) {
-                let refusal = option_refusal(def, t, data, actor, people);
+                let refusal = option_refusal(def, t, data, actor, &facts);
                 if refusal.is_none() {
                     return Some(EventOption { transition: t, refusal });
                 }
@@ -139,19 +149,13 @@ pub fn options<'d>(
 }
 
 /// Why `actor` could not fire `t` now, judged without the values it asks for.
-fn option_refusal(
-    def: &Definition,
-    t: &Transition,
-    data: &Data,
-    actor: &Actor,
-    people: Option<&PeopleFacts>,
-) -> Option<Refusal> {
+fn option_refusal(def: &Definition, t: &Transition, data: &Data, actor: &Actor, facts: &Facts<'_>) -> Option<Refusal> {
     permitted(def, t, data, actor).err().or_else(|| {
         t.guards
             .iter()
             .filter(|g| !guards::fields_read(&g.guard).iter().any(|f| t.ask.iter().chain(&t.optional).any(|a| a == f)))
             .find_map(|g| {
-                guards::check(&g.guard, data, actor, people)
+                guards::check(&g.guard, data, actor, facts)
                     .err()
                     .map(|e| Refusal::Guard(e, g.message.clone().map(Box::new)))
             })
@@ -264,8 +268,9 @@ fn admitted(
     }
     let mut next = data.clone();
     next.extend(input.clone());
+    let facts = Facts { people: ctx.people, today: ctx.today(), tables: def };
     for g in &t.guards {
-        guards::check(&g.guard, &next, actor, ctx.people)
+        guards::check(&g.guard, &next, actor, &facts)
             .map_err(|e| Refusal::Guard(e, g.message.clone().map(Box::new)))?;
     }
     Ok((input, next))
@@ -288,6 +293,7 @@ fn decide_by(
     for effect in &t.effects {
         apply_effect(def, effect, &mut next, &mut spawns, actor, event, ctx)?;
     }
+    compute_fields(def, &mut next, ctx.today())?;
     let tallied = t.effects.iter().any(|e| matches!(e, Effect::Tally(_) | Effect::RollCall(_)));
     let vote = if tallied { next.get(VOTE_KEY).cloned() } else { None };
     let to = t.to.clone().unwrap_or_else(|| state.to_owned());
@@ -549,8 +555,34 @@ pub fn start(def: &Definition, actor: &Actor, given: &Data, ctx: Context<'_>) ->
     spawned(def, data, ctx)
 }
 
+/// Every computed field from the data as it now is, in declaration order (one may read those
+/// before it). A field whose inputs are not all given yet has no value; one that cannot be
+/// computed (no row in a reference table, a division by zero) refuses the step, naming why.
+pub fn compute_fields(def: &Definition, data: &mut Data, today: time::Date) -> Result<(), Refusal> {
+    for f in &def.fields {
+        let Some(expr) = &f.compute else { continue };
+        match expr.eval(&crate::expr::Env { data, today, tables: def }) {
+            Ok(v) => {
+                let value = v.to_json();
+                let options = def.choice_options(&f.id);
+                if !options.is_empty() && !options.iter().any(|o| value.as_str() == Some(o.id.as_str())) {
+                    let why = crate::expr::EvalError::Invalid(format!("{value} is not an option of {}", f.id));
+                    return Err(Refusal::Guard(GuardFailure::Uncomputable { condition: expr.clone(), why }, None));
+                }
+                data.insert(f.id.clone(), value);
+            }
+            Err(crate::expr::EvalError::Unset(_)) => {
+                data.remove(&f.id);
+            }
+            Err(why) => return Err(Refusal::Guard(GuardFailure::Uncomputable { condition: expr.clone(), why }, None)),
+        }
+    }
+    Ok(())
+}
+
 /// An instance started by a parent's fan-out, with the data the parent gave it.
-pub fn spawned(def: &Definition, data: Data, ctx: Context<'_>) -> Result<Started, Refusal> {
+pub fn spawned(def: &Definition, mut data: Data, ctx: Context<'_>) -> Result<Started, Refusal> {
+    compute_fields(def, &mut data, ctx.today())?;
     let initial = def.state(&def.initial).ok_or(Refusal::NotStartable)?;
     let timers = timers_for_state(initial, &data, ctx.now, ctx.calendar, ctx.offset)?;
     Ok(Started { state: def.initial.clone(), data, timers })

@@ -8,6 +8,7 @@ use crate::engine::actor::{Actor, PeopleFacts};
 use crate::engine::input::Data;
 use crate::engine::refusal::GuardFailure;
 use crate::engine::vote::VoteResult;
+use crate::expr::{Env, EvalError, Tables};
 
 fn list<'a>(data: &'a Data, field: &str) -> Vec<&'a str> {
     match data.get(field) {
@@ -40,12 +41,24 @@ pub fn fields_read(g: &Guard) -> Vec<&str> {
         Guard::MemberOf { field, list } | Guard::NotMemberOf { field, list } => vec![field, list],
         Guard::ShareAtMost { list, part, .. } => vec![list, part],
         Guard::Vote(_) => vec![VOTE_KEY],
+        Guard::When(e) => e.fields().collect(),
         Guard::EachAtLeast { map, keys: MapKeys::UpTo(field), .. } => vec![map, field],
         Guard::EachAtLeast { map, .. } => vec![map],
     }
 }
 
-pub fn check(g: &Guard, data: &Data, actor: &Actor, people: Option<&PeopleFacts>) -> Result<(), GuardFailure> {
+/// What guards judge by besides the data and the actor.
+#[derive(Clone, Copy)]
+pub struct Facts<'a> {
+    /// Who holds which role and whose written delegation, where the definition's guards ask.
+    pub people: Option<&'a PeopleFacts>,
+    /// Today in the configured offset: what `today()` is in an expression.
+    pub today: time::Date,
+    pub tables: &'a dyn Tables,
+}
+
+pub fn check(g: &Guard, data: &Data, actor: &Actor, facts: &Facts<'_>) -> Result<(), GuardFailure> {
+    let people = facts.people;
     let is_set = |f: &str| !matches!(data.get(f), None | Some(Value::Null));
     let int = |f: &str| data.get(f).and_then(Value::as_i64);
     match g {
@@ -181,6 +194,23 @@ pub fn check(g: &Guard, data: &Data, actor: &Actor, people: Option<&PeopleFacts>
             });
             if holds { Ok(()) } else { Err(GuardFailure::Vote { expected: expected.as_str() }) }
         }
+        Guard::When(condition) => {
+            let env = Env { data, today: facts.today, tables: facts.tables };
+            match condition.holds(&env) {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(GuardFailure::Condition {
+                    condition: condition.clone(),
+                    values: condition
+                        .fields()
+                        .filter_map(|f| {
+                            data.get(f).filter(|v| !v.is_array() && !v.is_object()).map(|v| (f.to_owned(), v.clone()))
+                        })
+                        .collect(),
+                }),
+                Err(EvalError::Unset(field)) => Err(GuardFailure::NotSet { field }),
+                Err(why) => Err(GuardFailure::Uncomputable { condition: condition.clone(), why }),
+            }
+        }
         _ => Ok(()),
     }
 }
@@ -189,7 +219,16 @@ pub fn check(g: &Guard, data: &Data, actor: &Actor, people: Option<&PeopleFacts>
 mod tests {
     use super::*;
     use crate::definition::{CompareOp, MapKeys};
+    use crate::expr::NoTables;
     use serde_json::json;
+
+    fn none() -> Facts<'static> {
+        Facts { people: None, today: time::macros::date!(2026 - 12 - 03), tables: &NoTables }
+    }
+
+    fn with(people: &PeopleFacts) -> Facts<'_> {
+        Facts { people: Some(people), ..none() }
+    }
 
     fn data(v: Value) -> Data {
         v.as_object().cloned().unwrap_or_default()
@@ -202,21 +241,21 @@ mod tests {
         let mut facts = PeopleFacts::default();
         facts.holders.insert("union_chair".into(), ["wang.wei".to_owned()].into());
         let someone = Actor::new("x", ["admin"]);
-        assert!(check(&chair, &chief, &someone, Some(&facts)).is_err(), "li.na is not the chair");
-        assert!(check(&chair, &chief, &someone, None).is_ok(), "without the facts it cannot be judged");
+        assert!(check(&chair, &chief, &someone, &with(&facts)).is_err(), "li.na is not the chair");
+        assert!(check(&chair, &chief, &someone, &none()).is_ok(), "without the facts it cannot be judged");
         facts.delegations.push(("zhao.lei".into(), "li.na".into(), None));
-        assert!(check(&chair, &chief, &someone, Some(&facts)).is_err(), "a delegation from someone not the chair");
+        assert!(check(&chair, &chief, &someone, &with(&facts)).is_err(), "a delegation from someone not the chair");
         facts.delegations.push(("wang.wei".into(), "li.na".into(), Some(3)));
-        assert!(check(&chair, &chief, &someone, Some(&facts.in_instance(3))).is_ok(), "the chair's delegate for #3");
-        assert!(check(&chair, &chief, &someone, Some(&facts.in_instance(4))).is_err(), "not on another instance");
+        assert!(check(&chair, &chief, &someone, &with(&facts.in_instance(3))).is_ok(), "the chair's delegate for #3");
+        assert!(check(&chair, &chief, &someone, &with(&facts.in_instance(4))).is_err(), "not on another instance");
 
         let signs = Guard::ActorIs("chief".into());
         let delegate = Actor::new("sun.li", ["worker_negotiator"]);
-        assert!(check(&signs, &chief, &delegate, None).is_err());
+        assert!(check(&signs, &chief, &delegate, &none()).is_err());
         let held = vec![crate::engine::Delegated { id: 7, from: "li.na".into(), instance: Some(3) }];
         let delegate = delegate.with_delegations(held);
-        assert!(check(&signs, &chief, &delegate.in_instance(3), None).is_ok(), "signs for li.na on #3");
-        assert!(check(&signs, &chief, &delegate.in_instance(4), None).is_err(), "not on another instance");
+        assert!(check(&signs, &chief, &delegate.in_instance(3), &none()).is_ok(), "signs for li.na on #3");
+        assert!(check(&signs, &chief, &delegate.in_instance(4), &none()).is_err(), "not on another instance");
         assert_eq!(delegate.acts_for("li.na"), Some(Some(7)));
     }
 
@@ -225,9 +264,13 @@ mod tests {
         let ends_after =
             Guard::Compare { field: "end".into(), op: CompareOp::Ge, than: Operand::Field("start".into()) };
         let actor = Actor::new("x", ["admin"]);
-        assert!(check(&ends_after, &data(json!({ "start": "2026-03-02", "end": "2026-03-27" })), &actor, None).is_ok());
-        assert!(check(&ends_after, &data(json!({ "start": "2026-03-02", "end": "2026-03-02" })), &actor, None).is_ok());
-        let before = check(&ends_after, &data(json!({ "start": "2026-03-02", "end": "2026-02-27" })), &actor, None);
+        assert!(
+            check(&ends_after, &data(json!({ "start": "2026-03-02", "end": "2026-03-27" })), &actor, &none()).is_ok()
+        );
+        assert!(
+            check(&ends_after, &data(json!({ "start": "2026-03-02", "end": "2026-03-02" })), &actor, &none()).is_ok()
+        );
+        let before = check(&ends_after, &data(json!({ "start": "2026-03-02", "end": "2026-02-27" })), &actor, &none());
         assert!(matches!(before, Err(GuardFailure::Compare { .. })), "{before:?}");
     }
 
@@ -237,15 +280,15 @@ mod tests {
             Guard::EachAtLeast { map: "attendance".into(), keys: MapKeys::UpTo("phases".into()), min: 75 };
         let actor = Actor::new("x", ["admin"]);
         let ok = data(json!({ "phases": 2, "attendance": { "1": 75, "2": 90 } }));
-        assert!(check(&every_phase, &ok, &actor, None).is_ok(), "75 is enough: at least");
+        assert!(check(&every_phase, &ok, &actor, &none()).is_ok(), "75 is enough: at least");
         let short = data(json!({ "phases": 3, "attendance": { "1": 80, "2": 74 } }));
         assert!(matches!(
-            check(&every_phase, &short, &actor, None),
+            check(&every_phase, &short, &actor, &none()),
             Err(GuardFailure::BelowInMap { key, found: Some(74), .. }) if key == "2"
         ));
         let missing = data(json!({ "phases": 3, "attendance": { "1": 80, "2": 80 } }));
         assert!(matches!(
-            check(&every_phase, &missing, &actor, None),
+            check(&every_phase, &missing, &actor, &none()),
             Err(GuardFailure::BelowInMap { key, found: None, .. }) if key == "3"
         ));
     }

@@ -67,6 +67,12 @@ pub enum GuardFailure {
     NotTheActor { field: String },
     #[error("the vote must have {expected}")]
     Vote { expected: &'static str },
+    /// A condition written as an expression that does not hold, with the values it read.
+    #[error("the condition {} does not hold", condition.source())]
+    Condition { condition: crate::expr::Expression, values: Vec<(String, serde_json::Value)> },
+    /// A condition that cannot be judged: a reference table without the row, a division by zero.
+    #[error("the condition {} cannot be judged: {why}", condition.source())]
+    Uncomputable { condition: crate::expr::Expression, why: crate::expr::EvalError },
     #[error("{map:?} for {key:?} is {found:?}; at least {min} is needed")]
     BelowInMap { map: String, keys_field: String, key: String, found: Option<i64>, min: i64 },
 }

@@ -63,6 +63,8 @@ pub struct Checked {
     pub ty: Option<Type>,
     /// The fields it reads, with their types.
     pub reads: BTreeMap<String, Type>,
+    /// The same, in the order they first appear.
+    pub read_order: Vec<String>,
     /// The reference tables it looks up.
     pub tables: BTreeMap<String, TableType>,
     pub calls: HashMap<u64, Builtin>,
@@ -112,9 +114,8 @@ impl<'a> Checker<'a> {
                 let mut ty = Type::Any;
                 for item in &list.elements {
                     let t = self.check(item)?;
-                    ty = ty
-                        .unify(&t)
-                        .ok_or_else(|| self.err(item, format!("a list holds one type: {t} among {ty}")))?;
+                    ty =
+                        ty.unify(&t).ok_or_else(|| self.err(item, format!("a list holds one type: {t} among {ty}")))?;
                 }
                 Ok(Type::List(Box::new(ty)))
             }
@@ -179,7 +180,7 @@ impl<'a> Checker<'a> {
         }
         match self.schema.field(name) {
             Some(t) => {
-                self.out.reads.insert(name.to_owned(), t.clone());
+                self.read(name, &t);
                 Ok(t)
             }
             None => Err(self.err(e, format!("unknown field `{name}`"))),
@@ -194,6 +195,12 @@ impl<'a> Checker<'a> {
             }),
             Type::Map(t) => Ok((**t).clone()),
             other => Err(self.err(e, format!("{other} has no field `{field}`"))),
+        }
+    }
+
+    fn read(&mut self, name: &str, t: &Type) {
+        if self.out.reads.insert(name.to_owned(), t.clone()).is_none() {
+            self.out.read_order.push(name.to_owned());
         }
     }
 
@@ -322,7 +329,7 @@ impl<'a> Checker<'a> {
         match call.args.as_slice() {
             [IdedExpr { expr: Expr::Ident(name), .. }] if call.target.is_none() => match self.schema.field(name) {
                 Some(t) => {
-                    self.out.reads.insert(name.clone(), t);
+                    self.read(name, &t);
                     Ok(Type::Bool)
                 }
                 None => Err(self.err(&call.args[0], format!("unknown field `{name}`"))),
@@ -340,7 +347,8 @@ impl<'a> Checker<'a> {
             return Err(self.err(first, "the table's name must be written as text: lookup(\"dibao\", …)".into()));
         };
         let table_name = table.inner().to_owned();
-        let t = self.schema.table(&table_name).ok_or_else(|| self.err(first, format!("unknown table `{table_name}`")))?;
+        let t =
+            self.schema.table(&table_name).ok_or_else(|| self.err(first, format!("unknown table `{table_name}`")))?;
         if keys.len() != t.key.len() || keys.len() > MAX_LOOKUP_KEYS {
             return Err(self.err(e, format!("table `{table_name}` is looked up by {} key value(s)", t.key.len())));
         }

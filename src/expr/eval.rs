@@ -90,10 +90,9 @@ impl<'a> Evaluator<'a> {
             Expr::Select(sel) => {
                 let operand = self.eval(&sel.operand)?;
                 match operand {
-                    Value::Row(cols) | Value::Map(cols) => cols
-                        .get(&sel.field)
-                        .cloned()
-                        .ok_or_else(|| EvalError::Unset(sel.field.clone())),
+                    Value::Row(cols) | Value::Map(cols) => {
+                        cols.get(&sel.field).cloned().ok_or_else(|| EvalError::Unset(sel.field.clone()))
+                    }
                     _ => Err(EvalError::Invalid(format!("no field {}", sel.field))),
                 }
             }
@@ -210,10 +209,7 @@ impl<'a> Evaluator<'a> {
             key: key.iter().map(Value::to_string).collect(),
         })?;
         Ok(Value::Row(Arc::new(
-            t.row
-                .iter()
-                .filter_map(|(name, ty)| Some((name.clone(), Value::from_json(row.get(name)?, ty)?)))
-                .collect(),
+            t.row.iter().filter_map(|(name, ty)| Some((name.clone(), Value::from_json(row.get(name)?, ty)?))).collect(),
         )))
     }
 }
@@ -300,8 +296,20 @@ fn apply(b: Builtin, args: Vec<Value>, today: Date) -> R {
         (B::Rem, [x, y]) => arith(x, y, i64::checked_rem, Decimal::checked_rem)?,
         (B::Neg, [V::Int(x)]) => V::Int(x.checked_neg().ok_or(OVERFLOW)?),
         (B::Neg, [V::Decimal(x)]) => V::Decimal(-*x),
-        (B::Min, [x, y]) => if compare(x, y)? == Ordering::Greater { y.clone() } else { x.clone() },
-        (B::Max, [x, y]) => if compare(x, y)? == Ordering::Less { y.clone() } else { x.clone() },
+        (B::Min, [x, y]) => {
+            if compare(x, y)? == Ordering::Greater {
+                y.clone()
+            } else {
+                x.clone()
+            }
+        }
+        (B::Max, [x, y]) => {
+            if compare(x, y)? == Ordering::Less {
+                y.clone()
+            } else {
+                x.clone()
+            }
+        }
         (B::Eq, [x, y]) => V::Bool(equal(x, y)),
         (B::Ne, [x, y]) => V::Bool(!equal(x, y)),
         (B::Lt, [x, y]) => V::Bool(compare(x, y)? == Ordering::Less),
@@ -327,7 +335,10 @@ fn apply(b: Builtin, args: Vec<Value>, today: Date) -> R {
             total
         }
         (B::Round, [x, V::Int(places)]) => {
-            let places = u32::try_from(*places).ok().filter(|p| *p <= 10).ok_or(EvalError::Invalid("round to 0–10 places".into()))?;
+            let places = u32::try_from(*places)
+                .ok()
+                .filter(|p| *p <= 10)
+                .ok_or(EvalError::Invalid("round to 0–10 places".into()))?;
             V::Decimal(dec(x).ok_or_else(bad)?.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero))
         }
         (B::ToInt, [V::Int(x)]) => V::Int(*x),
@@ -338,12 +349,16 @@ fn apply(b: Builtin, args: Vec<Value>, today: Date) -> R {
         (B::ToDecimal, [x]) => V::Decimal(dec(x).ok_or_else(bad)?),
         (B::ToText, [x]) => V::Text(x.to_string().into()),
         (B::Today, []) => V::Date(today),
-        (B::DateOf, [V::Text(s)]) => V::Date(parse_date(s).ok_or_else(|| EvalError::Invalid(format!("not a date: {s}")))?),
+        (B::DateOf, [V::Text(s)]) => {
+            V::Date(parse_date(s).ok_or_else(|| EvalError::Invalid(format!("not a date: {s}")))?)
+        }
         (B::DaysBetween, [V::Date(a), V::Date(b)]) => V::Int((*b - *a).whole_days()),
         (B::AddDays, [V::Date(d), V::Int(n)]) => {
             V::Date(d.checked_add(time::Duration::days(*n)).ok_or(EvalError::Arithmetic("date out of range"))?)
         }
-        (B::AddMonths, [V::Date(d), V::Int(n)]) => V::Date(add_months(*d, *n).ok_or(EvalError::Arithmetic("date out of range"))?),
+        (B::AddMonths, [V::Date(d), V::Int(n)]) => {
+            V::Date(add_months(*d, *n).ok_or(EvalError::Arithmetic("date out of range"))?)
+        }
         (B::AddYears, [V::Date(d), V::Int(n)]) => V::Date(
             n.checked_mul(12).and_then(|m| add_months(*d, m)).ok_or(EvalError::Arithmetic("date out of range"))?,
         ),

@@ -56,6 +56,8 @@ impl PartialEq for Expression {
     }
 }
 
+impl Eq for Expression {}
+
 impl Expression {
     /// Parses and checks `source` against the fields and tables of `schema`.
     pub fn compile(source: &str, schema: &dyn Schema) -> Result<Expression, ExprError> {
@@ -77,7 +79,13 @@ impl Expression {
         let ty = checker.check(&ast)?;
         let mut checked = checker.out;
         checked.ty = Some(ty.clone());
-        Ok(Expression { source: source.into(), ast: Arc::new(ast), info: Arc::new(info), checked: Arc::new(checked), ty })
+        Ok(Expression {
+            source: source.into(),
+            ast: Arc::new(ast),
+            info: Arc::new(info),
+            checked: Arc::new(checked),
+            ty,
+        })
     }
 
     /// Compiles and requires a result of type `want` (a condition is true or false; a computed
@@ -89,7 +97,10 @@ impl Expression {
             (w, t) => w == t,
         };
         if !fits {
-            return Err(ExprError { offset: Some(0), message: format!("expected {want}, but the expression gives {}", e.ty) });
+            return Err(ExprError {
+                offset: Some(0),
+                message: format!("expected {want}, but the expression gives {}", e.ty),
+            });
         }
         Ok(e)
     }
@@ -102,9 +113,9 @@ impl Expression {
         &self.ty
     }
 
-    /// The fields the expression reads, by id.
+    /// The fields the expression reads, by id, in the order they first appear.
     pub fn fields(&self) -> impl Iterator<Item = &str> {
-        self.checked.reads.keys().map(String::as_str)
+        self.checked.read_order.iter().map(String::as_str)
     }
 
     /// The reference tables it looks rows up in.

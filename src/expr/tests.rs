@@ -25,12 +25,8 @@ fn schema() -> MapSchema {
     let measure: BTreeMap<String, Type> =
         [("amount".to_owned(), Type::Decimal), ("kind".to_owned(), Type::Text), ("on".to_owned(), Type::Date)].into();
     s.fields.insert("measures".into(), Type::List(Box::new(Type::Row(Arc::new(measure)))));
-    let dibao: BTreeMap<String, Type> = [
-        ("city".to_owned(), Type::Text),
-        ("year".to_owned(), Type::Int),
-        ("monthly".to_owned(), Type::Decimal),
-    ]
-    .into();
+    let dibao: BTreeMap<String, Type> =
+        [("city".to_owned(), Type::Text), ("year".to_owned(), Type::Int), ("monthly".to_owned(), Type::Decimal)].into();
     s.tables.insert("dibao".into(), TableType { key: vec![Type::Text, Type::Int], row: Arc::new(dibao) });
     s
 }
@@ -180,12 +176,18 @@ fn a_condition_must_be_true_or_false() {
 fn in_words_names_fields_by_label() {
     let e = Expression::compile("income - expenses < 2 * 1180 && !migrant || city == \"江山市\"", &schema()).unwrap();
     let label = |f: &str| Some(format!("「{f}」"));
-    assert_eq!(e.in_words(label, "zh"), "「income」 - 「expenses」 < 2 * 1180 且 非 「migrant」 或 「city」 = \"江山市\"");
+    assert_eq!(
+        e.in_words(label, "zh"),
+        "「income」 - 「expenses」 < 2 * 1180 且 非 「migrant」 或 「city」 = \"江山市\""
+    );
     let after_text = Expression::compile("city == \"江山市\" && income > 1", &schema()).unwrap();
     assert_eq!(after_text.in_words(label, "zh"), "「city」 = \"江山市\" 且 「income」 > 1");
     let e2 = error_of("city == \"江山市\" && incme > 1");
     assert_eq!(e2.offset, Some("city == \"江山市\" && ".len()), "offsets are bytes after wide text");
-    assert_eq!(e.in_words(|f: &str| Some(f.to_uppercase()), "en"), "INCOME - EXPENSES < 2 * 1180 and not MIGRANT or CITY = \"江山市\"");
+    assert_eq!(
+        e.in_words(|f: &str| Some(f.to_uppercase()), "en"),
+        "INCOME - EXPENSES < 2 * 1180 and not MIGRANT or CITY = \"江山市\""
+    );
 }
 
 #[test]

@@ -105,7 +105,7 @@ pub async fn import_csv_as<C: Conn>(
         return Err(EnrolError::Runtime(RuntimeError::NotFound(cohort)));
     }
     // The cohort must be taking enrolments before anything is written.
-    let enrol = crate::engine::options(&inst.definition, &inst.row.state, &inst.row.data, actor, None)
+    let enrol = crate::engine::options(&inst.definition, &inst.row.state, &inst.row.data, actor, None, rt.today())
         .into_iter()
         .find(|o| o.transition.event == cohort::ENROL);
     match enrol {

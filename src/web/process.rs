@@ -690,13 +690,14 @@ impl Sections<'_> {
         row: &instances::InstanceRow,
         actor: &crate::engine::Actor,
         people: Option<&crate::engine::PeopleFacts>,
+        today: time::Date,
         roles: &crate::definition::Roles,
         returned: Option<&Returned<'_>>,
     ) -> (Vec<ActionView>, Vec<(String, String)>) {
         let (tr, lang, def) = (&self.tr, self.lang, self.def);
         let mut actions = Vec::new();
         let mut refused = Vec::new();
-        for option in engine::options(def, &row.state, &row.data, actor, people) {
+        for option in engine::options(def, &row.state, &row.data, actor, people, today) {
             let t = option.transition;
             let Some(r) = &option.refusal else {
                 let (given, errors, error) = match returned {
@@ -969,8 +970,14 @@ async fn render_instance(
     let at = Sections { tr, lang, def: &def, units: &units, offset: state.rt.offset() };
     let (stages, is_final) = at.stages(row);
     let people = state.rt.people_facts(&def).await?.map(|f| f.in_instance(row.id));
-    let (actions, refused) =
-        at.actions(row, &signed.actor().in_instance(row.id), people.as_ref(), roles, returned.as_ref());
+    let (actions, refused) = at.actions(
+        row,
+        &signed.actor().in_instance(row.id),
+        people.as_ref(),
+        state.rt.today(),
+        roles,
+        returned.as_ref(),
+    );
     let history_rows = state.rt.history(row.id).await?;
     let visited: BTreeSet<String> = history_rows.iter().filter_map(|h| h.record.to_state.clone()).collect();
     let available: Vec<String> = actions.iter().map(|a| a.event.clone()).collect();

@@ -97,6 +97,38 @@ fn field_label(def: Option<&Definition>, lang: &str, field: &str) -> String {
     def.and_then(|d| d.field(field)).map_or_else(|| field.to_owned(), |f| f.label.get(lang).to_owned())
 }
 
+/// A value a condition read, as the reader reads it: an option by its label, yes or no.
+fn value_text(tr: &Tr, def: Option<&Definition>, field: &str, v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Bool(b) => tr.t(if *b { "bool.yes" } else { "bool.no" }).to_owned(),
+        serde_json::Value::String(s) => def
+            .and_then(|d| d.choice_options(field).iter().find(|o| &o.id == s))
+            .map_or_else(|| s.clone(), |o| o.label.get(tr.code()).to_owned()),
+        other => other.to_string(),
+    }
+}
+
+/// Why an expression has no value, in the reader's words.
+fn eval_error_text(tr: &Tr, def: Option<&Definition>, why: &crate::expr::EvalError) -> String {
+    use crate::expr::EvalError as E;
+    match why {
+        E::Unset(field) => tr.f("guard.not_set", &[("field", field_label(def, tr.code(), field))]),
+        E::NoRow { table, key } => {
+            tr.f("expr.no_row", &[("table", table.clone()), ("key", key.join(tr.t("punct.list")))])
+        }
+        E::Arithmetic(what) if what.contains("zero") => tr.t("expr.division_by_zero").to_owned(),
+        E::Arithmetic(_) => tr.t("expr.out_of_range").to_owned(),
+        E::TooCostly => tr.f("expr.too_costly", &[("steps", crate::expr::MAX_STEPS.to_string())]),
+        E::Index(_) | E::Invalid(_) => tr.f("expr.other", &[("detail", why.to_string())]),
+    }
+}
+
+/// A condition with its fields named as the reader's language quotes them.
+fn condition_words(tr: &Tr, def: Option<&Definition>, condition: &crate::expr::Expression) -> String {
+    let lang = tr.code();
+    condition.in_words(|f| Some(tr.f("expr.field", &[("field", field_label(def, lang, f))])), lang)
+}
+
 pub fn field_problem_text(tr: &Tr, p: &FieldProblem) -> String {
     match p {
         FieldProblem::Missing => tr.t("field.missing").to_owned(),
@@ -226,6 +258,22 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
                     }
                     None => tr.f("guard.missing_in_map", &args),
                 }
+            }
+            GuardFailure::Condition { condition, values } => {
+                let named = condition_words(tr, def, condition);
+                let quoted = |f: &str| tr.f("expr.field", &[("field", label(f))]);
+                let values: Vec<String> =
+                    values.iter().map(|(f, v)| format!("{} {}", quoted(f), value_text(tr, def, f, v))).collect();
+                if values.is_empty() {
+                    tr.f("guard.condition", &[("condition", named)])
+                } else {
+                    let values = values.join(tr.t("punct.list"));
+                    tr.f("guard.condition_values", &[("condition", named), ("values", values)])
+                }
+            }
+            GuardFailure::Uncomputable { condition, why } => {
+                let named = condition_words(tr, def, condition);
+                tr.f("guard.uncomputable", &[("condition", named), ("why", eval_error_text(tr, def, why))])
             }
             GuardFailure::Vote { expected } => {
                 tr.f("guard.vote", &[("expected", tr.t(&format!("vote.check.{expected}")).to_owned())])

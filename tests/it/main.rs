@@ -14,6 +14,7 @@ mod e2e_day;
 mod engine_props;
 mod engine_store;
 mod exports;
+mod expressions;
 mod keys;
 mod pages;
 mod roster;

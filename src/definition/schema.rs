@@ -1,0 +1,38 @@
+//! A definition's fields and reference tables as the expression language sees them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::definition::FieldKind;
+use crate::expr::{Schema, TableType, Type};
+
+/// The type an expression reads a field's value as.
+pub fn type_of(kind: &FieldKind) -> Type {
+    match kind {
+        FieldKind::Text { .. } | FieldKind::LongText { .. } | FieldKind::Choice { .. } => Type::Text,
+        FieldKind::Int { .. } => Type::Int,
+        FieldKind::Date => Type::Date,
+        FieldKind::Bool => Type::Bool,
+        FieldKind::List { .. } => Type::List(Box::new(Type::Text)),
+        FieldKind::Map => Type::Map(Box::new(Type::Int)),
+    }
+}
+
+/// The fields of a definition being loaded; `hidden` are those an expression may not read yet
+/// (a computed field reads only those declared before it).
+pub struct FieldSchema<'a> {
+    pub fields: &'a BTreeMap<&'a str, &'a FieldKind>,
+    pub hidden: BTreeSet<&'a str>,
+    pub tables: BTreeMap<String, TableType>,
+}
+
+impl Schema for FieldSchema<'_> {
+    fn field(&self, name: &str) -> Option<Type> {
+        if self.hidden.contains(name) {
+            return None;
+        }
+        self.fields.get(name).map(|k| type_of(k))
+    }
+    fn table(&self, name: &str) -> Option<TableType> {
+        self.tables.get(name).cloned()
+    }
+}
