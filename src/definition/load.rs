@@ -787,13 +787,23 @@ impl Checker<'_, '_> {
             let when = match (&t.date, after, &t.before) {
                 (None, Some(after), None) => self.period(after).map(TimerWhen::AfterEntry),
                 (Some(date), after, before) if after.is_some() != before.is_some() => {
-                    self.timer_date(date, "date", fields);
                     let offset = after.or(before.as_ref()).and_then(|p| self.period(p));
-                    offset.map(|offset| TimerWhen::FromField {
-                        field: date.get_ref().clone(),
-                        offset,
-                        before: before.is_some(),
-                    })
+                    let before = before.is_some();
+                    // A field's name, or an expression giving a date.
+                    let name = date.get_ref();
+                    if fields.contains_key(name.as_str()) || self.declared_fields.contains(name) {
+                        self.timer_date(date, "date", fields);
+                        offset.map(|offset| TimerWhen::FromField { field: name.clone(), offset, before })
+                    } else {
+                        let schema = FieldSchema { fields, hidden: BTreeSet::new(), tables: BTreeMap::new() };
+                        match Expression::compile_as(name, &schema, &Type::Date) {
+                            Ok(date) => offset.map(|offset| TimerWhen::FromExpr { date, offset, before }),
+                            Err(e) => {
+                                self.rep.at_in_string(date.span(), e.offset, format!("timer date: {e}"));
+                                None
+                            }
+                        }
+                    }
                 }
                 _ => {
                     self.rep.at(

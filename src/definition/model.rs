@@ -393,6 +393,9 @@ pub enum TimerWhen {
     AfterEntry(Period),
     /// A period before or after a date held in a field.
     FromField { field: String, offset: Period, before: bool },
+    /// A period before or after a date an expression gives (a year after the last visit, the
+    /// later of two dates).
+    FromExpr { date: crate::expr::Expression, offset: Period, before: bool },
 }
 
 #[derive(Debug, Clone)]

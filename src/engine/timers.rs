@@ -8,6 +8,7 @@ use crate::definition::values::Period;
 use crate::definition::{Calendar, State, TimerSpec, TimerWhen};
 use crate::engine::input::Data;
 use crate::engine::refusal::Refusal;
+use crate::expr::{Env, NoTables, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimerStart {
@@ -52,7 +53,7 @@ pub fn shift(d: Date, period: Period, backwards: bool) -> Option<Date> {
 fn period_of(spec: &TimerSpec) -> (Period, bool) {
     match &spec.when {
         TimerWhen::AfterEntry(p) => (*p, false),
-        TimerWhen::FromField { offset, before, .. } => (*offset, *before),
+        TimerWhen::FromField { offset, before, .. } | TimerWhen::FromExpr { offset, before, .. } => (*offset, *before),
     }
 }
 
@@ -65,6 +66,17 @@ pub fn base_of(spec: &TimerSpec, data: &Data, entered: OffsetDateTime, offset: U
             .and_then(|v| v.as_str())
             .and_then(parse_date)
             .ok_or_else(|| Refusal::TimerNeedsDate { timer: spec.id.clone(), field: field.clone() }),
+        TimerWhen::FromExpr { date, .. } => {
+            let env = Env { data, today: entered.to_offset(offset).date(), tables: &NoTables };
+            match date.eval(&env) {
+                Ok(Value::Date(d)) => Ok(d),
+                // The date cannot be known yet: named by the first field it reads.
+                _ => Err(Refusal::TimerNeedsDate {
+                    timer: spec.id.clone(),
+                    field: date.fields().next().unwrap_or_default().to_owned(),
+                }),
+            }
+        }
     }
 }
 

@@ -162,3 +162,100 @@ fn validate_refuses_unknown_fields_and_type_errors_at_their_place() {
     let not_bool = SCREENING.replace("when = \"tier != \\\"none\\\" || disabled\"", "when = \"per_person\"");
     assert!(problems(&not_bool).iter().any(|p| p.contains("expected bool")), "{:?}", problems(&not_bool));
 }
+
+const REVIEW: &str = r#"
+id = "review"
+label = { zh = "复核", en = "Review" }
+initial = "registered"
+
+[start]
+roles = ["admin"]
+ask = ["registered_on"]
+optional = ["last_review"]
+
+[[stage]]
+id = "main"
+label = { zh = "主", en = "Main" }
+
+[[state]]
+id = "registered"
+stage = "main"
+label = { zh = "在册", en = "Registered" }
+
+# A year after the last review, or after registration when there has been none.
+[[state.timer]]
+id = "yearly_review"
+fires = "review_due"
+date = "is_set(last_review) ? last_review : registered_on"
+after = "12m"
+working_day = false
+
+[[state]]
+id = "exited"
+stage = "main"
+final = true
+outcome = "passed"
+label = { zh = "退出", en = "Exited" }
+
+[[field]]
+id = "registered_on"
+type = "date"
+label = { zh = "登记日期", en = "Registered on" }
+
+[[field]]
+id = "last_review"
+type = "date"
+label = { zh = "上次复核", en = "Last review" }
+
+[[transition]]
+event = "review_due"
+from = "registered"
+roles = ["system"]
+label = { zh = "复核到期", en = "Review due" }
+effects = [{ escalate = "admin" }]
+
+[[transition]]
+event = "exit"
+from = "registered"
+to = "exited"
+roles = ["admin"]
+label = { zh = "退出", en = "Exit" }
+"#;
+
+async fn a_timer_counts_from_the_date_an_expression_gives(backend: Backend) {
+    let h = Harness::new(backend, defs(&[("review.toml", REVIEW)])).await;
+    let today = h.rt.today();
+    let earlier = today - time::Duration::days(100);
+    let fresh = h.rt.start("review", &admin(), &data(json!({ "registered_on": today.to_string() }))).await.unwrap();
+    let reviewed =
+        h.rt.start(
+            "review",
+            &admin(),
+            &data(json!({ "registered_on": today.to_string(), "last_review": earlier.to_string() })),
+        )
+        .await
+        .unwrap();
+    // The household reviewed 100 days ago is due 100 days before the one registered today.
+    h.clock.advance(time::Duration::days(366 - 100));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 1);
+    assert!(h.data(reviewed).await.contains_key("escalations") && !h.data(fresh).await.contains_key("escalations"));
+    h.clock.advance(time::Duration::days(100));
+    assert_eq!(h.rt.fire_due_timers().await.unwrap(), 1);
+    assert!(h.data(fresh).await.contains_key("escalations"));
+}
+
+on_both_backends! {
+    timer_dates_from_expressions => a_timer_counts_from_the_date_an_expression_gives;
+}
+
+#[test]
+fn a_timer_date_expression_is_checked() {
+    let text = REVIEW.replace(": registered_on\"", ": 3\"");
+    let files = [
+        SourceFile { path: "roles.toml".into(), text: ROLES.into() },
+        SourceFile { path: "review.toml".into(), text: text.clone() },
+    ];
+    let err = load(&files).expect_err("a date and a number are not one type").to_string();
+    let (line, col) = place(&text, "? last_review");
+    assert!(err.contains(&format!("review.toml:{line}:{col}: timer date:")), "{err}");
+}
