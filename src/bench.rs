@@ -34,6 +34,8 @@ pub struct BenchArgs {
 pub enum Suite {
     Engine,
     Training,
+    /// A transition with expressions beside one without.
+    Expressions,
 }
 
 /// The process the benchmark drives, and its four transitions after the start.
@@ -83,6 +85,9 @@ async fn timed<F: std::future::Future<Output = anyhow::Result<usize>>>(f: F) -> 
 }
 
 pub async fn run(db: &DbArgs, defs: &DefinitionArgs, args: BenchArgs) -> anyhow::Result<()> {
+    if args.suite == Suite::Expressions {
+        return crate::bench_expressions::run(&db.database, args.instances).await;
+    }
     let rt = crate::server::runtime(db, defs).await?;
     if args.suite == Suite::Training {
         return crate::bench_training::run(&rt, &db.database, args.trainees).await;

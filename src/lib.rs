@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod bargaining;
 pub mod bench;
+pub mod bench_expressions;
 pub mod bench_training;
 pub mod cli;
 pub mod clock;
