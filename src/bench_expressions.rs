@@ -37,7 +37,10 @@ compute = 'per_person < 1180 ? "deep" : doubled < 4720 ? "relative" : "none"'
 "#,
         )
     } else {
-        (r#"guards = [{ compare = { field = "amount", op = ">=", than = 0 } }, { compare = { field = "household", op = ">", than = 0 } }]"#, "")
+        (
+            r#"guards = [{ compare = { field = "amount", op = ">=", than = 0 } }, { compare = { field = "household", op = ">", than = 0 } }]"#,
+            "",
+        )
     };
     format!(
         r#"
@@ -126,7 +129,9 @@ label = { zh = "管理员", en = "Admin" }"#;
         let def = set.get(id).ok_or_else(|| anyhow::anyhow!("no {id}"))?;
         let t0 = Instant::now();
         for _ in 0..n {
-            std::hint::black_box(decide(def, "open", &data, &actor, "record", &given, ctx).map_err(|r| anyhow::anyhow!("{r}"))?);
+            std::hint::black_box(
+                decide(def, "open", &data, &actor, "record", &given, ctx).map_err(|r| anyhow::anyhow!("{r}"))?,
+            );
         }
         Ok(t0.elapsed().as_secs_f64() * 1e6 / f64::from(n))
     };
@@ -137,12 +142,16 @@ label = { zh = "管理员", en = "Admin" }"#;
     }
     let (p, e) = (median(plain), median(exprs));
     println!("unionflow bench --suite expressions");
-    println!("engine alone: {p:.2} µs per decision with built-in guards, {e:.2} µs with a condition and 3 computed fields ({:+.1} %)", (e / p - 1.0) * 100.0);
+    println!(
+        "engine alone: {p:.2} µs per decision with built-in guards, {e:.2} µs with a condition and 3 computed fields ({:+.1} %)",
+        (e / p - 1.0) * 100.0
+    );
 
     // Durable steps: each a committed transaction, as `serve` runs them.
     let db = crate::store::db::connect(database).await?;
     crate::store::migrate(&db).await?;
-    let rt = Runtime::new(db, set.clone(), std::sync::Arc::new(crate::clock::SystemClock), time::UtcOffset::UTC).await?;
+    let rt =
+        Runtime::new(db, set.clone(), std::sync::Arc::new(crate::clock::SystemClock), time::UtcOffset::UTC).await?;
     let steps = 8;
     let durable = |id: &'static str, n: usize| {
         let (rt, actor, given) = (&rt, &actor, &given);
@@ -166,6 +175,9 @@ label = { zh = "管理员", en = "Admin" }"#;
         exprs.push(durable(WITH_EXPRESSIONS, instances / 3 + 1).await?);
     }
     let (p, e) = (median(plain), median(exprs));
-    println!("durable steps on {database}: {p:.1} steps/s with built-in guards, {e:.1} with expressions ({:+.1} %)", (e / p - 1.0) * 100.0);
+    println!(
+        "durable steps on {database}: {p:.1} steps/s with built-in guards, {e:.1} with expressions ({:+.1} %)",
+        (e / p - 1.0) * 100.0
+    );
     Ok(())
 }

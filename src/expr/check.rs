@@ -2,7 +2,7 @@
 //! takes, before a definition is accepted. What it resolves (fields read, functions, literals)
 //! is kept, so evaluation never looks anything up by name again.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cel::common::ast::{CallExpr, Expr, IdedExpr, LiteralValue, SourceInfo, operators};
@@ -67,9 +67,35 @@ pub struct Checked {
     pub read_order: Vec<String>,
     /// The reference tables it looks up.
     pub tables: BTreeMap<String, TableType>,
-    pub calls: HashMap<u64, Builtin>,
+    pub calls: ById<Builtin>,
     /// Literals that are not CEL's own: decimals from their exact text, dates.
-    pub literals: HashMap<u64, Value>,
+    pub literals: ById<Value>,
+}
+
+/// Something known of some of an expression's nodes, by node id: the parser numbers them from 1,
+/// so a vector indexed by id finds it without hashing (evaluation asks at every node).
+#[derive(Debug, Clone)]
+pub struct ById<T>(Vec<Option<T>>);
+
+impl<T> Default for ById<T> {
+    fn default() -> Self {
+        ById(Vec::new())
+    }
+}
+
+impl<T> ById<T> {
+    pub fn insert(&mut self, id: u64, value: T) {
+        let Ok(i) = usize::try_from(id) else { return };
+        if self.0.len() <= i {
+            self.0.resize_with(i + 1, || None);
+        }
+        self.0[i] = Some(value);
+    }
+
+    #[inline]
+    pub fn get(&self, id: u64) -> Option<&T> {
+        self.0.get(usize::try_from(id).ok()?)?.as_ref()
+    }
 }
 
 pub struct Checker<'a> {

@@ -73,7 +73,7 @@ impl<'a> Evaluator<'a> {
         if self.steps > MAX_STEPS {
             return Err(EvalError::TooCostly);
         }
-        if let Some(v) = self.checked.literals.get(&e.id) {
+        if let Some(v) = self.checked.literals.get(e.id) {
             return Ok(v.clone());
         }
         match &e.expr {
@@ -101,7 +101,7 @@ impl<'a> Evaluator<'a> {
                 Ok(Value::List(Arc::new(items)))
             }
             Expr::Comprehension(c) => self.comprehension(c),
-            Expr::Call(call) => match self.checked.calls.get(&e.id) {
+            Expr::Call(call) => match self.checked.calls.get(e.id) {
                 Some(b) => self.call(*b, call),
                 None => Err(EvalError::Invalid(format!("unchecked call {}", call.func_name))),
             },
@@ -192,8 +192,13 @@ impl<'a> Evaluator<'a> {
             B::Lookup => return self.lookup(call),
             _ => {}
         }
+        // Operators take their operands on the stack; functions with more collect them.
+        if let (None, [x, y]) = (&call.target, call.args.as_slice()) {
+            let (x, y) = (self.eval(x)?, self.eval(y)?);
+            return apply(b, &[x, y], self.env.today);
+        }
         let args = self.args(call)?;
-        apply(b, args, self.env.today)
+        apply(b, &args, self.env.today)
     }
 
     fn lookup(&mut self, call: &CallExpr) -> R {
@@ -279,11 +284,11 @@ fn add_months(d: Date, months: i64) -> Option<Date> {
     Date::from_calendar_date(year, month, day).ok()
 }
 
-fn apply(b: Builtin, args: Vec<Value>, today: Date) -> R {
+fn apply(b: Builtin, args: &[Value], today: Date) -> R {
     use Builtin as B;
     use Value as V;
     let bad = || EvalError::Invalid("operands of the wrong type".into());
-    Ok(match (b, args.as_slice()) {
+    Ok(match (b, args) {
         (B::Not, [V::Bool(x)]) => V::Bool(!x),
         (B::NotStrictlyFalse, [V::Bool(x)]) => V::Bool(*x),
         (B::Add, [V::Text(x), V::Text(y)]) => V::Text(format!("{x}{y}").into()),
