@@ -16,6 +16,7 @@ mod engine_store;
 mod exports;
 mod keys;
 mod pages;
+mod reports;
 mod roster;
 mod schedules;
 mod security;
