@@ -7,10 +7,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::engine::report;
 use crate::engine::{Actor, Data};
 use crate::runtime::Runtime;
 use crate::sector::cohort;
-use crate::training::{dashboard, enrol, graduate, mentors, pool};
+use crate::store::reports;
+use crate::training::{enrol, graduate, mentors, pool};
+use anyhow::Context as _;
 
 const TRADES: [&str; 4] = ["数控车工", "维修电工", "焊工", "钳工"];
 const COMPETENCES: [&str; 5] = ["leadership", "practice", "problem_solving", "passing_on_skills", "innovation"];
@@ -91,8 +94,11 @@ pub async fn run(rt: &Runtime, database: &str, trainees: usize) -> anyhow::Resul
         "cohort dashboard (tracks read and summed, mentor load)",
         time(|| async {
             let tracks = rt.children(cohort).await?;
-            let figures = dashboard::summarise(tracks.iter().map(|t| (t.state.as_str(), &t.data)), PHASES, (1, 5));
-            anyhow::ensure!(figures.phases[5].recorded == trainees, "every trainee has phase 6");
+            let def = rt.definitions().get(crate::sector::track::PROCESS).context("the track definition")?;
+            let figures = report::tally(def, tracks.iter().map(|t| reports::row(t, rt.offset())));
+            let progress = def.reports.iter().position(|r| r.id == "progress").context("the progress report")?;
+            let sixth = figures[progress].iter().find(|l| l.keys == ["6"]).map(|l| l.figure.clone());
+            anyhow::ensure!(sixth == Some(report::Figure::Count(trainees as u64)), "every trainee has phase 6");
             mentors::pool(rt.db()).await?;
             Ok(())
         })

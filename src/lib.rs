@@ -4,7 +4,6 @@
 //! hash chain.
 
 pub mod audit;
-pub mod bargaining;
 pub mod bench;
 pub mod bench_expressions;
 pub mod bench_training;

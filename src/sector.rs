@@ -13,13 +13,6 @@ use crate::definition::{DefinitionSet, Problem, Problems};
 /// The collective bargaining round (`workflows/bargaining_round.toml`).
 pub mod round {
     pub const PROCESS: &str = "bargaining_round";
-    pub const SECTOR: &str = "sector";
-    pub const YEAR: &str = "year";
-    pub const UNITS: &str = "units";
-    /// The date the contract took effect: a round with it counts as signed.
-    pub const EFFECTIVE_ON: &str = "effective_on";
-    /// The units the contract covers (their assembly passed it): those a signed round counts.
-    pub const COVERED_UNITS: &str = "covered_units";
 }
 
 /// A craftsman training cohort (`workflows/training_cohort.toml`).
@@ -34,8 +27,6 @@ pub mod cohort {
     pub const CAPACITY: &str = "capacity";
     /// The phase under way.
     pub const PHASE: &str = "phase";
-    /// How many phases the programme has.
-    pub const PHASES: &str = "phases";
 }
 
 /// One trainee's way through a cohort (`workflows/trainee_track.toml`).
@@ -44,14 +35,12 @@ pub mod track {
     pub const ASSIGNED: &str = "assigned";
     pub const IN_TRAINING: &str = "in_training";
     pub const IN_POOL: &str = "in_talent_pool";
-    pub const WITHDRAWN: &str = "withdrawn";
     /// The trainee's code in the cohort.
     pub const TRAINEE: &str = "trainee";
     pub const MENTOR: &str = "mentor";
     pub const REASON: &str = "reason";
     pub const ATTENDANCE_BY_PHASE: &str = "attendance_by_phase";
     pub const COMPETENCE: &str = "competence";
-    pub const COMPETENCE_LEVEL: &str = "competence_level";
     /// The latest level per competence.
     pub const LEVELS: &str = "levels";
     pub const ASSIGN_MENTOR: &str = "assign_mentor";
@@ -86,17 +75,7 @@ struct Sector {
 }
 
 const SECTORS: &[Sector] = &[
-    Sector {
-        name: "bargaining",
-        processes: &[round::PROCESS],
-        names: &[
-            (round::PROCESS, Kind::Field, round::SECTOR),
-            (round::PROCESS, Kind::Field, round::YEAR),
-            (round::PROCESS, Kind::Field, round::UNITS),
-            (round::PROCESS, Kind::Field, round::EFFECTIVE_ON),
-            (round::PROCESS, Kind::Field, round::COVERED_UNITS),
-        ],
-    },
+    Sector { name: "bargaining", processes: &[round::PROCESS], names: &[] },
     Sector {
         name: "training",
         processes: &[cohort::PROCESS, track::PROCESS],
@@ -108,17 +87,14 @@ const SECTORS: &[Sector] = &[
             (cohort::PROCESS, Kind::Field, cohort::WAITING_LIST),
             (cohort::PROCESS, Kind::Field, cohort::CAPACITY),
             (cohort::PROCESS, Kind::Field, cohort::PHASE),
-            (cohort::PROCESS, Kind::Field, cohort::PHASES),
             (track::PROCESS, Kind::State, track::ASSIGNED),
             (track::PROCESS, Kind::State, track::IN_TRAINING),
             (track::PROCESS, Kind::State, track::IN_POOL),
-            (track::PROCESS, Kind::State, track::WITHDRAWN),
             (track::PROCESS, Kind::Field, track::TRAINEE),
             (track::PROCESS, Kind::Field, track::MENTOR),
             (track::PROCESS, Kind::Field, track::REASON),
             (track::PROCESS, Kind::Field, track::ATTENDANCE_BY_PHASE),
             (track::PROCESS, Kind::Field, track::COMPETENCE),
-            (track::PROCESS, Kind::Field, track::COMPETENCE_LEVEL),
             (track::PROCESS, Kind::Field, track::LEVELS),
             (track::PROCESS, Kind::Event, track::ASSIGN_MENTOR),
             (track::PROCESS, Kind::Event, track::REASSIGN),

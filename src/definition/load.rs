@@ -11,6 +11,7 @@ use crate::definition::model::*;
 use crate::definition::problem::{Problem, Problems, Reporter, line_col};
 use crate::definition::raw::*;
 use crate::definition::schema::{FieldSchema, type_of};
+use crate::definition::report::{Filter, GroupBy, Measure, Report, ReportKind};
 use crate::definition::values::{Fraction, Period};
 use crate::expr::{Expression, Type};
 
@@ -421,6 +422,7 @@ impl Checker<'_, '_> {
             .collect();
         let unique = raw.unique.iter().map(|u| self.unique(u, &raw, &field_kinds)).collect();
         let banners = raw.banner.iter().map(|b| self.banner(b, &state_ids, &field_kinds)).collect();
+        let reports = self.reports(&raw, &fields, &transitions);
         let mut computes = self.computes(&raw, &field_kinds);
         let mut fields = fields;
         for f in &mut fields {
@@ -443,6 +445,7 @@ impl Checker<'_, '_> {
             read_by: raw.read_by.clone(),
             unique,
             banners,
+            reports,
         };
         self.system_events(&raw, &def);
         self.collects(&raw, &def);
@@ -1454,4 +1457,223 @@ impl Checker<'_, '_> {
             }
         }
     }
+}
+
+/// The words a `[[report]]` may use, named in its problems.
+const REPORT_KINDS: &str = "\"count\", \"sum\", \"average\" or \"rate\"";
+
+impl Checker<'_, '_> {
+    /// The definition's reports: each id once, a known kind with what it needs, and every state,
+    /// field and period it names known and of a kind it can use.
+    fn reports(&mut self, raw: &RawDefinition, fields: &[Field], transitions: &[Transition]) -> Vec<Report> {
+        ids_unique(self.rep, "report", raw.report.iter().map(|r| &r.id));
+        raw.report.iter().filter_map(|r| self.report(r, raw, fields, transitions)).collect()
+    }
+
+    fn report(
+        &mut self,
+        r: &crate::definition::report::RawReport,
+        raw: &RawDefinition,
+        fields: &[Field],
+        transitions: &[Transition],
+    ) -> Option<Report> {
+        let kind_of = |name: &str| fields.iter().find(|f| f.id == name).map(|f| &f.kind);
+        let by = self.report_groups(r, raw, fields, transitions);
+        let filter = self.report_filter(raw, fields, &r.states, r.outcome.as_ref(), r.set.as_ref());
+        let map_in_by = by.iter().find_map(|g| match g {
+            GroupBy::MapKeys { map, .. } => Some(map.clone()),
+            _ => None,
+        });
+        let number = |me: &mut Self, of: Option<&S>| -> Option<String> {
+            let Some(of) = of else {
+                me.rep.at(
+                    r.kind.span(),
+                    format!("a {:?} report needs `of`, the number field it reads", r.kind.get_ref()),
+                );
+                return None;
+            };
+            match kind_of(of.get_ref()) {
+                None => me.rep.at(of.span(), format!("unknown field {:?}", of.get_ref())),
+                Some(FieldKind::Int { .. }) => return Some(of.get_ref().clone()),
+                Some(FieldKind::Map) if map_in_by.as_deref() == Some(of.get_ref().as_str()) => {
+                    return Some(of.get_ref().clone());
+                }
+                Some(FieldKind::Map) => me.rep.at(
+                    of.span(),
+                    format!(
+                        "map field {:?} is summed per key: group by it too (`by = {:?}`)",
+                        of.get_ref(),
+                        of.get_ref()
+                    ),
+                ),
+                Some(_) if summable_kind(kind_of(of.get_ref())) => return Some(of.get_ref().clone()),
+                Some(_) => me.rep.at(
+                    of.span(),
+                    format!("field {:?} is not a number (int or money) field: it cannot be summed", of.get_ref()),
+                ),
+            }
+            None
+        };
+        let stray = |me: &mut Self, what: &str, span: Option<std::ops::Range<usize>>| {
+            if let Some(span) = span {
+                me.rep.at(span, format!("`{what}` is not used by a {:?} report", r.kind.get_ref()));
+            }
+        };
+        let kind = match r.kind.get_ref().as_str() {
+            "count" => {
+                stray(self, "numerator", r.numerator.as_ref().map(toml::Spanned::span));
+                stray(self, "denominator", r.denominator.as_ref().map(toml::Spanned::span));
+                let of = r.of.as_ref().map(|of| {
+                    self.need(&of.span(), &field_map(fields), of.get_ref(), Need::List);
+                    of.get_ref().clone()
+                });
+                ReportKind::Count(Measure { filter: Filter::default(), of })
+            }
+            "sum" | "average" => {
+                stray(self, "numerator", r.numerator.as_ref().map(toml::Spanned::span));
+                stray(self, "denominator", r.denominator.as_ref().map(toml::Spanned::span));
+                let of = number(self, r.of.as_ref())?;
+                if r.kind.get_ref() == "sum" { ReportKind::Sum(of) } else { ReportKind::Average(of) }
+            }
+            "rate" => {
+                stray(self, "of", r.of.as_ref().map(toml::Spanned::span));
+                let side =
+                    |me: &mut Self, m: Option<&toml::Spanned<crate::definition::report::RawMeasure>>, what: &str| {
+                        let Some(m) = m else {
+                            me.rep.at(r.kind.span(), format!("a \"rate\" report needs `{what}`"));
+                            return None;
+                        };
+                        let m = m.get_ref();
+                        let filter = me.report_filter(raw, fields, &m.states, m.outcome.as_ref(), m.set.as_ref());
+                        let of = m.of.as_ref().map(|of| {
+                            me.need(&of.span(), &field_map(fields), of.get_ref(), Need::List);
+                            of.get_ref().clone()
+                        });
+                        Some(Measure { filter, of })
+                    };
+                let numerator = side(self, r.numerator.as_ref(), "numerator");
+                let denominator = side(self, r.denominator.as_ref(), "denominator");
+                ReportKind::Rate { numerator: numerator?, denominator: denominator? }
+            }
+            other => {
+                self.rep.at(r.kind.span(), format!("unknown report kind {other:?}: use {REPORT_KINDS}"));
+                return None;
+            }
+        };
+        Some(Report { id: r.id.get_ref().clone(), label: r.label.clone(), kind, by, filter })
+    }
+
+    /// `by` (fields, `state`, `stage`, at most one map), then `by_period` of `date`.
+    fn report_groups(
+        &mut self,
+        r: &crate::definition::report::RawReport,
+        raw: &RawDefinition,
+        fields: &[Field],
+        transitions: &[Transition],
+    ) -> Vec<GroupBy> {
+        use crate::definition::report::{BY_STAGE, BY_STATE};
+        let mut by = Vec::new();
+        if let Some(value) = &r.by {
+            let names: Option<Vec<&str>> = match value.get_ref() {
+                toml::Value::String(s) => Some(vec![s.as_str()]),
+                toml::Value::Array(items) => items.iter().map(toml::Value::as_str).collect(),
+                _ => None,
+            };
+            let Some(names) = names else {
+                self.rep.at(value.span(), "`by` names a field, or a list of fields: `by = \"sector\"`");
+                return by;
+            };
+            for name in names {
+                let group = match (name, fields.iter().find(|f| f.id == name)) {
+                    (BY_STATE, _) => GroupBy::State,
+                    (BY_STAGE, _) if !raw.stage.is_empty() => GroupBy::Stage,
+                    (_, None) => {
+                        self.rep.at(value.span(), format!("`by` names unknown field {name:?}"));
+                        continue;
+                    }
+                    (_, Some(f)) => match &f.kind {
+                        FieldKind::Choice { .. } | FieldKind::Text { .. } | FieldKind::Int { .. } => {
+                            GroupBy::Field(name.to_owned())
+                        }
+                        FieldKind::Map => {
+                            let key = transitions.iter().flat_map(|t| &t.effects).find_map(|e| match e {
+                                Effect::Keep { map, key, .. } if map == name => Some(key.clone()),
+                                _ => None,
+                            });
+                            GroupBy::MapKeys { map: name.to_owned(), key }
+                        }
+                        _ => {
+                            self.rep.at(
+                                value.span(),
+                                format!("`by` field {name:?} is not a choice, text, int or map field: it cannot group"),
+                            );
+                            continue;
+                        }
+                    },
+                };
+                if matches!(group, GroupBy::MapKeys { .. }) && by.iter().any(|g| matches!(g, GroupBy::MapKeys { .. })) {
+                    self.rep.at(value.span(), "`by` may name at most one map field");
+                    continue;
+                }
+                by.push(group);
+            }
+        }
+        match (&r.by_period, &r.date) {
+            (Some(p), date) => {
+                if let Some(d) = date {
+                    self.need(&d.span(), &field_map(fields), d.get_ref(), Need::Date);
+                }
+                match crate::definition::report::Period::parse(p.get_ref()) {
+                    Some(period) => {
+                        by.push(GroupBy::Period { period, date: date.as_ref().map(|d| d.get_ref().clone()) })
+                    }
+                    None => self.rep.at(
+                        p.span(),
+                        format!("unknown period {:?}: use \"month\", \"quarter\" or \"year\"", p.get_ref()),
+                    ),
+                }
+            }
+            (None, Some(d)) => self.rep.at(d.span(), "`date` is the date of `by_period`: give `by_period` too"),
+            (None, None) => {}
+        }
+        by
+    }
+
+    /// `states`, `outcome` and `set`, checked against the definition.
+    fn report_filter(
+        &mut self,
+        raw: &RawDefinition,
+        fields: &[Field],
+        states: &[S],
+        outcome: Option<&S>,
+        set: Option<&S>,
+    ) -> Filter {
+        for s in states {
+            if !raw.state.iter().any(|x| x.id.get_ref() == s.get_ref()) {
+                self.rep.at(s.span(), format!("unknown state {:?}", s.get_ref()));
+            }
+        }
+        if let Some(o) = outcome
+            && !matches!(o.get_ref().as_str(), "passed" | "failed")
+        {
+            self.rep.at(o.span(), format!("unknown outcome {:?}: use \"passed\" or \"failed\"", o.get_ref()));
+        }
+        if let Some(f) = set {
+            self.need(&f.span(), &field_map(fields), f.get_ref(), Need::Any);
+        }
+        Filter {
+            states: states.iter().map(|s| s.get_ref().clone()).collect(),
+            outcome: outcome.map(|o| o.get_ref().clone()),
+            set: set.map(|f| f.get_ref().clone()),
+        }
+    }
+}
+
+fn field_map(fields: &[Field]) -> BTreeMap<&str, &FieldKind> {
+    fields.iter().map(|f| (f.id.as_str(), &f.kind)).collect()
+}
+
+/// Whether a report may sum a field of this kind besides int: money, once that kind exists.
+fn summable_kind(kind: Option<&FieldKind>) -> bool {
+    matches!(kind, Some(FieldKind::Int { .. }))
 }

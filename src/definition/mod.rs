@@ -7,9 +7,11 @@ pub mod model;
 pub mod problem;
 mod raw;
 pub mod schema;
+pub mod report;
 pub mod values;
 
 pub use calendar::Calendar;
 pub use load::{DefinitionSet, SourceFile, load, load_dir, parse_stored};
 pub use model::*;
 pub use problem::{Problem, Problems};
+pub use report::{Filter, GroupBy, Measure, Period, Report, ReportKind};

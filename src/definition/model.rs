@@ -43,6 +43,8 @@ pub struct Definition {
     pub unique: Vec<UniqueKey>,
     /// Notices its page shows in some states (the bureau's objection on a round).
     pub banners: Vec<Banner>,
+    /// The figures its instances are summed into (`[[report]]`).
+    pub reports: Vec<crate::definition::report::Report>,
 }
 
 /// A notice at the top of an instance's page while it is in one of `states` and, if given,

@@ -42,6 +42,8 @@ pub struct RawDefinition {
     pub unique: Vec<RawUnique>,
     #[serde(default)]
     pub banner: Vec<RawBanner>,
+    #[serde(default)]
+    pub report: Vec<crate::definition::report::RawReport>,
 }
 
 /// A notice at the top of an instance's page while it is in one of `states` and `when_set` holds

@@ -9,6 +9,7 @@ mod guards;
 mod input;
 mod join;
 mod refusal;
+pub mod report;
 mod timers;
 mod vote;
 

@@ -5,7 +5,6 @@
 
 pub mod assign;
 pub mod begin;
-pub mod dashboard;
 pub mod enrol;
 pub mod graduate;
 pub mod import;

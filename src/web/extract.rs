@@ -5,7 +5,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 
 use crate::people::sessions::{self, Session};
-use crate::sector::{cohort, round, track};
+use crate::sector::{cohort, track};
 use crate::web::cookies;
 use crate::web::errors::WebError;
 use crate::web::i18n::Tr;
@@ -33,7 +33,7 @@ pub struct Signed {
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Nav {
-    /// The sector figures: for whoever takes part in bargaining rounds.
+    /// The figures page: for whoever may read a process's declared reports.
     pub figures: bool,
     /// The talent pool: for whoever acts on trainee tracks.
     pub talent: bool,
@@ -45,12 +45,11 @@ impl Nav {
     fn for_actor(state: &AppState, actor: &crate::engine::Actor) -> Nav {
         use crate::definition::ScopeMatch;
         let defs = state.rt.definitions();
-        let round = defs.get(round::PROCESS);
         let track = defs.get(track::PROCESS);
         let mut probe = crate::engine::Data::new();
         probe.insert(track::MENTOR.into(), actor.name.clone().into());
         Nav {
-            figures: round.is_some_and(|d| actor.may_view(d, &crate::engine::Data::new())),
+            figures: defs.definitions.values().any(|d| crate::web::figures::reads_reports(actor, d)),
             talent: track.is_some_and(|d| actor.may_view(d, &probe)),
             mentoring: track.is_some_and(|d| {
                 d.scopes.iter().any(|s| s.matches == ScopeMatch::Person && actor.roles.contains(&s.role))
@@ -197,7 +196,7 @@ pub fn runs_cohorts(state: &AppState, signed: &Signed) -> bool {
     starters.is_some_and(|roles| roles.iter().any(|r| signed.session.user.has_role(r)))
 }
 
-/// Whoever takes part in bargaining rounds: the sector figures ([`Nav::figures`]).
+/// Whoever may read a process's declared reports: the figures page ([`Nav::figures`]).
 pub struct FiguresReader(pub Signed);
 
 /// Whoever acts on trainee tracks (coordinators, mentors, admins): the talent pool ([`Nav::talent`]).

@@ -14,7 +14,7 @@ mod diff;
 mod documents;
 pub mod errors;
 pub mod extract;
-mod figures;
+pub mod figures;
 pub mod i18n;
 mod mentoring;
 pub mod process;

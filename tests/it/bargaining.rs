@@ -3,6 +3,7 @@
 //! deadlines advanced by the test clock, and renewal.
 
 use serde_json::json;
+use unionflow::engine::report::Figure;
 use unionflow::engine::{Actor, FieldProblem, GuardFailure, Refusal};
 use unionflow::people::domain::RoleGrant;
 use unionflow::runtime::RuntimeError;
@@ -504,8 +505,13 @@ async fn units_that_reject_are_left_out_when_the_round_says_so(backend: Backend)
     fire(&h, round, &worker_negotiator(), "confirm_published_everywhere", json!({})).await;
 
     let def = h.rt.definitions().get("bargaining_round").unwrap().clone();
-    let figures = unionflow::bargaining::figures::figures(&h.db.db, &def, 0).await.unwrap();
-    assert_eq!((figures[0].units_signed, figures[0].units_in_scope), (10, 12), "the signing rate counts units covered");
+    let figures = unionflow::store::reports::figures(&h.db.db, &def, time::UtcOffset::UTC).await.unwrap();
+    let rate = def.reports.iter().position(|r| r.id == "signing_rate").expect("the declared signing rate");
+    assert_eq!(
+        figures.reports[rate][0].figure,
+        Figure::Rate { numerator: 10, denominator: 12 },
+        "the signing rate counts units covered"
+    );
 }
 
 /// Under `leave_out`, a round that no unit passed has nothing to bind: it goes back to the table.

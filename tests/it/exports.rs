@@ -58,7 +58,7 @@ async fn the_exports_neutralise_formulas_and_open_as_utf8_in_excel(backend: Back
     rounds_full_of_formulas(&web).await;
     b.sign_in("admin").await;
 
-    let figures = b.get("/figures.csv").await;
+    let figures = b.get("/figures.csv?process=bargaining_round&report=signing_rate").await;
     assert_a_spreadsheet_safe_export(&figures, "/figures.csv");
     let rows = cells(figures.body.trim_start_matches(BOM));
     assert_eq!(rows[0][0], "sector");

@@ -17,6 +17,7 @@ mod exports;
 mod expressions;
 mod keys;
 mod pages;
+mod reports;
 mod roster;
 mod schedules;
 mod security;

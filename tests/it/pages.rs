@@ -103,7 +103,15 @@ async fn pages_by_role_and_scope(backend: Backend) {
 
     let mut admin = web.browser();
     admin.sign_in("admin").await;
-    for path in ["/", "/processes", "/processes/bargaining_round", "/audit", "/admin", "/figures", "/figures.csv"] {
+    for path in [
+        "/",
+        "/processes",
+        "/processes/bargaining_round",
+        "/audit",
+        "/admin",
+        "/figures",
+        "/figures.csv?process=bargaining_round&report=signing_rate",
+    ] {
         assert_eq!(admin.get(path).await.status, StatusCode::OK, "admin sees {path}");
     }
     assert_eq!(admin.get(&format!("/instances/{round}")).await.status, StatusCode::OK);
@@ -1003,9 +1011,10 @@ async fn a_new_draft_version_starts_from_the_last(backend: Backend) {
     assert!(next.says_shape(zh().t("instance.record_revision")), "the record's revision is not called a version");
 }
 
-/// The figures chart the term apart from the round's work, so weeks of work are not slivers
-/// beside years in effect, and every caption says the years it covers (issue 12, item 12).
-async fn the_figures_chart_the_term_apart_and_name_their_years(backend: Backend) {
+/// The figures page draws the round's declared reports: the signing rate per sector and year,
+/// and the rounds by stage, each as a chart and a table (issue 13, item 7: the stage durations
+/// the page drew before are not a declared report and are gone).
+async fn the_figures_page_draws_the_rounds_declared_reports(backend: Backend) {
     let web = Web::embedded(backend).await;
     web.negotiators().await;
     web.round(&["u01"], RoundAt::InEffect).await;
@@ -1019,14 +1028,11 @@ async fn the_figures_chart_the_term_apart_and_name_their_years(backend: Backend)
             .nth(1)
             .map(|rest| rest.split("</svg>").next().unwrap_or_default().to_owned())
     };
-    let work = chart("days-0").expect("the work's stages");
-    let term = chart("term-0").expect("the term apart");
-    let in_effect = "履行";
-    assert!(!work.contains(in_effect) && term.contains(in_effect), "the term is its own chart");
-    assert!(work.contains("总：协商"), "the work's stages are charted");
-    let caption =
-        zh().f("figures.caption", &[("what", zh().t("figures.durations").to_owned()), ("when", "2026".to_owned())]);
-    assert!(page.texts("figcaption").contains(&caption), "{:?}", page.texts("figcaption"));
+    let rate = chart("bargaining_round-signing_rate").expect("the signing rate");
+    assert!(rate.contains("100% (1/1)"), "the one unit's round is in effect: {rate}");
+    let stages = chart("bargaining_round-rounds_by_stage").expect("the rounds by stage");
+    assert!(stages.contains("履行"), "the stage by its label: {stages}");
+    assert!(page.texts("figcaption").contains(&"签订率".to_owned()), "{:?}", page.texts("figcaption"));
 }
 
 /// The talent pool links a graduate only where their page opens for the reader, and names each
@@ -1221,7 +1227,7 @@ on_both_backends! {
     delegation => a_written_delegation_lets_its_holder_sign_for_the_chief_until_revoked;
     blanks => a_documents_blanks_follow_the_readers_language;
     talent_links => the_talent_pool_links_only_what_opens_and_names_mentors;
-    figures_term_apart => the_figures_chart_the_term_apart_and_name_their_years;
+    figures_declared => the_figures_page_draws_the_rounds_declared_reports;
     draft_from_last => a_new_draft_version_starts_from_the_last;
     sign_after_rejection => signing_after_a_rejection_says_to_wait_for_the_new_draft;
     publication_words => publication_is_refused_in_the_words_of_units;

@@ -169,7 +169,7 @@ async fn render_page(
             }
         })
         .collect();
-    let charts = super::dashboard::charts(state, signed, &inst, &tracks, &mentors).await?;
+    let charts = super::dashboard::charts(state, signed, &tracks, &mentors).await?;
     let title = inst.definition.title_of(&inst.row.data, lang);
     let capacity = inst.row.data.get(crate::sector::cohort::CAPACITY).map(ToString::to_string).unwrap_or_default();
     let chrome = Chrome::signed(signed, format!("{title} — {}", signed.tr.t("training.trainees")));
