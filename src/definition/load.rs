@@ -10,8 +10,8 @@ use crate::definition::calendar::{Calendar, RawCalendar, parse_date};
 use crate::definition::model::*;
 use crate::definition::problem::{Problem, Problems, Reporter, line_col};
 use crate::definition::raw::*;
-use crate::definition::schema::{FieldSchema, type_of};
 use crate::definition::report::{Filter, GroupBy, Measure, Report, ReportKind};
+use crate::definition::schema::{FieldSchema, type_of};
 use crate::definition::values::{Fraction, Period};
 use crate::expr::{Expression, Type};
 

@@ -6,8 +6,8 @@ pub mod load;
 pub mod model;
 pub mod problem;
 mod raw;
-pub mod schema;
 pub mod report;
+pub mod schema;
 pub mod values;
 
 pub use calendar::Calendar;

@@ -187,7 +187,9 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
             GuardFailure::AlreadySet { field } => tr.f("guard.already_set", &[("field", label(field))]),
             GuardFailure::NotTrue { field } => tr.f("guard.not_true", &[("field", label(field))]),
             GuardFailure::NotEqual { field, expected } => {
-                tr.f("guard.not_equal", &[("field", label(field)), ("expected", expected.clone())])
+                // A choice's option by its label, never its id.
+                let expected = value_text(tr, def, field, &serde_json::Value::String(expected.clone()));
+                tr.f("guard.not_equal", &[("field", label(field)), ("expected", expected)])
             }
             GuardFailure::Compare { field, value, op, than, than_field } => {
                 // Compared with another field: that field by its label, with its value.

@@ -85,6 +85,14 @@ to = "accepted"
 roles = ["admin"]
 label = { zh = "纳入", en = "Accept" }
 guards = [{ when = "tier != \"none\" || disabled" }]
+
+[[transition]]
+event = "urgent_aid"
+from = "open"
+roles = ["admin"]
+label = { zh = "紧急救助", en = "Urgent aid" }
+task = false
+guards = [{ equals = { field = "tier", value = "deep" } }]
 "#;
 
 async fn a_computed_field_follows_its_inputs_and_a_condition_reads_it(backend: Backend) {
@@ -109,6 +117,13 @@ async fn a_computed_field_follows_its_inputs_and_a_condition_reads_it(backend: B
         r,
     );
     assert_eq!(words, "需要满足：“困难类别” != \"none\" 或 “有残疾”（现为 “困难类别” 不困难、“有残疾” 否）。");
+
+    // A refusal names a choice's option by its label, not its id.
+    let refused = h.rt.fire(id, None, &admin(), "urgent_aid", &data(json!({}))).await.unwrap_err();
+    let RuntimeError::Refused(r) = &refused else { panic!("{refused:?}") };
+    let def = h.rt.definitions().get("screening").unwrap().clone();
+    let words = unionflow::web::view::refusal_text(&Tr::new(Lang::Zh), Some(&def), &h.rt.definitions().roles, r);
+    assert!(words.contains("深度困难") && !words.contains("deep"), "{words}");
 
     // One yuan less a month: relative hardship, and the household may be accepted.
     h.rt.fire(id, None, &admin(), "record_figures", &data(json!({ "income": "7079", "disabled": false })))

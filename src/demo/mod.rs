@@ -11,12 +11,17 @@ use crate::clock::{Clock, ManualClock};
 use crate::definition::calendar::format_date;
 use crate::sector::track;
 
+mod script;
+
 use crate::engine::{Actor, Data};
 use crate::people::{DisplayName, Password, RoleGrant, Username, users};
 use crate::runtime::Runtime;
 use crate::store::audit::{Audited, Record};
 use crate::store::units::{self, Unit};
 use sea_orm::DatabaseTransaction;
+
+/// Scenarios played after the rest is seeded: a year of hardship cases.
+const SCRIPTS: &[&str] = &[include_str!("../../demo/hardship_cases.toml")];
 
 /// The password of every demo user (printed at start; a demo is not a deployment).
 pub const DEMO_PASSWORD: &str = "unionflow-demo";
@@ -283,6 +288,14 @@ pub async fn seed(rt: &Runtime) -> anyhow::Result<bool> {
     rt.fire_in(c, cohort, None, &coordinator, "advance_phase", &Data::new()).await?;
     let data = json!({ "units": UNITS.len(), "users": PEOPLE.len() });
     seeding.commit(Record { kind: "admin", event: Some("seed_demo"), data }).await?;
+    // Scenarios kept as data, each step its own transaction on the demo's clock (their timers
+    // fire in between), for the processes this folder of definitions has.
+    for text in SCRIPTS {
+        let scenario: script::Script = toml::from_str(text)?;
+        if rt.definitions().get(&scenario.process).is_some() {
+            script::play(&history, &clock, now, &scenario).await?;
+        }
+    }
     Ok(true)
 }
 
