@@ -8,12 +8,14 @@ use std::sync::Arc;
 
 use crate::definition::calendar::{Calendar, RawCalendar, parse_date};
 use crate::definition::model::*;
+use crate::definition::money::parse_money;
 use crate::definition::problem::{Problem, Problems, Reporter, line_col};
 use crate::definition::raw::*;
 use crate::definition::report::{Filter, GroupBy, Measure, Report, ReportKind};
-use crate::definition::schema::{FieldSchema, type_of};
+use crate::definition::schema::{FieldSchema, table_type, type_of};
 use crate::definition::values::{Fraction, Period};
-use crate::expr::{Expression, Type};
+use crate::expr::{Expression, TableType, Type};
+use rust_decimal::Decimal;
 
 /// One file of a definitions folder, by its path relative to the folder.
 #[derive(Debug, Clone)]
@@ -261,6 +263,7 @@ pub fn parse_definition(
         roles,
         declared_fields: raw.field.iter().map(|f| f.id.get_ref().clone()).collect(),
         declared_rules: raw.vote_rule.keys().cloned().collect(),
+        tables: BTreeMap::new(),
     };
     let (def, spawns) = checker.check(raw);
     Some((def, id_span, spawns))
@@ -282,6 +285,8 @@ struct Checker<'r, 'a> {
     /// declaration is not reported again at each use of it.
     declared_fields: BTreeSet<String>,
     declared_rules: BTreeSet<String>,
+    /// The reference tables, as expressions look rows up in them.
+    tables: BTreeMap<String, TableType>,
 }
 
 fn ids_unique<'x>(rep: &mut Reporter<'_>, what: &str, ids: impl Iterator<Item = &'x S>) -> BTreeSet<String> {
@@ -308,6 +313,10 @@ impl Checker<'_, '_> {
             self.field_ref(&field_ids, f);
         }
 
+        // Reference tables first: every expression below may look rows up in them.
+        ids_unique(self.rep, "reference", raw.reference.iter().map(|r| &r.id));
+        let references: Vec<ReferenceTable> = raw.reference.iter().filter_map(|r| self.reference(r)).collect();
+        self.tables = references.iter().map(|r| (r.id.clone(), table_type(r))).collect();
         let fields: Vec<Field> = raw.field.iter().filter_map(|f| self.field(f)).collect();
         let field_kinds: BTreeMap<&str, &FieldKind> = fields.iter().map(|f| (f.id.as_str(), &f.kind)).collect();
         for raw_field in &raw.field {
@@ -446,6 +455,7 @@ impl Checker<'_, '_> {
             unique,
             banners,
             reports,
+            references,
         };
         self.system_events(&raw, &def);
         self.collects(&raw, &def);
@@ -567,11 +577,32 @@ impl Checker<'_, '_> {
             "text" => FieldKind::Text { max_len: f.max_len.unwrap_or(200) },
             "long_text" => FieldKind::LongText { max_len: f.max_len.unwrap_or(20_000) },
             "int" => {
-                let (min, max) = (f.min.as_ref().map_or(i64::MIN, |m| *m.get_ref()), f.max.unwrap_or(i64::MAX));
+                let (min, max) = (self.int_bound(f.min.as_ref(), i64::MIN), self.int_bound(f.max.as_ref(), i64::MAX));
                 if let Some(at) = f.min.as_ref().filter(|_| min > max) {
                     self.rep.at(at.span(), format!("field {:?}: min {min} is above max {max}", f.id.get_ref()));
                 }
                 FieldKind::Int { min, max }
+            }
+            "money" => {
+                let min = self.money_bound(f.min.as_ref(), MONEY_MIN);
+                let max = self.money_bound(f.max.as_ref(), MONEY_MAX);
+                if let Some(at) = f.min.as_ref().filter(|_| min > max) {
+                    self.rep.at(at.span(), format!("field {:?}: min {min} is above max {max}", f.id.get_ref()));
+                }
+                FieldKind::Money { min, max }
+            }
+            "table" => {
+                let columns = self.columns(
+                    f.columns.as_deref().unwrap_or_default(),
+                    &format!("table field {:?}", f.id.get_ref()),
+                    span.clone(),
+                )?;
+                let max_rows = f.max_rows.as_ref().map_or(DEFAULT_MAX_ROWS, |m| *m.get_ref());
+                if let Some(at) = f.max_rows.as_ref().filter(|_| max_rows == 0 || max_rows > MAX_TABLE_ROWS) {
+                    self.rep
+                        .at(at.span(), format!("field {:?}: max_rows is from 1 to {MAX_TABLE_ROWS}", f.id.get_ref()));
+                }
+                FieldKind::Table { columns, max_rows }
             }
             "date" => FieldKind::Date,
             "bool" => FieldKind::Bool,
@@ -602,7 +633,9 @@ impl Checker<'_, '_> {
             other => {
                 self.rep.at(
                     span,
-                    format!("unknown field type {other:?}: use text, long_text, int, date, bool, choice, list or map"),
+                    format!(
+                        "unknown field type {other:?}: use text, long_text, int, money, date, bool, choice, list, map or table"
+                    ),
                 );
                 return None;
             }
@@ -672,7 +705,7 @@ impl Checker<'_, '_> {
             // The field itself and those after it are not there to read yet.
             let mut unseen = hidden.clone();
             unseen.insert(f.id.get_ref().as_str());
-            let schema = FieldSchema { fields, hidden: unseen, tables: BTreeMap::new() };
+            let schema = FieldSchema { fields, hidden: unseen, tables: self.tables.clone() };
             if matches!(kind, FieldKind::Map) {
                 self.rep.at(source.span(), format!("field {:?}: a map field cannot be computed", f.id.get_ref()));
                 continue;
@@ -693,6 +726,167 @@ impl Checker<'_, '_> {
             }
         }
         out
+    }
+
+    /// A whole-number bound (`min`, `max`) of an int field or column.
+    fn int_bound(&mut self, bound: Option<&toml::Spanned<RawNumber>>, default: i64) -> i64 {
+        match bound.map(|b| (b.get_ref(), b.span())) {
+            None => default,
+            Some((RawNumber::Int(n), _)) => *n,
+            Some((RawNumber::Text(t), span)) => {
+                self.rep.at(span, format!("invalid type: string {t:?}, expected a whole number"));
+                default
+            }
+        }
+    }
+
+    /// A bound of a money field or column: whole yuan (`1000`) or an amount as text ("1180.50").
+    fn money_bound(&mut self, bound: Option<&toml::Spanned<RawNumber>>, default: Decimal) -> Decimal {
+        match bound.map(|b| (b.get_ref(), b.span())) {
+            None => default,
+            Some((RawNumber::Int(n), _)) => Decimal::from(*n),
+            Some((RawNumber::Text(t), span)) => match parse_money(t) {
+                Ok(amount) => amount,
+                Err(e) => {
+                    self.rep.at(span, format!("malformed amount {t:?}: {e}"));
+                    default
+                }
+            },
+        }
+    }
+
+    /// The typed columns of a table field or a reference table, with unique ids; `None` (with
+    /// the problem reported at `at`) when there are none.
+    fn columns(&mut self, raw: &[toml::Spanned<RawColumn>], what: &str, at: Range<usize>) -> Option<Vec<Column>> {
+        if raw.is_empty() {
+            self.rep.at(at, format!("{what} needs columns, such as [{{ id = \"amount\", type = \"money\" }}]"));
+            return None;
+        }
+        ids_unique(self.rep, "column", raw.iter().map(|c| &c.get_ref().id));
+        let columns: Vec<Column> = raw.iter().filter_map(|c| self.column(c)).collect();
+        (columns.len() == raw.len()).then_some(columns)
+    }
+
+    fn column(&mut self, c: &toml::Spanned<RawColumn>) -> Option<Column> {
+        let (span, c) = (c.span(), c.get_ref());
+        let id = c.id.get_ref();
+        let kind = match c.kind.get_ref().as_str() {
+            "text" => ColumnKind::Text { max_len: c.max_len.unwrap_or(200) },
+            "int" => {
+                let (min, max) = (self.int_bound(c.min.as_ref(), i64::MIN), self.int_bound(c.max.as_ref(), i64::MAX));
+                if min > max {
+                    self.rep.at(span.clone(), format!("column {id:?}: min {min} is above max {max}"));
+                }
+                ColumnKind::Int { min, max }
+            }
+            "money" => {
+                let (min, max) =
+                    (self.money_bound(c.min.as_ref(), MONEY_MIN), self.money_bound(c.max.as_ref(), MONEY_MAX));
+                if min > max {
+                    self.rep.at(span.clone(), format!("column {id:?}: min {min} is above max {max}"));
+                }
+                ColumnKind::Money { min, max }
+            }
+            "date" => ColumnKind::Date,
+            "choice" => match &c.options {
+                Some(options) if !options.is_empty() => ColumnKind::Choice {
+                    options: options
+                        .iter()
+                        .map(|o| ChoiceOption { id: o.id.clone(), label: o.label.clone() })
+                        .collect(),
+                },
+                _ => {
+                    self.rep.at(c.kind.span(), format!("choice column {id:?} needs options"));
+                    return None;
+                }
+            },
+            other => {
+                self.rep
+                    .at(c.kind.span(), format!("unknown column type {other:?}: use text, int, money, date or choice"));
+                return None;
+            }
+        };
+        if c.options.is_some() && !matches!(kind, ColumnKind::Choice { .. }) {
+            self.rep.at(span.clone(), format!("column {id:?}: only a choice column has options"));
+        }
+        let label = c.label.clone().unwrap_or_else(|| Label { zh: id.clone(), en: id.clone() });
+        Some(Column { id: id.clone(), label, kind })
+    }
+
+    /// A reference table: its key names its columns, every row has a cell per column, each of
+    /// its column's type, and no two rows share a key.
+    fn reference(&mut self, r: &RawReference) -> Option<ReferenceTable> {
+        let id = r.id.get_ref();
+        let columns = self.columns(&r.columns, &format!("reference {id:?}"), r.id.span())?;
+        if r.key.is_empty() {
+            self.rep.at(r.id.span(), format!("reference {id:?} needs a key: the columns that find a row"));
+        }
+        let mut key_ok = true;
+        for k in &r.key {
+            if !columns.iter().any(|c| &c.id == k.get_ref()) {
+                self.rep.at(k.span(), format!("reference {id:?}: the key names unknown column {:?}", k.get_ref()));
+                key_ok = false;
+            }
+        }
+        if r.rows.len() > MAX_REFERENCE_ROWS {
+            self.rep.at(
+                r.rows[MAX_REFERENCE_ROWS].span(),
+                format!("reference {id:?} has {} rows: at most {MAX_REFERENCE_ROWS}", r.rows.len()),
+            );
+            return None;
+        }
+        let mut rows = Vec::with_capacity(r.rows.len());
+        let mut keys: BTreeMap<String, usize> = BTreeMap::new();
+        for (n, raw_row) in r.rows.iter().enumerate() {
+            let cells = raw_row.get_ref();
+            if cells.len() != columns.len() {
+                self.rep.at(
+                    raw_row.span(),
+                    format!(
+                        "reference {id:?}, row {}: {} cells for {} columns ({})",
+                        n + 1,
+                        cells.len(),
+                        columns.len(),
+                        columns.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                );
+                continue;
+            }
+            let mut row = serde_json::Map::new();
+            for (column, cell) in columns.iter().zip(cells) {
+                match column.kind.parse(&toml_to_json(cell.get_ref())) {
+                    Ok(v) => {
+                        row.insert(column.id.clone(), v);
+                    }
+                    Err(e) => self
+                        .rep
+                        .at(cell.span(), format!("reference {id:?}, row {}, column {:?}: {e}", n + 1, column.id)),
+                }
+            }
+            if row.len() != columns.len() {
+                continue;
+            }
+            if key_ok {
+                let key: Vec<serde_json::Value> = r.key.iter().filter_map(|k| row.get(k.get_ref()).cloned()).collect();
+                let text = serde_json::Value::from(key.clone()).to_string();
+                if let Some(first) = keys.get(&text) {
+                    self.rep.at(
+                        raw_row.span(),
+                        format!("reference {id:?}, row {}: the same key as row {first} ({})", n + 1, key_text(&key)),
+                    );
+                } else {
+                    keys.insert(text, n + 1);
+                }
+            }
+            rows.push(row);
+        }
+        Some(ReferenceTable {
+            id: id.clone(),
+            label: r.label.clone(),
+            key: r.key.iter().map(|k| k.get_ref().clone()).collect(),
+            columns,
+            rows,
+        })
     }
 
     fn fraction(&mut self, s: &S) -> Option<Fraction> {
@@ -916,8 +1110,15 @@ impl Checker<'_, '_> {
         }
         for f in t.ask.iter().chain(&t.optional) {
             self.field_ref(field_ids, f);
-            if matches!(fields.get(f.get_ref().as_str()), Some(FieldKind::Map)) {
-                self.rep.at(f.span(), format!("map field {:?} is kept by a `keep` effect, not asked", f.get_ref()));
+            match fields.get(f.get_ref().as_str()) {
+                Some(FieldKind::Map) => {
+                    self.rep.at(f.span(), format!("map field {:?} is kept by a `keep` effect, not asked", f.get_ref()))
+                }
+                Some(FieldKind::Table { .. }) => self.rep.at(
+                    f.span(),
+                    format!("table field {:?} is added to by an `add_row` effect, not asked", f.get_ref()),
+                ),
+                _ => {}
             }
         }
         let mut guards = Vec::new();
@@ -935,6 +1136,16 @@ impl Checker<'_, '_> {
             if let Some(effect) = self.effect(raw_effect, fields) {
                 if let Effect::Spawn(spec) = &effect {
                     spawns.push((raw_effect.span(), spec.clone()));
+                }
+                if let Effect::AddRow { from, .. } = &effect {
+                    for (_, field) in from {
+                        if !t.ask.iter().chain(&t.optional).any(|a| a.get_ref() == field) {
+                            self.rep.at(
+                                raw_effect.span(),
+                                format!("add_row takes field {field:?}, which this transition does not ask"),
+                            );
+                        }
+                    }
                 }
                 effects.push(effect);
             }
@@ -965,6 +1176,14 @@ impl RawTransition {
     }
 }
 
+/// A key's values as a reader would write them: "江山市, 2026".
+fn key_text(key: &[serde_json::Value]) -> String {
+    key.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect::<Vec<_>>().join(", ")
+}
+
+/// The most rows a table field may be declared to hold.
+const MAX_TABLE_ROWS: usize = 10_000;
+
 fn toml_to_json(v: &toml::Value) -> serde_json::Value {
     match v {
         toml::Value::String(s) => serde_json::Value::String(s.clone()),
@@ -989,6 +1208,7 @@ enum Need {
     List,
     Bool,
     Map,
+    Table,
 }
 
 impl Checker<'_, '_> {
@@ -1007,6 +1227,7 @@ impl Checker<'_, '_> {
             Need::List => (matches!(kind, FieldKind::List { .. }), "a list"),
             Need::Bool => (matches!(kind, FieldKind::Bool), "a bool"),
             Need::Map => (matches!(kind, FieldKind::Map), "a map"),
+            Need::Table => (matches!(kind, FieldKind::Table { .. }), "a table"),
         };
         if !fits {
             self.rep.at(span.clone(), format!("field {field:?} is not {what} field"));
@@ -1032,7 +1253,7 @@ impl Checker<'_, '_> {
         let need = |c: &mut Self, f: &str, n: Need| c.need(&span, fields, f, n);
         Some(match &g.get_ref().guard {
             RawGuard::When(source) => {
-                let schema = FieldSchema { fields, hidden: BTreeSet::new(), tables: BTreeMap::new() };
+                let schema = FieldSchema { fields, hidden: BTreeSet::new(), tables: self.tables.clone() };
                 match Expression::compile_as(source.get_ref(), &schema, &Type::Bool) {
                     Ok(e) => Guard::When(e),
                     Err(e) => {
@@ -1246,7 +1467,77 @@ impl Checker<'_, '_> {
                 Effect::Escalate(role.clone())
             }
             RawEffect::CloseChildren(event) => Effect::CloseChildren(event.clone()),
+            RawEffect::AddRow { table, from } => {
+                let Some(FieldKind::Table { columns, .. }) = fields.get(table.as_str()) else {
+                    need(self, table, Need::Table);
+                    return None;
+                };
+                for column in from.keys().filter(|c| !columns.iter().any(|col| &col.id == *c)) {
+                    self.rep.at(span.clone(), format!("add_row: table {table:?} has no column {column:?}"));
+                }
+                let mut taken = Vec::new();
+                for column in columns.iter() {
+                    let Some(field) = from.get(&column.id) else {
+                        self.rep.at(
+                            span.clone(),
+                            format!("add_row: column {:?} of table {table:?} is given no field in `from`", column.id),
+                        );
+                        continue;
+                    };
+                    self.column_from(&span, fields, table, column, field);
+                    taken.push((column.id.clone(), field.clone()));
+                }
+                Effect::AddRow { table: table.clone(), from: taken }
+            }
         })
+    }
+
+    /// A field whose value becomes a table's column: of the column's type (for a choice, with
+    /// only options the column has).
+    fn column_from(
+        &mut self,
+        span: &Range<usize>,
+        fields: &BTreeMap<&str, &FieldKind>,
+        table: &str,
+        column: &Column,
+        field: &str,
+    ) {
+        let Some(kind) = fields.get(field) else {
+            if !self.declared_fields.contains(field) {
+                self.rep.at(span.clone(), format!("unknown field {field:?}"));
+            }
+            return;
+        };
+        let fits = match (&column.kind, kind) {
+            (ColumnKind::Text { .. }, FieldKind::Text { .. })
+            | (ColumnKind::Int { .. }, FieldKind::Int { .. })
+            | (ColumnKind::Money { .. }, FieldKind::Money { .. })
+            | (ColumnKind::Date, FieldKind::Date) => true,
+            (ColumnKind::Choice { options: column_options }, FieldKind::Choice { options }) => {
+                for o in options.iter().filter(|o| !column_options.iter().any(|c| c.id == o.id)) {
+                    self.rep.at(
+                        span.clone(),
+                        format!(
+                            "add_row: field {field:?} offers {:?}, which column {:?} of table {table:?} does not",
+                            o.id, column.id
+                        ),
+                    );
+                }
+                true
+            }
+            _ => false,
+        };
+        if !fits {
+            self.rep.at(
+                span.clone(),
+                format!(
+                    "add_row: column {:?} of table {table:?} is {}, but field {field:?} is not a {} field",
+                    column.id,
+                    column.kind.name(),
+                    column.kind.name()
+                ),
+            );
+        }
     }
 
     /// A vote's fields: ints for a tally, lists of names for a roll call.
@@ -1333,7 +1624,7 @@ impl Checker<'_, '_> {
         for f in &u.fields {
             match fields.get(f.get_ref().as_str()) {
                 None => self.rep.at(f.span(), format!("unknown field {:?}", f.get_ref())),
-                Some(FieldKind::List { .. } | FieldKind::Map) => {
+                Some(FieldKind::List { .. } | FieldKind::Map | FieldKind::Table { .. }) => {
                     self.rep.at(f.span(), format!("field {:?} holds many values: a key takes one", f.get_ref()))
                 }
                 Some(_) => {}
@@ -1477,6 +1768,22 @@ impl Checker<'_, '_> {
         fields: &[Field],
         transitions: &[Transition],
     ) -> Option<Report> {
+        // Over a table's rows, its columns read like fields (and stand before any of the same name).
+        let with_columns: Vec<Field>;
+        let fields = match &r.rows {
+            None => fields,
+            Some(table) => match fields.iter().find(|f| &f.id == table.get_ref()).map(|f| &f.kind) {
+                Some(FieldKind::Table { columns, .. }) => {
+                    let own = fields.iter().filter(|f| !columns.iter().any(|c| c.id == f.id)).cloned();
+                    with_columns = columns.iter().map(column_field).chain(own).collect();
+                    &with_columns
+                }
+                _ => {
+                    self.rep.at(table.span(), format!("`rows`: {:?} is not a table field", table.get_ref()));
+                    return None;
+                }
+            },
+        };
         let kind_of = |name: &str| fields.iter().find(|f| f.id == name).map(|f| &f.kind);
         let by = self.report_groups(r, raw, fields, transitions);
         let filter = self.report_filter(raw, fields, &r.states, r.outcome.as_ref(), r.set.as_ref());
@@ -1560,7 +1867,8 @@ impl Checker<'_, '_> {
                 return None;
             }
         };
-        Some(Report { id: r.id.get_ref().clone(), label: r.label.clone(), kind, by, filter })
+        let rows = r.rows.as_ref().map(|t| t.get_ref().clone());
+        Some(Report { id: r.id.get_ref().clone(), label: r.label.clone(), kind, by, filter, rows })
     }
 
     /// `by` (fields, `state`, `stage`, at most one map), then `by_period` of `date`.
@@ -1675,5 +1983,20 @@ fn field_map(fields: &[Field]) -> BTreeMap<&str, &FieldKind> {
 
 /// Whether a report may sum a field of this kind besides int: money, once that kind exists.
 fn summable_kind(kind: Option<&FieldKind>) -> bool {
-    matches!(kind, Some(FieldKind::Int { .. }))
+    matches!(kind, Some(FieldKind::Int { .. } | FieldKind::Money { .. }))
+}
+
+/// A table's column as a report reads it: a field of its type.
+fn column_field(c: &Column) -> Field {
+    Field {
+        id: c.id.clone(),
+        label: c.label.clone(),
+        kind: c.kind.field_kind(),
+        source: None,
+        pick_from: None,
+        default: None,
+        change_reason: None,
+        revise: false,
+        compute: None,
+    }
 }

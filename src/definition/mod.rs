@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod embedded;
 pub mod load;
 pub mod model;
+pub mod money;
 pub mod problem;
 mod raw;
 pub mod report;

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use rust_decimal::Decimal;
+
 use crate::definition::values::{Fraction, Period};
 
 /// A user-facing text in both languages of the UI.
@@ -45,6 +47,149 @@ pub struct Definition {
     pub banners: Vec<Banner>,
     /// The figures its instances are summed into (`[[report]]`).
     pub reports: Vec<crate::definition::report::Report>,
+    /// Rows of data the definition carries (the minimum living standard per city and year).
+    pub references: Vec<ReferenceTable>,
+}
+
+/// The most rows a reference table may hold: it is read whole with its definition.
+pub const MAX_REFERENCE_ROWS: usize = 10_000;
+
+/// The most rows a table field holds when its definition does not say (`max_rows`).
+pub const DEFAULT_MAX_ROWS: usize = 500;
+
+/// The bounds of a money field when its definition does not say: from 0 to a thousand million
+/// yuan.
+pub const MONEY_MIN: Decimal = Decimal::ZERO;
+pub const MONEY_MAX: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
+/// Data a definition carries as rows with typed columns, looked up by a key of some of its
+/// columns: the minimum living standard (低保) per city and year. Changing it changes the file,
+/// so it is a new version of the definition like any other change.
+#[derive(Debug, Clone)]
+pub struct ReferenceTable {
+    pub id: String,
+    pub label: Label,
+    /// The columns whose values find a row; no two rows share them.
+    pub key: Vec<String>,
+    pub columns: Vec<Column>,
+    /// Each row's values by column id, in the canonical forms of instance data.
+    pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl ReferenceTable {
+    /// The row whose key columns hold these values, in the key's order. Values are compared in
+    /// their canonical form: 2026 and "2026" find the same year, "1180" and "1,180.00" the same
+    /// amount.
+    pub fn find(&self, key: &[serde_json::Value]) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        if key.len() != self.key.len() {
+            return None;
+        }
+        let wanted: Option<Vec<serde_json::Value>> =
+            self.key.iter().zip(key).map(|(c, v)| self.column(c).and_then(|col| col.kind.canonical(v))).collect();
+        let wanted = wanted?;
+        self.rows.iter().find(|row| self.key.iter().zip(&wanted).all(|(c, v)| row.get(c) == Some(v)))
+    }
+
+    pub fn column(&self, id: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.id == id)
+    }
+}
+
+/// A typed column of a table field or a reference table.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub id: String,
+    pub label: Label,
+    pub kind: ColumnKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum ColumnKind {
+    Text { max_len: usize },
+    Int { min: i64, max: i64 },
+    Money { min: Decimal, max: Decimal },
+    Date,
+    Choice { options: Vec<ChoiceOption> },
+}
+
+impl ColumnKind {
+    /// The field type that holds the same values: a column is parsed and shown as it is.
+    pub fn field_kind(&self) -> FieldKind {
+        match self {
+            ColumnKind::Text { max_len } => FieldKind::Text { max_len: *max_len },
+            ColumnKind::Int { min, max } => FieldKind::Int { min: *min, max: *max },
+            ColumnKind::Money { min, max } => FieldKind::Money { min: *min, max: *max },
+            ColumnKind::Date => FieldKind::Date,
+            ColumnKind::Choice { options } => FieldKind::Choice { options: options.clone() },
+        }
+    }
+
+    /// The value in its canonical form, if it is one of this column's values.
+    pub fn canonical(&self, value: &serde_json::Value) -> Option<serde_json::Value> {
+        self.parse(value).ok()
+    }
+
+    /// A value written in a definition file (a reference table's cell, a key looked up) in the
+    /// canonical form instance data keeps, or what is wrong with it.
+    pub fn parse(&self, value: &serde_json::Value) -> Result<serde_json::Value, String> {
+        use serde_json::Value;
+        let text = value.as_str().map(str::trim);
+        match self {
+            ColumnKind::Text { max_len } => {
+                let s = text.ok_or("expected text")?;
+                crate::text::line(s, *max_len)
+                    .map(|s| Value::String(s.to_owned()))
+                    .map_err(|_| format!("expected one line of text of at most {max_len} characters"))
+            }
+            ColumnKind::Int { min, max } => {
+                let n = match (value, text) {
+                    (Value::Number(n), _) => n.as_i64(),
+                    (_, Some(s)) => s.parse::<i64>().ok(),
+                    _ => None,
+                }
+                .ok_or("expected a whole number")?;
+                if n < *min || n > *max {
+                    return Err(format!("{n} is outside {min}..={max}"));
+                }
+                Ok(Value::from(n))
+            }
+            ColumnKind::Money { min, max } => {
+                let amount = match (value, text) {
+                    (Value::Number(n), _) => {
+                        n.as_i64().map(Decimal::from).ok_or("expected an amount such as \"1180.50\"")?
+                    }
+                    (_, Some(s)) => crate::definition::money::parse_money(s).map_err(|e| e.to_string())?,
+                    _ => return Err("expected an amount such as \"1180.50\"".into()),
+                };
+                if amount < *min || amount > *max {
+                    return Err(format!("{amount} is outside {min}..={max}"));
+                }
+                Ok(crate::definition::money::money_json(amount))
+            }
+            ColumnKind::Date => text
+                .and_then(crate::definition::calendar::parse_date)
+                .map(|d| Value::String(crate::definition::calendar::format_date(d)))
+                .ok_or_else(|| "expected a date written YYYY-MM-DD".to_owned()),
+            ColumnKind::Choice { options } => match text {
+                Some(s) if options.iter().any(|o| o.id == s) => Ok(Value::String(s.to_owned())),
+                _ => Err(format!(
+                    "expected one of {}",
+                    options.iter().map(|o| format!("{:?}", o.id)).collect::<Vec<_>>().join(", ")
+                )),
+            },
+        }
+    }
+
+    /// The type's name as a definition file writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ColumnKind::Text { .. } => "text",
+            ColumnKind::Int { .. } => "int",
+            ColumnKind::Money { .. } => "money",
+            ColumnKind::Date => "date",
+            ColumnKind::Choice { .. } => "choice",
+        }
+    }
 }
 
 /// A notice at the top of an instance's page while it is in one of `states` and, if given,
@@ -191,8 +336,8 @@ pub fn fill_placeholders(text: &str, value: impl Fn(&str) -> Option<String>) -> 
 
 /// Reference tables, as expressions look rows up in them.
 impl crate::expr::Tables for Definition {
-    fn row(&self, _table: &str, _key: &[serde_json::Value]) -> Option<&serde_json::Map<String, serde_json::Value>> {
-        None
+    fn row(&self, table: &str, key: &[serde_json::Value]) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.reference(table)?.find(key)
     }
 }
 
@@ -214,6 +359,16 @@ impl Definition {
             Some(FieldKind::Choice { options }) => options,
             _ => &[],
         }
+    }
+    /// The columns and row limit of a table field; none for any other field.
+    pub fn table(&self, id: &str) -> Option<(&[Column], usize)> {
+        match self.field(id).map(|f| &f.kind) {
+            Some(FieldKind::Table { columns, max_rows }) => Some((columns, *max_rows)),
+            _ => None,
+        }
+    }
+    pub fn reference(&self, id: &str) -> Option<&ReferenceTable> {
+        self.references.iter().find(|r| r.id == id)
     }
     pub fn document(&self, id: &str) -> Option<&Document> {
         self.documents.iter().find(|d| d.id == id)
@@ -512,6 +667,18 @@ pub enum FieldKind {
     /// A whole number per key (a level per competence, attendance per phase), written only by the
     /// `keep` effect, never asked for in a form.
     Map,
+    /// An amount of yuan, exact to the fen, kept as a string with two decimals ("3500.00").
+    Money {
+        min: Decimal,
+        max: Decimal,
+    },
+    /// Rows with typed columns (a measure's date, kind, amount and note), kept as a list of
+    /// objects by column id; written only by the `add_row` effect, never asked for in a form.
+    /// Every row is kept, two alike included.
+    Table {
+        columns: Vec<Column>,
+        max_rows: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -766,6 +933,12 @@ pub enum Effect {
     /// Fires this event (as the engine) on every child still open: a round withdrawn withdraws
     /// the units' votes it started.
     CloseChildren(String),
+    /// Adds a row to table field `table`, each column (first) taken from a field the transition
+    /// asks (second), in the table's column order. Never deduplicated.
+    AddRow {
+        table: String,
+        from: Vec<(String, String)>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -44,6 +44,43 @@ pub struct RawDefinition {
     pub banner: Vec<RawBanner>,
     #[serde(default)]
     pub report: Vec<crate::definition::report::RawReport>,
+    #[serde(default)]
+    pub reference: Vec<RawReference>,
+}
+
+/// A table of data in the definition: typed columns, a key, and rows written positionally in
+/// the columns' order (`rows = [["江山市", 2026, "1180"]]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReference {
+    pub id: S,
+    pub label: Label,
+    pub key: Vec<S>,
+    pub columns: Vec<Spanned<RawColumn>>,
+    #[serde(default)]
+    pub rows: Vec<Spanned<Vec<Spanned<toml::Value>>>>,
+}
+
+/// A column of a table field or a reference table: `{ id = "amount", type = "money" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawColumn {
+    pub id: S,
+    #[serde(rename = "type")]
+    pub kind: S,
+    pub label: Option<Label>,
+    pub max_len: Option<usize>,
+    pub min: Option<Spanned<RawNumber>>,
+    pub max: Option<Spanned<RawNumber>>,
+    pub options: Option<Vec<RawOption>>,
+}
+
+/// A bound as written: a whole number, or (for money) a decimal amount as a string ("1180.50").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged, expecting = "expected a whole number, or an amount as a string such as \"1180.50\"")]
+pub enum RawNumber {
+    Int(i64),
+    Text(String),
 }
 
 /// A notice at the top of an instance's page while it is in one of `states` and `when_set` holds
@@ -184,9 +221,12 @@ pub struct RawField {
     #[serde(rename = "type")]
     pub kind: S,
     pub label: Label,
-    pub min: Option<Spanned<i64>>,
-    pub max: Option<i64>,
+    pub min: Option<Spanned<RawNumber>>,
+    pub max: Option<Spanned<RawNumber>>,
     pub max_len: Option<usize>,
+    /// A table field's columns, and the most rows it holds.
+    pub columns: Option<Vec<Spanned<RawColumn>>>,
+    pub max_rows: Option<Spanned<usize>>,
     pub min_items: Option<Spanned<usize>>,
     pub max_items: Option<usize>,
     pub options: Option<Vec<RawOption>>,
@@ -481,6 +521,11 @@ pub enum RawEffect {
     Increment(String),
     Escalate(String),
     CloseChildren(String),
+    AddRow {
+        table: String,
+        /// Column id → the field of the transition its value comes from.
+        from: BTreeMap<String, String>,
+    },
 }
 
 /// The fields a vote reads: counts for a tally, lists of names for a roll call.

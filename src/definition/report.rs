@@ -26,6 +26,9 @@ pub struct RawReport {
     pub set: Option<S>,
     pub numerator: Option<Spanned<RawMeasure>>,
     pub denominator: Option<Spanned<RawMeasure>>,
+    /// A table field whose rows the report reads, each row with its instance's fields (the
+    /// assistance given per month, from every case's measures).
+    pub rows: Option<S>,
 }
 
 /// One side of a rate: which instances it counts, and optionally the items of a list field.
@@ -49,6 +52,9 @@ pub struct Report {
     pub by: Vec<GroupBy>,
     /// Which instances the report reads at all.
     pub filter: Filter,
+    /// The table field whose rows it reads instead of the instances themselves: its columns are
+    /// named like fields.
+    pub rows: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -2,7 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::definition::FieldKind;
+use std::sync::Arc;
+
+use crate::definition::{Column, FieldKind, ReferenceTable};
 use crate::expr::{Schema, TableType, Type};
 
 /// The type an expression reads a field's value as.
@@ -14,7 +16,19 @@ pub fn type_of(kind: &FieldKind) -> Type {
         FieldKind::Bool => Type::Bool,
         FieldKind::List { .. } => Type::List(Box::new(Type::Text)),
         FieldKind::Map => Type::Map(Box::new(Type::Int)),
+        FieldKind::Money { .. } => Type::Decimal,
+        FieldKind::Table { columns, .. } => Type::List(Box::new(Type::Row(row_type(columns)))),
     }
+}
+
+fn row_type(columns: &[Column]) -> Arc<BTreeMap<String, Type>> {
+    Arc::new(columns.iter().map(|c| (c.id.clone(), type_of(&c.kind.field_kind()))).collect())
+}
+
+/// A reference table as `lookup` reads it: its key columns' types, in order, and a row's.
+pub fn table_type(t: &ReferenceTable) -> TableType {
+    let column = |id: &String| t.column(id).map_or(Type::Text, |c| type_of(&c.kind.field_kind()));
+    TableType { key: t.key.iter().map(column).collect(), row: row_type(&t.columns) }
 }
 
 /// The fields of a definition being loaded; `hidden` are those an expression may not read yet

@@ -60,6 +60,8 @@ pub struct Decision {
     pub delegation: Option<(String, i64)>,
     /// Numbers the store draws, in the step's transaction, into these fields.
     pub numbers: Vec<NumberOrder>,
+    /// The rows `add_row` effects added, by table field, for the audit trail.
+    pub rows_added: Vec<(String, Value)>,
 }
 
 /// A number to draw: from the counter `scope`, written into `into` as `pattern` says.
@@ -290,7 +292,11 @@ fn decide_by(
     ctx: Context<'_>,
 ) -> Result<Decision, Refusal> {
     let mut spawns = Vec::new();
+    let mut rows_added = Vec::new();
     for effect in &t.effects {
+        if let Effect::AddRow { table, from } = effect {
+            rows_added.push((table.clone(), add_row(def, table, from, &mut next)?));
+        }
         apply_effect(def, effect, &mut next, &mut spawns, actor, event, ctx)?;
     }
     compute_fields(def, &mut next, ctx.today())?;
@@ -350,7 +356,41 @@ fn decide_by(
         vote,
         delegation,
         numbers,
+        rows_added,
     })
+}
+
+/// Adds a row to a table field from the fields the transition took, each value checked against
+/// its column (its bounds, its options): the row that was added. Two rows alike are two rows.
+fn add_row(def: &Definition, table: &str, from: &[(String, String)], data: &mut Data) -> Result<Value, Refusal> {
+    let (columns, max_rows) = def.table(table).ok_or_else(|| Refusal::UnknownEvent { event: table.to_owned() })?;
+    let mut row = serde_json::Map::new();
+    let mut errors = Vec::new();
+    for column in columns {
+        let Some((_, field)) = from.iter().find(|(c, _)| c == &column.id) else { continue };
+        let given = data.get(field).cloned().unwrap_or(Value::Null);
+        match crate::engine::input::parse_kind(&column.kind.field_kind(), &given) {
+            Ok(value) => {
+                row.insert(column.id.clone(), value.unwrap_or(Value::Null));
+            }
+            Err(problem) => errors.push(FieldError { field: field.clone(), problem }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Refusal::Input(errors));
+    }
+    let row = Value::Object(row);
+    let rows = data.entry(table.to_owned()).or_insert_with(|| Value::Array(Vec::new()));
+    if !rows.is_array() {
+        *rows = Value::Array(Vec::new());
+    }
+    if let Value::Array(rows) = rows {
+        if rows.len() >= max_rows {
+            return Err(Refusal::TableFull { table: table.to_owned(), max: max_rows });
+        }
+        rows.push(row.clone());
+    }
+    Ok(row)
 }
 
 fn int(data: &Data, field: &str) -> Option<i64> {
@@ -483,6 +523,8 @@ fn apply_effect(
         // Carried out by the store, on the children (see `Decision::close_children`), and with
         // the counter (see `Decision::numbers`).
         Effect::CloseChildren(_) | Effect::Number { .. } => {}
+        // Added before the other effects of its step run, where the row is kept for the audit.
+        Effect::AddRow { .. } => {}
         Effect::Escalate(role) => {
             let entry = serde_json::json!({ "role": role, "event": event, "by": actor.name, "on": format_date(today) });
             match data.get_mut(ESCALATIONS_KEY) {
@@ -559,10 +601,24 @@ pub fn start(def: &Definition, actor: &Actor, given: &Data, ctx: Context<'_>) ->
 /// before it). A field whose inputs are not all given yet has no value; one that cannot be
 /// computed (no row in a reference table, a division by zero) refuses the step, naming why.
 pub fn compute_fields(def: &Definition, data: &mut Data, today: time::Date) -> Result<(), Refusal> {
+    if !def.fields.iter().any(|f| f.compute.is_some()) {
+        return Ok(());
+    }
+    // Later computed fields read the earlier ones exact; only what is kept is rounded to the fen
+    // (a figure per person of 1179.9966 is below a standard of 1180, though it is kept as 1180.00).
+    let mut exact = data.clone();
     for f in &def.fields {
         let Some(expr) = &f.compute else { continue };
-        match expr.eval(&crate::expr::Env { data, today, tables: def }) {
+        match expr.eval(&crate::expr::Env { data: &exact, today, tables: def }) {
             Ok(v) => {
+                // A whole number where money is kept is money (the sum of no measures is 0.00).
+                let v = match (&f.kind, v) {
+                    (crate::definition::FieldKind::Money { .. }, crate::expr::Value::Int(i)) => {
+                        crate::expr::Value::Decimal(i.into())
+                    }
+                    (_, v) => v,
+                };
+                exact.insert(f.id.clone(), v.to_exact_json());
                 let value = v.to_json();
                 let options = def.choice_options(&f.id);
                 if !options.is_empty() && !options.iter().any(|o| value.as_str() == Some(o.id.as_str())) {
@@ -572,6 +628,7 @@ pub fn compute_fields(def: &Definition, data: &mut Data, today: time::Date) -> R
                 data.insert(f.id.clone(), value);
             }
             Err(crate::expr::EvalError::Unset(_)) => {
+                exact.remove(&f.id);
                 data.remove(&f.id);
             }
             Err(why) => return Err(Refusal::Guard(GuardFailure::Uncomputable { condition: expr.clone(), why }, None)),

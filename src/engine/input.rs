@@ -3,9 +3,11 @@
 
 use std::collections::BTreeSet;
 
+use rust_decimal::Decimal;
 use serde_json::Value;
 
 use crate::definition::calendar::{format_date, parse_date};
+use crate::definition::money::{MoneyError, money_json, parse_money};
 use crate::definition::{Field, FieldKind};
 use crate::engine::refusal::{FieldError, FieldProblem};
 
@@ -20,15 +22,21 @@ const LIST_ITEM_MAX: usize = 200;
 
 /// Parses one given value; `Ok(None)` means "not given" (empty), which the caller judges.
 pub fn parse_value(field: &Field, value: &Value) -> Result<Option<Value>, FieldProblem> {
+    parse_kind(&field.kind, value)
+}
+
+/// Parses a value of a field type (or of a table's column, which has one): its canonical form,
+/// or `Ok(None)` when it is empty.
+pub fn parse_kind(kind: &FieldKind, value: &Value) -> Result<Option<Value>, FieldProblem> {
     let text = match value {
         Value::Null => return Ok(None),
-        Value::String(s) if s.trim().is_empty() && !matches!(field.kind, FieldKind::Bool) => {
+        Value::String(s) if s.trim().is_empty() && !matches!(kind, FieldKind::Bool) => {
             return Ok(None);
         }
         Value::String(s) => Some(s.trim()),
         _ => None,
     };
-    match &field.kind {
+    match kind {
         FieldKind::Text { max_len } => {
             let s = crate::text::line(text.ok_or(FieldProblem::NotText)?, *max_len)?;
             Ok(Some(Value::String(s.to_owned())))
@@ -69,8 +77,28 @@ pub fn parse_value(field: &Field, value: &Value) -> Result<Option<Value>, FieldP
                 Err(FieldProblem::NotAnOption)
             }
         }
-        // Kept by the `keep` effect only: the loader refuses a definition that asks for one.
-        FieldKind::Map => Err(FieldProblem::NotText),
+        // Kept by the `keep` and `add_row` effects only: the loader refuses a definition that
+        // asks for one.
+        FieldKind::Map | FieldKind::Table { .. } => Err(FieldProblem::NotText),
+        FieldKind::Money { min, max } => {
+            // A whole number from the API is an amount of yuan; a fraction must come as text, so
+            // no amount ever passes through binary floating point.
+            let amount = match (value, text) {
+                (Value::Number(n), _) => n.as_i64().map(Decimal::from).ok_or(FieldProblem::NotMoney)?,
+                (_, Some(s)) => parse_money(s).map_err(|e| match e {
+                    MoneyError::TooManyDecimals => FieldProblem::MoneyDecimals,
+                    MoneyError::NotAnAmount => FieldProblem::NotMoney,
+                })?,
+                _ => return Err(FieldProblem::NotMoney),
+            };
+            if amount < *min {
+                return Err(FieldProblem::MoneyTooSmall { min: *min });
+            }
+            if amount > *max {
+                return Err(FieldProblem::MoneyTooLarge { max: *max });
+            }
+            Ok(Some(money_json(amount)))
+        }
         FieldKind::List { min_items, max_items } => {
             let items: Vec<String> = match value {
                 Value::Array(items) => items

@@ -32,6 +32,9 @@ pub enum Refusal {
     NotStartable,
     #[error("instance #{open} is open with the same {fields:?}")]
     Duplicate { fields: Vec<String>, open: i64 },
+    /// A row beyond a table field's stated limit.
+    #[error("{table:?} holds at most {max} rows")]
+    TableFull { table: String, max: usize },
 }
 
 /// A guard that does not hold, with what it asked for.
@@ -118,6 +121,14 @@ pub enum FieldProblem {
     Duplicate { item: String },
     #[error("must be text")]
     NotText,
+    #[error("must be an amount, such as 3500 or 3,500.50")]
+    NotMoney,
+    #[error("has at most two decimals")]
+    MoneyDecimals,
+    #[error("must be at least {min}")]
+    MoneyTooSmall { min: rust_decimal::Decimal },
+    #[error("must be at most {max}")]
+    MoneyTooLarge { max: rust_decimal::Decimal },
     #[error("{item:?} is not in the directory")]
     NotInDirectory { item: String },
     #[error("is needed to change {field:?} from the value it holds")]

@@ -211,8 +211,21 @@ impl<'d> Tally<'d> {
         self.report
     }
 
-    /// Adds one instance to its group (to one group per key of a map it is grouped by).
+    /// Adds one instance to its group (to one group per key of a map it is grouped by); over a
+    /// table's rows, each row with the instance's fields.
     pub fn add(&mut self, row: &Row<'_>) {
+        let Some(table) = &self.report.rows else {
+            return self.add_one(row);
+        };
+        let Some(rows) = row.data.get(table).and_then(Value::as_array) else { return };
+        for columns in rows.iter().filter_map(Value::as_object) {
+            let mut data = row.data.clone();
+            data.extend(columns.iter().map(|(k, v)| (k.clone(), v.clone())));
+            self.add_one(&Row { data: &data, ..*row });
+        }
+    }
+
+    fn add_one(&mut self, row: &Row<'_>) {
         if !passes(&self.report.filter, row) {
             return;
         }

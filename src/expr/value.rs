@@ -86,6 +86,14 @@ impl Value {
         }
     }
 
+    /// The value as data, a decimal with all its places (what later computed fields read).
+    pub fn to_exact_json(&self) -> Json {
+        match self {
+            Value::Decimal(d) => Json::String(d.normalize().to_string()),
+            other => other.to_json(),
+        }
+    }
+
     /// An empty value of a collection type: an unset list, table or map reads as empty.
     pub fn empty_of(ty: &Type) -> Option<Value> {
         match ty {

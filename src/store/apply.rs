@@ -182,6 +182,18 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
                     if !drawn.is_empty() {
                         data["numbered"] = serde_json::Value::Object(drawn);
                     }
+                    // The rows added to tables, by table: a history reads them as rows added.
+                    if !d.rows_added.is_empty() {
+                        let mut added = serde_json::Map::new();
+                        for (table, row) in &d.rows_added {
+                            if let serde_json::Value::Array(rows) =
+                                added.entry(table.clone()).or_insert_with(|| json!([]))
+                            {
+                                rows.push(row.clone());
+                            }
+                        }
+                        data["rows_added"] = serde_json::Value::Object(added);
+                    }
                     data
                 },
             },

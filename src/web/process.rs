@@ -21,7 +21,7 @@ use crate::web::extract::{Posted, Signed};
 use crate::web::i18n::Tr;
 use crate::web::rollcall;
 use crate::web::state::{AppState, Directory};
-use crate::web::view::{Chrome, deadline_text, field_problem_text, fmt_time, page, refusal_text};
+use crate::web::view::{Chrome, deadline_text, field_problem_text, fmt_time, money_text, page, refusal_text};
 
 // ---- form values ---------------------------------------------------------------------------
 
@@ -139,7 +139,18 @@ pub fn display_value(tr: &Tr, field: Option<&Field>, value: &Value, units: &Dire
             other => named(other),
         };
     }
-    match (field.map(|f| &f.kind), value) {
+    display_kind(tr, field.map(|f| &f.kind), value)
+}
+
+/// A value of a field type (or of a table's column) as a page shows it: a choice by its label,
+/// money with its thousands grouped and its unit, a table as its number of rows.
+fn display_kind(tr: &Tr, kind: Option<&FieldKind>, value: &Value) -> String {
+    let lang = tr.code();
+    match (kind, value) {
+        (Some(FieldKind::Money { .. }), Value::String(s)) => {
+            crate::definition::money::money_of(value).map_or_else(|| s.clone(), |m| money_text(tr, m))
+        }
+        (Some(FieldKind::Table { .. }), Value::Array(rows)) => tr.f("table.rows", &[("n", rows.len().to_string())]),
         (Some(FieldKind::Choice { options }), Value::String(s)) => {
             options.iter().find(|o| &o.id == s).map_or_else(|| s.clone(), |o| o.label.get(lang).to_owned())
         }
@@ -208,7 +219,10 @@ fn field_views(
             let held = (field.default.is_some() || field.revise).then(|| current.get(name)).flatten();
             let value = input_value(given.get(name).or(held));
             let (kind, options, min, max, hint) = match &field.kind {
-                FieldKind::Text { .. } | FieldKind::Map => ("text", vec![], None, None, String::new()),
+                FieldKind::Text { .. } | FieldKind::Map | FieldKind::Table { .. } => {
+                    ("text", vec![], None, None, String::new())
+                }
+                FieldKind::Money { .. } => ("text", vec![], None, None, tr.t("field.money_hint").to_owned()),
                 FieldKind::LongText { .. } => ("textarea", vec![], None, None, String::new()),
                 FieldKind::Int { min, max } => (
                     "number",
@@ -350,6 +364,51 @@ struct ProcessPage {
     older: Option<i64>,
     /// The fields of the definition's unique keys (id, label): a form finds the open instance.
     lookup: Vec<(String, String)>,
+    /// The definition's reference tables, to read (the minimum living standard per city).
+    references: Vec<ReferenceView>,
+}
+
+/// A reference table as its process page shows it: at most [`REFERENCE_ROWS_SHOWN`] rows.
+pub struct ReferenceView {
+    pub table: RecordTable,
+    /// "The first 200 of 1,234 rows", when not all are shown.
+    pub more: Option<String>,
+}
+
+const REFERENCE_ROWS_SHOWN: usize = 200;
+
+fn reference_views(tr: &Tr, def: &Definition) -> Vec<ReferenceView> {
+    let lang = tr.code();
+    def.references
+        .iter()
+        .map(|r| {
+            let rows = r
+                .rows
+                .iter()
+                .take(REFERENCE_ROWS_SHOWN)
+                .map(|row| {
+                    r.columns
+                        .iter()
+                        .map(|c| {
+                            row.get(&c.id).map_or_else(String::new, |v| display_kind(tr, Some(&c.kind.field_kind()), v))
+                        })
+                        .collect()
+                })
+                .collect();
+            let more = (r.rows.len() > REFERENCE_ROWS_SHOWN).then(|| {
+                tr.f(
+                    "processes.references.more",
+                    &[("shown", REFERENCE_ROWS_SHOWN.to_string()), ("n", r.rows.len().to_string())],
+                )
+            });
+            let table = RecordTable {
+                title: r.label.get(lang).to_owned(),
+                columns: r.columns.iter().map(|c| c.label.get(lang).to_owned()).collect(),
+                rows,
+            };
+            ReferenceView { table, more }
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -424,7 +483,8 @@ async fn render_process(
         .map(|f| (f.clone(), def.field(f).map_or(f.as_str(), |x| x.label.get(lang)).to_owned()))
         .collect();
     let label = def.label.get(lang).to_owned();
-    page(status, &ProcessPage { chrome, id: def.id.clone(), label, start, rows, older, lookup })
+    let references = reference_views(&signed.tr, &def);
+    page(status, &ProcessPage { chrome, id: def.id.clone(), label, start, rows, older, lookup, references })
 }
 
 pub async fn process_page(
@@ -731,7 +791,8 @@ impl Sections<'_> {
     /// Every field the instance holds, with a link to the versions of long texts.
     fn details(&self, row: &instances::InstanceRow) -> Vec<(String, String, Option<String>)> {
         let mut details = Vec::new();
-        for field in &self.def.fields {
+        // A table is shown as a table of its own (see `tables`).
+        for field in self.def.fields.iter().filter(|f| !matches!(f.kind, FieldKind::Table { .. })) {
             if let Some(v) = row.data.get(&field.id).filter(|v| !v.is_null()) {
                 let versions = matches!(field.kind, FieldKind::LongText { .. })
                     .then(|| format!("/instances/{}/versions/{}", row.id, field.id));
@@ -785,6 +846,37 @@ impl Sections<'_> {
                 TimerView { label, due: t.last_day, left, urgent, provisional }
             })
             .collect()
+    }
+
+    /// The instance's table fields, each with a row per record it holds (every row, two alike
+    /// included), its cells worded as their columns' types are.
+    fn tables(&self, row: &instances::InstanceRow) -> Vec<RecordTable> {
+        let mut tables = Vec::new();
+        for field in &self.def.fields {
+            let FieldKind::Table { columns, .. } = &field.kind else { continue };
+            let Some(Value::Array(rows)) = row.data.get(&field.id) else { continue };
+            if rows.is_empty() {
+                continue;
+            }
+            let cells = rows
+                .iter()
+                .map(|r| {
+                    columns
+                        .iter()
+                        .map(|c| match r.get(&c.id).filter(|v| !v.is_null()) {
+                            Some(v) => display_kind(&self.tr, Some(&c.kind.field_kind()), v),
+                            None => String::new(),
+                        })
+                        .collect()
+                })
+                .collect();
+            tables.push(RecordTable {
+                title: field.label.get(self.lang).to_owned(),
+                columns: columns.iter().map(|c| c.label.get(self.lang).to_owned()).collect(),
+                rows: cells,
+            });
+        }
+        tables
     }
 
     /// The records kept by steps that stay in their state (sessions, topics, growth records), one
@@ -853,7 +945,9 @@ impl Sections<'_> {
                     detail: if r.kind == crate::store::timers::DEADLINE_MOVED {
                         moved_deadline(&h.data())
                     } else {
-                        input_summary(&self.tr, def, h.data().get("input"), self.units)
+                        let given = input_summary(&self.tr, def, h.data().get("input"), self.units);
+                        let added = rows_added(&self.tr, def, h.data().get("rows_added"));
+                        [given, added].into_iter().filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" · ")
                     },
                 }
             })
@@ -1027,7 +1121,7 @@ async fn render_instance(
         refused,
         children,
         children_summary,
-        records: at.records(&history_rows),
+        records: at.tables(row).into_iter().chain(at.records(&history_rows)).collect(),
         pictures: map_charts(&tr, &def, &row.data),
         documents: documents.map(|d| (d.id.clone(), d.label.get(lang).to_owned())).collect(),
         timers: at.timers(state.rt.timers(row.id).await?, state.now()),
@@ -1056,6 +1150,20 @@ fn input_summary(tr: &Tr, def: &Definition, input: Option<&Value>, units: &Direc
                 text = format!("{}…", text.chars().take(CELL_CHARS).collect::<String>());
             }
             Some(format!("{}{}{text}", f.label.get(lang), tr.t("punct.colon")))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// The rows a step added to tables, as the history says it: "Measures: 1 row added".
+fn rows_added(tr: &Tr, def: &Definition, added: Option<&Value>) -> String {
+    let Some(Value::Object(tables)) = added else { return String::new() };
+    tables
+        .iter()
+        .map(|(table, rows)| {
+            let label = def.field(table).map_or(table.as_str(), |f| f.label.get(tr.code()));
+            let n = rows.as_array().map_or(0, Vec::len);
+            tr.f("history.rows_added", &[("table", label.to_owned()), ("n", n.to_string())])
         })
         .collect::<Vec<_>>()
         .join(" · ")

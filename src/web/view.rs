@@ -150,7 +150,16 @@ pub fn field_problem_text(tr: &Tr, p: &FieldProblem) -> String {
         FieldProblem::NotOffered { item, .. } => tr.f("field.not_offered", &[("item", item.clone())]),
         FieldProblem::ControlCharacter(c) => tr.f("field.control", &[("code", format!("U+{c:04X}"))]),
         FieldProblem::Deceptive(c) => tr.f("field.deceptive", &[("code", format!("U+{c:04X}"))]),
+        FieldProblem::NotMoney => tr.t("field.not_money").to_owned(),
+        FieldProblem::MoneyDecimals => tr.t("field.money_decimals").to_owned(),
+        FieldProblem::MoneyTooSmall { min } => tr.f("field.too_small", &[("min", money_text(tr, *min))]),
+        FieldProblem::MoneyTooLarge { max } => tr.f("field.too_large", &[("max", money_text(tr, *max))]),
     }
+}
+
+/// An amount as the reader's language writes it: "3,500.00 元", "3,500.00 yuan".
+pub fn money_text(tr: &Tr, amount: rust_decimal::Decimal) -> String {
+    tr.f("money.amount", &[("amount", crate::definition::money::format_money(amount))])
 }
 
 /// A refusal in the reader's words, with field names as the definition labels them.
@@ -176,6 +185,9 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
         }
         Refusal::TimerNeedsDate { field, .. } => tr.f("refusal.timer", &[("field", label(field))]),
         Refusal::NotStartable => tr.t("refusal.not_startable").to_owned(),
+        Refusal::TableFull { table, max } => {
+            tr.f("refusal.table_full", &[("table", label(table)), ("max", max.to_string())])
+        }
         Refusal::Duplicate { fields, open } => {
             let names: Vec<String> = fields.iter().map(|f| label(f)).collect();
             tr.f("refusal.duplicate", &[("fields", names.join(tr.t("punct.list"))), ("open", open.to_string())])

@@ -26,6 +26,8 @@ fn value_for(kind: &FieldKind, pick: u32) -> Option<Value> {
         (FieldKind::List { .. }, _) => json!((0..(pick % 5)).map(|i| format!("p{i}")).collect::<Vec<_>>()),
         (FieldKind::Text { .. } | FieldKind::LongText { .. }, _) => json!(format!("text {pick}")),
         (FieldKind::Map, _) => json!({ "1": pick % 101 }),
+        (FieldKind::Money { .. }, _) => json!(format!("{},{:03}.{:02}", pick % 9 + 1, pick % 1000, pick % 100)),
+        (FieldKind::Table { .. }, _) => json!([{ "note": format!("row {pick}") }]),
     })
 }
 
