@@ -15,6 +15,7 @@ mod engine_props;
 mod engine_store;
 mod exports;
 mod expressions;
+mod hardship;
 mod keys;
 mod pages;
 mod reports;
