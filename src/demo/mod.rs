@@ -66,6 +66,7 @@ const PEOPLE: &[(&str, &str, &[&str])] = &[
     ("gao.hong", "高红（培训协调员）", &["training_coordinator"]),
     ("xu.ming", "徐明（工匠经纪人）", &["mentor"]),
     ("tang.hui", "唐慧（工匠经纪人）", &["mentor"]),
+    ("ye.lan", "叶兰（江山市总工会帮扶中心）", &["caseworker"]),
 ];
 
 const TRADES: [&str; 4] = ["数控车工", "维修电工", "焊工", "幼儿保育"];

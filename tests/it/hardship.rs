@@ -137,3 +137,27 @@ on_both_backends! {
     tier_boundaries => the_tier_is_exact_at_every_boundary;
     whole_case => a_household_has_one_open_case_and_a_whole_case_runs;
 }
+
+async fn the_demo_seeds_a_year_of_cases(backend: Backend) {
+    let h = Harness::new(backend, workflows()).await;
+    assert!(unionflow::demo::seed(&h.rt).await.expect("the demo seeds"));
+    let count = |state: &str| {
+        let sql = format!("SELECT COUNT(*) AS n FROM instances WHERE process = 'hardship_case' AND state = '{state}'");
+        let h = &h;
+        async move { h.count(&sql).await }
+    };
+    let all = h.count("SELECT COUNT(*) AS n FROM instances WHERE process = 'hardship_case'").await;
+    assert_eq!(all, 24, "the scenario's cases");
+    assert!(count("registered").await >= 12, "most households are on the register");
+    for state in ["not_eligible", "rejected", "closed", "exited"] {
+        assert!(count(state).await >= 1, "some case ended as {state}");
+    }
+    // The monthly calls fell due on the demo's clock, through the year.
+    let due =
+        h.count("SELECT COUNT(*) AS n FROM audit_events WHERE process = 'hardship_case' AND event = 'call_due'").await;
+    assert!(due >= 60, "monthly calls fell due across the year: {due}");
+}
+
+on_both_backends! {
+    demo_year => the_demo_seeds_a_year_of_cases;
+}
