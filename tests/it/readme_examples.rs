@@ -17,6 +17,15 @@
 //!   with a problem whose message contains MESSAGE;
 //! - `<!-- example: fragment -->`: splice it into the base even though it has `id` and `initial`.
 //!
+//! Tables of single-line examples are checked too: in every table whose first column is headed
+//! `guard` or `effect`, each backticked inline table of the first column (`{ is_set = "f" }`) is
+//! spliced into a transition of the base as `guards = [ … ]` or `effects = [ … ]`. Their field
+//! names are placeholders (`f`, `g`, `a`, `l`, `m` …): the base declares them, `f` and `g` once
+//! as text, int, bool, date or a person, and the example must load with one of these typings
+//! ([`PLACEHOLDERS`]). An inline table elsewhere in the prose (`{ number = … }`) is checked the
+//! same way, as a guard or as an effect, unless the loader knows its key as neither (a join's
+//! `{ at_least = 3 }`).
+//!
 //! A failing example names its README line.
 
 use std::collections::BTreeSet;
@@ -64,6 +73,12 @@ source = "units"
 id = "left_out_units"
 type = "list"
 label = { zh = "未覆盖单位", en = "Units left out" }
+source = "units"
+
+[[field]]
+id = "published_units"
+type = "list"
+label = { zh = "已公布单位", en = "Units published" }
 source = "units"
 
 [[field]]
@@ -345,6 +360,207 @@ roles = ["unit_secretary"]
 label = { zh = "通过", en = "Pass" }
 "#;
 
+/// The placeholder fields of the guard and effect tables, beside the base's own: `f` and `g` in
+/// each typing of [`TYPINGS`], the rest always the same.
+const PLACEHOLDERS: &str = r#"
+[[field]]
+id = "a"
+type = "list"
+label = { zh = "甲", en = "A" }
+
+[[field]]
+id = "b"
+type = "list"
+label = { zh = "乙", en = "B" }
+
+[[field]]
+id = "l"
+type = "list"
+label = { zh = "名单", en = "L" }
+source = "people"
+
+[[field]]
+id = "m"
+type = "map"
+label = { zh = "映射", en = "M" }
+
+[[field]]
+id = "k"
+type = "choice"
+label = { zh = "键", en = "K" }
+options = [
+  { id = "one", label = { zh = "一", en = "One" } },
+  { id = "two", label = { zh = "二", en = "Two" } },
+]
+
+[[field]]
+id = "n"
+type = "int"
+label = { zh = "数", en = "N" }
+
+[[field]]
+id = "v"
+type = "int"
+label = { zh = "值", en = "V" }
+
+[[field]]
+id = "d"
+type = "date"
+label = { zh = "日期", en = "D" }
+
+[[field]]
+id = "chief"
+type = "text"
+label = { zh = "首席代表", en = "Chief" }
+source = "people"
+
+[[field]]
+id = "signed_on"
+type = "date"
+label = { zh = "签字日期", en = "Signed on" }
+
+[[field]]
+id = "signer"
+type = "text"
+label = { zh = "签字人", en = "Signer" }
+source = "people"
+
+[[field]]
+id = "letter"
+type = "int"
+label = { zh = "委托书", en = "Letter" }
+
+[vote_rule.r]
+label = { zh = "规则", en = "Rule" }
+quorum = { at_least = "1/2", of = "roster" }
+pass = { more_than = "1/2", of = "present" }
+"#;
+
+/// The typings of the placeholder fields `f` and `g`: a table example must load with one.
+const TYPINGS: [&str; 5] =
+    ["type = \"text\"", "type = \"int\"", "type = \"bool\"", "type = \"date\"", "type = \"text\"\nsource = \"people\""];
+
+/// Whether a single-line example is a guard or an effect.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Guard,
+    Effect,
+}
+
+/// One single-line example: an inline table in backticks.
+struct Inline {
+    line: usize,
+    /// `None`: found in the prose, a guard or an effect.
+    kind: Option<Kind>,
+    text: String,
+}
+
+/// The backticked spans of a line.
+fn code_spans(line: &str) -> Vec<&str> {
+    line.split('`').skip(1).step_by(2).collect()
+}
+
+/// The first cell of a table row.
+fn first_cell(row: &str) -> &str {
+    row.trim().trim_start_matches('|').split(" |").next().unwrap_or("")
+}
+
+/// The inline tables of the guard and effect tables, then those of the prose whose key the tables use.
+fn inlines(readme: &str) -> Vec<Inline> {
+    let mut out = Vec::new();
+    let mut kind: Option<Kind> = None;
+    let mut in_code = false;
+    let mut prose = Vec::new();
+    for (i, line) in readme.lines().enumerate() {
+        let line_no = i + 1;
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            continue;
+        }
+        let trimmed = line.trim();
+        if !trimmed.starts_with('|') {
+            kind = None;
+            for span in code_spans(line).into_iter().filter(|s| s.starts_with('{')) {
+                prose.push(Inline { line: line_no, kind: None, text: span.to_owned() });
+            }
+            continue;
+        }
+        let cell = first_cell(trimmed).trim();
+        match cell {
+            "guard" => kind = Some(Kind::Guard),
+            "effect" => kind = Some(Kind::Effect),
+            _ => {
+                if let Some(k) = kind {
+                    for span in code_spans(cell).into_iter().filter(|s| s.starts_with('{')) {
+                        out.push(Inline { line: line_no, kind: Some(k), text: span.to_owned() });
+                    }
+                }
+            }
+        }
+    }
+    out.extend(prose.into_iter().filter(|i| key_of(&i.text).is_some()));
+    out
+}
+
+/// The key of an inline table other than `message`.
+fn key_of(inline: &str) -> Option<String> {
+    let table: toml::Table = toml::from_str(&format!("x = {inline}")).ok()?;
+    let inner = table.get("x")?.as_table()?;
+    inner.keys().find(|k| *k != "message").cloned()
+}
+
+/// The files a single-line example is loaded as, with `f` and `g` typed as `typing` says.
+fn with_inline(kind: Kind, inline: &str, typing: &str) -> Vec<SourceFile> {
+    let mut text = BASE.to_owned();
+    text.push_str(PLACEHOLDERS);
+    for (id, label) in [("f", "F"), ("g", "G")] {
+        text.push_str(&format!(
+            "\n[[field]]\nid = \"{id}\"\n{typing}\nlabel = {{ zh = \"{label}\", en = \"{label}\" }}\n"
+        ));
+    }
+    let list = if kind == Kind::Guard { "guards" } else { "effects" };
+    text.push_str(&format!(
+        "\n[[transition]]\nevent = \"example\"\nfrom = \"waiting\"\nroles = [\"admin\"]\nlabel = {{ zh = \"示例\", en = \"Example\" }}\n{list} = [{inline}]\n"
+    ));
+    // The child `d` a fan-out example starts, which takes the event `e` of `close_children`.
+    let child = MEMBER.replace("id = \"member\"", "id = \"d\"")
+        + "\n[[transition]]\nevent = \"e\"\nfrom = \"voting\"\nto = \"passed\"\nroles = [\"system\"]\nlabel = { zh = \"撤回\", en = \"Withdraw\" }\n";
+    vec![file("roles.toml", ROLES), file("base.toml", &text), file("member.toml", MEMBER), file("d.toml", &child)]
+}
+
+/// Loads a single-line example in every typing (and as a guard and an effect when it comes from the
+/// prose): `Ok` when one loads, else the problems of each attempt.
+fn check_inline(inline: &Inline) -> Result<(), String> {
+    let kinds = match inline.kind {
+        Some(k) => vec![k],
+        None => vec![Kind::Guard, Kind::Effect],
+    };
+    let mut tries = Vec::new();
+    for kind in kinds {
+        for typing in TYPINGS {
+            match load(&with_inline(kind, &inline.text, typing)) {
+                Ok(_) => return Ok(()),
+                Err(problems) => tries.push(format!(
+                    "  as {kind:?} with f, g: {}\n{}",
+                    typing.replace('\n', ", "),
+                    problems.0.iter().map(|p| format!("    {p}")).collect::<Vec<_>>().join("\n")
+                )),
+            }
+        }
+    }
+    // From the prose, a key that is neither a guard nor an effect is another kind of value.
+    let key = key_of(&inline.text).unwrap_or_default();
+    let neither =
+        |t: &String| t.contains(&format!("unknown variant `{key}`")) || t.contains("wanted exactly 1 element");
+    if inline.kind.is_none() && tries.iter().all(neither) {
+        return Ok(());
+    }
+    Err(tries.join("\n"))
+}
+
 /// One ```toml block of the README.
 struct Block {
     /// The README line of its first line of TOML.
@@ -488,12 +704,10 @@ fn the_base_loads_without_examples() {
     }
 }
 
-#[test]
-fn every_toml_block_of_the_workflows_readme_loads() {
-    let blocks = blocks(README);
-    assert!(blocks.len() >= 10, "only {} ```toml blocks found in workflows/README.md", blocks.len());
+/// What is wrong with the ```toml blocks of a README, each naming its line.
+fn block_failures(readme: &str) -> Vec<String> {
     let mut failures = Vec::new();
-    for block in &blocks {
+    for block in &blocks(readme) {
         let result = check(block);
         let invalid = block.marker.as_deref().and_then(|m| m.strip_prefix("invalid"));
         match (invalid, result) {
@@ -515,5 +729,81 @@ fn every_toml_block_of_the_workflows_readme_loads() {
             }
         }
     }
+    failures
+}
+
+/// What is wrong with the single-line guards and effects of a README, each naming its line.
+fn inline_failures(readme: &str) -> Vec<String> {
+    let mut failures = Vec::new();
+    for inline in &inlines(readme) {
+        if let Err(problems) = check_inline(inline) {
+            failures.push(format!("workflows/README.md:{}: `{}` does not load:\n{problems}", inline.line, inline.text));
+        }
+    }
+    failures
+}
+
+#[test]
+fn every_toml_block_of_the_workflows_readme_loads() {
+    let found = blocks(README).len();
+    assert!(found >= 10, "only {found} ```toml blocks found in workflows/README.md");
+    let failures = block_failures(README);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_guard_and_effect_of_the_workflows_readme_loads() {
+    let tabled = inlines(README).iter().filter(|i| i.kind.is_some()).count();
+    assert!(tabled >= 25, "only {tabled} guards and effects found in the tables of workflows/README.md");
+    let failures = inline_failures(README);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The checks themselves: a wrong example fails at its line, a marked invalid one must fail with its
+/// message, a marked one that loads fails, and prose that is no guard or effect is left alone.
+#[test]
+fn a_wrong_example_is_reported_at_its_line() {
+    let readme = r#"# Title
+
+```toml
+[[state.timer]]
+id = "t"
+fires = "due"
+after = "20 days"
+```
+
+<!-- example: invalid: malformed duration "20 days" -->
+
+```toml
+[[state.timer]]
+id = "t"
+fires = "due"
+after = "20 days"
+```
+
+<!-- example: invalid -->
+```toml
+[[unique]]
+fields = ["id_number"]
+```
+
+| guard | holds when |
+|---|---|
+| `{ is_true = "f" }` / `{ is_true = "nowhere" }` | … |
+
+A join's `{ at_least = 3 }`, and `{ increment = "a" }` (a list).
+"#;
+    let blocks = block_failures(readme);
+    assert_eq!(blocks.len(), 2, "{blocks:#?}");
+    assert!(blocks[0].starts_with("workflows/README.md:4: the example does not load:"), "{}", blocks[0]);
+    assert!(blocks[0].contains("malformed duration \"20 days\""), "{}", blocks[0]);
+    assert!(blocks[1].starts_with("workflows/README.md:21: the example is marked invalid but loads"), "{}", blocks[1]);
+    let inlines = inline_failures(readme);
+    assert_eq!(inlines.len(), 2, "{inlines:#?}");
+    assert!(
+        inlines[0].starts_with("workflows/README.md:27: `{ is_true = \"nowhere\" }` does not load"),
+        "{}",
+        inlines[0]
+    );
+    assert!(inlines[1].starts_with("workflows/README.md:29: `{ increment = \"a\" }` does not load"), "{}", inlines[1]);
 }
