@@ -235,6 +235,34 @@ type = "int"
 label = { zh = "家庭人口", en = "Household size" }
 min = 1
 
+[[field]]
+id = "city"
+type = "text"
+label = { zh = "市县", en = "City" }
+
+[[field]]
+id = "measures"
+type = "table"
+label = { zh = "帮扶措施", en = "Assistance given" }
+columns = [
+  { id = "date", type = "date", label = { zh = "日期", en = "Date" } },
+  { id = "amount", type = "money", label = { zh = "金额", en = "Amount" } },
+  { id = "note", type = "text", max_len = 200, label = { zh = "说明", en = "Note" } },
+]
+
+[[reference]]
+id = "dibao"
+label = { zh = "最低生活保障标准", en = "Minimum living standard (dibao)" }
+key = ["city", "year"]
+columns = [
+  { id = "city", type = "text", label = { zh = "市县", en = "City" } },
+  { id = "year", type = "int", label = { zh = "年度", en = "Year" } },
+  { id = "monthly", type = "money", label = { zh = "每人每月", en = "Per person per month" } },
+]
+rows = [
+  ["江山市", 2026, "1180"],
+]
+
 [vote_rule.majority]
 label = { zh = "过半数", en = "Majority" }
 quorum = { at_least = "2/3", of = "roster" }
@@ -644,10 +672,12 @@ fn fired_events(fragment: &toml::Table) -> BTreeSet<String> {
 /// the roles.
 fn spliced(fragment: &str, parsed: &toml::Table) -> Vec<SourceFile> {
     let mut base = BASE.to_owned();
-    // A fragment that declares a field or state the base has replaces the base's.
-    for (table, ids) in [("field", declared(parsed, "field")), ("state", declared(parsed, "state"))] {
-        for id in ids {
-            base = without(&base, table, &id);
+    // A fragment that declares a field, state, reference … the base has replaces the base's.
+    for (table, value) in parsed {
+        if value.is_array() {
+            for id in declared(parsed, table) {
+                base = without(&base, table, &id);
+            }
         }
     }
     let mut text = base;
