@@ -22,9 +22,11 @@
 //! spliced into a transition of the base as `guards = [ … ]` or `effects = [ … ]`. Their field
 //! names are placeholders (`f`, `g`, `a`, `l`, `m` …): the base declares them, `f` and `g` once
 //! as text, int, bool, date or a person, and the example must load with one of these typings
-//! ([`PLACEHOLDERS`]). An inline table elsewhere in the prose (`{ number = … }`) is checked the
-//! same way, as a guard or as an effect, unless the loader knows its key as neither (a join's
-//! `{ at_least = 3 }`).
+//! ([`PLACEHOLDERS`]). The example's transition offers the fields an `add_row` takes its columns
+//! from. An inline table elsewhere in the prose (`{ number = … }`, a span that may run over a line
+//! break) is checked the same way, as a guard or as an effect, unless the loader knows its key as
+//! neither (a join's `{ at_least = 3 }`); a span that is not TOML (a `{field}` placeholder) is no
+//! example.
 //!
 //! A failing example names its README line.
 
@@ -246,9 +248,35 @@ type = "table"
 label = { zh = "帮扶措施", en = "Assistance given" }
 columns = [
   { id = "date", type = "date", label = { zh = "日期", en = "Date" } },
+  { id = "kind", type = "choice", label = { zh = "类别", en = "Kind" }, options = [
+    { id = "cash", label = { zh = "生活救助金", en = "Living allowance" } },
+  ] },
   { id = "amount", type = "money", label = { zh = "金额", en = "Amount" } },
   { id = "note", type = "text", max_len = 200, label = { zh = "说明", en = "Note" } },
 ]
+
+[[field]]
+id = "measure_date"
+type = "date"
+label = { zh = "措施日期", en = "Date of the measure" }
+
+[[field]]
+id = "measure_kind"
+type = "choice"
+label = { zh = "措施类别", en = "Kind" }
+options = [
+  { id = "cash", label = { zh = "生活救助金", en = "Living allowance" } },
+]
+
+[[field]]
+id = "measure_amount"
+type = "money"
+label = { zh = "措施金额", en = "Amount of the measure" }
+
+[[field]]
+id = "measure_note"
+type = "text"
+label = { zh = "措施说明", en = "Note on the measure" }
 
 [[reference]]
 id = "dibao"
@@ -458,6 +486,15 @@ id = "letter"
 type = "int"
 label = { zh = "委托书", en = "Letter" }
 
+[[field]]
+id = "t"
+type = "table"
+label = { zh = "表", en = "T" }
+columns = [
+  { id = "date", type = "date", label = { zh = "日期", en = "Date" } },
+  { id = "note", type = "text", label = { zh = "说明", en = "Note" } },
+]
+
 [vote_rule.r]
 label = { zh = "规则", en = "Rule" }
 quorum = { at_least = "1/2", of = "roster" }
@@ -493,26 +530,33 @@ fn first_cell(row: &str) -> &str {
     row.trim().trim_start_matches('|').split(" |").next().unwrap_or("")
 }
 
-/// The inline tables of the guard and effect tables, then those of the prose whose key the tables use.
+/// The inline tables of the guard and effect tables, then those of the prose that parse as TOML.
 fn inlines(readme: &str) -> Vec<Inline> {
     let mut out = Vec::new();
     let mut kind: Option<Kind> = None;
     let mut in_code = false;
     let mut prose = Vec::new();
+    // The lines of the paragraph being read: a code span may run over a line break.
+    let mut paragraph: Vec<(usize, &str)> = Vec::new();
     for (i, line) in readme.lines().enumerate() {
         let line_no = i + 1;
-        if line.trim_start().starts_with("```") {
+        let trimmed = line.trim();
+        let fence = trimmed.starts_with("```");
+        if in_code || fence || trimmed.is_empty() || trimmed.starts_with('|') || trimmed.starts_with('#') {
+            prose.extend(prose_spans(&paragraph));
+            paragraph.clear();
+        }
+        if fence {
             in_code = !in_code;
             continue;
         }
         if in_code {
             continue;
         }
-        let trimmed = line.trim();
         if !trimmed.starts_with('|') {
             kind = None;
-            for span in code_spans(line).into_iter().filter(|s| s.starts_with('{')) {
-                prose.push(Inline { line: line_no, kind: None, text: span.to_owned() });
+            if !trimmed.is_empty() {
+                paragraph.push((line_no, line));
             }
             continue;
         }
@@ -529,7 +573,37 @@ fn inlines(readme: &str) -> Vec<Inline> {
             }
         }
     }
+    prose.extend(prose_spans(&paragraph));
     out.extend(prose.into_iter().filter(|i| key_of(&i.text).is_some()));
+    out
+}
+
+/// The backticked inline tables of a paragraph of prose, each at the line it starts on; a span that
+/// runs over a line break reads it as a space, as Markdown does.
+fn prose_spans(paragraph: &[(usize, &str)]) -> Vec<Inline> {
+    let mut out = Vec::new();
+    let mut open: Option<(usize, String)> = None;
+    for &(line_no, line) in paragraph {
+        for (n, piece) in line.split('`').enumerate() {
+            if n > 0 {
+                // A backtick: a span opens or closes here.
+                match open.take() {
+                    Some((at, text)) => {
+                        if text.starts_with('{') {
+                            out.push(Inline { line: at, kind: None, text });
+                        }
+                    }
+                    None => open = Some((line_no, String::new())),
+                }
+            }
+            if let Some((_, text)) = open.as_mut() {
+                text.push_str(piece);
+            }
+        }
+        if let Some((_, text)) = open.as_mut() {
+            text.push(' ');
+        }
+    }
     out
 }
 
@@ -538,6 +612,13 @@ fn key_of(inline: &str) -> Option<String> {
     let table: toml::Table = toml::from_str(&format!("x = {inline}")).ok()?;
     let inner = table.get("x")?.as_table()?;
     inner.keys().find(|k| *k != "message").cloned()
+}
+
+/// The fields an `add_row` example takes its columns from (`from = { column = "field", … }`).
+fn offered_fields(inline: &str) -> Vec<String> {
+    let Ok(table) = toml::from_str::<toml::Table>(&format!("x = {inline}")) else { return Vec::new() };
+    let from = table.get("x").and_then(|x| x.get("add_row")).and_then(|a| a.get("from")).and_then(|f| f.as_table());
+    from.map(|f| f.values().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
 }
 
 /// The files a single-line example is loaded as, with `f` and `g` typed as `typing` says.
@@ -550,8 +631,11 @@ fn with_inline(kind: Kind, inline: &str, typing: &str) -> Vec<SourceFile> {
         ));
     }
     let list = if kind == Kind::Guard { "guards" } else { "effects" };
+    // An `add_row` takes its values from fields the step is given: the transition offers them.
+    let offered: Vec<String> = offered_fields(inline).iter().map(|f| format!("{f:?}")).collect();
     text.push_str(&format!(
-        "\n[[transition]]\nevent = \"example\"\nfrom = \"waiting\"\nroles = [\"admin\"]\nlabel = {{ zh = \"示例\", en = \"Example\" }}\n{list} = [{inline}]\n"
+        "\n[[transition]]\nevent = \"example\"\nfrom = \"waiting\"\nroles = [\"admin\"]\nlabel = {{ zh = \"示例\", en = \"Example\" }}\noptional = [{}]\n{list} = [{inline}]\n",
+        offered.join(", ")
     ));
     // The child `d` a fan-out example starts, which takes the event `e` of `close_children`.
     let child = MEMBER.replace("id = \"member\"", "id = \"d\"")
@@ -790,7 +874,8 @@ fn every_guard_and_effect_of_the_workflows_readme_loads() {
 }
 
 /// The checks themselves: a wrong example fails at its line, a marked invalid one must fail with its
-/// message, a marked one that loads fails, and prose that is no guard or effect is left alone.
+/// message, a marked one that loads fails, prose that is no guard or effect is left alone, and a
+/// span that runs over a line break is read whole, at the line it starts on.
 #[test]
 fn a_wrong_example_is_reported_at_its_line() {
     let readme = r#"# Title
@@ -822,6 +907,10 @@ fields = ["id_number"]
 | `{ is_true = "f" }` / `{ is_true = "nowhere" }` | … |
 
 A join's `{ at_least = 3 }`, and `{ increment = "a" }` (a list).
+
+A span may run over a line: `{ add_row = { table = "t", from = { date =
+"d", note = "f" } } }` adds a row, `{ add_row = { table = "t", from = {
+date = "d" } } }` gives no note.
 "#;
     let blocks = block_failures(readme);
     assert_eq!(blocks.len(), 2, "{blocks:#?}");
@@ -829,11 +918,17 @@ A join's `{ at_least = 3 }`, and `{ increment = "a" }` (a list).
     assert!(blocks[0].contains("malformed duration \"20 days\""), "{}", blocks[0]);
     assert!(blocks[1].starts_with("workflows/README.md:21: the example is marked invalid but loads"), "{}", blocks[1]);
     let inlines = inline_failures(readme);
-    assert_eq!(inlines.len(), 2, "{inlines:#?}");
+    assert_eq!(inlines.len(), 3, "{inlines:#?}");
     assert!(
         inlines[0].starts_with("workflows/README.md:27: `{ is_true = \"nowhere\" }` does not load"),
         "{}",
         inlines[0]
     );
     assert!(inlines[1].starts_with("workflows/README.md:29: `{ increment = \"a\" }` does not load"), "{}", inlines[1]);
+    assert!(
+        inlines[2].starts_with("workflows/README.md:32: `{ add_row = { table = \"t\", from = { date = \"d\" } } }`"),
+        "{}",
+        inlines[2]
+    );
+    assert!(inlines[2].contains("column \"note\" of table \"t\" is given no field"), "{}", inlines[2]);
 }
