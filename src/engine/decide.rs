@@ -618,10 +618,11 @@ pub fn compute_fields(def: &Definition, data: &mut Data, today: time::Date) -> R
     }
     // Later computed fields read the earlier ones exact; only what is kept is rounded to the fen
     // (a figure per person of 1179.9966 is below a standard of 1180, though it is kept as 1180.00).
-    let mut exact = data.clone();
+    // The exact values are written in as they are computed, and replaced by the kept ones after.
+    let mut kept = Vec::new();
     for f in &def.fields {
         let Some(expr) = &f.compute else { continue };
-        match expr.eval(&crate::expr::Env { data: &exact, today, tables: def }) {
+        match expr.eval(&crate::expr::Env { data, today, tables: def }) {
             Ok(v) => {
                 // A whole number where money is kept is money (the sum of no measures is 0.00).
                 let v = match (&f.kind, v) {
@@ -630,22 +631,22 @@ pub fn compute_fields(def: &Definition, data: &mut Data, today: time::Date) -> R
                     }
                     (_, v) => v,
                 };
-                exact.insert(f.id.clone(), v.to_exact_json());
+                data.insert(f.id.clone(), v.to_exact_json());
                 let value = v.to_json();
                 let options = def.choice_options(&f.id);
                 if !options.is_empty() && !options.iter().any(|o| value.as_str() == Some(o.id.as_str())) {
                     let why = crate::expr::EvalError::Invalid(format!("{value} is not an option of {}", f.id));
                     return Err(Refusal::Guard(GuardFailure::Uncomputable { condition: expr.clone(), why }, None));
                 }
-                data.insert(f.id.clone(), value);
+                kept.push((f.id.clone(), value));
             }
             Err(crate::expr::EvalError::Unset(_)) => {
-                exact.remove(&f.id);
                 data.remove(&f.id);
             }
             Err(why) => return Err(Refusal::Guard(GuardFailure::Uncomputable { condition: expr.clone(), why }, None)),
         }
     }
+    data.extend(kept);
     Ok(())
 }
 
