@@ -18,6 +18,7 @@ mod expressions;
 mod hardship;
 mod keys;
 mod pages;
+mod readme_examples;
 mod records;
 mod reports;
 mod roster;
