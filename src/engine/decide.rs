@@ -295,7 +295,7 @@ fn decide_by(
     let mut rows_added = Vec::new();
     for effect in &t.effects {
         if let Effect::AddRow { table, from } = effect {
-            rows_added.push((table.clone(), add_row(def, table, from, &mut next)?));
+            rows_added.push((table.clone(), add_row(def, table, from, &input, &mut next)?));
         }
         apply_effect(def, effect, &mut next, &mut spawns, actor, event, ctx)?;
     }
@@ -362,17 +362,26 @@ fn decide_by(
 
 /// Adds a row to a table field from the fields the transition took, each value checked against
 /// its column (its bounds, its options): the row that was added. Two rows alike are two rows.
-fn add_row(def: &Definition, table: &str, from: &[(String, String)], data: &mut Data) -> Result<Value, Refusal> {
+/// A row from the values this step was given (never from what an earlier row left), added to the
+/// table; the fields it was typed into are the row's form, so they are emptied once it is added.
+fn add_row(
+    def: &Definition,
+    table: &str,
+    from: &[(String, String)],
+    given: &Data,
+    data: &mut Data,
+) -> Result<Value, Refusal> {
     let (columns, max_rows) = def.table(table).ok_or_else(|| Refusal::UnknownEvent { event: table.to_owned() })?;
     let mut row = serde_json::Map::new();
     let mut errors = Vec::new();
     for column in columns {
         let Some((_, field)) = from.iter().find(|(c, _)| c == &column.id) else { continue };
-        let given = data.get(field).cloned().unwrap_or(Value::Null);
-        match crate::engine::input::parse_kind(&column.kind.field_kind(), &given) {
-            Ok(value) => {
-                row.insert(column.id.clone(), value.unwrap_or(Value::Null));
+        let value = given.get(field).cloned().unwrap_or(Value::Null);
+        match crate::engine::input::parse_kind(&column.kind.field_kind(), &value) {
+            Ok(Some(value)) => {
+                row.insert(column.id.clone(), value);
             }
+            Ok(None) => {}
             Err(problem) => errors.push(FieldError { field: field.clone(), problem }),
         }
     }
@@ -389,6 +398,9 @@ fn add_row(def: &Definition, table: &str, from: &[(String, String)], data: &mut 
             return Err(Refusal::TableFull { table: table.to_owned(), max: max_rows });
         }
         rows.push(row.clone());
+    }
+    for (_, field) in from {
+        data.remove(field);
     }
     Ok(row)
 }
@@ -606,10 +618,11 @@ pub fn compute_fields(def: &Definition, data: &mut Data, today: time::Date) -> R
     }
     // Later computed fields read the earlier ones exact; only what is kept is rounded to the fen
     // (a figure per person of 1179.9966 is below a standard of 1180, though it is kept as 1180.00).
-    let mut exact = data.clone();
+    // The exact values are written in as they are computed, and replaced by the kept ones after.
+    let mut kept = Vec::new();
     for f in &def.fields {
         let Some(expr) = &f.compute else { continue };
-        match expr.eval(&crate::expr::Env { data: &exact, today, tables: def }) {
+        match expr.eval(&crate::expr::Env { data, today, tables: def }) {
             Ok(v) => {
                 // A whole number where money is kept is money (the sum of no measures is 0.00).
                 let v = match (&f.kind, v) {
@@ -618,22 +631,22 @@ pub fn compute_fields(def: &Definition, data: &mut Data, today: time::Date) -> R
                     }
                     (_, v) => v,
                 };
-                exact.insert(f.id.clone(), v.to_exact_json());
+                data.insert(f.id.clone(), v.to_exact_json());
                 let value = v.to_json();
                 let options = def.choice_options(&f.id);
                 if !options.is_empty() && !options.iter().any(|o| value.as_str() == Some(o.id.as_str())) {
                     let why = crate::expr::EvalError::Invalid(format!("{value} is not an option of {}", f.id));
                     return Err(Refusal::Guard(GuardFailure::Uncomputable { condition: expr.clone(), why }, None));
                 }
-                data.insert(f.id.clone(), value);
+                kept.push((f.id.clone(), value));
             }
             Err(crate::expr::EvalError::Unset(_)) => {
-                exact.remove(&f.id);
                 data.remove(&f.id);
             }
             Err(why) => return Err(Refusal::Guard(GuardFailure::Uncomputable { condition: expr.clone(), why }, None)),
         }
     }
+    data.extend(kept);
     Ok(())
 }
 

@@ -855,6 +855,17 @@ async fn e2e_screenshot_for_the_readme() {
             let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshot-phone.png");
             std::fs::write(&out, &phone).expect("write docs/screenshot-phone.png");
         }
+        // A hardship case on the register, as its caseworker sees it.
+        as_user(&b, "ye.lan", "/processes/hardship_case").await;
+        b.click("main table a[href^='/instances/']").await;
+        assert!(b.text("h1").await.contains("JS-2026-"), "the newest case has its register number");
+        b.client.set_window_size(1280 + extra(0), 900 + extra(1)).await.expect("size the window");
+        let case = b.client.screenshot().await.expect("a screenshot of a case");
+        assert!(case.len() < 300_000, "the case's screenshot stays small: {} bytes", case.len());
+        if std::env::var_os(SCREENSHOT_ENV).is_some() {
+            let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshot-hardship.png");
+            std::fs::write(&out, &case).expect("write docs/screenshot-hardship.png");
+        }
     })
     .await;
 }

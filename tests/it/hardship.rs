@@ -107,6 +107,25 @@ async fn a_household_has_one_open_case_and_a_whole_case_runs(backend: Backend) {
     .unwrap();
     let d = h.data(id).await;
     assert_eq!(d["measures"].as_array().map(Vec::len), Some(3), "every measure kept");
+    // A row takes only what its own step was given: no note left over from an earlier one, and
+    // the fields it was typed into are empty again.
+    fire("give_assistance", json!({ "measure_date": "2026-04-02", "measure_kind": "in_kind", "measure_amount": "0", "measure_note": "春节慰问" }))
+        .await
+        .unwrap();
+    fire("give_assistance", json!({ "measure_date": "2026-04-03", "measure_kind": "cash", "measure_amount": "0" }))
+        .await
+        .unwrap();
+    // The report of assistance per month reads the rows, by the month of each measure's date.
+    let def = h.rt.definitions().get("hardship_case").unwrap().clone();
+    let figures = unionflow::store::reports::figures(&h.db.db, &def, h.rt.offset()).await.unwrap();
+    let per_month = def.reports.iter().position(|r| r.id == "assistance_per_month").unwrap();
+    let lines: Vec<(String, String)> =
+        figures.reports[per_month].iter().map(|l| (l.keys.join(" "), l.figure.text())).collect();
+    assert_eq!(lines, [("2026-03".to_owned(), "1600.20".to_owned()), ("2026-04".to_owned(), "0.20".to_owned())]);
+    let d = h.data(id).await;
+    assert_eq!(d["measures"][3]["note"], json!("春节慰问"));
+    assert!(d["measures"][4].get("note").is_none(), "the next row has no note: {}", d["measures"][4]);
+    assert!(!d.contains_key("measure_note") && !d.contains_key("measure_amount"), "the row's form is empty again");
     assert_eq!(d["assistance_total"], json!("1600.40"));
 
     // A monthly call falls due 12 times in a year, calls recorded between or not.

@@ -19,6 +19,7 @@ mod hardship;
 mod keys;
 mod pages;
 mod readme_examples;
+mod records;
 mod reports;
 mod roster;
 mod schedules;

@@ -256,6 +256,12 @@ columns = [
 ]
 
 [[field]]
+id = "negotiators"
+type = "list"
+source = "people"
+label = { zh = "协商代表", en = "Negotiators" }
+
+[[field]]
 id = "measure_date"
 type = "date"
 label = { zh = "措施日期", en = "Date of the measure" }
