@@ -67,6 +67,19 @@ fn raw_offset(raw: &str, decoded: usize) -> usize {
     let mut value = 0;
     let mut chars = raw[at..].char_indices().peekable();
     while let Some((i, c)) = chars.next() {
+        if escapes && c == '\\' {
+            // A backslash ending a line (spaces may follow it) joins the next line's text: the
+            // newline and the indentation after it are no part of the value.
+            let rest = &raw[at + i + 1..];
+            let trimmed = rest.trim_start_matches([' ', '\t']);
+            if trimmed.starts_with('\n') || trimmed.starts_with("\r\n") {
+                let skipped = rest.len() - rest.trim_start().len();
+                while chars.peek().is_some_and(|(j, _)| *j < i + 1 + skipped) {
+                    chars.next();
+                }
+                continue;
+            }
+        }
         if value >= decoded {
             return at + i;
         }
@@ -107,6 +120,9 @@ mod tests {
         assert_eq!(raw_offset(r#""x == \"y\" && z""#, r#"x == "y" && "#.len()), r#""x == \"y\" && "#.len());
         assert_eq!(raw_offset(r#""\u6c5f x""#, "江 ".len()), r#""\u6c5f "#.len());
         assert_eq!(raw_offset("'''\nab'''", 1), 5);
+        // A backslash ending a line drops the newline and the next line's indentation.
+        let joined = "\"\"\"\nincome + \\\n      incme\"\"\"";
+        assert_eq!(raw_offset(joined, "income + ".len()), joined.find("incme").unwrap());
     }
 
     #[test]

@@ -636,14 +636,14 @@ pub fn compute_fields(def: &Definition, data: &mut Data, today: time::Date) -> R
                 let options = def.choice_options(&f.id);
                 if !options.is_empty() && !options.iter().any(|o| value.as_str() == Some(o.id.as_str())) {
                     let why = crate::expr::EvalError::Invalid(format!("{value} is not an option of {}", f.id));
-                    return Err(Refusal::Guard(GuardFailure::Uncomputable { condition: expr.clone(), why }, None));
+                    return Err(Refusal::Guard(GuardFailure::NotComputed { field: f.id.clone(), why }, None));
                 }
                 kept.push((f.id.clone(), value));
             }
             Err(crate::expr::EvalError::Unset(_)) => {
                 data.remove(&f.id);
             }
-            Err(why) => return Err(Refusal::Guard(GuardFailure::Uncomputable { condition: expr.clone(), why }, None)),
+            Err(why) => return Err(Refusal::Guard(GuardFailure::NotComputed { field: f.id.clone(), why }, None)),
         }
     }
     data.extend(kept);

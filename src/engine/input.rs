@@ -17,6 +17,10 @@ pub type Data = serde_json::Map<String, Value>;
 /// Separators accepted between the items of a list typed into one box.
 const LIST_SEPARATORS: &[char] = &['\n', ',', '，', '、', ';', '；'];
 
+/// The years a date field takes.
+const DATE_MIN: i32 = 1900;
+const DATE_MAX: i32 = 2199;
+
 /// The longest item of a list (a topic, a unit, a name).
 const LIST_ITEM_MAX: usize = 200;
 
@@ -61,6 +65,10 @@ pub fn parse_kind(kind: &FieldKind, value: &Value) -> Result<Option<Value>, Fiel
         }
         FieldKind::Date => {
             let d = text.and_then(parse_date).ok_or(FieldProblem::NotADate)?;
+            // Dates people's records hold; a year 9999 would only push deadlines off the calendar.
+            if !(DATE_MIN..=DATE_MAX).contains(&d.year()) {
+                return Err(FieldProblem::DateOutOfRange { min: "1900-01-01", max: "2199-12-31" });
+            }
             Ok(Some(Value::String(format_date(d))))
         }
         FieldKind::Bool => match (value, text) {

@@ -28,6 +28,9 @@ pub enum Refusal {
     Ballots(Vec<TallyError>),
     #[error("timer {timer:?} needs the date in field {field:?}")]
     TimerNeedsDate { timer: String, field: String },
+    /// A deadline past the dates the calendar counts (a date field in the year 9999).
+    #[error("the deadline of {event:?} falls outside the dates a calendar can count")]
+    DeadlineOutOfRange { event: String },
     #[error("this process cannot be started by hand")]
     NotStartable,
     #[error("instance #{open} is open with the same {fields:?}")]
@@ -73,6 +76,10 @@ pub enum GuardFailure {
     /// A condition written as an expression that does not hold, with the values it read.
     #[error("the condition {} does not hold", condition.source())]
     Condition { condition: crate::expr::Expression, values: Vec<(String, serde_json::Value)> },
+    /// A computed field that cannot be computed: a reference table without the row, a division
+    /// by zero.
+    #[error("field {field:?} cannot be computed: {why}")]
+    NotComputed { field: String, why: crate::expr::EvalError },
     /// A condition that cannot be judged: a reference table without the row, a division by zero.
     #[error("the condition {} cannot be judged: {why}", condition.source())]
     Uncomputable { condition: crate::expr::Expression, why: crate::expr::EvalError },
@@ -109,6 +116,8 @@ pub enum FieldProblem {
     TooLong { max: usize },
     #[error("must be a date (YYYY-MM-DD)")]
     NotADate,
+    #[error("must be a date from {min} to {max}")]
+    DateOutOfRange { min: &'static str, max: &'static str },
     #[error("must be yes or no")]
     NotABool,
     #[error("must be one of the options")]

@@ -265,10 +265,13 @@ impl<'d> Tally<'d> {
             };
             match (&self.report.kind, figure) {
                 (ReportKind::Count(m), Figure::Count(n)) => *n += counted(m, row),
-                (ReportKind::Sum(of), Figure::Sum(sum)) => *sum += value(of).unwrap_or_default(),
+                // A sum past what a decimal holds stays at the largest (only a computed field could).
+                (ReportKind::Sum(of), Figure::Sum(sum)) => {
+                    *sum = sum.checked_add(value(of).unwrap_or_default()).unwrap_or(Decimal::MAX);
+                }
                 (ReportKind::Average(of), Figure::Average { sum, n }) => {
                     if let Some(v) = value(of) {
-                        *sum += v;
+                        *sum = sum.checked_add(v).unwrap_or(Decimal::MAX);
                         *n += 1;
                     }
                 }

@@ -8,7 +8,7 @@ use crate::definition::values::Period;
 use crate::definition::{Calendar, State, TimerSpec, TimerWhen};
 use crate::engine::input::Data;
 use crate::engine::refusal::Refusal;
-use crate::expr::{Env, NoTables, Value};
+use crate::expr::{Env, EvalError, NoTables, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimerStart {
@@ -70,11 +70,9 @@ pub fn base_of(spec: &TimerSpec, data: &Data, entered: OffsetDateTime, offset: U
             let env = Env { data, today: entered.to_offset(offset).date(), tables: &NoTables };
             match date.eval(&env) {
                 Ok(Value::Date(d)) => Ok(d),
-                // The date cannot be known yet: named by the first field it reads.
-                _ => Err(Refusal::TimerNeedsDate {
-                    timer: spec.id.clone(),
-                    field: date.fields().next().unwrap_or_default().to_owned(),
-                }),
+                // The date cannot be known yet: named by the field it lacks.
+                Err(EvalError::Unset(field)) => Err(Refusal::TimerNeedsDate { timer: spec.id.clone(), field }),
+                _ => Err(Refusal::DeadlineOutOfRange { event: spec.fires.clone() }),
             }
         }
     }
@@ -119,7 +117,7 @@ pub fn timers_for_state(
     for spec in &state.timers {
         let base = base_of(spec, data, entered, offset)?;
         let deadline = deadline(spec, base, calendar, offset)
-            .ok_or_else(|| Refusal::TimerNeedsDate { timer: spec.id.clone(), field: "date".into() })?;
+            .ok_or_else(|| Refusal::DeadlineOutOfRange { event: spec.fires.clone() })?;
         // A recurring timer whose first time already falls after its `until` never starts.
         if !past_until(spec, &deadline, data) {
             started.push(TimerStart {
@@ -243,5 +241,13 @@ mod tests {
         assert!(
             timers_for_state(&s, &data, datetime!(2026-01-01 0:00 UTC), &Calendar::default(), offset!(+8)).is_err()
         );
+    }
+
+    #[test]
+    fn a_deadline_past_the_calendar_is_named_by_its_event_not_a_field() {
+        let s = state(TimerWhen::FromField { field: "end".into(), offset: Period::Months(12), before: false }, false);
+        let data: Data = [("end".to_owned(), serde_json::Value::from("9999-06-01"))].into_iter().collect();
+        let r = timers_for_state(&s, &data, datetime!(2026-01-01 0:00 UTC), &Calendar::default(), offset!(+8));
+        assert!(matches!(&r, Err(Refusal::DeadlineOutOfRange { event }) if !event.is_empty()), "{r:?}");
     }
 }

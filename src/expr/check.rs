@@ -101,6 +101,9 @@ impl<T> ById<T> {
 pub struct Checker<'a> {
     schema: &'a dyn Schema,
     info: &'a SourceInfo,
+    /// How deep the node being checked is, and how many comprehensions enclose it.
+    depth: usize,
+    comprehensions: usize,
     /// Comprehension variables in scope, innermost last.
     vars: Vec<(String, Type)>,
     pub out: Checked,
@@ -109,10 +112,14 @@ pub struct Checker<'a> {
 type R = Result<Type, ExprError>;
 
 const MAX_LOOKUP_KEYS: usize = 8;
+/// How deep an expression's tree may be.
+const MAX_TREE_DEPTH: usize = 100;
+/// How many comprehensions (`all`, `map`, …) may nest in each other.
+const MAX_COMPREHENSIONS: usize = 4;
 
 impl<'a> Checker<'a> {
     pub fn new(schema: &'a dyn Schema, info: &'a SourceInfo) -> Self {
-        Checker { schema, info, vars: Vec::new(), out: Checked::default() }
+        Checker { schema, info, depth: 0, comprehensions: 0, vars: Vec::new(), out: Checked::default() }
     }
 
     fn err(&self, e: &IdedExpr, message: String) -> ExprError {
@@ -125,6 +132,17 @@ impl<'a> Checker<'a> {
     }
 
     pub fn check(&mut self, e: &IdedExpr) -> R {
+        // A chain of 999 additions is a tree 999 deep: everything that walks it recurses.
+        if self.depth >= MAX_TREE_DEPTH {
+            return Err(self.err(e, format!("an expression nests at most {MAX_TREE_DEPTH} deep")));
+        }
+        self.depth += 1;
+        let t = self.node(e);
+        self.depth -= 1;
+        t
+    }
+
+    fn node(&mut self, e: &IdedExpr) -> R {
         match &e.expr {
             Expr::Literal(lit) => self.literal(e, lit),
             Expr::Ident(name) => self.ident(e, name),
@@ -146,41 +164,54 @@ impl<'a> Checker<'a> {
                 Ok(Type::List(Box::new(ty)))
             }
             Expr::Comprehension(c) => {
-                let range = self.check(&c.iter_range)?;
-                let item = match &range {
-                    Type::List(t) => (**t).clone(),
-                    Type::Map(_) => Type::Text,
-                    other => return Err(self.err(&c.iter_range, format!("expected a list, found {other}"))),
-                };
-                if c.iter_var2.is_some() {
-                    return Err(self.err(e, "two-variable comprehensions are not supported".into()));
+                if self.comprehensions >= MAX_COMPREHENSIONS {
+                    return Err(self.err(e, format!("comprehensions nest at most {MAX_COMPREHENSIONS} deep")));
                 }
-                let init = self.check(&c.accu_init)?;
-                // The accumulator's type may only be known from the step (an empty list that a map
-                // fills): check the step once to learn it, then again with it.
-                let mut accu = init.clone();
-                for _ in 0..2 {
-                    self.vars.push((c.accu_var.clone(), accu.clone()));
-                    self.vars.push((c.iter_var.clone(), item.clone()));
-                    let cond = self.check(&c.loop_cond);
-                    let step = self.check(&c.loop_step);
-                    self.vars.truncate(self.vars.len() - 2);
-                    if cond? != Type::Bool {
-                        return Err(self.err(&c.loop_cond, "a condition must be true or false".into()));
-                    }
-                    let step = step?;
-                    accu = init
-                        .unify(&step)
-                        .ok_or_else(|| self.err(&c.loop_step, format!("expected {init}, found {step}")))?;
-                }
-                self.vars.push((c.accu_var.clone(), accu));
-                let result = self.check(&c.result);
-                self.vars.pop();
-                result
+                self.comprehensions += 1;
+                let t = self.comprehension(e, c);
+                self.comprehensions -= 1;
+                t
             }
             Expr::Map(_) | Expr::Struct(_) => Err(self.err(e, "map and message literals are not supported".into())),
             Expr::Unspecified => Err(self.err(e, "an expression is missing here".into())),
         }
+    }
+
+    fn comprehension(&mut self, e: &IdedExpr, c: &cel::common::ast::ComprehensionExpr) -> R {
+        let range = self.check(&c.iter_range)?;
+        let item = match &range {
+            Type::List(t) => (**t).clone(),
+            Type::Map(_) => Type::Text,
+            other => return Err(self.err(&c.iter_range, format!("expected a list, found {other}"))),
+        };
+        if c.iter_var2.is_some() {
+            return Err(self.err(e, "two-variable comprehensions are not supported".into()));
+        }
+        let init = self.check(&c.accu_init)?;
+        // The accumulator's type may only be known from the step (an empty list that a map
+        // fills): check the step to learn it, and again only if it was not known.
+        let mut accu = init.clone();
+        for _ in 0..2 {
+            self.vars.push((c.accu_var.clone(), accu.clone()));
+            self.vars.push((c.iter_var.clone(), item.clone()));
+            let cond = self.check(&c.loop_cond);
+            let step = self.check(&c.loop_step);
+            self.vars.truncate(self.vars.len() - 2);
+            if cond? != Type::Bool {
+                return Err(self.err(&c.loop_cond, "a condition must be true or false".into()));
+            }
+            let step = step?;
+            let learnt =
+                init.unify(&step).ok_or_else(|| self.err(&c.loop_step, format!("expected {init}, found {step}")))?;
+            if learnt == accu {
+                break;
+            }
+            accu = learnt;
+        }
+        self.vars.push((c.accu_var.clone(), accu));
+        let result = self.check(&c.result);
+        self.vars.pop();
+        result
     }
 
     fn literal(&mut self, e: &IdedExpr, lit: &LiteralValue) -> R {

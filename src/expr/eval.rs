@@ -15,6 +15,10 @@ use crate::expr::value::{Value, parse_date, parse_decimal};
 /// stop here rather than hold a worker.
 pub const MAX_STEPS: u32 = 200_000;
 
+/// The most text (bytes) and list items one evaluation may build by `+`: a few nested maps of
+/// `s + s + …` would otherwise build gigabytes in a handful of steps.
+pub const MAX_BUILT: usize = 1_000_000;
+
 /// Why an expression has no value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EvalError {
@@ -59,13 +63,18 @@ pub struct Evaluator<'a> {
     checked: &'a Checked,
     vars: Vec<(String, Value)>,
     steps: u32,
+    built: usize,
+    /// While a comprehension's step runs, the index of its accumulator in `vars`: the step reads
+    /// it once on any path, so it is moved out rather than copied (a `map` appends in place, not
+    /// by copying the list at every item).
+    moving: Option<usize>,
 }
 
 type R = Result<Value, EvalError>;
 
 impl<'a> Evaluator<'a> {
     pub fn new(env: &'a Env<'a>, checked: &'a Checked) -> Self {
-        Evaluator { env, checked, vars: Vec::new(), steps: 0 }
+        Evaluator { env, checked, vars: Vec::new(), steps: 0, built: 0, moving: None }
     }
 
     pub fn eval(&mut self, e: &IdedExpr) -> R {
@@ -109,9 +118,13 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn ident(&self, name: &str) -> R {
-        if let Some((_, v)) = self.vars.iter().rev().find(|(n, _)| n == name) {
-            return Ok(v.clone());
+    fn ident(&mut self, name: &str) -> R {
+        if let Some(i) = self.vars.iter().rposition(|(n, _)| n == name) {
+            if self.moving == Some(i) {
+                self.moving = None;
+                return Ok(std::mem::replace(&mut self.vars[i].1, Value::Bool(false)));
+            }
+            return Ok(self.vars[i].1.clone());
         }
         let ty = self.checked.reads.get(name).ok_or_else(|| EvalError::Invalid(format!("unknown field {name}")))?;
         self.env
@@ -145,7 +158,9 @@ impl<'a> Evaluator<'a> {
                 break;
             }
             self.vars.push((c.iter_var.clone(), item.clone()));
+            let outer = self.moving.replace(self.vars.len() - 2);
             let step = self.eval(&c.loop_step);
+            self.moving = outer;
             self.vars.truncate(self.vars.len() - 2);
             accu = step?;
         }
@@ -195,10 +210,27 @@ impl<'a> Evaluator<'a> {
         // Operators take their operands on the stack; functions with more collect them.
         if let (None, [x, y]) = (&call.target, call.args.as_slice()) {
             let (x, y) = (self.eval(x)?, self.eval(y)?);
-            return apply(b, &[x, y], self.env.today);
+            return match (b, x, y) {
+                (B::Add, Value::List(mut a), Value::List(more)) => {
+                    self.build(more.len())?;
+                    Arc::make_mut(&mut a).extend(more.iter().cloned());
+                    Ok(Value::List(a))
+                }
+                (B::Add, Value::Text(a), Value::Text(more)) => {
+                    self.build(a.len() + more.len())?;
+                    Ok(Value::Text(format!("{a}{more}").into()))
+                }
+                (b, x, y) => apply(b, &[x, y], self.env.today),
+            };
         }
         let args = self.args(call)?;
         apply(b, &args, self.env.today)
+    }
+
+    /// Counts what `+` builds against [`MAX_BUILT`].
+    fn build(&mut self, size: usize) -> Result<(), EvalError> {
+        self.built = self.built.saturating_add(size);
+        if self.built > MAX_BUILT { Err(EvalError::TooCostly) } else { Ok(()) }
     }
 
     fn lookup(&mut self, call: &CallExpr) -> R {
@@ -276,7 +308,7 @@ fn equal(a: &Value, b: &Value) -> bool {
 }
 
 fn add_months(d: Date, months: i64) -> Option<Date> {
-    let total = i64::from(d.year()) * 12 + i64::from(u8::from(d.month())) - 1 + months;
+    let total = (i64::from(d.year()) * 12 + i64::from(u8::from(d.month())) - 1).checked_add(months)?;
     let year = i32::try_from(total.div_euclid(12)).ok()?;
     let month = time::Month::try_from(u8::try_from(total.rem_euclid(12) + 1).ok()?).ok()?;
     // The 31st of a shorter month is its last day.
@@ -359,7 +391,8 @@ fn apply(b: Builtin, args: &[Value], today: Date) -> R {
         }
         (B::DaysBetween, [V::Date(a), V::Date(b)]) => V::Int((*b - *a).whole_days()),
         (B::AddDays, [V::Date(d), V::Int(n)]) => {
-            V::Date(d.checked_add(time::Duration::days(*n)).ok_or(EvalError::Arithmetic("date out of range"))?)
+            let days = n.checked_mul(86_400).map(time::Duration::seconds);
+            V::Date(days.and_then(|n| d.checked_add(n)).ok_or(EvalError::Arithmetic("date out of range"))?)
         }
         (B::AddMonths, [V::Date(d), V::Int(n)]) => {
             V::Date(add_months(*d, *n).ok_or(EvalError::Arithmetic("date out of range"))?)

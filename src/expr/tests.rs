@@ -196,3 +196,67 @@ fn runaway_comprehensions_stop() {
     let e = "topics.all(a, topics.all(b, topics.all(c, a + b + c != \"\")))";
     assert_eq!(eval_with(e, json!({"topics": many})).unwrap_err(), EvalError::TooCostly);
 }
+
+// ---- what a hostile definition or value must not do (a review's findings) --------------------
+
+fn eval_plain(source: &str, data: Json) -> Result<Value, EvalError> {
+    let e = Expression::compile(source, &schema()).unwrap_or_else(|err| panic!("{source}: {err}"));
+    let data = data.as_object().cloned().unwrap_or_default();
+    e.eval(&Env { data: &data, today: date!(2026 - 12 - 03), tables: &NoTables })
+}
+
+#[test]
+fn huge_date_moves_are_out_of_range_not_a_panic() {
+    let huge = json!({ "household": i64::MAX, "year": i64::MIN });
+    for source in [
+        "today().add_days(household)",
+        "today().add_months(household)",
+        "today().add_years(household / 12)",
+        "today().add_months(year)",
+    ] {
+        assert_eq!(eval_plain(source, huge.clone()), Err(EvalError::Arithmetic("date out of range")), "{source}");
+    }
+}
+
+#[test]
+fn text_and_lists_built_by_plus_are_bounded() {
+    // Each level makes its text eight times longer: 8^8 × 8 bytes in a few dozen steps.
+    let src = r#"["aaaaaaaa"].map(a, [a+a+a+a+a+a+a+a].map(b, [b+b+b+b+b+b+b+b].map(c, [c+c+c+c+c+c+c+c].map(d, size(d+d+d+d+d+d+d+d + d+d+d+d+d+d+d+d + d+d+d+d+d+d+d+d + d+d+d+d+d+d+d+d + d+d+d+d+d+d+d+d + d+d+d+d+d+d+d+d + d+d+d+d+d+d+d+d + d+d+d+d+d+d+d+d)))))"#;
+    assert_eq!(eval_plain(src, json!({})), Err(EvalError::TooCostly));
+    // A map over a long list appends in place: 10,000 items are cheap.
+    let many: Vec<String> = (0..10_000).map(|i| i.to_string()).collect();
+    assert_eq!(eval_plain("size(topics.map(t, t + \"!\"))", json!({ "topics": many })), Ok(Value::Int(10_000)));
+}
+
+#[test]
+fn deep_trees_and_nested_comprehensions_are_refused_when_checked() {
+    let chain = vec!["1"; 999].join("+");
+    assert!(error_of(&chain).message.contains("nests at most 100 deep"));
+    let mut nested = "a != \"\"".to_owned();
+    for v in ["b", "c", "d", "e", "f"] {
+        nested = format!("topics.all({v}, {nested})");
+    }
+    let nested = nested.replacen("topics.all(b,", "topics.all(a, topics.all(b,", 1) + ")";
+    assert!(error_of(&nested).message.contains("comprehensions nest at most 4 deep"), "{}", error_of(&nested).message);
+    // Four deep is checked quickly, each body once when its type is known from the start.
+    let four = "topics.all(a, topics.all(b, topics.all(c, topics.all(d, a + b + c + d != \"\"))))";
+    assert!(Expression::compile(four, &schema()).is_ok());
+}
+
+#[test]
+fn the_deepest_chain_evaluates_on_a_worker_stack() {
+    let e = Expression::compile(&vec!["1"; 99].join("+"), &schema()).unwrap();
+    let sum = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024) // a tokio worker's
+        .spawn(move || e.eval(&Env { data: &Map::new(), today: date!(2026 - 12 - 03), tables: &NoTables }))
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    assert_eq!(sum, Ok(Value::Int(99)));
+}
+
+#[test]
+fn in_words_reads_past_an_escaped_quote() {
+    let e = Expression::compile(r#"city == "a\"b" && migrant"#, &schema()).unwrap();
+    assert_eq!(e.in_words(|f: &str| Some(format!("「{f}」")), "zh"), r#"「city」 = "a\"b" 且 「migrant」"#);
+}

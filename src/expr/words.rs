@@ -81,7 +81,10 @@ fn operators_in_words(text: &str, english: bool) -> String {
     while let Some(c) = chars.next() {
         if let Some(q) = quote {
             out.push(c);
-            if c == q {
+            if c == '\\' {
+                // An escaped character, a quote included, does not end the text.
+                out.extend(chars.next());
+            } else if c == q {
                 quote = None;
             }
             continue;

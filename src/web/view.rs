@@ -114,7 +114,8 @@ fn eval_error_text(tr: &Tr, def: Option<&Definition>, why: &crate::expr::EvalErr
     match why {
         E::Unset(field) => tr.f("guard.not_set", &[("field", field_label(def, tr.code(), field))]),
         E::NoRow { table, key } => {
-            tr.f("expr.no_row", &[("table", table.clone()), ("key", key.join(tr.t("punct.list")))])
+            let table = def.and_then(|d| d.reference(table)).map_or(table.as_str(), |t| t.label.get(tr.code()));
+            tr.f("expr.no_row", &[("table", table.to_owned()), ("key", key.join(tr.t("punct.list")))])
         }
         E::Arithmetic(what) if what.contains("zero") => tr.t("expr.division_by_zero").to_owned(),
         E::Arithmetic(_) => tr.t("expr.out_of_range").to_owned(),
@@ -138,6 +139,9 @@ pub fn field_problem_text(tr: &Tr, p: &FieldProblem) -> String {
         FieldProblem::TooLarge { max } => tr.f("field.too_large", &[("max", max.to_string())]),
         FieldProblem::TooLong { max } => tr.f("field.too_long", &[("max", max.to_string())]),
         FieldProblem::NotADate => tr.t("field.not_a_date").to_owned(),
+        FieldProblem::DateOutOfRange { min, max } => {
+            tr.f("field.date_out_of_range", &[("min", (*min).to_owned()), ("max", (*max).to_owned())])
+        }
         FieldProblem::NotABool => tr.t("field.not_a_bool").to_owned(),
         FieldProblem::NotAnOption => tr.t("field.not_an_option").to_owned(),
         FieldProblem::TooFewItems { min } => tr.f("field.too_few_items", &[("min", min.to_string())]),
@@ -184,6 +188,10 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
             tr.f("refusal.tally", &[("detail", each.join(tr.t("punct.list")))])
         }
         Refusal::TimerNeedsDate { field, .. } => tr.f("refusal.timer", &[("field", label(field))]),
+        Refusal::DeadlineOutOfRange { event } => {
+            let event = def.map_or(event.as_str(), |d| d.event_label(event, lang)).to_owned();
+            tr.f("refusal.deadline_out_of_range", &[("event", event)])
+        }
         Refusal::NotStartable => tr.t("refusal.not_startable").to_owned(),
         Refusal::TableFull { table, max } => {
             tr.f("refusal.table_full", &[("table", label(table)), ("max", max.to_string())])
@@ -284,6 +292,9 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
                     let values = values.join(tr.t("punct.list"));
                     tr.f("guard.condition_values", &[("condition", named), ("values", values)])
                 }
+            }
+            GuardFailure::NotComputed { field, why } => {
+                tr.f("guard.not_computed", &[("field", label(field)), ("why", eval_error_text(tr, def, why))])
             }
             GuardFailure::Uncomputable { condition, why } => {
                 let named = condition_words(tr, def, condition);

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use unionflow::definition::{DefinitionSet, load_dir};
 use unionflow::engine::{Actor, Data, Refusal};
 use unionflow::runtime::RuntimeError;
+use unionflow::web::i18n::{Lang, Tr};
 
 use crate::on_both_backends;
 use crate::support::{Backend, Harness, data};
@@ -179,4 +180,36 @@ async fn the_demo_seeds_a_year_of_cases(backend: Backend) {
 
 on_both_backends! {
     demo_year => the_demo_seeds_a_year_of_cases;
+}
+
+/// The refusal of a case whose figures cannot be computed, as the caseworker reads it.
+async fn zh_refusal_for(h: &Harness, extra: Value) -> String {
+    let given = household("330881198001017777", "1000", "0", extra);
+    let err = h.rt.start("hardship_case", &caseworker(), &given).await.unwrap_err();
+    let RuntimeError::Refused(r) = &err else { panic!("{err:?}") };
+    let def = h.rt.definitions().get("hardship_case").unwrap().clone();
+    unionflow::web::view::refusal_text(&Tr::new(Lang::Zh), Some(&def), &h.rt.definitions().roles, r)
+}
+
+async fn a_case_that_cannot_be_computed_says_why_in_words(backend: Backend) {
+    let h = Harness::new(backend, workflows()).await;
+    // No 低保 row for 2027 yet: the field and the table by their labels, no code.
+    let words = zh_refusal_for(&h, json!({ "reported_on": "2027-01-04" })).await;
+    assert_eq!(words, "无法计算“适用低保标准”：最低生活保障标准中没有“江山市、2027”这一行。");
+    // A date no record holds is refused where it is typed, naming the range.
+    let given =
+        household("330881198001017777", "1000", "0", json!({ "migrant": true, "employed_since": "9999-12-31" }));
+    match h.rt.start("hardship_case", &caseworker(), &given).await {
+        Err(RuntimeError::Refused(Refusal::Input(errors))) => {
+            assert_eq!(errors.len(), 1);
+            assert_eq!(errors[0].field, "employed_since");
+            let words = unionflow::web::view::field_problem_text(&Tr::new(Lang::Zh), &errors[0].problem);
+            assert_eq!(words, "请填写 1900-01-01 至 2199-12-31 之间的日期。");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+on_both_backends! {
+    uncomputable_in_words => a_case_that_cannot_be_computed_says_why_in_words;
 }
