@@ -1751,7 +1751,7 @@ impl Checker<'_, '_> {
 }
 
 /// The words a `[[report]]` may use, named in its problems.
-const REPORT_KINDS: &str = "\"count\", \"sum\", \"average\" or \"rate\"";
+const REPORT_KINDS: &str = "\"count\", \"sum\", \"average\", \"rate\" or \"days_in_stage\"";
 
 impl Checker<'_, '_> {
     /// The definition's reports: each id once, a known kind with what it needs, and every state,
@@ -1862,11 +1862,26 @@ impl Checker<'_, '_> {
                 let denominator = side(self, r.denominator.as_ref(), "denominator");
                 ReportKind::Rate { numerator: numerator?, denominator: denominator? }
             }
+            "days_in_stage" if !raw.stage.is_empty() => {
+                stray(self, "of", r.of.as_ref().map(toml::Spanned::span));
+                stray(self, "numerator", r.numerator.as_ref().map(toml::Spanned::span));
+                stray(self, "denominator", r.denominator.as_ref().map(toml::Spanned::span));
+                ReportKind::DaysInStage
+            }
+            "days_in_stage" => {
+                self.rep.at(r.kind.span(), "a \"days_in_stage\" report needs the definition's stages");
+                return None;
+            }
             other => {
                 self.rep.at(r.kind.span(), format!("unknown report kind {other:?}: use {REPORT_KINDS}"));
                 return None;
             }
         };
+        // Days in stage are given per stage: the stage is its last group.
+        let mut by = by;
+        if kind == ReportKind::DaysInStage && !by.contains(&GroupBy::Stage) {
+            by.push(GroupBy::Stage);
+        }
         let rows = r.rows.as_ref().map(|t| t.get_ref().clone());
         Some(Report { id: r.id.get_ref().clone(), label: r.label.clone(), kind, by, filter, rows })
     }

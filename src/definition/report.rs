@@ -67,6 +67,9 @@ pub enum ReportKind {
     Average(String),
     /// One count over another, as a percentage.
     Rate { numerator: Measure, denominator: Measure },
+    /// The average days an instance spends in each stage of the work (not a term stage), over
+    /// the instances that passed through it, from their histories; grouped by stage last.
+    DaysInStage,
 }
 
 impl ReportKind {
@@ -76,6 +79,7 @@ impl ReportKind {
             ReportKind::Sum(_) => "sum",
             ReportKind::Average(_) => "average",
             ReportKind::Rate { .. } => "rate",
+            ReportKind::DaysInStage => "days_in_stage",
         }
     }
 }

@@ -19,6 +19,8 @@ pub struct Row<'a> {
     pub data: &'a Data,
     /// The day the instance started, in the configured offset (for `by_period` without `date`).
     pub started: time::Date,
+    /// Days spent in each stage so far, from its history (read only for `days_in_stage`).
+    pub stage_days: Option<&'a BTreeMap<String, Decimal>>,
 }
 
 /// One group's figure.
@@ -37,6 +39,7 @@ impl Figure {
             ReportKind::Sum(_) => Figure::Sum(Decimal::ZERO),
             ReportKind::Average(_) => Figure::Average { sum: Decimal::ZERO, n: 0 },
             ReportKind::Rate { .. } => Figure::Rate { numerator: 0, denominator: 0 },
+            ReportKind::DaysInStage => Figure::Average { sum: Decimal::ZERO, n: 0 },
         }
     }
 
@@ -105,6 +108,7 @@ pub fn value_columns(kind: &ReportKind) -> &'static [&'static str] {
         ReportKind::Sum(_) => &["sum"],
         ReportKind::Average(_) => &["average", "n"],
         ReportKind::Rate { .. } => &["numerator", "denominator", "rate_percent"],
+        ReportKind::DaysInStage => &["average_days", "n"],
     }
 }
 
@@ -229,6 +233,9 @@ impl<'d> Tally<'d> {
         if !passes(&self.report.filter, row) {
             return;
         }
+        if self.report.kind == ReportKind::DaysInStage {
+            return self.add_days(row);
+        }
         // The groups this instance falls in, each with its map value when grouped by a map.
         let mut keyed: Vec<(Vec<String>, Option<&Value>)> = vec![(Vec::new(), None)];
         for group in &self.report.by {
@@ -280,6 +287,28 @@ impl<'d> Tally<'d> {
                     *b += counted(denominator, row);
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// Each stage of the work the instance has been in, with its days, to that stage's group.
+    fn add_days(&mut self, row: &Row<'_>) {
+        let Some(days) = row.stage_days else { return };
+        for (stage, d) in days {
+            if self.def.stage(stage).is_none_or(|s| s.term) {
+                continue;
+            }
+            let keys: Vec<String> = self
+                .report
+                .by
+                .iter()
+                .map(|g| if *g == GroupBy::Stage { stage.clone() } else { self.key(g, row) })
+                .collect();
+            if let Figure::Average { sum, n } =
+                self.groups.entry(keys).or_insert_with(|| Figure::zero(&self.report.kind))
+            {
+                *sum = sum.checked_add(*d).unwrap_or(Decimal::MAX);
+                *n += 1;
             }
         }
     }

@@ -1,10 +1,13 @@
 //! Reading a definition's instances for its declared reports: newest first, a page by key at a
 //! time, at most [`READ_LIMIT`] of them, each page folded into the figures and dropped.
 
-use sea_orm::{ConnectionTrait, DbErr};
-use time::UtcOffset;
+use std::collections::BTreeMap;
 
-use crate::definition::Definition;
+use rust_decimal::Decimal;
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::definition::{Definition, ReportKind};
 use crate::engine::report::{Line, Row, Tally};
 use crate::store::instances::{self, InstanceRow};
 
@@ -27,12 +30,60 @@ pub fn row(r: &InstanceRow, offset: UtcOffset) -> Row<'_> {
         outcome: r.outcome.as_deref(),
         data: &r.data,
         started: r.created_at.to_offset(offset).date(),
+        stage_days: None,
     }
+}
+
+/// One step of an instance's history: when, and the state it led to (none for a step that
+/// changed no state).
+#[derive(Debug, FromQueryResult)]
+struct Entered {
+    at: i64,
+    to_state: Option<String>,
+}
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// The days an instance has spent in each stage, from its history, up to `now` for the stage it
+/// is in.
+async fn stage_days<C: ConnectionTrait>(
+    c: &C,
+    def: &Definition,
+    instance: i64,
+    now: OffsetDateTime,
+) -> Result<BTreeMap<String, Decimal>, DbErr> {
+    let steps: Vec<Entered> = crate::store::db::rows(
+        c,
+        "SELECT at, to_state FROM audit_events WHERE stream = $1 ORDER BY seq",
+        vec![crate::store::audit::instance_stream(instance).into()],
+    )
+    .await?;
+    let mut micros: BTreeMap<String, i64> = BTreeMap::new();
+    // The stage entered last, since when, and whether the instance ended there.
+    let mut entered: Option<(String, i64, bool)> = None;
+    for step in steps {
+        let Some(state) = step.to_state.as_deref().and_then(|s| def.state(s)) else { continue };
+        if let Some((prev, since, _)) = entered.take() {
+            *micros.entry(prev).or_default() += step.at - since;
+        }
+        entered = Some((state.stage.clone(), step.at, state.is_final));
+    }
+    if let Some((stage, since, false)) = entered {
+        *micros.entry(stage).or_default() += crate::clock::to_micros(now) - since;
+    }
+    Ok(micros.into_iter().map(|(s, m)| (s, Decimal::from(m.max(0)) / Decimal::from(MICROS_PER_DAY))).collect())
 }
 
 /// Sums every instance of `def`'s process (of any of its versions) into its reports.
 #[tracing::instrument(skip(c, def), fields(process = %def.id))]
-pub async fn figures<C: ConnectionTrait>(c: &C, def: &Definition, offset: UtcOffset) -> Result<Figures, DbErr> {
+pub async fn figures<C: ConnectionTrait>(
+    c: &C,
+    def: &Definition,
+    offset: UtcOffset,
+    now: OffsetDateTime,
+) -> Result<Figures, DbErr> {
+    // Histories are read only where a report asks for days in stage: a query per instance.
+    let durations = def.reports.iter().any(|r| r.kind == ReportKind::DaysInStage);
     let mut tallies: Vec<Tally<'_>> = def.reports.iter().map(|r| Tally::new(def, r)).collect();
     let mut before = None;
     let mut read = 0;
@@ -48,8 +99,10 @@ pub async fn figures<C: ConnectionTrait>(c: &C, def: &Definition, offset: UtcOff
                     break;
                 }
                 read += 1;
+                let days = if durations { Some(stage_days(c, def, r.id, now).await?) } else { None };
+                let row = Row { stage_days: days.as_ref(), ..row(r, offset) };
                 for t in &mut tallies {
-                    t.add(&row(r, offset));
+                    t.add(&row);
                 }
             }
             if truncated || (page.len() as u64) < PAGE {

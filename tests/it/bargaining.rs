@@ -505,7 +505,8 @@ async fn units_that_reject_are_left_out_when_the_round_says_so(backend: Backend)
     fire(&h, round, &worker_negotiator(), "confirm_published_everywhere", json!({})).await;
 
     let def = h.rt.definitions().get("bargaining_round").unwrap().clone();
-    let figures = unionflow::store::reports::figures(&h.db.db, &def, time::UtcOffset::UTC).await.unwrap();
+    let figures =
+        unionflow::store::reports::figures(&h.db.db, &def, time::UtcOffset::UTC, h.rt.clock().now()).await.unwrap();
     let rate = def.reports.iter().position(|r| r.id == "signing_rate").expect("the declared signing rate");
     assert_eq!(
         figures.reports[rate][0].figure,

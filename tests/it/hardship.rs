@@ -118,7 +118,7 @@ async fn a_household_has_one_open_case_and_a_whole_case_runs(backend: Backend) {
         .unwrap();
     // The report of assistance per month reads the rows, by the month of each measure's date.
     let def = h.rt.definitions().get("hardship_case").unwrap().clone();
-    let figures = unionflow::store::reports::figures(&h.db.db, &def, h.rt.offset()).await.unwrap();
+    let figures = unionflow::store::reports::figures(&h.db.db, &def, h.rt.offset(), h.rt.clock().now()).await.unwrap();
     let per_month = def.reports.iter().position(|r| r.id == "assistance_per_month").unwrap();
     let lines: Vec<(String, String)> =
         figures.reports[per_month].iter().map(|l| (l.keys.join(" "), l.figure.text())).collect();

@@ -339,7 +339,7 @@ id = "by_kind""#,
     expect(
         "wrong_kind",
         "\"median\"",
-        "unknown report kind \"median\": use \"count\", \"sum\", \"average\" or \"rate\"",
+        "unknown report kind \"median\": use \"count\", \"sum\", \"average\", \"rate\" or \"days_in_stage\"",
     );
     expect("wrong_period", "\"week\"", "unknown period \"week\": use \"month\", \"quarter\" or \"year\"");
     expect("wrong_period", "\"district\"", "field \"district\" is not a date field");
@@ -352,4 +352,104 @@ id = "by_kind""#,
     let problems = unionflow::definition::load(&files).expect_err("refused").to_string();
     let at = format!("payment.toml:{}: ", place(&unknown, "by = \"kind\"", "per"));
     assert!(problems.lines().any(|l| l.starts_with(&at) && l.contains("unknown key `per`")), "{at}\nin:\n{problems}");
+}
+
+const STEPS: &str = r#"
+id = "steps"
+label = { zh = "步骤", en = "Steps" }
+initial = "open"
+
+[start]
+roles = ["admin"]
+
+[[stage]]
+id = "intake"
+label = { zh = "受理", en = "Intake" }
+
+[[stage]]
+id = "review"
+label = { zh = "审查", en = "Review" }
+
+[[stage]]
+id = "in_force"
+label = { zh = "生效", en = "In force" }
+term = true
+
+[[state]]
+id = "open"
+stage = "intake"
+label = { zh = "受理中", en = "Open" }
+
+[[state]]
+id = "reviewing"
+stage = "review"
+label = { zh = "审查中", en = "Reviewing" }
+
+[[state]]
+id = "in_force"
+stage = "in_force"
+label = { zh = "生效", en = "In force" }
+
+[[state]]
+id = "ended"
+stage = "in_force"
+final = true
+outcome = "passed"
+label = { zh = "结束", en = "Ended" }
+
+[[transition]]
+event = "review"
+from = "open"
+to = "reviewing"
+roles = ["admin"]
+label = { zh = "审查", en = "Review" }
+
+[[transition]]
+event = "approve"
+from = "reviewing"
+to = "in_force"
+roles = ["admin"]
+label = { zh = "批准", en = "Approve" }
+
+[[transition]]
+event = "end"
+from = "in_force"
+to = "ended"
+roles = ["admin"]
+label = { zh = "结束", en = "End" }
+
+[[report]]
+id = "days"
+label = { zh = "各阶段平均用时（天）", en = "Average days per stage" }
+kind = "days_in_stage"
+"#;
+
+/// Days in each stage of the work, from the instances' histories: averaged over those that passed
+/// through it, the stage still under way counted to now, and a term stage left out.
+async fn days_in_stage_average_each_stage_over_those_that_passed_through_it(backend: Backend) {
+    let h = crate::support::Harness::new(backend, defs(&[("steps.toml", STEPS)])).await;
+    let fire = |id: i64, event: &'static str| {
+        let h = &h;
+        async move { h.rt.fire(id, None, &admin(), event, &data(json!({}))).await.unwrap() }
+    };
+    let day = time::Duration::days(1);
+    let first = h.rt.start("steps", &admin(), &data(json!({}))).await.unwrap();
+    h.clock.advance(day * 3);
+    fire(first, "review").await;
+    let second = h.rt.start("steps", &admin(), &data(json!({}))).await.unwrap();
+    h.clock.advance(day * 5);
+    fire(first, "approve").await;
+    fire(second, "review").await;
+    h.clock.advance(day * 400);
+    fire(first, "end").await;
+    h.clock.advance(day * 2);
+    // first: intake 3, review 5 (then in force: not work). second: intake 5, review 400 + 2 so far.
+    let def = h.rt.definitions().get("steps").unwrap().clone();
+    let figures = unionflow::store::reports::figures(&h.db.db, &def, h.rt.offset(), h.rt.clock().now()).await.unwrap();
+    let lines: Vec<(String, String)> = figures.reports[0].iter().map(|l| (l.keys.join(" "), l.figure.text())).collect();
+    assert_eq!(lines, [("intake".to_owned(), "4".to_owned()), ("review".to_owned(), "203.5".to_owned())]);
+}
+
+on_both_backends! {
+    days_in_stage => days_in_stage_average_each_stage_over_those_that_passed_through_it;
 }
