@@ -38,6 +38,15 @@ pub fn parse_date(s: &str) -> Option<Date> {
     Date::parse(s.trim(), DATE_FORMAT).ok()
 }
 
+/// The date `months` months on (or back); the 31st of a shorter month is its last day. `None`
+/// out of the calendar's range.
+pub fn add_months(d: Date, months: i64) -> Option<Date> {
+    let index = (i64::from(d.year()) * 12 + i64::from(u8::from(d.month())) - 1).checked_add(months)?;
+    let year = i32::try_from(index.div_euclid(12)).ok()?;
+    let month = time::Month::try_from(u8::try_from(index.rem_euclid(12) + 1).ok()?).ok()?;
+    Date::from_calendar_date(year, month, d.day().min(month.length(year))).ok()
+}
+
 pub fn format_date(d: Date) -> String {
     d.format(DATE_FORMAT).unwrap_or_default()
 }

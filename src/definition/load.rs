@@ -705,7 +705,7 @@ impl Checker<'_, '_> {
             // The field itself and those after it are not there to read yet.
             let mut unseen = hidden.clone();
             unseen.insert(f.id.get_ref().as_str());
-            let schema = FieldSchema { fields, hidden: unseen, tables: self.tables.clone() };
+            let schema = FieldSchema { fields, hidden: unseen, tables: &self.tables };
             if matches!(kind, FieldKind::Map) {
                 self.rep.at(source.span(), format!("field {:?}: a map field cannot be computed", f.id.get_ref()));
                 continue;
@@ -992,7 +992,8 @@ impl Checker<'_, '_> {
                         self.timer_date(date, "date", fields);
                         offset.map(|offset| TimerWhen::FromField { field: name.clone(), offset, before })
                     } else {
-                        let schema = FieldSchema { fields, hidden: BTreeSet::new(), tables: BTreeMap::new() };
+                        let no_tables = BTreeMap::new();
+                        let schema = FieldSchema { fields, hidden: BTreeSet::new(), tables: &no_tables };
                         match Expression::compile_as(name, &schema, &Type::Date) {
                             Ok(date) => offset.map(|offset| TimerWhen::FromExpr { date, offset, before }),
                             Err(e) => {
@@ -1253,7 +1254,7 @@ impl Checker<'_, '_> {
         let need = |c: &mut Self, f: &str, n: Need| c.need(&span, fields, f, n);
         Some(match &g.get_ref().guard {
             RawGuard::When(source) => {
-                let schema = FieldSchema { fields, hidden: BTreeSet::new(), tables: self.tables.clone() };
+                let schema = FieldSchema { fields, hidden: BTreeSet::new(), tables: &self.tables };
                 match Expression::compile_as(source.get_ref(), &schema, &Type::Bool) {
                     Ok(e) => Guard::When(e),
                     Err(e) => {

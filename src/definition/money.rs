@@ -73,9 +73,10 @@ pub fn parse_money(text: &str) -> Result<Decimal, MoneyError> {
     Ok(canonical(amount))
 }
 
-/// The amount to the fen, with exactly two decimals kept (so it prints as "3500.00").
+/// The amount to the fen, rounded half away from zero, with exactly two decimals kept (so it
+/// prints as "3500.00").
 fn canonical(amount: Decimal) -> Decimal {
-    let mut a = amount.round_dp(2);
+    let mut a = amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     a.rescale(2);
     if a.is_zero() { Decimal::new(0, 2) } else { a }
 }

@@ -36,7 +36,7 @@ pub fn table_type(t: &ReferenceTable) -> TableType {
 pub struct FieldSchema<'a> {
     pub fields: &'a BTreeMap<&'a str, &'a FieldKind>,
     pub hidden: BTreeSet<&'a str>,
-    pub tables: BTreeMap<String, TableType>,
+    pub tables: &'a BTreeMap<String, TableType>,
 }
 
 impl Schema for FieldSchema<'_> {

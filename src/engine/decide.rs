@@ -635,7 +635,7 @@ pub fn compute_fields(def: &Definition, data: &mut Data, today: time::Date) -> R
                 let value = v.to_json();
                 let options = def.choice_options(&f.id);
                 if !options.is_empty() && !options.iter().any(|o| value.as_str() == Some(o.id.as_str())) {
-                    let why = crate::expr::EvalError::Invalid(format!("{value} is not an option of {}", f.id));
+                    let why = crate::expr::EvalError::NotAnOption(v.to_string());
                     return Err(Refusal::Guard(GuardFailure::NotComputed { field: f.id.clone(), why }, None));
                 }
                 kept.push((f.id.clone(), value));

@@ -1,9 +1,9 @@
 //! When a state's timers fall due. Periods count in calendar days from the day after the event;
 //! a deadline on a rest day moves to the next working day; a timer fires at the end of its day.
 
-use time::{Date, Month, OffsetDateTime, UtcOffset};
+use time::{Date, OffsetDateTime, UtcOffset};
 
-use crate::definition::calendar::parse_date;
+use crate::definition::calendar::{add_months, parse_date};
 use crate::definition::values::Period;
 use crate::definition::{Calendar, State, TimerSpec, TimerWhen};
 use crate::engine::input::Data;
@@ -31,14 +31,6 @@ pub struct Deadline {
     /// The years without a published calendar that the computation relied on (the last day's,
     /// and any the move past rest days crossed); empty when it rests on published calendars.
     pub provisional: Vec<i32>,
-}
-
-fn add_months(d: Date, months: i64) -> Option<Date> {
-    let index = i64::from(d.year()) * 12 + i64::from(u8::from(d.month())) - 1 + months;
-    let year = i32::try_from(index.div_euclid(12)).ok()?;
-    let month = Month::try_from(u8::try_from(index.rem_euclid(12) + 1).ok()?).ok()?;
-    let day = d.day().min(month.length(year));
-    Date::from_calendar_date(year, month, day).ok()
 }
 
 pub fn shift(d: Date, period: Period, backwards: bool) -> Option<Date> {
@@ -170,6 +162,7 @@ pub fn next_occurrence(
 mod tests {
     use super::*;
     use crate::definition::Label;
+    use time::Month;
     use time::macros::{date, datetime, offset};
 
     fn state(when: TimerWhen, working_day: bool) -> State {

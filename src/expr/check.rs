@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use cel::common::ast::{CallExpr, Expr, IdedExpr, LiteralValue, SourceInfo, operators};
 
+use crate::definition::calendar::parse_date;
 use crate::expr::ExprError;
 use crate::expr::types::{Schema, TableType, Type};
-use crate::expr::value::{Value, parse_date, parse_decimal};
+use crate::expr::value::{Value, parse_decimal};
 
 /// A function or operator, resolved once by the checker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

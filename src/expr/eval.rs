@@ -8,8 +8,9 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Map, Value as Json};
 use time::Date;
 
+use crate::definition::calendar::{add_months, parse_date};
 use crate::expr::check::{Builtin, Checked};
-use crate::expr::value::{Value, parse_date, parse_decimal};
+use crate::expr::value::{Value, parse_decimal};
 
 /// The most steps one evaluation may take: comprehensions over long lists nested in each other
 /// stop here rather than hold a worker.
@@ -30,6 +31,9 @@ pub enum EvalError {
     Arithmetic(&'static str),
     #[error("index {0} is out of range")]
     Index(String),
+    /// A computed choice whose value is none of its field's options.
+    #[error("{0} is not one of the options")]
+    NotAnOption(String),
     #[error("the expression takes more than {MAX_STEPS} steps")]
     TooCostly,
     #[error("{0}")]
@@ -305,15 +309,6 @@ fn equal(a: &Value, b: &Value) -> bool {
             _ => a == b,
         },
     }
-}
-
-fn add_months(d: Date, months: i64) -> Option<Date> {
-    let total = (i64::from(d.year()) * 12 + i64::from(u8::from(d.month())) - 1).checked_add(months)?;
-    let year = i32::try_from(total.div_euclid(12)).ok()?;
-    let month = time::Month::try_from(u8::try_from(total.rem_euclid(12) + 1).ok()?).ok()?;
-    // The 31st of a shorter month is its last day.
-    let day = d.day().min(month.length(year));
-    Date::from_calendar_date(year, month, day).ok()
 }
 
 fn apply(b: Builtin, args: &[Value], today: Date) -> R {

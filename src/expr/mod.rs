@@ -16,7 +16,8 @@ use cel::common::ast::{IdedExpr, SourceInfo};
 
 pub use eval::{Env, EvalError, MAX_STEPS, NoTables, Tables};
 pub use types::{MapSchema, Schema, TableType, Type};
-pub use value::{Value, format_date, money_text, parse_date, parse_decimal};
+pub use value::{Value, parse_decimal};
+pub use words::Connectives;
 
 use check::{Checked, Checker};
 
@@ -136,8 +137,8 @@ impl Expression {
     }
 
     /// The expression as a reader reads it: each field named by its label, `&&`/`||`/`!` in words.
-    pub fn in_words(&self, label: impl Fn(&str) -> Option<String>, lang: &str) -> String {
-        words::in_words(&self.source, &self.ast, &self.info, &self.checked, label, lang)
+    pub fn in_words(&self, label: impl Fn(&str) -> Option<String>, words: Connectives<'_>) -> String {
+        words::in_words(&self.source, &self.ast, &self.info, &self.checked, label, words)
     }
 }
 

@@ -172,20 +172,23 @@ fn a_condition_must_be_true_or_false() {
     assert!(Expression::compile_as("household * 2", &schema(), &Type::Decimal).is_ok());
 }
 
+const ZH: Connectives<'static> = Connectives { and: " 且 ", or: " 或 ", not: "非 " };
+const EN: Connectives<'static> = Connectives { and: " and ", or: " or ", not: "not " };
+
 #[test]
 fn in_words_names_fields_by_label() {
     let e = Expression::compile("income - expenses < 2 * 1180 && !migrant || city == \"江山市\"", &schema()).unwrap();
     let label = |f: &str| Some(format!("「{f}」"));
     assert_eq!(
-        e.in_words(label, "zh"),
+        e.in_words(label, ZH),
         "「income」 - 「expenses」 < 2 * 1180 且 非 「migrant」 或 「city」 = \"江山市\""
     );
     let after_text = Expression::compile("city == \"江山市\" && income > 1", &schema()).unwrap();
-    assert_eq!(after_text.in_words(label, "zh"), "「city」 = \"江山市\" 且 「income」 > 1");
+    assert_eq!(after_text.in_words(label, ZH), "「city」 = \"江山市\" 且 「income」 > 1");
     let e2 = error_of("city == \"江山市\" && incme > 1");
     assert_eq!(e2.offset, Some("city == \"江山市\" && ".len()), "offsets are bytes after wide text");
     assert_eq!(
-        e.in_words(|f: &str| Some(f.to_uppercase()), "en"),
+        e.in_words(|f: &str| Some(f.to_uppercase()), EN),
         "INCOME - EXPENSES < 2 * 1180 and not MIGRANT or CITY = \"江山市\""
     );
 }
@@ -258,5 +261,5 @@ fn the_deepest_chain_evaluates_on_a_worker_stack() {
 #[test]
 fn in_words_reads_past_an_escaped_quote() {
     let e = Expression::compile(r#"city == "a\"b" && migrant"#, &schema()).unwrap();
-    assert_eq!(e.in_words(|f: &str| Some(format!("「{f}」")), "zh"), r#"「city」 = "a\"b" 且 「migrant」"#);
+    assert_eq!(e.in_words(|f: &str| Some(format!("「{f}」")), ZH), r#"「city」 = "a\"b" 且 「migrant」"#);
 }

@@ -9,6 +9,8 @@ use rust_decimal::Decimal;
 use serde_json::Value as Json;
 use time::Date;
 
+use crate::definition::calendar::{format_date, parse_date};
+use crate::definition::money::money_json;
 use crate::expr::types::Type;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -21,17 +23,6 @@ pub enum Value {
     List(Arc<Vec<Value>>),
     Row(Arc<BTreeMap<String, Value>>),
     Map(Arc<BTreeMap<String, Value>>),
-}
-
-const DATE: &[time::format_description::BorrowedFormatItem<'static>] =
-    time::macros::format_description!("[year]-[month]-[day]");
-
-pub fn parse_date(s: &str) -> Option<Date> {
-    Date::parse(s, DATE).ok()
-}
-
-pub fn format_date(d: Date) -> String {
-    d.format(DATE).unwrap_or_default()
 }
 
 /// A decimal from its text ("1180", "3500.50"); money is kept as text in the data so no binary
@@ -76,7 +67,7 @@ impl Value {
         match self {
             Value::Bool(b) => Json::Bool(*b),
             Value::Int(i) => Json::from(*i),
-            Value::Decimal(d) => Json::String(money_text(*d)),
+            Value::Decimal(d) => money_json(*d),
             Value::Text(s) => Json::String(s.to_string()),
             Value::Date(d) => Json::String(format_date(*d)),
             Value::List(items) => Json::Array(items.iter().map(Value::to_json).collect()),
@@ -102,13 +93,6 @@ impl Value {
             _ => None,
         }
     }
-}
-
-/// A decimal rounded half away from zero to the fen, written with two places.
-pub fn money_text(d: Decimal) -> String {
-    let mut r = d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    r.rescale(2);
-    r.to_string()
 }
 
 impl fmt::Display for Value {

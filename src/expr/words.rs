@@ -4,6 +4,14 @@ use cel::common::ast::{Expr, IdedExpr, SourceInfo};
 
 use crate::expr::check::Checked;
 
+/// The words `&&`, `||` and `!` read as, in the reader's language (from its locale).
+#[derive(Debug, Clone, Copy)]
+pub struct Connectives<'a> {
+    pub and: &'a str,
+    pub or: &'a str,
+    pub not: &'a str,
+}
+
 /// The source with every field it names replaced by `label(field)`, and `&&`, `||`, `!` and `==`
 /// written as words.
 pub fn in_words(
@@ -12,24 +20,23 @@ pub fn in_words(
     info: &SourceInfo,
     checked: &Checked,
     label: impl Fn(&str) -> Option<String>,
-    lang: &str,
+    words: Connectives<'_>,
 ) -> String {
     let mut spans = Vec::new();
     field_spans(ast, info, checked, &mut Vec::new(), &mut spans);
     spans.sort_unstable();
     spans.dedup();
-    let english = lang.starts_with("en");
     let mut out = String::with_capacity(source.len() * 2);
     let mut at = 0;
     for (start, end, field) in spans {
         if start < at || end > source.len() || !source.is_char_boundary(start) || !source.is_char_boundary(end) {
             continue;
         }
-        out.push_str(&operators_in_words(&source[at..start], english));
+        out.push_str(&operators_in_words(&source[at..start], words));
         out.push_str(&label(&field).unwrap_or(field));
         at = end;
     }
-    out.push_str(&operators_in_words(&source[at..], english));
+    out.push_str(&operators_in_words(&source[at..], words));
     out
 }
 
@@ -73,8 +80,7 @@ fn field_spans(
 }
 
 /// `&&`, `||`, `!` and `==` outside quoted text, in words.
-fn operators_in_words(text: &str, english: bool) -> String {
-    let (and, or, not) = if english { (" and ", " or ", "not ") } else { (" 且 ", " 或 ", "非 ") };
+fn operators_in_words(text: &str, Connectives { and, or, not }: Connectives<'_>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut quote: Option<char> = None;
     let mut chars = text.chars().peekable();

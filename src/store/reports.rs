@@ -38,40 +38,52 @@ pub fn row(r: &InstanceRow, offset: UtcOffset) -> Row<'_> {
 /// changed no state).
 #[derive(Debug, FromQueryResult)]
 struct Entered {
+    stream: String,
     at: i64,
     to_state: Option<String>,
 }
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
-/// The days an instance has spent in each stage, from its history, up to `now` for the stage it
-/// is in.
+/// For each instance of a page, the days it has spent in each stage, from its history (one query
+/// for the page), up to `now` for the stage an instance still open is in.
 async fn stage_days<C: ConnectionTrait>(
     c: &C,
     def: &Definition,
-    instance: i64,
+    page: &[InstanceRow],
     now: OffsetDateTime,
-) -> Result<BTreeMap<String, Decimal>, DbErr> {
-    let steps: Vec<Entered> = crate::store::db::rows(
-        c,
-        "SELECT at, to_state FROM audit_events WHERE stream = $1 ORDER BY seq",
-        vec![crate::store::audit::instance_stream(instance).into()],
-    )
-    .await?;
-    let mut micros: BTreeMap<String, i64> = BTreeMap::new();
-    // The stage entered last, since when, and whether the instance ended there.
-    let mut entered: Option<(String, i64, bool)> = None;
-    for step in steps {
-        let Some(state) = step.to_state.as_deref().and_then(|s| def.state(s)) else { continue };
-        if let Some((prev, since, _)) = entered.take() {
-            *micros.entry(prev).or_default() += step.at - since;
+) -> Result<BTreeMap<i64, BTreeMap<String, Decimal>>, DbErr> {
+    let streams: Vec<String> = page.iter().map(|r| crate::store::audit::instance_stream(r.id)).collect();
+    let marks: Vec<String> = (1..=streams.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT stream, at, to_state FROM audit_events WHERE stream IN ({}) ORDER BY stream, seq",
+        marks.join(", ")
+    );
+    let steps: Vec<Entered> =
+        crate::store::db::rows(c, &sql, streams.iter().map(|s| s.clone().into()).collect()).await?;
+    let mut by_stream: BTreeMap<&str, Vec<&Entered>> = BTreeMap::new();
+    for step in &steps {
+        by_stream.entry(step.stream.as_str()).or_default().push(step);
+    }
+    let mut out = BTreeMap::new();
+    for (row, stream) in page.iter().zip(&streams) {
+        let mut micros: BTreeMap<String, i64> = BTreeMap::new();
+        // The stage entered last, since when, and whether the instance ended there.
+        let mut entered: Option<(String, i64, bool)> = None;
+        for step in by_stream.get(stream.as_str()).into_iter().flatten() {
+            let Some(state) = step.to_state.as_deref().and_then(|s| def.state(s)) else { continue };
+            if let Some((prev, since, _)) = entered.take() {
+                *micros.entry(prev).or_default() += step.at - since;
+            }
+            entered = Some((state.stage.clone(), step.at, state.is_final));
         }
-        entered = Some((state.stage.clone(), step.at, state.is_final));
+        if let Some((stage, since, false)) = entered {
+            *micros.entry(stage).or_default() += crate::clock::to_micros(now) - since;
+        }
+        let days = micros.into_iter().map(|(s, m)| (s, Decimal::from(m.max(0)) / Decimal::from(MICROS_PER_DAY)));
+        out.insert(row.id, days.collect());
     }
-    if let Some((stage, since, false)) = entered {
-        *micros.entry(stage).or_default() += crate::clock::to_micros(now) - since;
-    }
-    Ok(micros.into_iter().map(|(s, m)| (s, Decimal::from(m.max(0)) / Decimal::from(MICROS_PER_DAY))).collect())
+    Ok(out)
 }
 
 /// Sums every instance of `def`'s process (of any of its versions) into its reports.
@@ -82,7 +94,7 @@ pub async fn figures<C: ConnectionTrait>(
     offset: UtcOffset,
     now: OffsetDateTime,
 ) -> Result<Figures, DbErr> {
-    // Histories are read only where a report asks for days in stage: a query per instance.
+    // Histories are read only where a report asks for days in stage: a query per page.
     let durations = def.reports.iter().any(|r| r.kind == ReportKind::DaysInStage);
     let mut tallies: Vec<Tally<'_>> = def.reports.iter().map(|r| Tally::new(def, r)).collect();
     let mut before = None;
@@ -93,14 +105,14 @@ pub async fn figures<C: ConnectionTrait>(
             let page = instances::list(c, &def.id, before, PAGE).await?;
             let Some(last) = page.last() else { break };
             before = Some(last.id);
+            let days = if durations { stage_days(c, def, &page, now).await? } else { BTreeMap::new() };
             for r in &page {
                 if read == READ_LIMIT {
                     truncated = true;
                     break;
                 }
                 read += 1;
-                let days = if durations { Some(stage_days(c, def, r.id, now).await?) } else { None };
-                let row = Row { stage_days: days.as_ref(), ..row(r, offset) };
+                let row = Row { stage_days: days.get(&r.id), ..row(r, offset) };
                 for t in &mut tallies {
                     t.add(&row);
                 }

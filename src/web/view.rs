@@ -119,6 +119,7 @@ fn eval_error_text(tr: &Tr, def: Option<&Definition>, why: &crate::expr::EvalErr
         }
         E::Arithmetic(what) if what.contains("zero") => tr.t("expr.division_by_zero").to_owned(),
         E::Arithmetic(_) => tr.t("expr.out_of_range").to_owned(),
+        E::NotAnOption(value) => tr.f("expr.not_an_option", &[("value", value.clone())]),
         E::TooCostly => tr.f("expr.too_costly", &[("steps", crate::expr::MAX_STEPS.to_string())]),
         E::Index(_) | E::Invalid(_) => tr.f("expr.other", &[("detail", why.to_string())]),
     }
@@ -127,7 +128,8 @@ fn eval_error_text(tr: &Tr, def: Option<&Definition>, why: &crate::expr::EvalErr
 /// A condition with its fields named as the reader's language quotes them.
 fn condition_words(tr: &Tr, def: Option<&Definition>, condition: &crate::expr::Expression) -> String {
     let lang = tr.code();
-    condition.in_words(|f| Some(tr.f("expr.field", &[("field", field_label(def, lang, f))])), lang)
+    let words = crate::expr::Connectives { and: tr.t("expr.and"), or: tr.t("expr.or"), not: tr.t("expr.not") };
+    condition.in_words(|f| Some(tr.f("expr.field", &[("field", field_label(def, lang, f))])), words)
 }
 
 pub fn field_problem_text(tr: &Tr, p: &FieldProblem) -> String {

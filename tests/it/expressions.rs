@@ -274,3 +274,20 @@ fn a_timer_date_expression_is_checked() {
     let (line, col) = place(&text, "? last_review");
     assert!(err.contains(&format!("review.toml:{line}:{col}: timer date:")), "{err}");
 }
+
+async fn a_computed_choice_outside_its_options_refuses_the_step(backend: Backend) {
+    let odd = SCREENING.replace(": \\\"none\\\"\"", ": \\\"unheard_of\\\"\"");
+    assert_ne!(odd, SCREENING, "the tier's last branch is replaced");
+    let h = Harness::new(backend, defs(&[("screening.toml", &odd)])).await;
+    let id = h.rt.start("screening", &admin(), &data(json!({ "household": 1 }))).await.unwrap();
+    let refused =
+        h.rt.fire(id, None, &admin(), "record_figures", &data(json!({ "income": "9000", "disabled": false }))).await;
+    let Err(RuntimeError::Refused(r)) = refused else { panic!("{refused:?}") };
+    let def = h.rt.definitions().get("screening").unwrap().clone();
+    let words = unionflow::web::view::refusal_text(&Tr::new(Lang::Zh), Some(&def), &h.rt.definitions().roles, &r);
+    assert_eq!(words, "无法计算“困难类别”：“unheard_of”不是它的选项之一。");
+}
+
+on_both_backends! {
+    computed_choice_outside_options => a_computed_choice_outside_its_options_refuses_the_step;
+}
