@@ -172,3 +172,73 @@ pub async fn user_add(
     );
     Ok(())
 }
+
+/// `unionflow token add NAME --role ROLE[@UNIT]...`: a service account for another system, with
+/// one bearer token printed once. Audited like an admin's change.
+pub async fn token_add(
+    db: &crate::config::DbArgs,
+    defs: &crate::config::DefinitionArgs,
+    name: &str,
+    roles: &[String],
+    expires: Option<time::Date>,
+    per_minute: u32,
+) -> anyhow::Result<()> {
+    use crate::people::{RoleGrant, Username, tokens};
+    let set = defs.load().map_err(|p| anyhow::anyhow!("invalid process definitions:\n{p}"))?;
+    let name = Username::parse(name)?;
+    let grants = roles.iter().map(|r| RoleGrant::parse(r, &set.roles)).collect::<Result<Vec<_>, _>>()?;
+    let conn = open(db).await?;
+    let now = time::OffsetDateTime::now_utc();
+    // The token expires at the start of the day given, in the definitions' offset.
+    let expires_at = expires.map(|d| d.midnight().assume_offset(defs.utc_offset));
+    let change = Audited::begin(&conn, "admin", "cli", now).await?;
+    let issued = tokens::create(change.conn(), &name, &grants, per_minute, expires_at, now).await?;
+    let roles: Vec<String> = grants.iter().map(ToString::to_string).collect();
+    let data = serde_json::json!({
+        "account": name.as_str(), "roles": roles, "per_minute": per_minute,
+        "expires": expires.map(crate::definition::calendar::format_date),
+    });
+    change.commit(Record { kind: "admin", event: Some("create_token"), data }).await?;
+    eprintln!("created service account {name} (#{}) with roles {}", issued.account_id, roles.join(", "));
+    eprintln!("its token, shown only now (send it as `Authorization: Bearer <token>`):");
+    println!("{}", issued.secret);
+    Ok(())
+}
+
+/// `unionflow token list`: every service account's token, never its secret.
+pub async fn token_list(db: &crate::config::DbArgs) -> anyhow::Result<()> {
+    let conn = open(db).await?;
+    let now = time::OffsetDateTime::now_utc();
+    println!("{:<24} {:<12} {:>10}  {:<10} {:<10} status", "account", "token", "per minute", "created", "expires");
+    for t in crate::people::tokens::list(&conn).await? {
+        let day = |at: i64| crate::definition::calendar::format_date(crate::clock::from_micros(at).date());
+        let status = crate::people::tokens::status(&t, now);
+        println!(
+            "{:<24} {:<12} {:>10}  {:<10} {:<10} {}",
+            t.username,
+            format!("{}…", t.hint),
+            t.per_minute,
+            day(t.created_at),
+            t.expires_at.map_or_else(|| "never".to_owned(), day),
+            status.as_str()
+        );
+    }
+    Ok(())
+}
+
+/// `unionflow token revoke NAME`: the account's tokens stop working at once and the account is
+/// deactivated. Audited like an admin's change.
+pub async fn token_revoke(db: &crate::config::DbArgs, name: &str) -> anyhow::Result<ExitCode> {
+    let name = crate::people::Username::parse(name)?;
+    let conn = open(db).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let change = Audited::begin(&conn, "admin", "cli", now).await?;
+    if !crate::people::tokens::revoke(change.conn(), &name, now).await? {
+        eprintln!("no service account named {name}");
+        return Ok(ExitCode::FAILURE);
+    }
+    let data = serde_json::json!({ "account": name.as_str() });
+    change.commit(Record { kind: "admin", event: Some("revoke_token"), data }).await?;
+    println!("revoked the tokens of {name}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -3,6 +3,7 @@
 //! [`store`] applies decisions durably; the [`scheduler`] fires timers; [`audit`] keeps the
 //! hash chain.
 
+pub mod api;
 pub mod audit;
 pub mod bench;
 pub mod bench_expressions;

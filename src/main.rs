@@ -47,6 +47,33 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Service accounts: other systems calling the JSON API with a bearer token.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a service account and its token (printed once): `unionflow token add bureau
+    /// --role bureau_reviewer`.
+    Add {
+        name: String,
+        /// A role, or role@unit for a unit's role; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The day the token stops working, as YYYY-MM-DD (default: never).
+        #[arg(long, value_parser = day)]
+        expires: Option<time::Date>,
+        /// The calls a minute the token may make; more are answered 429 with Retry-After.
+        #[arg(long, default_value_t = unionflow::people::tokens::DEFAULT_PER_MINUTE)]
+        per_minute: u32,
+    },
+    /// List the service accounts' tokens (never their secrets).
+    List,
+    /// Revoke an account's tokens and deactivate it.
+    Revoke { name: String },
 }
 
 #[derive(Subcommand)]
@@ -133,6 +160,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Token { command } => match command {
+            TokenCommand::Add { name, roles, expires, per_minute } => {
+                unionflow::cli::token_add(&cli.db, &cli.defs, &name, &roles, expires, per_minute).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            TokenCommand::List => {
+                unionflow::cli::token_list(&cli.db).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            TokenCommand::Revoke { name } => unionflow::cli::token_revoke(&cli.db, &name).await,
+        },
         Command::Bench(args) => {
             unionflow::bench::run(&cli.db, &cli.defs, args).await?;
             Ok(ExitCode::SUCCESS)

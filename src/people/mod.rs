@@ -8,6 +8,7 @@ pub mod password;
 pub mod sessions;
 pub mod signin;
 pub mod throttle;
+pub mod tokens;
 pub mod users;
 
 pub use domain::{DisplayName, Password, PeopleError, RoleGrant, Username};

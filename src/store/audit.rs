@@ -293,6 +293,24 @@ pub async fn page<C: ConnectionTrait>(
     select(c, &sql, values).await
 }
 
+/// Events oldest first after the id `after`: another system mirrors the trail page by page.
+pub async fn after<C: ConnectionTrait>(c: &C, after: i64, limit: u64) -> Result<Vec<AuditRow>, DbErr> {
+    let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE id > $1 ORDER BY id LIMIT {}", limit.min(1000));
+    select(c, &sql, vec![after.into()]).await
+}
+
+/// A page of one stream, oldest first, after the sequence number `after`.
+pub async fn stream_after<C: ConnectionTrait>(
+    c: &C,
+    stream: &str,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<AuditRow>, DbErr> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM audit_events WHERE stream = $1 AND seq > $2 ORDER BY seq LIMIT {}", limit.min(1000));
+    select(c, &sql, vec![stream.into(), after.into()]).await
+}
+
 /// The history of one instance, oldest first.
 pub async fn stream<C: ConnectionTrait>(c: &C, stream: &str) -> Result<Vec<AuditRow>, DbErr> {
     let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE stream = $1 ORDER BY seq");

@@ -89,6 +89,19 @@ impl Registry {
         self.current.get(process).map(|(_, v)| *v)
     }
 
+    /// The version number of a stored version row.
+    pub async fn version_of(&self, db: &DatabaseConnection, id: i64) -> Result<i64, RegistryError> {
+        if let Some((_, version)) = self.current.values().find(|(row, _)| *row == id) {
+            return Ok(*version);
+        }
+        #[derive(FromQueryResult)]
+        struct Version {
+            version: i64,
+        }
+        let found: Option<Version> = row(db, "SELECT version FROM definitions WHERE id = $1", vec![id.into()]).await?;
+        found.map(|v| v.version).ok_or(RegistryError::Missing(id))
+    }
+
     /// The definition of a stored version, parsed once and kept.
     pub async fn by_row(&self, db: &DatabaseConnection, id: i64) -> Result<Arc<Definition>, RegistryError> {
         if let Some(def) = self.by_row.read().unwrap_or_else(|e| e.into_inner()).get(&id) {

@@ -135,6 +135,28 @@ pub async fn list<C: ConnectionTrait>(
     select(c, &sql, vec![process.into(), before.unwrap_or(i64::MAX).into()]).await
 }
 
+/// Instances oldest first after the id `after`, of a process and in a state when given (keyset
+/// paging for the API's search).
+pub async fn scan<C: ConnectionTrait>(
+    c: &C,
+    process: Option<&str>,
+    state: Option<&str>,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<InstanceRow>, DbErr> {
+    let mut values: Vec<Value> = vec![after.into()];
+    let mut clauses = vec!["id > $1".to_owned()];
+    for (column, value) in [("process", process), ("state", state)] {
+        if let Some(v) = value {
+            values.push(v.into());
+            clauses.push(format!("{column} = ${}", values.len()));
+        }
+    }
+    let sql =
+        format!("SELECT {COLUMNS} FROM instances WHERE {} ORDER BY id LIMIT {}", clauses.join(" AND "), limit.min(1000));
+    select(c, &sql, values).await
+}
+
 /// The outcomes so far of the children of one fan-out.
 pub async fn child_tally<C: ConnectionTrait>(
     c: &C,

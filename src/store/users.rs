@@ -94,7 +94,7 @@ pub async fn set_password_hash<C: ConnectionTrait>(c: &C, id: i64, hash: &str) -
 pub async fn for_sign_in<C: ConnectionTrait>(c: &C, username: &str) -> Result<Option<SignInRow>, DbErr> {
     row(
         c,
-        "SELECT id, username, display_name, active, password_hash FROM users WHERE username = $1",
+        "SELECT id, username, display_name, active, password_hash FROM users WHERE username = $1 AND kind = 'person'",
         vec![username.into()],
     )
     .await
@@ -104,9 +104,34 @@ pub async fn find<C: ConnectionTrait>(c: &C, id: i64) -> Result<Option<UserRow>,
     row(c, "SELECT id, username, display_name, active FROM users WHERE id = $1", vec![id.into()]).await
 }
 
-/// Every user, by name (an admin's list; bounded).
+/// Every person, by name (an admin's list; bounded). Service accounts are listed with their
+/// tokens.
 pub async fn list<C: ConnectionTrait>(c: &C) -> Result<Vec<UserRow>, DbErr> {
-    rows(c, "SELECT id, username, display_name, active FROM users ORDER BY username LIMIT 5000", vec![]).await
+    let sql = "SELECT id, username, display_name, active FROM users WHERE kind = 'person' ORDER BY username LIMIT 5000";
+    rows(c, sql, vec![]).await
+}
+
+/// The id of the service account `username`.
+pub async fn service_id<C: ConnectionTrait>(c: &C, username: &str) -> Result<Option<i64>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Id {
+        id: i64,
+    }
+    let sql = "SELECT id FROM users WHERE username = $1 AND kind = 'service'";
+    Ok(row::<Id, _>(c, sql, vec![username.into()]).await?.map(|r| r.id))
+}
+
+/// Makes a service account: a user who signs in only with a bearer token (its password hash is
+/// no hash, so no password matches it).
+pub async fn insert_service<C: ConnectionTrait>(c: &C, username: &str, at: i64) -> Result<i64, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Id {
+        id: i64,
+    }
+    let sql = "INSERT INTO users (username, display_name, password_hash, active, created_at, kind)
+               VALUES ($1, $1, '!', TRUE, $2, 'service') RETURNING id";
+    let inserted = row::<Id, _>(c, sql, vec![username.into(), at.into()]).await?;
+    inserted.map(|r| r.id).ok_or(DbErr::RecordNotInserted)
 }
 
 /// The grants of the users given.
@@ -126,11 +151,11 @@ pub async fn active_holders<C: ConnectionTrait>(c: &C, role: &str) -> Result<i64
     struct N {
         n: i64,
     }
-    let sql = "SELECT COUNT(DISTINCT u.id) AS n FROM users u JOIN user_roles r ON r.user_id = u.id WHERE r.role = $1 AND u.active";
+    let sql = "SELECT COUNT(DISTINCT u.id) AS n FROM users u JOIN user_roles r ON r.user_id = u.id WHERE r.role = $1 AND u.active AND u.kind = 'person'";
     Ok(row::<N, _>(c, sql, vec![role.into()]).await?.map_or(0, |r| r.n))
 }
 
 /// The active people in username order (bounded).
 pub async fn directory<C: ConnectionTrait>(c: &C) -> Result<Vec<DirectoryRow>, DbErr> {
-    rows(c, "SELECT username, display_name FROM users WHERE active ORDER BY username LIMIT 20000", vec![]).await
+    rows(c, "SELECT username, display_name FROM users WHERE active AND kind = 'person' ORDER BY username LIMIT 20000", vec![]).await
 }

@@ -81,7 +81,12 @@ fn is_bare_error(response: &Response) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    (response.status().is_client_error() || response.status().is_server_error()) && !html
+    // The API's problem documents are answers of ours, for programs.
+    let problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(crate::api::PROBLEM_JSON.as_bytes()));
+    (response.status().is_client_error() || response.status().is_server_error()) && !html && !problem
 }
 
 fn bare_error_key(status: StatusCode) -> &'static str {

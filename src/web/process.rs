@@ -95,7 +95,7 @@ fn decode_form(
     (given, known)
 }
 
-fn directory_errors(def: &Definition, given: &Data, directory: &Directory, lang: &str) -> Vec<FieldError> {
+pub fn directory_errors(def: &Definition, given: &Data, directory: &Directory, lang: &str) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (name, value) in given {
         let Some((field, source)) = def.field(name).and_then(|f| Some((f, f.source?))) else { continue };

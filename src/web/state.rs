@@ -18,6 +18,8 @@ pub struct AppState {
     /// millions of events takes a while), so the audit page stays as fast at any size.
     pub chain: Arc<tokio::sync::RwLock<Option<Verification>>>,
     directory: Arc<tokio::sync::RwLock<Option<CachedDirectory>>>,
+    /// The API tokens' rates.
+    pub api_limits: Arc<crate::api::Limiter>,
 }
 
 /// The directories as read, and when.
@@ -68,7 +70,7 @@ const DIRECTORY_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(
 
 impl AppState {
     pub fn new(rt: Arc<Runtime>, config: WebConfig) -> Self {
-        Self { rt, config: Arc::new(config), chain: Arc::default(), directory: Arc::default() }
+        Self { rt, config: Arc::new(config), chain: Arc::default(), directory: Arc::default(), api_limits: Arc::default() }
     }
 
     pub async fn chain_status(&self) -> Option<Verification> {

@@ -93,7 +93,7 @@ fn count_text(tr: &Tr, def: Option<&Definition>, list: &str, n: usize) -> String
     tr.f(key, &[("n", n.to_string())])
 }
 
-fn field_label(def: Option<&Definition>, lang: &str, field: &str) -> String {
+pub fn field_label(def: Option<&Definition>, lang: &str, field: &str) -> String {
     def.and_then(|d| d.field(field)).map_or_else(|| field.to_owned(), |f| f.label.get(lang).to_owned())
 }
 

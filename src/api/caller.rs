@@ -1,0 +1,96 @@
+//! Who calls: a service account signed in by its bearer token, within its rate, and the language
+//! its answers are worded in.
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+
+use crate::api::problem::ApiError;
+use crate::engine::Actor;
+use crate::people::User;
+use crate::web::i18n::{Lang, Tr};
+use crate::web::state::AppState;
+
+pub struct Caller {
+    pub user: User,
+    pub tr: Tr,
+}
+
+impl Caller {
+    pub fn actor(&self) -> Actor {
+        self.user.actor()
+    }
+    pub fn name(&self) -> &str {
+        &self.user.username
+    }
+}
+
+/// The language asked for by `Accept-Language`: the first of Chinese or English by preference
+/// (`q`), else the app's default.
+pub fn lang_of(headers: &HeaderMap) -> Tr {
+    let Some(value) = headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) else {
+        return Tr::new(Lang::default());
+    };
+    let mut best: Option<(f32, Lang)> = None;
+    for part in value.split(',').take(20) {
+        let mut pieces = part.split(';');
+        let tag = pieces.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let q = pieces
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let lang = match tag.split('-').next() {
+            Some("zh") => Lang::Zh,
+            Some("en") => Lang::En,
+            _ => continue,
+        };
+        if q > 0.0 && best.is_none_or(|(b, _)| q > b) {
+            best = Some((q, lang));
+        }
+    }
+    Tr::new(best.map_or_else(Lang::default, |(_, l)| l))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let tr = lang_of(&parts.headers);
+        let token = bearer(&parts.headers).ok_or_else(|| ApiError::unauthorized(&tr))?;
+        let signed = crate::people::tokens::authenticate(state.db(), token, state.now())
+            .await
+            .map_err(|e| ApiError::internal(&tr, &e))?
+            .ok_or_else(|| ApiError::unauthorized(&tr))?;
+        let limit = signed.per_minute;
+        if let Err(wait) = state.api_limits.take(signed.token_id, limit, std::time::Instant::now()) {
+            return Err(ApiError::too_many(&tr, wait.as_secs_f64().ceil() as u64, limit));
+        }
+        tracing::debug!(account = %signed.user.username, path = %parts.uri.path(), "API call");
+        Ok(Caller { user: signed.user, tr })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asked(value: &str) -> Lang {
+        let mut headers = HeaderMap::new();
+        headers.insert(axum::http::header::ACCEPT_LANGUAGE, value.parse().expect("a header value"));
+        lang_of(&headers).lang
+    }
+
+    #[test]
+    fn the_language_is_the_most_preferred_of_those_we_speak() {
+        assert_eq!(asked("en-US,en;q=0.9"), Lang::En);
+        assert_eq!(asked("fr, en;q=0.5, zh-CN;q=0.8"), Lang::Zh);
+        assert_eq!(asked("de"), Lang::default());
+        assert_eq!(asked("zh;q=0, en;q=0.1"), Lang::En);
+    }
+}
