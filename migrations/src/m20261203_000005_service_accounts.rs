@@ -43,6 +43,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_script(manager, "DROP TABLE idempotency_keys;\nDROP TABLE api_tokens;\nALTER TABLE users DROP COLUMN kind").await
+        run_script(manager, "DROP TABLE idempotency_keys;\nDROP TABLE api_tokens;\nALTER TABLE users DROP COLUMN kind")
+            .await
     }
 }

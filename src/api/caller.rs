@@ -35,10 +35,8 @@ pub fn lang_of(headers: &HeaderMap) -> Tr {
     for part in value.split(',').take(20) {
         let mut pieces = part.split(';');
         let tag = pieces.next().unwrap_or_default().trim().to_ascii_lowercase();
-        let q = pieces
-            .find_map(|p| p.trim().strip_prefix("q="))
-            .and_then(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
+        let q =
+            pieces.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.trim().parse::<f32>().ok()).unwrap_or(1.0);
         let lang = match tag.split('-').next() {
             Some("zh") => Lang::Zh,
             Some("en") => Lang::En,

@@ -51,16 +51,22 @@ const MAX_KEY_LEN: usize = 200;
 
 fn idempotency_key<'a>(caller: &Caller, headers: &'a HeaderMap) -> Result<Option<&'a str>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
-    let key = value.to_str().ok().map(str::trim).filter(|k| {
-        !k.is_empty() && k.len() <= MAX_KEY_LEN && k.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
-    });
+    let key =
+        value.to_str().ok().map(str::trim).filter(|k| {
+            !k.is_empty() && k.len() <= MAX_KEY_LEN && k.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        });
     key.map(Some).ok_or_else(|| {
         ApiError::bad_request(&caller.tr, format!("Idempotency-Key: 1 to {MAX_KEY_LEN} visible ASCII characters"))
     })
 }
 
 /// The values given, refused where a directory (units, people) does not know them.
-async fn checked_data(state: &AppState, caller: &Caller, def: &Definition, data: &Map<String, Value>) -> Result<Data, ApiError> {
+async fn checked_data(
+    state: &AppState,
+    caller: &Caller,
+    def: &Definition,
+    data: &Map<String, Value>,
+) -> Result<Data, ApiError> {
     let directory = state.directory().await?;
     let errors = crate::web::process::directory_errors(def, data, &directory, caller.tr.code());
     if errors.is_empty() {
@@ -336,7 +342,8 @@ pub async fn search(
     let (mut items, mut scanned, mut cursor) = (Vec::new(), 0usize, s.after);
     let mut exhausted = false;
     while items.len() < s.limit && scanned < SCAN_PER_PAGE {
-        let batch = crate::store::instances::scan(state.db(), s.process.as_deref(), s.state.as_deref(), cursor, 200).await?;
+        let batch =
+            crate::store::instances::scan(state.db(), s.process.as_deref(), s.state.as_deref(), cursor, 200).await?;
         if batch.len() < 200 {
             exhausted = true;
         }
@@ -344,7 +351,12 @@ pub async fn search(
             scanned += 1;
             cursor = row.id;
             if matches(&row.data, &s.fields) {
-                let definition = state.rt.registry().by_row(state.db(), row.definition_id).await.map_err(|e| ApiError::internal(tr, &e))?;
+                let definition = state
+                    .rt
+                    .registry()
+                    .by_row(state.db(), row.definition_id)
+                    .await
+                    .map_err(|e| ApiError::internal(tr, &e))?;
                 let inst = Instance { row, definition };
                 if state.rt.may_read(&actor, &inst).await.map_err(|e| ApiError::internal(tr, &e))? {
                     items.push(InstanceSummary::from(&inst.row));

@@ -55,7 +55,7 @@ pub struct FieldIssue {
 /// An API call that failed: its problem document and the headers it needs.
 #[derive(Debug)]
 pub struct ApiError {
-    problem: Problem,
+    problem: Box<Problem>,
     retry_after: Option<u64>,
 }
 
@@ -72,7 +72,7 @@ impl ApiError {
             current_version: None,
             open_instance: None,
         };
-        ApiError { problem, retry_after: None }
+        ApiError { problem: Box::new(problem), retry_after: None }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -201,7 +201,7 @@ impl From<sea_orm::DbErr> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let body = serde_json::to_vec(&self.problem).unwrap_or_default();
+        let body = serde_json::to_vec(&*self.problem).unwrap_or_default();
         let mut response = (status, body).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if let Some(secs) = self.retry_after {

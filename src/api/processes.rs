@@ -201,8 +201,7 @@ pub async fn by_key(
         asked = true;
         if let Some(open) = crate::store::keys::holder(state.db(), &def.id, &value).await? {
             let roles = &state.rt.definitions().roles;
-            let inst =
-                state.rt.instance(open).await.map_err(|e| ApiError::from_runtime(tr, Some(&def), roles, e))?;
+            let inst = state.rt.instance(open).await.map_err(|e| ApiError::from_runtime(tr, Some(&def), roles, e))?;
             if !state.rt.may_read(&caller.actor(), &inst).await.map_err(|e| ApiError::internal(tr, &e))? {
                 return Err(ApiError::forbidden(tr));
             }

@@ -306,8 +306,10 @@ pub async fn stream_after<C: ConnectionTrait>(
     after: i64,
     limit: u64,
 ) -> Result<Vec<AuditRow>, DbErr> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM audit_events WHERE stream = $1 AND seq > $2 ORDER BY seq LIMIT {}", limit.min(1000));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_events WHERE stream = $1 AND seq > $2 ORDER BY seq LIMIT {}",
+        limit.min(1000)
+    );
     select(c, &sql, vec![stream.into(), after.into()]).await
 }
 

@@ -60,7 +60,13 @@ pub async fn claim<C: ConnectionTrait>(
 }
 
 /// The answer a claimed key gives from now on.
-pub async fn record<C: ConnectionTrait>(c: &C, account: &str, key: &str, status: u16, instance: i64) -> Result<(), DbErr> {
+pub async fn record<C: ConnectionTrait>(
+    c: &C,
+    account: &str,
+    key: &str,
+    status: u16,
+    instance: i64,
+) -> Result<(), DbErr> {
     exec(
         c,
         "UPDATE idempotency_keys SET status = $1, body = $2 WHERE account = $3 AND key = $4",

@@ -152,8 +152,11 @@ pub async fn scan<C: ConnectionTrait>(
             clauses.push(format!("{column} = ${}", values.len()));
         }
     }
-    let sql =
-        format!("SELECT {COLUMNS} FROM instances WHERE {} ORDER BY id LIMIT {}", clauses.join(" AND "), limit.min(1000));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM instances WHERE {} ORDER BY id LIMIT {}",
+        clauses.join(" AND "),
+        limit.min(1000)
+    );
     select(c, &sql, values).await
 }
 

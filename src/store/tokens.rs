@@ -18,6 +18,7 @@ pub struct LiveToken {
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct TokenRow {
     pub id: i64,
+    pub user_id: i64,
     pub username: String,
     pub hint: String,
     pub per_minute: i64,
@@ -68,7 +69,7 @@ pub async fn touch<C: ConnectionTrait>(c: &C, id: i64, at: i64) -> Result<(), Db
 pub async fn list<C: ConnectionTrait>(c: &C) -> Result<Vec<TokenRow>, DbErr> {
     rows(
         c,
-        "SELECT t.id, u.username, t.hint, t.per_minute, t.created_at, t.expires_at, t.revoked_at, t.last_used_at, u.active
+        "SELECT t.id, t.user_id, u.username, t.hint, t.per_minute, t.created_at, t.expires_at, t.revoked_at, t.last_used_at, u.active
          FROM api_tokens t JOIN users u ON u.id = t.user_id
          ORDER BY t.id DESC LIMIT 1000",
         vec![],

@@ -157,5 +157,10 @@ pub async fn active_holders<C: ConnectionTrait>(c: &C, role: &str) -> Result<i64
 
 /// The active people in username order (bounded).
 pub async fn directory<C: ConnectionTrait>(c: &C) -> Result<Vec<DirectoryRow>, DbErr> {
-    rows(c, "SELECT username, display_name FROM users WHERE active AND kind = 'person' ORDER BY username LIMIT 20000", vec![]).await
+    rows(
+        c,
+        "SELECT username, display_name FROM users WHERE active AND kind = 'person' ORDER BY username LIMIT 20000",
+        vec![],
+    )
+    .await
 }

@@ -23,11 +23,75 @@ pub struct UserLine {
     pub active: bool,
 }
 
+/// A service account's token as the admin page lists it (never its secret).
+pub struct TokenLine {
+    pub username: String,
+    pub roles: String,
+    pub hint: String,
+    pub per_minute: i64,
+    pub created: String,
+    pub expires: String,
+    pub last_used: String,
+    /// The locale key of its status: live, expired or revoked.
+    pub status_key: &'static str,
+    pub live: bool,
+}
+
+async fn token_lines(state: &AppState, signed: &Signed) -> Result<Vec<TokenLine>, WebError> {
+    let tokens = crate::people::tokens::list(state.db()).await?;
+    let ids: Vec<i64> = tokens.iter().map(|t| t.user_id).collect();
+    let mut roles: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+    for g in crate::store::users::grants_of(state.db(), &ids).await? {
+        let grant = if g.unit_id.is_empty() { g.role } else { format!("{}@{}", g.role, g.unit_id) };
+        roles.entry(g.user_id).or_default().push(grant);
+    }
+    let (now, offset) = (state.now(), state.rt.offset());
+    let when = |at: i64| crate::web::view::fmt_time(crate::clock::from_micros(at), offset);
+    let never = signed.tr.t("admin.tokens.never").to_owned();
+    Ok(tokens
+        .into_iter()
+        .map(|t| {
+            let status = crate::people::tokens::status(&t, now);
+            TokenLine {
+                roles: roles.get(&t.user_id).map(|r| r.join(", ")).unwrap_or_default(),
+                hint: format!("{}…", t.hint),
+                per_minute: t.per_minute,
+                created: when(t.created_at),
+                expires: t.expires_at.map_or_else(|| never.clone(), when),
+                last_used: t.last_used_at.map_or_else(|| never.clone(), when),
+                status_key: match status {
+                    crate::people::tokens::Status::Live => "admin.tokens.live",
+                    crate::people::tokens::Status::Expired => "admin.tokens.expired",
+                    crate::people::tokens::Status::Revoked => "admin.tokens.revoked",
+                },
+                live: status == crate::people::tokens::Status::Live,
+                username: t.username,
+            }
+        })
+        .collect())
+}
+
+/// Revokes a service account's tokens (and deactivates it), from the admin page.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Posted { by: Admin(signed), .. }: Posted<Admin>,
+) -> Result<Response, WebError> {
+    let name = Username::parse(&name).map_err(|_| WebError::NotFound)?;
+    let change = signed.admin_change(&state).await?;
+    if !crate::people::tokens::revoke(change.conn(), &name, state.now()).await? {
+        return Err(WebError::NotFound);
+    }
+    change.commit(admin_record("revoke_token", serde_json::json!({ "account": name.as_str() }))).await?;
+    Ok(Redirect::to("/admin").into_response())
+}
+
 #[derive(Template)]
 #[template(path = "admin.html")]
 struct AdminPage {
     chrome: Chrome,
     users: Vec<UserLine>,
+    tokens: Vec<TokenLine>,
     units: Vec<Unit>,
     role_ids: String,
     problem: Option<String>,
@@ -58,7 +122,8 @@ async fn render(
         .collect();
     let role_ids = state.rt.definitions().roles.roles.keys().cloned().collect::<Vec<_>>().join(", ");
     let chrome = Chrome::signed(signed, signed.tr.t("admin.title"));
-    page(status, &AdminPage { chrome, users, units: units::list(state.db()).await?, role_ids, problem, form })
+    let tokens = token_lines(state, signed).await?;
+    page(status, &AdminPage { chrome, users, tokens, units: units::list(state.db()).await?, role_ids, problem, form })
 }
 
 pub async fn admin_page(State(state): State<AppState>, Admin(signed): Admin) -> Result<Response, WebError> {

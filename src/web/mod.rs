@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/roles", post(admin::set_roles))
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route("/admin/units", post(admin::create_unit))
+        .route("/admin/tokens/{name}/revoke", post(admin::revoke_token))
         .route("/static/style.css", get(assets::stylesheet))
         .route("/health", get(|| async { "ok" }))
         // Pages name no icon (`<link rel="icon" href="data:,">`); a browser that asks anyway

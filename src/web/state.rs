@@ -70,7 +70,13 @@ const DIRECTORY_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(
 
 impl AppState {
     pub fn new(rt: Arc<Runtime>, config: WebConfig) -> Self {
-        Self { rt, config: Arc::new(config), chain: Arc::default(), directory: Arc::default(), api_limits: Arc::default() }
+        Self {
+            rt,
+            config: Arc::new(config),
+            chain: Arc::default(),
+            directory: Arc::default(),
+            api_limits: Arc::default(),
+        }
     }
 
     pub async fn chain_status(&self) -> Option<Verification> {

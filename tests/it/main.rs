@@ -4,6 +4,7 @@ mod support;
 mod web;
 
 mod accounts;
+mod api;
 mod assembly;
 mod audit;
 mod bargaining;
