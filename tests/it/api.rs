@@ -404,7 +404,8 @@ fn signal(id_number: &str, source: &str, income: &str, figures: &str) -> Value {
 
 async fn a_whole_hardship_case_runs_through_the_api(backend: Backend) {
     let web = Web::embedded(backend).await;
-    let department = token(&web, "civil_affairs", &["caseworker"], 600).await;
+    let department = token(&web, "civil_affairs", &["department"], 600).await;
+    let caseworker = token(&web, "casework_system", &["caseworker"], 600).await;
     let api = Client::of(&web);
     let start = "/api/v1/processes/hardship_case/instances";
     let id_number = "330881198001010011";
@@ -420,29 +421,33 @@ async fn a_whole_hardship_case_runs_through_the_api(backend: Backend) {
     assert_eq!(web.count("SELECT COUNT(*) AS n FROM instances").await, 1);
     let found = api.get(&format!("/api/v1/processes/hardship_case/by-key?id_number={id_number}"), &department).await;
     assert_eq!(found.json["id"], json!(id));
+    // A department's system pushes data; it does not visit, vote or register.
+    let visit = json!({ "data": { "visited_on": "2026-03-04", "visit_findings": "住房简陋" } });
+    let refused = api.post(&format!("/api/v1/instances/{id}/events/visit_home"), &department, visit).await;
+    assert_eq!((refused.status, refused.json["reason"].clone()), (StatusCode::FORBIDDEN, json!("role_not_allowed")));
 
-    api.step(id, &department, "visit_home", json!({ "visited_on": "2026-03-04", "visit_findings": "住房简陋" })).await;
+    api.step(id, &caseworker, "visit_home", json!({ "visited_on": "2026-03-04", "visit_findings": "住房简陋" })).await;
     api.step(
         id,
-        &department,
+        &caseworker,
         "record_committee_vote",
         json!({ "committee_size": 7, "present": 6, "yes": 5, "no": 1, "abstain": 0 }),
     )
     .await;
-    let registered = api.step(id, &department, "register", json!({})).await;
+    let registered = api.step(id, &caseworker, "register", json!({})).await;
     assert_eq!(registered["data"]["register_no"], "JS-2026-0001");
     assert!(registered["timers"].as_array().is_some_and(|t| t.iter().any(|t| t["name"] == "monthly_call")));
     let helped = api
         .step(
             id,
-            &department,
+            &caseworker,
             "give_assistance",
             json!({ "measure_date": "2026-03-05", "measure_kind": "cash", "measure_amount": "1500.50" }),
         )
         .await;
     assert_eq!(helped["data"]["assistance_total"], "1500.50");
-    api.step(id, &department, "leave_register", json!({ "exit_reason": "再就业，收入已超过标准" })).await;
-    let closed = api.step(id, &department, "record_follow_up", json!({ "follow_up_note": "生活稳定" })).await;
+    api.step(id, &caseworker, "leave_register", json!({ "exit_reason": "再就业，收入已超过标准" })).await;
+    let closed = api.step(id, &caseworker, "record_follow_up", json!({ "follow_up_note": "生活稳定" })).await;
     assert_eq!(closed["state"], "closed");
     // The household's key is free again: a new signal opens a new case.
     let again = api.post(start, &department, signal(id_number, "human_resources", "1800", "失业登记")).await;
