@@ -171,6 +171,9 @@ async fn a_whole_assembly_vote_runs_through_the_api(backend: Backend) {
     for pair in events.windows(2) {
         assert_eq!(pair[1]["prev_hash"], pair[0]["hash"], "each event chains from the one before");
     }
+    for e in &events {
+        assert_eq!(e["hash"], json!(hash_as_the_readme_says(e)), "another system can verify each hash: {e}");
+    }
     // The whole trail, for an admin's account only, mirrors the same events.
     assert_eq!(api.get("/api/v1/audit", &secretary).await.problem(), "forbidden");
     let trail = api.get("/api/v1/audit?limit=1000", &bureau).await;
@@ -178,6 +181,33 @@ async fn a_whole_assembly_vote_runs_through_the_api(backend: Backend) {
         trail.json["items"].as_array().expect("events").iter().filter(|e| e["instance"] == id).collect();
     assert_eq!(mirrored.len(), events.len());
     assert_eq!(web.verify().await.broken, None);
+}
+
+/// An event's hash computed from what the API gives, as the README tells another system to.
+fn hash_as_the_readme_says(e: &Value) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for name in [
+        "prev_hash",
+        "stream",
+        "seq",
+        "at_micros",
+        "actor",
+        "kind",
+        "process",
+        "instance",
+        "event",
+        "from_state",
+        "to_state",
+        "data",
+    ] {
+        match &e[name] {
+            Value::Null => h.update(b"-;"),
+            Value::String(s) => h.update(format!("{}:{s};", s.len())),
+            other => h.update(format!("{}:{other};", other.to_string().len())),
+        }
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 async fn a_retried_start_with_its_key_starts_one_instance(backend: Backend) {
