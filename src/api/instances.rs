@@ -296,7 +296,7 @@ fn parse_search(state: &AppState, caller: &Caller, q: Vec<(String, String)>) -> 
             let value = crate::engine::parse_kind(&kind, &Value::String(given.clone()))
                 .ok()
                 .flatten()
-                .ok_or_else(|| bad(format!("field.{name}: {given:?} is not a value of the field")))?;
+                .ok_or_else(|| bad(format!("{given:?} is not a value of the field {name:?}")))?;
             s.fields.push((name, value));
         }
     }
