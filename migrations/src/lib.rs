@@ -12,6 +12,7 @@ mod m20261203_000001_timer_base;
 mod m20261203_000002_delegations;
 mod m20261203_000003_keys_and_numbers;
 mod m20261203_000004_timer_occurrence;
+mod m20261203_000006_webhooks;
 
 /// The engine's schema script, for tools that build tables of the same shape (the benchmark).
 pub use m20261128_000001_engine::SCHEMA as ENGINE_SCHEMA;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_delegations::Migration),
             Box::new(m20261203_000003_keys_and_numbers::Migration),
             Box::new(m20261203_000004_timer_occurrence::Migration),
+            Box::new(m20261203_000006_webhooks::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ pub mod delegations;
 pub mod instances;
 pub mod keys;
 pub mod mentors;
+pub mod outbox;
 pub mod reports;
 pub mod sessions;
 pub mod throttle;
@@ -18,6 +19,7 @@ pub mod tracks;
 pub mod trainees;
 pub mod units;
 pub mod users;
+pub mod webhooks;
 
 pub use db::{connect, migrate};
 pub use sea_orm::{DatabaseConnection, DbBackend, DbErr};
