@@ -125,6 +125,20 @@ impl NewSubscription {
         let description = crate::text::line(description, DESCRIPTION_MAX).map_err(WebhookError::Description)?;
         Ok(Self { url, description: description.to_owned(), filters })
     }
+
+    /// What the audit trail keeps of the subscription made as `id`: everything but its secret.
+    pub fn recorded(&self, id: i64) -> serde_json::Value {
+        let f = &self.filters;
+        serde_json::json!({
+            "subscription": id,
+            "url": self.url.as_str(),
+            "description": self.description,
+            "process": f.process,
+            "event": f.event,
+            "state": f.state,
+            "finished": f.finished,
+        })
+    }
 }
 
 /// A new subscription's secret: 32 random bytes, hex. Stored as it is (signing needs it) and
