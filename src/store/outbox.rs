@@ -57,7 +57,11 @@ pub struct Change<'a> {
 /// The body every delivery of a change carries, but for the leading `"id"`, which differs per
 /// delivery and is spliced in by the database (see [`enqueue`]).
 fn body_after_id(c: &Change<'_>) -> String {
-    let occurred_at = c.occurred_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let occurred_at = c
+        .occurred_at
+        .to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
     let (stream, seq, hash) = c.audit;
     let body = serde_json::json!({
         "type": c.kind.as_str(),

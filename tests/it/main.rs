@@ -27,3 +27,4 @@ mod security;
 mod training;
 mod ui;
 mod validate;
+mod webhooks;
