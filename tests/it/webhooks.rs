@@ -548,6 +548,24 @@ async fn an_admin_subscribes_pauses_resends_and_removes_on_the_page(backend: Bac
     let full = b.post("/admin/webhooks", &[("_csrf", &csrf), ("url", "https://example.org/one-more")]).await;
     assert_eq!(full.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(full.alert(), zh.f("webhooks.error.too_many", &[("max", "100".into())]));
+
+    // A hundred deliveries of one start, listed fifty a page, by key.
+    web.assembly("u01").await;
+    let resends = |p: &crate::web::Page| -> Vec<i64> {
+        p.elements("form")
+            .iter()
+            .filter_map(|f| {
+                f.attr("action")?.strip_prefix("/admin/webhooks/deliveries/")?.split('/').next()?.parse().ok()
+            })
+            .collect()
+    };
+    let first = b.get("/admin/webhooks").await;
+    let newest = resends(&first);
+    assert_eq!(newest.len(), 50);
+    let older = first.links().into_iter().find(|l| l.contains("before=")).expect("a link to older deliveries");
+    let second = resends(&b.get(&older).await);
+    assert_eq!(second.len(), 50);
+    assert!(second.iter().all(|id| newest.iter().all(|n| id < n)), "older, none repeated");
 }
 
 on_both_backends! {
