@@ -141,9 +141,9 @@ async fn deliver(db: DatabaseConnection, client: HttpsClient, config: Arc<Worker
     }
     match outbox::settle(&db, &d, attempt, next, now).await {
         Ok(true) => {}
-        // The lease ran out and the delivery was taken again (or resent by an admin): the
-        // newer claim settles it.
-        Ok(false) => tracing::info!(delivery = %d.delivery_id, "a webhook delivery was claimed again meanwhile"),
+        // The lease ran out and the delivery was taken again, or an admin resent it or removed
+        // its subscription meanwhile: whoever holds it now settles it.
+        Ok(false) => tracing::info!(delivery = %d.delivery_id, "a webhook delivery changed hands meanwhile"),
         Err(e) => tracing::warn!(error = %e, delivery = %d.delivery_id, "recording a webhook attempt failed"),
     }
 }
