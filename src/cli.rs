@@ -1,4 +1,4 @@
-//! Subcommands that report and exit: `validate` and `audit verify`.
+//! Subcommands that report and exit: `validate`, `audit verify`, `user` and `webhook`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -226,6 +226,58 @@ pub async fn token_list(db: &crate::config::DbArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What `unionflow webhook add` is given.
+pub struct WebhookAdd<'a> {
+    pub url: &'a str,
+    pub description: &'a str,
+    pub process: &'a str,
+    pub event: &'a str,
+    pub state: &'a str,
+    pub finished: bool,
+}
+
+/// `unionflow webhook add URL`: subscribes the URL and prints its secret, the only time it is
+/// shown. Audited like an admin's change on the page.
+pub async fn webhook_add(
+    db: &crate::config::DbArgs,
+    defs: &crate::config::DefinitionArgs,
+    add: WebhookAdd<'_>,
+) -> anyhow::Result<()> {
+    use crate::webhooks::{Filters, NewSubscription};
+    let set = defs.load().map_err(|p| anyhow::anyhow!("invalid process definitions:\n{p}"))?;
+    let filters = Filters::parse(&set, add.process, add.event, add.state, add.finished)?;
+    let new = NewSubscription::parse(add.url, add.description, filters)?;
+    let secret = crate::webhooks::new_secret();
+    let conn = open(db).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let change = Audited::begin(&conn, "admin", "cli", now).await?;
+    let id = crate::store::webhooks::create(change.conn(), &new, &secret, "cli", now).await?;
+    change.commit(Record { kind: "admin", event: Some("webhook_add"), data: new.recorded(id) }).await?;
+    println!("added webhook subscription #{id} for {}", new.url.as_str());
+    println!("secret (shown this once): {secret}");
+    Ok(())
+}
+
+/// `unionflow webhook list`: every subscription, one a line (never its secret).
+pub async fn webhook_list(db: &crate::config::DbArgs) -> anyhow::Result<()> {
+    let conn = open(db).await?;
+    for s in crate::store::webhooks::list(&conn).await? {
+        let filter = |name: &str, v: &Option<String>| v.as_ref().map(|v| format!(" {name}={v}")).unwrap_or_default();
+        println!(
+            "#{} {} {}{}{}{}{}{}",
+            s.id,
+            if s.active { "active" } else { "paused" },
+            s.url,
+            filter("process", &s.process),
+            filter("event", &s.event),
+            filter("state", &s.state),
+            if s.finished { " finished" } else { "" },
+            if s.description.is_empty() { String::new() } else { format!(" — {}", s.description) },
+        );
+    }
+    Ok(())
+}
+
 /// `unionflow token revoke NAME`: the account's tokens stop working at once and the account is
 /// deactivated. Audited like an admin's change.
 pub async fn token_revoke(db: &crate::config::DbArgs, name: &str) -> anyhow::Result<ExitCode> {
@@ -241,4 +293,18 @@ pub async fn token_revoke(db: &crate::config::DbArgs, name: &str) -> anyhow::Res
     change.commit(Record { kind: "admin", event: Some("revoke_token"), data }).await?;
     println!("revoked the tokens of {name}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `unionflow webhook remove ID`: the subscription and its deliveries, audited.
+pub async fn webhook_remove(db: &crate::config::DbArgs, id: i64) -> anyhow::Result<()> {
+    let conn = open(db).await?;
+    let change = Audited::begin(&conn, "admin", "cli", time::OffsetDateTime::now_utc()).await?;
+    let gone = crate::store::webhooks::find(change.conn(), id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no webhook subscription #{id}"))?;
+    crate::store::webhooks::remove(change.conn(), id).await?;
+    let data = serde_json::json!({ "subscription": id, "url": gone.url });
+    change.commit(Record { kind: "admin", event: Some("webhook_remove"), data }).await?;
+    println!("removed webhook subscription #{id}");
+    Ok(())
 }

@@ -24,4 +24,5 @@ pub mod store;
 pub mod text;
 pub mod training;
 pub mod web;
+pub mod webhooks;
 pub mod work;

@@ -52,6 +52,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Outgoing events: the URLs that hear of changes.
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -74,6 +79,34 @@ enum TokenCommand {
     List,
     /// Revoke an account's tokens and deactivate it.
     Revoke { name: String },
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Subscribe a URL to changes of instances; prints the secret deliveries are signed with,
+    /// the only time it is shown. Without filters every change is sent.
+    Add {
+        url: String,
+        /// Only changes of this process (its id).
+        #[arg(long)]
+        process: Option<String>,
+        /// Only this event (its id).
+        #[arg(long)]
+        event: Option<String>,
+        /// Only changes entering this state (its id).
+        #[arg(long)]
+        state: Option<String>,
+        /// Only changes that finish an instance.
+        #[arg(long)]
+        finished: bool,
+        /// What the subscription is for.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// List the subscriptions.
+    List,
+    /// Remove a subscription and its deliveries.
+    Remove { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -171,6 +204,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             TokenCommand::Revoke { name } => unionflow::cli::token_revoke(&cli.db, &name).await,
         },
+        Command::Webhook { command } => {
+            match command {
+                WebhookCommand::Add { url, process, event, state, finished, description } => {
+                    let add = unionflow::cli::WebhookAdd {
+                        url: &url,
+                        description: &description,
+                        process: process.as_deref().unwrap_or_default(),
+                        event: event.as_deref().unwrap_or_default(),
+                        state: state.as_deref().unwrap_or_default(),
+                        finished,
+                    };
+                    unionflow::cli::webhook_add(&cli.db, &cli.defs, add).await?
+                }
+                WebhookCommand::List => unionflow::cli::webhook_list(&cli.db).await?,
+                WebhookCommand::Remove { id } => unionflow::cli::webhook_remove(&cli.db, id).await?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(args) => {
             unionflow::bench::run(&cli.db, &cli.defs, args).await?;
             Ok(ExitCode::SUCCESS)

@@ -1,5 +1,5 @@
 //! `unionflow serve`: migrate, load definitions (refusing to start on an invalid one), start the
-//! scheduler, and serve the web app.
+//! scheduler and the webhook worker, and serve the web app.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,6 +34,13 @@ pub struct ServeArgs {
     /// How often the audit chain is verified in the background, in minutes.
     #[arg(long, default_value_t = 10)]
     pub verify_every_minutes: u64,
+    /// How often the webhook worker looks for deliveries due, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    pub webhook_poll_ms: u64,
+    /// The most one webhook attempt may take, in seconds; a delivery claimed by a server that
+    /// died is sent again after twice this.
+    #[arg(long, default_value_t = 10)]
+    pub webhook_timeout_secs: u64,
 }
 
 pub async fn runtime(db: &DbArgs, defs: &DefinitionArgs) -> anyhow::Result<Arc<Runtime>> {
@@ -70,6 +77,17 @@ pub async fn serve(db: &DbArgs, defs: &DefinitionArgs, args: ServeArgs) -> anyho
                 let _ = rx.changed().await;
             }
         }));
+    let webhooks = crate::webhooks::worker::WorkerConfig {
+        poll: Duration::from_millis(args.webhook_poll_ms.max(10)),
+        timeout: Duration::from_secs(args.webhook_timeout_secs.max(1)),
+        ..Default::default()
+    };
+    let webhook_worker = tokio::spawn(crate::webhooks::worker::run(rt.db().clone(), webhooks, {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.changed().await;
+        }
+    }));
     let config = crate::web::WebConfig {
         secure_cookies: args.secure_cookies,
         client_ip_header: args.client_ip_header.clone(),
@@ -90,6 +108,7 @@ pub async fn serve(db: &DbArgs, defs: &DefinitionArgs, args: ServeArgs) -> anyho
     verifier.abort();
     let _ = stop_tx.send(true);
     let _ = scheduler.await;
+    let _ = webhook_worker.await;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ use crate::store::audit::{NewEvent, insert, instance_stream, seal};
 use crate::store::db::{exec, row};
 use crate::store::definitions::{Registry, RegistryError};
 use crate::store::instances::{self, InstanceRow};
+use crate::store::outbox;
 use crate::store::timers;
 
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +120,24 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
             vec![sealed.hash.clone().into(), id.into()],
         )
         .await?;
+        let (stream, hash) = (sealed.record.stream.clone(), sealed.hash.clone());
         insert(self.conn, sealed).await?;
+        let change = outbox::Change {
+            kind: outbox::EventType::Started,
+            occurred_at: self.now(),
+            process: &def.id,
+            instance: id,
+            event: None,
+            from_state: None,
+            to_state: &started.state,
+            entered: true,
+            outcome: None,
+            actor: &actor.name,
+            version: 1,
+            input: serde_json::Value::Object(data),
+            audit: (&stream, 0, &hash),
+        };
+        outbox::enqueue(self.conn, &change).await?;
         Ok(id)
     }
 
@@ -222,7 +240,26 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
             return Err(ApplyError::Conflict { instance: inst.id, expected: inst.version, found });
         }
         let (audit_seq, audit_hash) = (sealed.record.seq, sealed.hash.clone());
+        let stream = sealed.record.stream.clone();
         insert(self.conn, sealed).await?;
+        // The deliveries of the change, in its transaction: none is sent for a change rolled back.
+        let outcome = d.outcome.map(|o| o.as_str());
+        let change = outbox::Change {
+            kind: if outcome.is_some() { outbox::EventType::Finished } else { outbox::EventType::Changed },
+            occurred_at: self.now(),
+            process: &def.id,
+            instance: inst.id,
+            event: Some(&d.event),
+            from_state: Some(&d.from),
+            to_state: &d.to,
+            entered: d.enters,
+            outcome,
+            actor: &actor.name,
+            version: inst.version + 1,
+            input: serde_json::Value::Object(d.input.clone()),
+            audit: (&stream, audit_seq, &audit_hash),
+        };
+        outbox::enqueue(self.conn, &change).await?;
         // Timers belong to states: a state without timers left none behind to cancel.
         let left_timers = def.state(&d.from).is_some_and(|s| !s.timers.is_empty());
         if d.restarts_timers && left_timers {

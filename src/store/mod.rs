@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod instances;
 pub mod keys;
 pub mod mentors;
+pub mod outbox;
 pub mod reports;
 pub mod sessions;
 pub mod throttle;
@@ -20,6 +21,7 @@ pub mod tracks;
 pub mod trainees;
 pub mod units;
 pub mod users;
+pub mod webhooks;
 
 pub use db::{connect, migrate};
 pub use sea_orm::{DatabaseConnection, DbBackend, DbErr};

@@ -24,6 +24,7 @@ pub mod state;
 mod talent;
 mod training;
 pub mod view;
+mod webhooks;
 mod work;
 
 use axum::Router;
@@ -74,6 +75,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route("/admin/units", post(admin::create_unit))
         .route("/admin/tokens/{name}/revoke", post(admin::revoke_token))
+        .route("/admin/webhooks", get(webhooks::webhooks_page).post(webhooks::create_subscription))
+        .route("/admin/webhooks/{id}/active", post(webhooks::set_active))
+        .route("/admin/webhooks/{id}/remove", post(webhooks::remove))
+        .route("/admin/webhooks/deliveries/{id}/resend", post(webhooks::resend))
         .route("/static/style.css", get(assets::stylesheet))
         .route("/health", get(|| async { "ok" }))
         // Pages name no icon (`<link rel="icon" href="data:,">`); a browser that asks anyway

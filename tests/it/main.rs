@@ -28,3 +28,4 @@ mod security;
 mod training;
 mod ui;
 mod validate;
+mod webhooks;
