@@ -221,7 +221,7 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
             self.conn,
             "UPDATE instances SET state = $1, data = $2, version = version + 1, outcome = $3, fanouts = $4, updated_at = $5,
                     audit_seq = $6, audit_hash = $7
-             WHERE id = $8 AND version = $9",
+             WHERE id = $8 AND version = $9 AND audit_hash = $10",
             vec![
                 d.to.clone().into(),
                 serde_json::Value::Object(d.data.clone()).to_string().into(),
@@ -232,6 +232,9 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
                 sealed.hash.clone().into(),
                 inst.id.into(),
                 inst.version.into(),
+                // The chain's head names the row's content: a row remembered from a step whose
+                // transaction was rolled back has the version number of a real one, not its head.
+                inst.audit_hash.clone().into(),
             ],
         )
         .await?;

@@ -557,4 +557,33 @@ on_both_backends! {
     scope => a_secretary_acts_only_for_their_own_unit;
     versions => running_instances_keep_their_definition_version;
     my_work_tasks => my_work_lists_what_is_required_not_what_is_merely_allowed;
+    rolled_back => a_step_rolled_back_with_its_transaction_is_not_remembered;
+}
+
+/// A step made inside a caller's transaction that is then rolled back (an API start whose commit
+/// failed) must not live on in the runtime's memory of the rows it wrote: the next step is decided
+/// on the row as it is, even when another server has since taken it to the same version number.
+async fn a_step_rolled_back_with_its_transaction_is_not_remembered(backend: Backend) {
+    let h = Harness::new(backend, defs(&[("chores.toml", CHORES)])).await;
+    let id = h.rt.start("chores", &admin(), &Default::default()).await.unwrap();
+    let txn = unionflow::store::db::begin_write(&h.db.db).await.unwrap();
+    h.rt.fire_in(&txn, id, None, &admin(), "do", &Default::default()).await.unwrap();
+    txn.rollback().await.unwrap();
+    let other = unionflow::runtime::Runtime::new(
+        h.db.db.clone(),
+        defs(&[("chores.toml", CHORES)]),
+        h.clock.clone(),
+        time::macros::offset!(+8),
+    )
+    .await
+    .unwrap();
+    other.fire(id, Some(1), &admin(), "withdraw", &Default::default()).await.unwrap();
+    let again = h.rt.fire(id, Some(2), &admin(), "withdraw", &Default::default()).await;
+    assert!(
+        matches!(again, Err(RuntimeError::Refused(Refusal::Finished { .. }))),
+        "decided on the real row: {again:?}"
+    );
+    assert_eq!(h.state(id).await, "done");
+    let chain = unionflow::store::audit::verify(&h.db.db).await.unwrap();
+    assert_eq!(chain.broken, None, "the chain holds");
 }
