@@ -278,6 +278,16 @@ pub async fn webhook_list(db: &crate::config::DbArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `unionflow token calls NAME`: the account's latest calls, newest first.
+pub async fn token_calls(db: &crate::config::DbArgs, name: &str, limit: u64) -> anyhow::Result<()> {
+    let conn = open(db).await?;
+    for c in crate::api::calls::latest(&conn, name, limit).await? {
+        let at = crate::clock::from_micros(c.at).format(&time::format_description::well_known::Rfc3339)?;
+        println!("{at} {} {} {} {}", c.account, c.status, c.method, c.path);
+    }
+    Ok(())
+}
+
 /// `unionflow token revoke NAME`: the account's tokens stop working at once and the account is
 /// deactivated. Audited like an admin's change.
 pub async fn token_revoke(db: &crate::config::DbArgs, name: &str) -> anyhow::Result<ExitCode> {

@@ -79,6 +79,12 @@ enum TokenCommand {
     List,
     /// Revoke an account's tokens and deactivate it.
     Revoke { name: String },
+    /// The account's latest API calls (kept 90 days), newest first.
+    Calls {
+        name: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -203,6 +209,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             TokenCommand::Revoke { name } => unionflow::cli::token_revoke(&cli.db, &name).await,
+            TokenCommand::Calls { name, limit } => {
+                unionflow::cli::token_calls(&cli.db, &name, limit).await?;
+                Ok(ExitCode::SUCCESS)
+            }
         },
         Command::Webhook { command } => {
             match command {

@@ -192,6 +192,17 @@ impl Runtime {
     /// What `actor` could fire on the instance now, each allowed or refused with the reason.
     pub async fn options(&self, id: i64, actor: &Actor) -> Result<Vec<(String, Option<Refusal>)>, RuntimeError> {
         let inst = self.instance(id).await?;
+        self.options_on(&inst, actor).await
+    }
+
+    /// What `actor` could fire on the instance as it was read: the events and the state they are
+    /// judged on are one version.
+    pub async fn options_on(
+        &self,
+        inst: &Instance,
+        actor: &Actor,
+    ) -> Result<Vec<(String, Option<Refusal>)>, RuntimeError> {
+        let id = inst.row.id;
         let people = self.people_facts(&inst.definition).await?.map(|f| f.in_instance(id));
         Ok(engine::options(
             &inst.definition,

@@ -96,6 +96,7 @@ pub async fn serve(db: &DbArgs, defs: &DefinitionArgs, args: ServeArgs) -> anyho
     let state = crate::web::AppState::new(rt.clone(), config);
     let verifier =
         tokio::spawn(verify_periodically(state.clone(), Duration::from_secs(args.verify_every_minutes.max(1) * 60)));
+    let housekeeping = tokio::spawn(keep_house(rt.clone()));
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     println!("unionflow is listening on http://{}", args.listen);
@@ -106,6 +107,7 @@ pub async fn serve(db: &DbArgs, defs: &DefinitionArgs, args: ServeArgs) -> anyho
         })
         .await?;
     verifier.abort();
+    housekeeping.abort();
     let _ = stop_tx.send(true);
     let _ = scheduler.await;
     let _ = webhook_worker.await;
@@ -121,6 +123,26 @@ async fn verify_periodically(state: crate::web::AppState, every: Duration) {
             Ok(v) if v.broken.is_some() => tracing::error!(broken = ?v.broken, "the audit chain is broken"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "verifying the audit chain failed"),
+        }
+    }
+}
+
+/// How long the API's call log keeps a call.
+pub const API_CALLS_KEPT_DAYS: i64 = 90;
+
+/// Forgets what is kept only for a while: idempotency keys after a day, API calls after
+/// [`API_CALLS_KEPT_DAYS`]. Each in a statement of its own, so no request waits on it.
+async fn keep_house(rt: Arc<Runtime>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let now = crate::clock::to_micros(rt.clock().now());
+        if let Err(e) = crate::store::idempotency::purge_expired(rt.db(), now).await {
+            tracing::warn!(error = %e, "forgetting expired idempotency keys failed");
+        }
+        let before = now - API_CALLS_KEPT_DAYS * 24 * 3600 * 1_000_000;
+        if let Err(e) = crate::api::calls::purge(rt.db(), before).await {
+            tracing::warn!(error = %e, "forgetting old API calls failed");
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The JSON API's accounts (issue 14): service accounts are users of another kind, who sign in
 //! with a bearer token instead of a password; tokens are kept as their hashes, with an expiry, a
 //! revocation and a rate; idempotency keys remember the answer to a start, so a retried request
-//! never starts two instances.
+//! never starts two instances; every call is logged under its account.
 
 use sea_orm_migration::prelude::*;
 
@@ -33,7 +33,17 @@ CREATE TABLE idempotency_keys (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (account, key)
 );
-CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+CREATE TABLE api_calls (
+    id {pk},
+    at BIGINT NOT NULL,
+    account TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status BIGINT NOT NULL
+);
+CREATE INDEX api_calls_account ON api_calls (account, id);
+CREATE INDEX instances_process_id ON instances (process, id)
 "#;
 
 #[async_trait::async_trait]
@@ -43,7 +53,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_script(manager, "DROP TABLE idempotency_keys;\nDROP TABLE api_tokens;\nALTER TABLE users DROP COLUMN kind")
+        run_script(manager, "DROP INDEX instances_process_id;\nDROP TABLE api_calls;\nDROP TABLE idempotency_keys;\nDROP TABLE api_tokens;\nALTER TABLE users DROP COLUMN kind")
             .await
     }
 }

@@ -11,6 +11,9 @@ use crate::api::views::{AuditEventView, Page};
 use crate::web::state::AppState;
 
 const DEFAULT_PAGE: u64 = 200;
+/// How long after a change its audit events are given by the feed on PostgreSQL: far longer than
+/// a step's transaction takes.
+const SETTLE_MICROS: i64 = 30 * 1_000_000;
 const MAX_PAGE: u64 = 1000;
 
 /// A page's size as asked, within bounds.
@@ -23,12 +26,15 @@ pub fn page_limit(caller: &Caller, limit: Option<u64>) -> Result<u64, ApiError> 
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FeedQuery {
     after: Option<i64>,
     limit: Option<u64>,
 }
 
-/// Every audit event after a cursor, oldest first (admins only, as the audit page).
+/// Every audit event after a cursor, oldest first (admins only, as the audit page). On
+/// PostgreSQL an event is given 30 seconds after its change, once every change before it has
+/// committed.
 #[utoipa::path(
     get,
     path = "/audit",
@@ -42,6 +48,8 @@ pub struct FeedQuery {
         (status = 400, description = "A parameter that does not fit", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only an account with the admin role reads the whole trail", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn feed(
@@ -53,7 +61,16 @@ pub async fn feed(
         return Err(ApiError::forbidden(&caller.tr));
     }
     let limit = page_limit(&caller, q.limit)?;
-    let events = crate::store::audit::after(state.db(), q.after.unwrap_or(0), limit).await?;
+    // On PostgreSQL ids are drawn when an event is written, not when it commits: a page could
+    // hold event 101 while 100 is still being committed, and a mirror that went on from 101 would
+    // never see 100. So the feed gives events only once their changes have settled. SQLite has
+    // one writer at a time: its ids commit in order.
+    let now = crate::clock::to_micros(state.now());
+    let settled = match state.db().get_database_backend() {
+        sea_orm::DbBackend::Postgres => now - SETTLE_MICROS,
+        _ => i64::MAX,
+    };
+    let events = crate::store::audit::after(state.db(), q.after.unwrap_or(0), settled, limit).await?;
     let next = (events.len() as u64 == limit).then(|| events.last().map(|e| e.id)).flatten();
     Ok(Json(Page { items: events.into_iter().map(AuditEventView::from).collect(), next }))
 }

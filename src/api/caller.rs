@@ -65,6 +65,9 @@ impl FromRequestParts<AppState> for Caller {
             .await
             .map_err(|e| ApiError::internal(&tr, &e))?
             .ok_or_else(|| ApiError::unauthorized(&tr))?;
+        if let Some(by) = parts.extensions.get::<crate::api::calls::CalledBy>() {
+            by.set(&signed.user.username);
+        }
         let limit = signed.per_minute;
         if let Err(wait) = state.api_limits.take(signed.token_id, limit, std::time::Instant::now()) {
             return Err(ApiError::too_many(&tr, wait.as_secs_f64().ceil() as u64, limit));

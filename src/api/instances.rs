@@ -121,7 +121,8 @@ async fn answer(state: &AppState, caller: &Caller, id: i64, status: StatusCode) 
         (status = 413, description = "Body over 1 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Refused: each field's problem in `errors`, or the rule that refused", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Past the token's rate", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn start(
@@ -135,47 +136,105 @@ pub async fn start(
     let rt = &state.rt;
     let roles = &rt.definitions().roles;
     let def = rt.definitions().get(&process).cloned().ok_or_else(|| ApiError::not_found(tr))?;
-    let key = idempotency_key(&caller, &headers)?;
-    let given = checked_data(&state, &caller, &def, &req.data).await?;
-    let actor = caller.actor();
-    let fail = |e: RuntimeError| ApiError::from_runtime(tr, Some(&def), roles, e);
-    let txn = crate::store::db::begin_write(state.db()).await?;
-    if let Some(key) = key {
-        let request = serde_json::json!({ "process": process, "data": req.data, "on_duplicate": req.on_duplicate });
-        let hash = crate::audit::hex(&<sha2::Sha256 as sha2::Digest>::digest(crate::audit::canonical_json(&request)));
-        match idempotency::claim(&txn, caller.name(), key, &hash, crate::clock::to_micros(state.now())).await? {
-            Claim::New => {}
-            Claim::OtherRequest => return Err(ApiError::key_reused(tr)),
-            Claim::Answered { status, instance } => {
-                txn.commit().await?;
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-                let mut response = answer(&state, &caller, instance, status).await?;
-                response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-                return Ok(response);
-            }
-        }
+    if let Some(event) = &req.on_duplicate
+        && !def.transitions.iter().any(|t| &t.event == event)
+    {
+        return Err(ApiError::bad_request(tr, format!("on_duplicate: {process} has no event {event:?}")));
     }
-    let (status, id) = match rt.start_in(&txn, &process, &actor, &given).await {
-        Ok(id) => (StatusCode::CREATED, id),
-        Err(RuntimeError::Refused(Refusal::Duplicate { open, .. })) if req.on_duplicate.is_some() => {
-            let event = req.on_duplicate.as_deref().unwrap_or_default();
-            let inst = rt.instance_in(&txn, open).await.map_err(fail)?;
-            let takes: Vec<&String> = inst
-                .definition
-                .transition(&inst.row.state, event)
-                .map(|t| t.ask.iter().chain(&t.optional).collect())
-                .unwrap_or_default();
-            let given: Data = given.into_iter().filter(|(k, _)| takes.contains(&k)).collect();
-            rt.fire_in(&txn, open, None, &actor, event, &given).await.map_err(fail)?;
-            (StatusCode::OK, open)
-        }
-        Err(e) => return Err(fail(e)),
-    };
+    let key = idempotency_key(&caller, &headers)?;
+    let txn = crate::store::db::begin_write(state.db()).await?;
+    let request = serde_json::json!({ "process": process, "data": req.data, "on_duplicate": req.on_duplicate });
+    if let Some(answered) = claim(&state, &caller, &txn, key, &request).await? {
+        txn.commit().await?;
+        return answered.replay(&state, &caller).await;
+    }
+    let given = checked_data(&state, &caller, &def, &req.data).await?;
+    let (status, id) = start_or_add(&state, &txn, &process, &caller.actor(), &given, req.on_duplicate.as_deref())
+        .await
+        .map_err(|e| ApiError::from_runtime(tr, Some(&def), roles, e))?;
     if let Some(key) = key {
         idempotency::record(&txn, caller.name(), key, status.as_u16(), id).await?;
     }
     txn.commit().await?;
     answer(&state, &caller, id, status).await
+}
+
+/// How many times a start is tried again when the open instance holding its key finished or moved
+/// on between the start's refusal and the event fired on it.
+const START_ATTEMPTS: usize = 3;
+
+/// Starts an instance, or, when an open one holds the key and `on_duplicate` names an event,
+/// fires that event on it with the fields of `given` it takes.
+async fn start_or_add(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    process: &str,
+    actor: &crate::engine::Actor,
+    given: &Data,
+    on_duplicate: Option<&str>,
+) -> Result<(StatusCode, i64), RuntimeError> {
+    let rt = &state.rt;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let open = match rt.start_in(txn, process, actor, given).await {
+            Ok(id) => return Ok((StatusCode::CREATED, id)),
+            Err(RuntimeError::Refused(Refusal::Duplicate { open, .. })) if on_duplicate.is_some() => open,
+            Err(e) => return Err(e),
+        };
+        let event = on_duplicate.unwrap_or_default();
+        let inst = rt.instance_in(txn, open).await?;
+        let takes: Vec<&String> = inst
+            .definition
+            .transition(&inst.row.state, event)
+            .map(|t| t.ask.iter().chain(&t.optional).collect())
+            .unwrap_or_default();
+        let subset: Data =
+            given.iter().filter(|(k, _)| takes.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        match rt.fire_in(txn, open, None, actor, event, &subset).await {
+            Ok(_) => return Ok((StatusCode::OK, open)),
+            // The open instance finished or moved on meanwhile: its key may be free now.
+            Err(RuntimeError::Refused(Refusal::Finished { .. }) | RuntimeError::Conflict { .. })
+                if attempt < START_ATTEMPTS => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A keyed request answered before.
+struct Answered {
+    status: StatusCode,
+    instance: i64,
+}
+
+impl Answered {
+    /// The answer again, with the instance as it is now.
+    async fn replay(self, state: &AppState, caller: &Caller) -> Result<Response, ApiError> {
+        let mut response = answer(state, caller, self.instance, self.status).await?;
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        Ok(response)
+    }
+}
+
+/// Claims an idempotency key for `request` in the caller's transaction; the earlier answer when
+/// the key has one (checked before the request's data, so a retry is answered as the first was
+/// even if the directories changed since).
+async fn claim(
+    state: &AppState,
+    caller: &Caller,
+    txn: &sea_orm::DatabaseTransaction,
+    key: Option<&str>,
+    request: &Value,
+) -> Result<Option<Answered>, ApiError> {
+    let Some(key) = key else { return Ok(None) };
+    let hash = crate::audit::hex(&<sha2::Sha256 as sha2::Digest>::digest(crate::audit::canonical_json(request)));
+    match idempotency::claim(txn, caller.name(), key, &hash, crate::clock::to_micros(state.now())).await? {
+        Claim::New => Ok(None),
+        Claim::OtherRequest => Err(ApiError::key_reused(&caller.tr)),
+        Claim::Answered { status, instance } => {
+            Ok(Some(Answered { status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK), instance }))
+        }
+    }
 }
 
 /// An instance: its state, version, data, children, timers, and the events the caller may fire
@@ -190,6 +249,8 @@ pub async fn start(
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller may not read it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such instance", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_one(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Response, ApiError> {
@@ -205,6 +266,7 @@ pub async fn get_one(State(state): State<AppState>, caller: Caller, Path(id): Pa
     params(
         ("id" = i64, Path, description = "The instance id"),
         ("event" = String, Path, description = "The event, as `events` of the instance lists it"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body fire once"),
     ),
     request_body = FireRequest,
     responses(
@@ -217,27 +279,44 @@ pub async fn get_one(State(state): State<AppState>, caller: Caller, Path(id): Pa
         (status = 413, description = "Body over 1 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Refused: each field's problem in `errors`, or the rule that refused", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Past the token's rate", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn fire(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, event)): Path<(i64, String)>,
+    headers: HeaderMap,
     Body(req): Body<FireRequest>,
 ) -> Result<Response, ApiError> {
     let tr = &caller.tr;
     if req.expected_version.is_some_and(|v| v < 1) {
         return Err(ApiError::bad_request(tr, "expected_version: a version is 1 or more"));
     }
+    let key = idempotency_key(&caller, &headers)?;
     let inst = visible(&state, &caller, id).await?;
-    let given = checked_data(&state, &caller, &inst.definition, &req.data).await?;
     let roles = &state.rt.definitions().roles;
-    state
-        .rt
-        .fire(id, req.expected_version, &caller.actor(), &event, &given)
-        .await
-        .map_err(|e| ApiError::from_runtime(tr, Some(&inst.definition), roles, e))?;
+    let fail = |e: RuntimeError| ApiError::from_runtime(tr, Some(&inst.definition), roles, e);
+    let actor = caller.actor();
+    let Some(key) = key else {
+        let given = checked_data(&state, &caller, &inst.definition, &req.data).await?;
+        state.rt.fire(id, req.expected_version, &actor, &event, &given).await.map_err(fail)?;
+        return answer(&state, &caller, id, StatusCode::OK).await;
+    };
+    // With a key, the step and the key's answer commit together: a retry never fires it twice.
+    let txn = crate::store::db::begin_write(state.db()).await?;
+    let request = serde_json::json!({
+        "instance": id, "event": event, "expected_version": req.expected_version, "data": req.data,
+    });
+    if let Some(answered) = claim(&state, &caller, &txn, Some(key), &request).await? {
+        txn.commit().await?;
+        return answered.replay(&state, &caller).await;
+    }
+    let given = checked_data(&state, &caller, &inst.definition, &req.data).await?;
+    state.rt.fire_in(&txn, id, req.expected_version, &actor, &event, &given).await.map_err(fail)?;
+    idempotency::record(&txn, caller.name(), key, StatusCode::OK.as_u16(), id).await?;
+    txn.commit().await?;
     answer(&state, &caller, id, StatusCode::OK).await
 }
 
@@ -280,6 +359,9 @@ fn parse_search(state: &AppState, caller: &Caller, q: Vec<(String, String)>) -> 
             },
         }
     }
+    if s.state.is_some() && s.process.is_none() {
+        return Err(bad("`state` needs `process`".to_owned()));
+    }
     if named.len() > 10 {
         return Err(bad("at most 10 field filters".to_owned()));
     }
@@ -319,7 +401,7 @@ fn matches(data: &Data, fields: &[(String, Value)]) -> bool {
     tag = "instances",
     params(
         ("process" = Option<String>, Query, description = "Only instances of this process"),
-        ("state" = Option<String>, Query, description = "Only instances in this state"),
+        ("state" = Option<String>, Query, description = "Only instances in this state (needs `process`)"),
         ("field.NAME" = Option<String>, Query, description = "Only instances whose field NAME holds this value (a list: holds it as an item); needs `process`; up to 10"),
         ("after" = Option<i64>, Query, description = "The `next` of the previous page"),
         ("limit" = Option<usize>, Query, description = "At most this many (1 to 200, default 50)"),
@@ -329,6 +411,8 @@ fn matches(data: &Data, fields: &[(String, Value)]) -> bool {
         (status = 400, description = "An unknown parameter, or a value that does not fit", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such process", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn search(
@@ -375,6 +459,7 @@ pub async fn search(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     after: Option<i64>,
     limit: Option<u64>,
@@ -396,6 +481,8 @@ pub struct HistoryQuery {
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller may not read it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such instance", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn history(

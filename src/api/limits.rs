@@ -28,9 +28,10 @@ impl Limiter {
             buckets.clear();
         }
         let bucket = buckets.entry(token).or_insert(Bucket { calls: capacity, at: now });
+        // Calls racing for the lock may come with instants out of order: time never runs back.
         let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
         bucket.calls = (bucket.calls + elapsed * per_second).min(capacity);
-        bucket.at = now;
+        bucket.at = bucket.at.max(now);
         if bucket.calls >= 1.0 {
             bucket.calls -= 1.0;
             Ok(())

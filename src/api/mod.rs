@@ -6,6 +6,7 @@
 mod audit;
 mod body;
 mod caller;
+pub mod calls;
 mod instances;
 mod limits;
 mod problem;
@@ -27,6 +28,7 @@ use utoipa_axum::routes;
 
 pub use body::BODY_LIMIT;
 pub use caller::lang_of;
+pub use calls::CallLog;
 pub use limits::Limiter;
 pub use problem::{ApiError, PROBLEM_JSON, Problem};
 
@@ -83,7 +85,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// The API, ready to be merged into the app.
-pub fn router() -> Router<AppState> {
+pub fn router(state: AppState) -> Router<AppState> {
     let (routes, doc) = documented();
     let doc = Arc::new(doc.to_json().unwrap_or_default());
     routes
@@ -94,9 +96,12 @@ pub fn router() -> Router<AppState> {
                 async move { ([(header::CONTENT_TYPE, "application/json")], doc.as_str().to_owned()) }
             }),
         )
+        .route(PREFIX, axum::routing::any(unknown_route))
+        .route(&format!("{PREFIX}/"), axum::routing::any(unknown_route))
         .route(&format!("{PREFIX}/{{*rest}}"), axum::routing::any(unknown_route))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(problems_only))
+        .layer(axum::middleware::from_fn_with_state(state, calls::log_calls))
 }
 
 async fn unknown_route(headers: axum::http::HeaderMap) -> ApiError {

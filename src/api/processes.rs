@@ -147,7 +147,8 @@ fn process_view(def: &Definition, version: i64, lang: &str) -> ProcessView {
     responses(
         (status = 200, description = "The definitions in force", body = Vec<ProcessView>),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Past the token's rate", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Json<Vec<ProcessView>> {
@@ -173,8 +174,9 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Json<Vec<Pro
         (status = 200, description = "The open instance holding the key", body = InstanceView),
         (status = 400, description = "No key of the process given whole", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The caller may not read that instance", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such process, or no open instance holds the key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such process, or no open instance the caller may read holds the key", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn by_key(
@@ -185,6 +187,9 @@ pub async fn by_key(
 ) -> Result<Json<InstanceView>, ApiError> {
     let tr = &caller.tr;
     let def = state.rt.definitions().get(&process).cloned().ok_or_else(|| ApiError::not_found(tr))?;
+    if let Some(unknown) = q.keys().find(|k| !def.unique.iter().any(|u| u.fields.contains(k))) {
+        return Err(ApiError::bad_request(tr, format!("{unknown:?} is not a field of a key of {process}")));
+    }
     let mut asked = false;
     for key in &def.unique {
         let mut data = crate::engine::Data::new();
@@ -202,8 +207,9 @@ pub async fn by_key(
         if let Some(open) = crate::store::keys::holder(state.db(), &def.id, &value).await? {
             let roles = &state.rt.definitions().roles;
             let inst = state.rt.instance(open).await.map_err(|e| ApiError::from_runtime(tr, Some(&def), roles, e))?;
+            // Not the caller's to read: as if there were none, so a key's holder is not told.
             if !state.rt.may_read(&caller.actor(), &inst).await.map_err(|e| ApiError::internal(tr, &e))? {
-                return Err(ApiError::forbidden(tr));
+                return Err(ApiError::not_found(tr));
             }
             return Ok(Json(instance_view(&state, &caller, &inst).await?));
         }

@@ -168,7 +168,8 @@ pub async fn instance_view(state: &AppState, caller: &Caller, inst: &Instance) -
     let row = &inst.row;
     let children = rt.children(row.id).await.map_err(fail)?;
     let timers = rt.timers(row.id).await.map_err(fail)?;
-    let options = if row.outcome.is_none() { rt.options(row.id, &caller.actor()).await.map_err(fail)? } else { vec![] };
+    let options =
+        if row.outcome.is_none() { rt.options_on(inst, &caller.actor()).await.map_err(fail)? } else { vec![] };
     let definition_version =
         rt.registry().version_of(state.db(), row.definition_id).await.map_err(|e| fail(e.into()))?;
     let events = options

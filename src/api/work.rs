@@ -30,6 +30,8 @@ pub struct WorkItem {
     responses(
         (status = 200, description = "What the caller may act on", body = Vec<WorkItem>),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn mine(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<WorkItem>>, ApiError> {

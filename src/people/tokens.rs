@@ -64,7 +64,8 @@ pub async fn create<C: ConnectionTrait>(
     if let Some(at) = expires_at.filter(|at| *at <= now) {
         return Err(TokenError::Expired(at.to_string()));
     }
-    if users::id_of(c, name).await?.is_some() {
+    // `system` is the engine's own name in the audit trail (timers, joins).
+    if name.as_str() == crate::engine::Actor::system().name || users::id_of(c, name).await?.is_some() {
         return Err(TokenError::Taken(name.to_string()));
     }
     let account_id = crate::store::users::insert_service(c, name.as_str(), to_micros(now)).await?;
@@ -92,8 +93,11 @@ pub async fn authenticate<C: ConnectionTrait>(
         return Ok(None);
     }
     let Some(user) = users::find(c, token.user_id).await? else { return Ok(None) };
-    if token.last_used_at.is_none_or(|at| now - from_micros(at) > TOUCH_EVERY) {
-        store::touch(c, token.id, to_micros(now)).await?;
+    // Best effort: a read must not fail, nor wait on the writers, for its token's last use.
+    if token.last_used_at.is_none_or(|at| now - from_micros(at) > TOUCH_EVERY)
+        && let Err(e) = store::touch(c, token.id, to_micros(now)).await
+    {
+        tracing::warn!(error = %e, "recording a token's last use failed");
     }
     let per_minute = u32::try_from(token.per_minute).unwrap_or(DEFAULT_PER_MINUTE);
     Ok(Some(Authenticated { user, token_id: token.id, per_minute }))

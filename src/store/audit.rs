@@ -293,10 +293,12 @@ pub async fn page<C: ConnectionTrait>(
     select(c, &sql, values).await
 }
 
-/// Events oldest first after the id `after`: another system mirrors the trail page by page.
-pub async fn after<C: ConnectionTrait>(c: &C, after: i64, limit: u64) -> Result<Vec<AuditRow>, DbErr> {
-    let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE id > $1 ORDER BY id LIMIT {}", limit.min(1000));
-    select(c, &sql, vec![after.into()]).await
+/// Events oldest first after the id `after`, of changes made before `settled` (microseconds):
+/// another system mirrors the trail page by page.
+pub async fn after<C: ConnectionTrait>(c: &C, after: i64, settled: i64, limit: u64) -> Result<Vec<AuditRow>, DbErr> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM audit_events WHERE id > $1 AND at < $2 ORDER BY id LIMIT {}", limit.min(1000));
+    select(c, &sql, vec![after.into(), settled.into()]).await
 }
 
 /// A page of one stream, oldest first, after the sequence number `after`.

@@ -26,7 +26,14 @@ pub async fn claim<C: ConnectionTrait>(
     request_hash: &str,
     now: i64,
 ) -> Result<Claim, DbErr> {
-    exec(c, "DELETE FROM idempotency_keys WHERE created_at < $1", vec![(now - KEPT_FOR_MICROS).into()]).await?;
+    // Only this key, if it has expired: purging all of them here would make every keyed start
+    // wait on the others' rows (see `purge_expired`).
+    exec(
+        c,
+        "DELETE FROM idempotency_keys WHERE account = $1 AND key = $2 AND created_at < $3",
+        vec![account.into(), key.into(), (now - KEPT_FOR_MICROS).into()],
+    )
+    .await?;
     let inserted = exec(
         c,
         "INSERT INTO idempotency_keys (account, key, request_hash, status, body, created_at)
@@ -74,4 +81,9 @@ pub async fn record<C: ConnectionTrait>(
     )
     .await?;
     Ok(())
+}
+
+/// Forgets the keys older than a day, in a transaction of its own (the server's housekeeping).
+pub async fn purge_expired<C: ConnectionTrait>(c: &C, now: i64) -> Result<u64, DbErr> {
+    exec(c, "DELETE FROM idempotency_keys WHERE created_at < $1", vec![(now - KEPT_FOR_MICROS).into()]).await
 }

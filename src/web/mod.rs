@@ -84,7 +84,7 @@ pub fn router(state: AppState) -> Router {
         // Pages name no icon (`<link rel="icon" href="data:,">`); a browser that asks anyway
         // gets an empty answer, not a 404.
         .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
-        .merge(crate::api::router())
+        .merge(crate::api::router(state.clone()))
         .fallback(assets::not_found)
         .layer(axum::middleware::from_fn(assets::error_pages))
         .layer(axum::middleware::from_fn(assets::security_headers))

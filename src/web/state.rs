@@ -20,6 +20,8 @@ pub struct AppState {
     directory: Arc<tokio::sync::RwLock<Option<CachedDirectory>>>,
     /// The API tokens' rates.
     pub api_limits: Arc<crate::api::Limiter>,
+    /// Where every API call is logged under its account.
+    pub api_calls: crate::api::CallLog,
 }
 
 /// The directories as read, and when.
@@ -70,12 +72,14 @@ const DIRECTORY_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(
 
 impl AppState {
     pub fn new(rt: Arc<Runtime>, config: WebConfig) -> Self {
+        let api_calls = crate::api::CallLog::writing_to(rt.db().clone());
         Self {
             rt,
             config: Arc::new(config),
             chain: Arc::default(),
             directory: Arc::default(),
             api_limits: Arc::default(),
+            api_calls,
         }
     }
 

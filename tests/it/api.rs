@@ -104,6 +104,87 @@ crate::on_both_backends! {
     a_search_pages_through_what_the_caller_may_read => a_search_pages_through_what_the_caller_may_read;
     a_whole_hardship_case_runs_through_the_api => a_whole_hardship_case_runs_through_the_api;
     every_documented_route_answers_as_documented => every_documented_route_answers_as_documented;
+    keyed_fires_calls_logged_and_what_is_not_told => keyed_fires_calls_logged_and_what_is_not_told;
+}
+
+async fn keyed_fires_calls_logged_and_what_is_not_told(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.units(&["u01"]).await;
+    let bureau = token(&web, "hr_system", &["admin"], 600).await;
+    let secretary = token(&web, "u01_system", &["unit_secretary@u01"], 600).await;
+    let department = token(&web, "civil_affairs", &["department"], 600).await;
+    let api = Client::of(&web);
+    let started = api
+        .post(
+            "/api/v1/processes/assembly_approval/instances",
+            &bureau,
+            json!({ "data": { "unit": "u01", "draft_version": 1 } }),
+        )
+        .await;
+    let id = started.json["id"].as_i64().expect("an id");
+
+    // A step retried with its key is taken once; its answer is given again.
+    let fire = |key: &'static str, date: &'static str| {
+        let (api, secretary) = (&api, &secretary);
+        async move {
+            let req = Request::post(format!("/api/v1/instances/{id}/events/reschedule"))
+                .header(header::AUTHORIZATION, format!("Bearer {secretary}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("Idempotency-Key", key)
+                .body(Body::from(json!({ "data": { "assembly_date": date } }).to_string()))
+                .expect("a request");
+            api.send(req).await
+        }
+    };
+    api.step(id, &secretary, "schedule", json!({ "assembly_date": "2026-03-20", "kind": "representatives" })).await;
+    let (a, b) = tokio::join!(fire("move-1", "2026-03-27"), fire("move-1", "2026-03-27"));
+    let c = fire("move-1", "2026-03-27").await;
+    assert_eq!([a.status, b.status, c.status], [StatusCode::OK; 3], "{a:?} {b:?} {c:?}");
+    let history = api.get(&format!("/api/v1/instances/{id}/history"), &secretary).await;
+    let moves = history.json["items"].as_array().expect("events").iter().filter(|e| e["event"] == "reschedule").count();
+    assert_eq!(moves, 1, "one step for three sends");
+    assert_eq!(fire("move-1", "2026-03-28").await.problem(), "idempotency_key_reused");
+
+    // What a caller may not read is not found, not forbidden: a household's open case is not told.
+    let signal = json!({ "data": {
+        "applicant": "王建华", "id_number": "330881198001010011", "city": "江山市", "source": "civil_affairs",
+        "reported_on": "2026-03-02", "household_size": 3, "monthly_income": "2400", "rigid_expenses": "300",
+    } });
+    assert_eq!(
+        api.post("/api/v1/processes/hardship_case/instances", &department, signal).await.status,
+        StatusCode::CREATED
+    );
+    let probe = "/api/v1/processes/hardship_case/by-key?id_number=330881198001010011";
+    assert_eq!(api.get(probe, &secretary).await.problem(), "not_found");
+    assert_eq!(api.get(probe, &department).await.status, StatusCode::OK);
+    assert_eq!(api.get("/api/v1/processes/hardship_case/by-key?name=x", &department).await.problem(), "bad_request");
+    let unknown_event = json!({ "data": {}, "on_duplicate": "no_such_event" });
+    let refused = api.post("/api/v1/processes/hardship_case/instances", &department, unknown_event).await;
+    assert_eq!((refused.status, refused.problem()), (StatusCode::BAD_REQUEST, "bad_request"));
+    assert_eq!(
+        api.get("/api/v1/instances?state=draft_received", &bureau).await.problem(),
+        "bad_request",
+        "needs process"
+    );
+    assert_eq!(api.get("/api/v1/audit?afterr=5", &bureau).await.problem(), "bad_request", "a misspelt cursor");
+    assert_eq!(api.get("/api/v1", &bureau).await.problem(), "not_found");
+    assert_eq!(api.get("/api/v1/", &bureau).await.problem(), "not_found");
+
+    // Every call is logged under its account, reads too.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let calls = unionflow::api::calls::latest(web.state.db(), "u01_system", 100).await.expect("the call log");
+        if calls.iter().any(|c| c.method == "GET" && c.path == probe && c.status == 404) {
+            assert!(calls.iter().all(|c| c.account == "u01_system"));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the calls were logged: {calls:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // `system` is the engine's name in the trail: no account takes it.
+    let change = Audited::begin(web.state.db(), "admin", "test", START).await.expect("begin");
+    let taken = tokens::create(change.conn(), &Username::parse("system").expect("a name"), &[], 600, None, START).await;
+    assert!(matches!(taken, Err(tokens::TokenError::Taken(_))), "{taken:?}");
 }
 
 async fn a_whole_assembly_vote_runs_through_the_api(backend: Backend) {
@@ -174,7 +255,9 @@ async fn a_whole_assembly_vote_runs_through_the_api(backend: Backend) {
     for e in &events {
         assert_eq!(e["hash"], json!(hash_as_the_readme_says(e)), "another system can verify each hash: {e}");
     }
-    // The whole trail, for an admin's account only, mirrors the same events.
+    // The whole trail, for an admin's account only, mirrors the same events (on PostgreSQL once
+    // they have settled).
+    web.clock.advance(time::Duration::minutes(1));
     assert_eq!(api.get("/api/v1/audit", &secretary).await.problem(), "forbidden");
     let trail = api.get("/api/v1/audit?limit=1000", &bureau).await;
     let mirrored: Vec<&Value> =
