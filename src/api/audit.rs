@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use serde::Deserialize;
 
 use crate::api::caller::Caller;
-use crate::api::problem::{ApiError, Problem};
+use crate::api::problem::{Always, ApiError, Problem};
 use crate::api::views::{AuditEventView, Page};
 use crate::web::state::AppState;
 
@@ -46,10 +46,8 @@ pub struct FeedQuery {
     responses(
         (status = 200, description = "A page of audit events", body = Page<AuditEventView>),
         (status = 400, description = "A parameter that does not fit", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only an account with the admin role reads the whole trail", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
+        Always,
     )
 )]
 pub async fn feed(

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::api::body::Body;
 use crate::api::caller::Caller;
-use crate::api::problem::{ApiError, Problem};
+use crate::api::problem::{Always, ApiError, Problem};
 use crate::api::views::{AuditEventView, InstanceSummary, InstanceView, Page, instance_view};
 use crate::definition::{Definition, FieldKind};
 use crate::engine::{Data, Refusal};
@@ -114,15 +114,13 @@ async fn answer(state: &AppState, caller: &Caller, id: i64, status: StatusCode) 
         (status = 201, description = "Started", body = InstanceView),
         (status = 200, description = "An open instance held the key: `on_duplicate` fired on it", body = InstanceView),
         (status = 400, description = "Not JSON, an unknown member, a bad Idempotency-Key", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller may not start this process", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such process", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "An open instance holds the key (see `open_instance`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 1 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Refused: each field's problem in `errors`, or the rule that refused", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
+        Always,
     )
 )]
 pub async fn start(
@@ -246,11 +244,9 @@ async fn claim(
     params(("id" = i64, Path, description = "The instance id")),
     responses(
         (status = 200, description = "The instance", body = InstanceView),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller may not read it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such instance", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
+        Always,
     )
 )]
 pub async fn get_one(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Response, ApiError> {
@@ -272,15 +268,13 @@ pub async fn get_one(State(state): State<AppState>, caller: Caller, Path(id): Pa
     responses(
         (status = 200, description = "Fired: the instance as it is now", body = InstanceView),
         (status = 400, description = "Not JSON, an unknown member, a version below 1", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Out of the caller's roles or units", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such instance, or no such event in its process", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The instance changed since `expected_version` (see `current_version`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 1 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Refused: each field's problem in `errors`, or the rule that refused", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
+        Always,
     )
 )]
 pub async fn fire(
@@ -409,10 +403,8 @@ fn matches(data: &Data, fields: &[(String, Value)]) -> bool {
     responses(
         (status = 200, description = "A page of instances", body = Page<InstanceSummary>),
         (status = 400, description = "An unknown parameter, or a value that does not fit", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such process", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
+        Always,
     )
 )]
 pub async fn search(
@@ -478,11 +470,9 @@ pub struct HistoryQuery {
     responses(
         (status = 200, description = "A page of the instance's audit events", body = Page<AuditEventView>),
         (status = 400, description = "A parameter that does not fit", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller may not read it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such instance", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
+        Always,
     )
 )]
 pub async fn history(

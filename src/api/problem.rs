@@ -43,6 +43,23 @@ pub struct Problem {
     pub open_instance: Option<i64>,
 }
 
+/// The answers every route may give besides its own: no valid token, past the token's rate, our
+/// fault. (Only described: these answers are made by [`ApiError`].)
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "an OpenAPI description of answers made by ApiError")]
+pub enum Always {
+    #[response(status = 401, description = "No valid bearer token", content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    #[response(
+        status = 429,
+        description = "Past the token's rate (see Retry-After)",
+        content_type = "application/problem+json"
+    )]
+    TooManyRequests(Problem),
+    #[response(status = 500, description = "Our fault, logged", content_type = "application/problem+json")]
+    Internal(Problem),
+}
+
 /// What is wrong with one field of the data sent.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FieldIssue {

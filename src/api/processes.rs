@@ -7,7 +7,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::api::caller::Caller;
-use crate::api::problem::{ApiError, Problem};
+use crate::api::problem::{Always, ApiError, Problem};
 use crate::api::views::{InstanceView, instance_view};
 use crate::definition::{Definition, FieldKind};
 use crate::web::state::AppState;
@@ -146,9 +146,7 @@ fn process_view(def: &Definition, version: i64, lang: &str) -> ProcessView {
     tag = "processes",
     responses(
         (status = 200, description = "The definitions in force", body = Vec<ProcessView>),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
+        Always,
     )
 )]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Json<Vec<ProcessView>> {
@@ -173,10 +171,8 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Json<Vec<Pro
     responses(
         (status = 200, description = "The open instance holding the key", body = InstanceView),
         (status = 400, description = "No key of the process given whole", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such process, or no open instance the caller may read holds the key", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
+        Always,
     )
 )]
 pub async fn by_key(

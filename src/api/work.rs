@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::caller::Caller;
-use crate::api::problem::{ApiError, Problem};
+use crate::api::problem::{Always, ApiError};
 use crate::api::views::{InstanceSummary, rfc3339};
 use crate::web::state::AppState;
 
@@ -29,9 +29,7 @@ pub struct WorkItem {
     tag = "instances",
     responses(
         (status = 200, description = "What the caller may act on", body = Vec<WorkItem>),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Past the token's rate (see Retry-After)", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Our fault, logged", body = Problem, content_type = "application/problem+json"),
+        Always,
     )
 )]
 pub async fn mine(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<WorkItem>>, ApiError> {

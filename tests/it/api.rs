@@ -69,6 +69,25 @@ impl Client {
         self.call(Method::POST, path, token, Some(body)).await
     }
 
+    /// Posts `body` with an `Idempotency-Key`.
+    pub async fn post_keyed(&self, path: &str, token: &str, key: &str, body: Value) -> Answer {
+        let req = Request::post(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("Idempotency-Key", key)
+            .body(Body::from(body.to_string()))
+            .expect("a request");
+        self.send(req).await
+    }
+
+    /// Starts an assembly of u01 on draft `draft`, and expects it to start.
+    pub async fn start_assembly(&self, token: &str, draft: i64) -> i64 {
+        let body = json!({ "data": { "unit": "u01", "draft_version": draft } });
+        let started = self.post("/api/v1/processes/assembly_approval/instances", token, body).await;
+        assert_eq!(started.status, StatusCode::CREATED, "{started:?}");
+        started.json["id"].as_i64().expect("an id")
+    }
+
     /// Fires `event` on what the instance is now, and expects it to pass.
     pub async fn step(&self, id: i64, token: &str, event: &str, data: Value) -> Value {
         let now = self.get(&format!("/api/v1/instances/{id}"), token).await;
@@ -114,26 +133,14 @@ async fn keyed_fires_calls_logged_and_what_is_not_told(backend: Backend) {
     let secretary = token(&web, "u01_system", &["unit_secretary@u01"], 600).await;
     let department = token(&web, "civil_affairs", &["department"], 600).await;
     let api = Client::of(&web);
-    let started = api
-        .post(
-            "/api/v1/processes/assembly_approval/instances",
-            &bureau,
-            json!({ "data": { "unit": "u01", "draft_version": 1 } }),
-        )
-        .await;
-    let id = started.json["id"].as_i64().expect("an id");
+    let id = api.start_assembly(&bureau, 1).await;
 
     // A step retried with its key is taken once; its answer is given again.
     let fire = |key: &'static str, date: &'static str| {
         let (api, secretary) = (&api, &secretary);
         async move {
-            let req = Request::post(format!("/api/v1/instances/{id}/events/reschedule"))
-                .header(header::AUTHORIZATION, format!("Bearer {secretary}"))
-                .header(header::CONTENT_TYPE, "application/json")
-                .header("Idempotency-Key", key)
-                .body(Body::from(json!({ "data": { "assembly_date": date } }).to_string()))
-                .expect("a request");
-            api.send(req).await
+            let path = format!("/api/v1/instances/{id}/events/reschedule");
+            api.post_keyed(&path, secretary, key, json!({ "data": { "assembly_date": date } })).await
         }
     };
     api.step(id, &secretary, "schedule", json!({ "assembly_date": "2026-03-20", "kind": "representatives" })).await;
@@ -301,13 +308,8 @@ async fn a_retried_start_with_its_key_starts_one_instance(backend: Backend) {
     let start = |key: &'static str, draft: i64| {
         let (api, bureau) = (&api, &bureau);
         async move {
-            let req = Request::post("/api/v1/processes/assembly_approval/instances")
-                .header(header::AUTHORIZATION, format!("Bearer {bureau}"))
-                .header(header::CONTENT_TYPE, "application/json")
-                .header("Idempotency-Key", key)
-                .body(Body::from(json!({ "data": { "unit": "u01", "draft_version": draft } }).to_string()))
-                .expect("a request");
-            api.send(req).await
+            let body = json!({ "data": { "unit": "u01", "draft_version": draft } });
+            api.post_keyed("/api/v1/processes/assembly_approval/instances", bureau, key, body).await
         }
     };
     // Two at once and a third later, as a client retrying after lost answers would send them.
@@ -331,14 +333,7 @@ async fn out_of_scope_and_stale_calls_change_nothing(backend: Backend) {
     let other_unit = token(&web, "u02_system", &["unit_secretary@u02"], 600).await;
     let secretary = token(&web, "u01_system", &["unit_secretary@u01"], 600).await;
     let api = Client::of(&web);
-    let started = api
-        .post(
-            "/api/v1/processes/assembly_approval/instances",
-            &bureau,
-            json!({ "data": { "unit": "u01", "draft_version": 1 } }),
-        )
-        .await;
-    let id = started.json["id"].as_i64().expect("an id");
+    let id = api.start_assembly(&bureau, 1).await;
     let before = changes(&web).await;
 
     let schedule = json!({ "data": { "assembly_date": "2026-03-20", "kind": "representatives" } });
@@ -658,14 +653,7 @@ async fn every_documented_route_answers_as_documented(backend: Backend) {
     ];
     assert_eq!(documented, expected.iter().map(|s| (*s).to_owned()).collect(), "every route is documented");
 
-    let started = api
-        .post(
-            "/api/v1/processes/assembly_approval/instances",
-            &bureau,
-            json!({ "data": { "unit": "u01", "draft_version": 1 } }),
-        )
-        .await;
-    let id = started.json["id"].as_i64().expect("an id").to_string();
+    let id = api.start_assembly(&bureau, 1).await.to_string();
     // Each operation called as a client would, well and badly; every answer is one it documents,
     // with a body of the documented shape.
     let calls: Vec<(&str, String, Option<Value>)> = vec![
