@@ -19,6 +19,7 @@ mod expressions;
 mod hardship;
 mod keys;
 mod pages;
+mod push_script;
 mod readme_examples;
 mod records;
 mod reports;
