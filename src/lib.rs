@@ -10,6 +10,7 @@ pub mod bench_expressions;
 pub mod bench_training;
 pub mod cli;
 pub mod clock;
+pub mod comments;
 pub mod config;
 pub mod definition;
 pub mod demo;

@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod audit;
+pub mod comments;
 pub mod db;
 pub mod definitions;
 pub mod delegations;

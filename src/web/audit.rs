@@ -132,6 +132,7 @@ pub(crate) const KINDS: &[&str] = &[
     "sign_out",
     "admin",
     "delegation",
+    "comment",
 ];
 const PAGE: u64 = 100;
 /// The longest filter value: longer than any process id, user name or kind.

@@ -6,6 +6,7 @@ mod assets;
 mod audit;
 mod auth;
 pub mod charts;
+pub mod comments;
 mod cookies;
 mod csv_export;
 mod delegations;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/processes/{process}/find", get(process::find))
         .route("/instances/{id}", get(process::instance_page))
         .route("/instances/{id}/fire/{event}", post(process::fire))
+        .route("/instances/{id}/comments", post(comments::add_comment))
         .route("/instances/{id}/versions/{field}", get(documents::versions))
         .route("/instances/{id}/print", get(documents::print))
         .route("/instances/{id}/documents/{doc}", get(documents::document))

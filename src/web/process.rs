@@ -602,8 +602,9 @@ pub struct HistoryView {
     pub what: String,
     pub change: String,
     /// What was given with the step ("Phase: 2 · Attendance: 90"), so the history reads as a
-    /// timeline of the records.
+    /// timeline of the records; a comment's text.
     pub detail: String,
+    pub comment: bool,
 }
 
 #[derive(Template)]
@@ -641,6 +642,7 @@ struct InstancePage {
     pictures: Vec<(String, String)>,
     timers: Vec<TimerView>,
     history: Vec<HistoryView>,
+    comment: crate::web::comments::CommentBox,
 }
 
 /// The refusal with the people and units it names by their names: a refusal about
@@ -924,6 +926,17 @@ impl Sections<'_> {
 
     fn history(&self, history: &[crate::store::audit::AuditRow]) -> Vec<HistoryView> {
         let def = self.def;
+        let what = |r: &crate::audit::AuditRecord| match r.event.as_deref() {
+            Some(e) => def.event_label(e, self.lang).to_owned(),
+            None => self.tr.t(&format!("kind.{}", r.kind)).to_owned(),
+        };
+        // A comment names the step it is about and the comment it corrects by their time.
+        let named = |seq: i64| {
+            history
+                .iter()
+                .find(|h| h.record.seq == seq)
+                .map(|h| format!("{} ({})", what(&h.record), fmt_time(h.at(), self.offset)))
+        };
         history
             .iter()
             .map(|h| {
@@ -931,10 +944,7 @@ impl Sections<'_> {
                 HistoryView {
                     when: fmt_time(h.at(), self.offset),
                     who: r.actor.clone(),
-                    what: r.event.as_deref().map_or_else(
-                        || self.tr.t(&format!("kind.{}", r.kind)).to_owned(),
-                        |e| def.event_label(e, self.lang).to_owned(),
-                    ),
+                    what: what(r),
                     change: match (&r.from_state, &r.to_state) {
                         (Some(f), Some(t)) if f != t => {
                             format!("{} → {}", self.state_label(def, f), self.state_label(def, t))
@@ -944,14 +954,55 @@ impl Sections<'_> {
                     },
                     detail: if r.kind == crate::store::timers::DEADLINE_MOVED {
                         moved_deadline(&h.data())
+                    } else if r.kind == crate::store::comments::KIND {
+                        let data = h.data();
+                        let about = |key: &str, label: &str| {
+                            let seq = data.get(key).and_then(Value::as_i64)?;
+                            Some(self.tr.f(label, &[("what", named(seq)?)]))
+                        };
+                        let about = [about("on_step", "comment.on_step"), about("corrects", "comment.corrects")];
+                        let text = data.get("text").and_then(Value::as_str).unwrap_or_default().to_owned();
+                        about.into_iter().flatten().chain([text]).collect::<Vec<_>>().join(" · ")
                     } else {
                         let given = input_summary(&self.tr, def, h.data().get("input"), self.units);
                         let added = rows_added(&self.tr, def, h.data().get("rows_added"));
                         [given, added].into_iter().filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" · ")
                     },
+                    comment: r.kind == crate::store::comments::KIND,
                 }
             })
             .collect()
+    }
+
+    /// The comment form: the steps a comment may be about, and the reader's own comments it may
+    /// correct.
+    fn comment_box(
+        &self,
+        history: &[crate::store::audit::AuditRow],
+        reader: &str,
+        typed: Option<(String, String)>,
+    ) -> crate::web::comments::CommentBox {
+        let mut steps = Vec::new();
+        let mut own = Vec::new();
+        for h in history {
+            let r = &h.record;
+            let when = fmt_time(h.at(), self.offset);
+            if r.kind == crate::store::comments::KIND {
+                if r.actor == reader {
+                    let text: String =
+                        h.data().get("text").and_then(Value::as_str).unwrap_or_default().chars().take(40).collect();
+                    own.push((r.seq, format!("{when}: {text}")));
+                }
+            } else {
+                let what = r.event.as_deref().map_or_else(
+                    || self.tr.t(&format!("kind.{}", r.kind)).to_owned(),
+                    |e| self.def.event_label(e, self.lang).to_owned(),
+                );
+                steps.push((r.seq, format!("{what} ({when})")));
+            }
+        }
+        let (text, error) = typed.map_or((String::new(), None), |(t, e)| (t, Some(e)));
+        crate::web::comments::CommentBox { steps, own, text, error }
     }
 
     /// The children of the latest fan-out counted, earlier ones shown as superseded.
@@ -1057,6 +1108,28 @@ async fn render_instance(
     returned: Option<Returned<'_>>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
+    render_instance_with(state, signed, inst, returned, None, status).await
+}
+
+/// The instance's page with a comment sent back: what was typed, and what was wrong with it.
+pub(crate) async fn render_with_comment(
+    state: &AppState,
+    signed: &Signed,
+    inst: Instance,
+    comment: (String, String),
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    render_instance_with(state, signed, inst, None, Some(comment), status).await
+}
+
+async fn render_instance_with(
+    state: &AppState,
+    signed: &Signed,
+    inst: Instance,
+    returned: Option<Returned<'_>>,
+    comment: Option<(String, String)>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
     let (tr, def, row) = (signed.tr, inst.definition.clone(), &inst.row);
     let lang = tr.code();
     let roles = &state.rt.definitions().roles;
@@ -1126,6 +1199,7 @@ async fn render_instance(
         documents: documents.map(|d| (d.id.clone(), d.label.get(lang).to_owned())).collect(),
         timers: at.timers(state.rt.timers(row.id).await?, state.now()),
         history: at.history(&history_rows),
+        comment: at.comment_box(&history_rows, &signed.session.user.username, comment),
     };
     page(status, &page_view)
 }
@@ -1245,6 +1319,8 @@ pub async fn instance_page(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let inst = load_visible(&state, &signed, id).await?;
+    // Opened: a mention of the reader here leaves their work.
+    crate::store::comments::seen(state.db(), id, &signed.session.user.username, state.now()).await?;
     render_instance(&state, &signed, inst, None, StatusCode::OK).await
 }
 

@@ -22,11 +22,19 @@ pub struct WorkItem {
     pub escalated: bool,
 }
 
+/// An instance a comment mentioned the person in, until they open it.
+pub struct MentionItem {
+    pub id: i64,
+    pub title: String,
+    pub by: String,
+}
+
 #[derive(Template)]
 #[template(path = "work.html")]
 struct WorkPage {
     chrome: Chrome,
     items: Vec<WorkItem>,
+    mentions: Vec<MentionItem>,
 }
 
 pub async fn my_work(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
@@ -65,5 +73,14 @@ pub async fn my_work(State(state): State<AppState>, signed: Signed) -> Result<Re
             }
         })
         .collect();
-    page(StatusCode::OK, &WorkPage { chrome: Chrome::signed(&signed, tr.t("work.title")), items })
+    let mut mentions = Vec::new();
+    for m in crate::web::comments::mentions_of(&state, &signed).await? {
+        let inst = state.rt.instance(m.instance_id).await?;
+        let title = inst.definition.title_named(&inst.row.data, lang, crate::web::process::namer(&units, lang));
+        let who = units.people.get(&m.mentioned_by).cloned().unwrap_or(m.mentioned_by);
+        let when = crate::web::view::fmt_time(crate::clock::from_micros(m.at), state.rt.offset());
+        let by = tr.f("work.mentioned_by", &[("who", who), ("when", when)]);
+        mentions.push(MentionItem { id: m.instance_id, title, by });
+    }
+    page(StatusCode::OK, &WorkPage { chrome: Chrome::signed(&signed, tr.t("work.title")), items, mentions })
 }

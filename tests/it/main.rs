@@ -10,6 +10,7 @@ mod audit;
 mod bargaining;
 mod calendars;
 mod checker;
+mod comments;
 mod e2e;
 mod e2e_day;
 mod engine_props;
