@@ -56,8 +56,7 @@ impl Comment {
 pub fn mentions_in(text: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     let mut previous = ' ';
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in text.char_indices() {
         if c == '@' && !previous.is_alphanumeric() {
             let rest = &text[i + 1..];
             let end = rest.find(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '-' | '_'))).unwrap_or(rest.len());
