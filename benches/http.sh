@@ -4,10 +4,13 @@
 #   benches/http.sh                          # a fresh SQLite file
 #   benches/http.sh postgres://postgres@127.0.0.1/test?options=-csearch_path%3Dbench_http
 #
-# Three runs, 2 threads × 32 connections × 10 s each, signed in with a session cookie:
+# Five runs, 2 threads × 32 connections × 10 s each; the pages signed in with a session cookie:
 #   1. page views of a bargaining round (its page with the diagram, children and history);
 #   2. page views of a cohort's trainees page (600-row scale is `bench --suite training`);
-#   3. fires: `record_growth` spread over the demo cohort's trainee tracks (benches/fire.lua).
+#   3. fires: `record_growth` spread over the demo cohort's trainee tracks (benches/fire.lua);
+# and the JSON API with a service account's bearer token (`unionflow token add bench_api`):
+#   4. API fires: the same `record_growth` over the same tracks (benches/api_fire.lua);
+#   5. API reads: `GET /api/v1/instances/{id}` of the round of run 1.
 # On PostgreSQL the schema named in search_path is dropped and made anew first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,3 +77,16 @@ echo
 echo "== fires: record_growth over $(wc -w <<<"$tracks") trainee tracks"
 UNIONFLOW_TRACKS="$tracks" UNIONFLOW_COOKIE="$coordinator_cookie" UNIONFLOW_CSRF="$coordinator_csrf" \
   wrk -t2 -c32 -d"${duration}s" --latency -s benches/fire.lua "$base" | grep -E '^ +(50|99)%|Requests/sec|Non-2xx'
+
+# The API's account: the coordinator's role for record_growth, admin's to read the round; a rate
+# above what the runs can reach (it refills 1,000 calls a second), so no 429 is measured.
+api_token=$(./target/release/unionflow token add bench_api --role training_coordinator --role admin \
+  --per-minute 60000 --database "$db" 2>"$work/token.log") || { cat "$work/token.log" >&2; exit 1; }
+echo
+echo "== API fires: POST /api/v1/instances/{track}/events/record_growth over the same tracks"
+UNIONFLOW_TRACKS="$tracks" UNIONFLOW_TOKEN="$api_token" \
+  wrk -t2 -c32 -d"${duration}s" --latency -s benches/api_fire.lua "$base" | grep -E '^ +(50|99)%|Requests/sec|Non-2xx'
+echo
+echo "== API reads: GET /api/v1/instances/$round"
+wrk -t2 -c32 -d"${duration}s" --latency -H "Authorization: Bearer $api_token" "$base/api/v1/instances/$round" \
+  | grep -E '^ +(50|99)%|Requests/sec|Non-2xx'
