@@ -250,14 +250,25 @@ impl Runtime {
             Some(row) => row,
             None => instances::find(conn, id).await?.ok_or(RuntimeError::NotFound(id))?,
         };
-        match self.fire_on(conn, row, expected_version, actor, event, given).await {
-            Err(RuntimeError::Conflict { .. } | RuntimeError::Refused(_)) if from_cache => {
-                self.recent.forget(id);
-                let row = instances::find(conn, id).await?.ok_or(RuntimeError::NotFound(id))?;
-                self.fire_on(conn, row, expected_version, actor, event, given).await
-            }
-            other => other,
+        let mut result = self.fire_on(conn, row, expected_version, actor, event, given).await;
+        if from_cache && matches!(result, Err(RuntimeError::Conflict { .. } | RuntimeError::Refused(_))) {
+            self.recent.forget(id);
+            let row = instances::find(conn, id).await?.ok_or(RuntimeError::NotFound(id))?;
+            result = self.fire_on(conn, row, expected_version, actor, event, given).await;
         }
+        // Without a version the caller asked for the step on whatever the instance is: a change
+        // that came first is not a conflict to them, and the step is decided again on it.
+        let mut attempts = 1;
+        while expected_version.is_none()
+            && attempts < UNVERSIONED_ATTEMPTS
+            && matches!(result, Err(RuntimeError::Conflict { .. }))
+        {
+            attempts += 1;
+            self.recent.forget(id);
+            let row = instances::find(conn, id).await?.ok_or(RuntimeError::NotFound(id))?;
+            result = self.fire_on(conn, row, expected_version, actor, event, given).await;
+        }
+        result
     }
 
     async fn fire_on<C: Conn>(
@@ -449,6 +460,10 @@ impl Runtime {
         Ok(audit::stream(&self.db, &audit::instance_stream(id)).await?)
     }
 }
+
+/// How many times a fire without a version is decided again after others changed the instance
+/// first: enough for a burst of writers on one instance, bounded so none waits forever.
+const UNVERSIONED_ATTEMPTS: usize = 20;
 
 /// The rows this process wrote last, by instance: a hint that spares a read before a fire. Never
 /// trusted: the optimistic version check in the database has the last word.

@@ -558,6 +558,72 @@ on_both_backends! {
     versions => running_instances_keep_their_definition_version;
     my_work_tasks => my_work_lists_what_is_required_not_what_is_merely_allowed;
     rolled_back => a_step_rolled_back_with_its_transaction_is_not_remembered;
+    unversioned_fires => concurrent_fires_without_a_version_each_take_effect;
+}
+
+const LEDGER: &str = r#"
+id = "ledger"
+label = { zh = "台账", en = "Ledger" }
+initial = "open"
+
+[start]
+roles = ["admin"]
+ask = []
+
+[[stage]]
+id = "main"
+label = { zh = "主", en = "Main" }
+
+[[state]]
+id = "open"
+stage = "main"
+label = { zh = "在用", en = "Open" }
+
+[[state]]
+id = "closed"
+stage = "main"
+final = true
+outcome = "passed"
+label = { zh = "关闭", en = "Closed" }
+
+[[transition]]
+event = "note"
+from = "open"
+roles = ["admin"]
+label = { zh = "记一笔", en = "Note" }
+task = false
+
+[[transition]]
+event = "close"
+from = "open"
+to = "closed"
+roles = ["admin"]
+label = { zh = "关闭", en = "Close" }
+"#;
+
+/// A fire without the version it was read at means "on whatever the instance is now" (the API's
+/// department signals): two servers firing at once each take effect, one after the other, never
+/// a conflict the caller did not ask to be told of.
+async fn concurrent_fires_without_a_version_each_take_effect(backend: Backend) {
+    let h = Harness::new(backend, defs(&[("ledger.toml", LEDGER)])).await;
+    let rt2 = unionflow::runtime::Runtime::new(
+        h.db.reconnect().await,
+        defs(&[("ledger.toml", LEDGER)]),
+        h.clock.clone(),
+        time::macros::offset!(+8),
+    )
+    .await
+    .unwrap();
+    let id = h.rt.start("ledger", &admin(), &Default::default()).await.unwrap();
+    let nothing = Default::default();
+    let fires = (0..8).map(|i| {
+        let rt = if i % 2 == 0 { &h.rt } else { &rt2 };
+        let (actor, nothing) = (admin(), &nothing);
+        async move { rt.fire(id, None, &actor, "note", nothing).await }
+    });
+    let results = futures_util::future::join_all(fires).await;
+    assert!(results.iter().all(Result::is_ok), "every fire took effect: {results:?}");
+    assert_eq!(h.rt.instance(id).await.unwrap().row.version, 9, "eight steps after the start");
 }
 
 /// A step made inside a caller's transaction that is then rolled back (an API start whose commit
