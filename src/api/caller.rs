@@ -49,6 +49,18 @@ pub fn lang_of(headers: &HeaderMap) -> Tr {
     Tr::new(best.map_or_else(Lang::default, |(_, l)| l))
 }
 
+/// How many calls with a wrong token one client address may make a minute.
+pub const WRONG_TOKENS_PER_MINUTE: u32 = 30;
+
+/// The limiter's key of a client address's wrong tokens: negative, apart from the tokens' ids.
+fn failures_key(client: &str) -> i64 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(client.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    -(i64::from_le_bytes(first) & i64::MAX) - 1
+}
+
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -61,10 +73,20 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let tr = lang_of(&parts.headers);
         let token = bearer(&parts.headers).ok_or_else(|| ApiError::unauthorized(&tr))?;
-        let signed = crate::people::tokens::authenticate(state.db(), token, state.now())
+        let found = crate::people::tokens::authenticate(state.db(), token, state.now())
             .await
-            .map_err(|e| ApiError::internal(&tr, &e))?
-            .ok_or_else(|| ApiError::unauthorized(&tr))?;
+            .map_err(|e| ApiError::internal(&tr, &e))?;
+        let Some(signed) = found else {
+            // Wrong tokens are counted by the client's address: past the bound it is told to wait
+            // rather than given a query per guess.
+            let client =
+                crate::web::extract::ClientAddr::from_request_parts(parts, state).await.unwrap_or_else(|e| match e {});
+            let key = failures_key(&client.0);
+            if let Err(wait) = state.api_limits.take(key, WRONG_TOKENS_PER_MINUTE, std::time::Instant::now()) {
+                return Err(ApiError::too_many(&tr, wait.as_secs_f64().ceil() as u64, WRONG_TOKENS_PER_MINUTE));
+            }
+            return Err(ApiError::unauthorized(&tr));
+        };
         if let Some(by) = parts.extensions.get::<crate::api::calls::CalledBy>() {
             by.set(&signed.user.username);
         }

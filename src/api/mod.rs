@@ -27,7 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use body::BODY_LIMIT;
-pub use caller::lang_of;
+pub use caller::{WRONG_TOKENS_PER_MINUTE, lang_of};
 pub use calls::CallLog;
 pub use limits::Limiter;
 pub use problem::{ApiError, PROBLEM_JSON, Problem};

@@ -418,6 +418,14 @@ async fn bad_requests_get_problem_documents_and_change_nothing(backend: Backend)
     assert_eq!((anonymous.status, anonymous.problem()), (StatusCode::UNAUTHORIZED, "unauthorized"));
     assert_eq!(anonymous.headers[header::WWW_AUTHENTICATE], "Bearer");
     assert_eq!(api.get("/api/v1/processes", "uft_0000").await.problem(), "unauthorized");
+    // Guessing tokens from one address is bounded: past the bound it waits, without a query.
+    for _ in 1..unionflow::api::WRONG_TOKENS_PER_MINUTE {
+        assert_eq!(api.get("/api/v1/processes", "uft_0001").await.status, StatusCode::UNAUTHORIZED);
+    }
+    let guessing = api.get("/api/v1/processes", "uft_0002").await;
+    assert_eq!((guessing.status, guessing.problem()), (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"));
+    assert!(guessing.headers.contains_key(header::RETRY_AFTER));
+    assert_eq!(api.get("/api/v1/processes", &bureau).await.status, StatusCode::OK, "a right token still works");
     assert_eq!(api.get("/api/v1/instances/abc", &bureau).await.problem(), "bad_request");
     assert_eq!(api.get("/api/v1/no-such-thing", &bureau).await.problem(), "not_found");
     assert_eq!(api.call(Method::DELETE, "/api/v1/processes", &bureau, None).await.problem(), "method_not_allowed");
