@@ -243,17 +243,24 @@ async fn move_one(
 ) -> Result<(Option<Outcome>, bool), MigrateError> {
     let txn = begin_write(db).await?;
     let Some(inst) = instances::lock(&txn, checked.id).await? else {
+        txn.rollback().await?;
         return Ok((Some(Outcome::Skipped(Skip::Gone)), false));
     };
     if inst.definition_id != m.from.row {
+        txn.rollback().await?;
         return Ok((Some(Outcome::Skipped(Skip::OtherVersion)), false));
     }
     let replanned = inst.version != checked.version || inst.audit_hash != checked.audit_hash;
     let mv = if replanned {
         match plan_row(&txn, m, &inst, ctx).await? {
             Plan::Move(mv) => mv,
-            Plan::Stay(reasons) => return Ok((Some(Outcome::Stayed(reasons)), true)),
-            Plan::Finished => return Ok((None, true)),
+            other => {
+                txn.rollback().await?;
+                return Ok(match other {
+                    Plan::Stay(reasons) => (Some(Outcome::Stayed(reasons)), true),
+                    _ => (None, true),
+                });
+            }
         }
     } else {
         planned

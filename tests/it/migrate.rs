@@ -331,8 +331,10 @@ async fn a_migration_moves_those_that_can_and_leaves_the_others(backend: Backend
     assert_eq!(recorded["state_map"], json!({ "review": "checking" }));
     assert_eq!(recorded["timers"]["kept"], json!(["remind"]));
 
-    // A moved instance takes the steps of version 2, and only those.
-    rt2.fire(e.review, None, &admin(), "prioritise", &data(json!({ "priority": 2 }))).await.expect("new event");
+    // A moved instance takes the steps of version 2 — also through the server that ran it before
+    // the move and remembers its row as it was on version 1: the version check sends it back to
+    // the moved row.
+    h.rt.fire(e.review, None, &admin(), "prioritise", &data(json!({ "priority": 2 }))).await.expect("new event");
     rt2.fire(e.review, None, &admin(), "approve", &Default::default()).await.expect("renamed state's event");
     assert_eq!(rt2.instance(e.review).await.unwrap().row.state, "done");
     // One left behind still runs on version 1.
