@@ -318,3 +318,107 @@ pub async fn webhook_remove(db: &crate::config::DbArgs, id: i64) -> anyhow::Resu
     println!("removed webhook subscription #{id}");
     Ok(())
 }
+
+// ---- migrate-instances ----------------------------------------------------------------------
+
+/// What `unionflow migrate-instances` is given.
+pub struct MigrateInstances<'a> {
+    pub process: &'a str,
+    pub from: i64,
+    pub to: i64,
+    pub map: &'a [String],
+    pub dry_run: bool,
+}
+
+/// `unionflow migrate-instances PROCESS --from V --to V [--map old=new]... [--dry-run]`: moves
+/// the running instances of a process to another stored version and reports, in counts and one
+/// line per instance that stays, what moved and why the others did not. The versions are read
+/// from the database as stored (the server stores the files' version when it starts); the
+/// calendars come from the definitions given, as the server's do.
+pub async fn migrate_instances(
+    db: &crate::config::DbArgs,
+    defs: &crate::config::DefinitionArgs,
+    args: MigrateInstances<'_>,
+) -> anyhow::Result<ExitCode> {
+    use crate::store::migrate::{self, Migration, Report};
+    let set = defs.load().map_err(|p| anyhow::anyhow!("invalid process definitions:\n{p}"))?;
+    let conn = open(db).await?;
+    let from = migrate::version(&conn, args.process, args.from).await?;
+    let to = migrate::version(&conn, args.process, args.to).await?;
+    let m = Migration::new(args.process, &from, &to, args.map, "cli", args.dry_run)?;
+    let ctx = crate::engine::Context {
+        now: time::OffsetDateTime::now_utc(),
+        calendar: &set.calendar,
+        offset: defs.utc_offset,
+        people: None,
+    };
+    let mut report = Report::new(usize::MAX);
+    let summary = migrate::run(&conn, &m, ctx, |line| report.add(line)).await?;
+    print!("{}", migrate_report_text(&m, &summary, &report));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The report of a run as the command prints it.
+pub fn migrate_report_text(
+    m: &crate::store::migrate::Migration<'_>,
+    s: &crate::store::migrate::Summary,
+    r: &crate::store::migrate::Report,
+) -> String {
+    use std::fmt::Write;
+    let named = |map: &std::collections::BTreeMap<String, u64>| {
+        map.iter().map(|(name, n)| format!("{name} ({n})")).collect::<Vec<_>>().join(", ")
+    };
+    let mut out = String::new();
+    let moved = if m.dry_run { "would move" } else { "moved" };
+    let _ = writeln!(
+        out,
+        "{}: version {} → {}{}",
+        m.process,
+        m.from.number,
+        m.to.number,
+        if m.dry_run { " (dry run: nothing was changed)" } else { "" }
+    );
+    let _ = writeln!(
+        out,
+        "{} checked: {} {moved}, {} stay, {} finished (they stay on version {}){}{}",
+        s.checked,
+        s.moved,
+        s.stayed,
+        s.finished,
+        m.from.number,
+        if s.skipped > 0 { format!(", {} skipped", s.skipped) } else { String::new() },
+        if s.replanned > 0 {
+            format!(", {} changed since the check and planned again", s.replanned)
+        } else {
+            String::new()
+        },
+    );
+    for ((from, to), n) in &r.moves {
+        let _ = writeln!(out, "  {from} → {to}: {n}");
+    }
+    for (what, map) in [
+        ("fields dropped", &r.dropped),
+        ("values rewritten", &r.changed),
+        ("timers kept", &r.kept),
+        ("timers added", &r.added),
+        ("timers cancelled", &r.cancelled),
+    ] {
+        if !map.is_empty() {
+            let _ = writeln!(out, "  {what}: {}", named(map));
+        }
+    }
+    if !r.stays.is_empty() || !r.skipped.is_empty() {
+        let _ = writeln!(out, "stay on version {}:", m.from.number);
+    }
+    for (id, reasons) in &r.stays {
+        let why = reasons.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        let _ = writeln!(out, "  #{id}: {why}");
+    }
+    for (id, skip) in &r.skipped {
+        let _ = writeln!(out, "  #{id}: {skip}");
+    }
+    if r.unlisted > 0 {
+        let _ = writeln!(out, "  and {} more", r.unlisted);
+    }
+    out
+}

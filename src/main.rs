@@ -57,6 +57,25 @@ enum Command {
         #[command(subcommand)]
         command: WebhookCommand,
     },
+    /// Move the running instances of a process from one stored definition version to another;
+    /// those that cannot move are listed with the reason and left alone.
+    MigrateInstances {
+        /// The process (its id).
+        process: String,
+        /// The version they run on now.
+        #[arg(long)]
+        from: i64,
+        /// The version to move them to (normally the current one).
+        #[arg(long)]
+        to: i64,
+        /// A state of the old version and the state of the new one it becomes, as old=new;
+        /// repeat for several.
+        #[arg(long = "map")]
+        map: Vec<String>,
+        /// Report what would change, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -231,6 +250,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 WebhookCommand::Remove { id } => unionflow::cli::webhook_remove(&cli.db, id).await?,
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::MigrateInstances { process, from, to, map, dry_run } => {
+            let args = unionflow::cli::MigrateInstances { process: &process, from, to, map: &map, dry_run };
+            unionflow::cli::migrate_instances(&cli.db, &cli.defs, args).await
         }
         Command::Bench(args) => {
             unionflow::bench::run(&cli.db, &cli.defs, args).await?;

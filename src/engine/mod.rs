@@ -8,6 +8,7 @@ mod decide;
 mod guards;
 mod input;
 mod join;
+pub mod migrate;
 mod refusal;
 pub mod report;
 mod timers;

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod instances;
 pub mod keys;
 pub mod mentors;
+pub mod migrate;
 pub mod outbox;
 pub mod reports;
 pub mod sessions;

@@ -18,6 +18,7 @@ pub mod extract;
 pub mod figures;
 pub mod i18n;
 mod mentoring;
+mod migrations;
 pub mod process;
 pub mod redirect;
 mod rollcall;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route("/admin/units", post(admin::create_unit))
         .route("/admin/tokens/{name}/revoke", post(admin::revoke_token))
+        .route("/admin/migrations", get(migrations::migrations_page).post(migrations::migrate_instances))
         .route("/admin/webhooks", get(webhooks::webhooks_page).post(webhooks::create_subscription))
         .route("/admin/webhooks/{id}/active", post(webhooks::set_active))
         .route("/admin/webhooks/{id}/remove", post(webhooks::remove))

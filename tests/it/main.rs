@@ -19,6 +19,7 @@ mod exports;
 mod expressions;
 mod hardship;
 mod keys;
+mod migrate;
 mod pages;
 mod push_script;
 mod readme_examples;
