@@ -48,3 +48,8 @@ pub fn to_micros(t: OffsetDateTime) -> i64 {
 pub fn from_micros(us: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
+
+/// A moment as RFC 3339 text (`2026-03-02T01:00:00Z`), as the API, webhooks and feeds give it.
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

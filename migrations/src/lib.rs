@@ -15,6 +15,7 @@ mod m20261203_000004_timer_occurrence;
 mod m20261203_000005_service_accounts;
 mod m20261203_000006_webhooks;
 mod m20261203_000007_mentions;
+mod m20261203_000008_feeds;
 
 /// The engine's schema script, for tools that build tables of the same shape (the benchmark).
 pub use m20261128_000001_engine::SCHEMA as ENGINE_SCHEMA;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000005_service_accounts::Migration),
             Box::new(m20261203_000006_webhooks::Migration),
             Box::new(m20261203_000007_mentions::Migration),
+            Box::new(m20261203_000008_feeds::Migration),
         ]
     }
 }

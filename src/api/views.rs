@@ -3,8 +3,6 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::api::caller::Caller;
@@ -15,9 +13,7 @@ use crate::store::instances::InstanceRow;
 use crate::web::state::AppState;
 use crate::web::view::refusal_text;
 
-pub fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
-}
+pub use crate::clock::rfc3339;
 
 /// An instance with what the caller may do on it now.
 #[derive(Debug, Serialize, ToSchema)]

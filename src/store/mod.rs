@@ -8,6 +8,7 @@ pub mod comments;
 pub mod db;
 pub mod definitions;
 pub mod delegations;
+pub mod feeds;
 pub mod idempotency;
 pub mod instances;
 pub mod keys;

@@ -108,7 +108,7 @@ mod tests {
     }
 
     /// The endings of file names that look like keys.
-    const FILE_TYPES: [&str; 6] = ["html", "csv", "toml", "css", "svg", "png"];
+    const FILE_TYPES: [&str; 7] = ["html", "csv", "toml", "css", "svg", "png", "xml"];
 
     /// Whether `s` has the shape of a key: lower-case words joined by dots.
     fn is_key(s: &str) -> bool {

@@ -15,6 +15,7 @@ mod diff;
 mod documents;
 pub mod errors;
 pub mod extract;
+mod feed;
 pub mod figures;
 pub mod i18n;
 mod mentoring;
@@ -52,6 +53,8 @@ pub fn router(state: AppState) -> Router {
         .route("/instances/{id}", get(process::instance_page))
         .route("/instances/{id}/fire/{event}", post(process::fire))
         .route("/instances/{id}/comments", post(comments::add_comment))
+        .route("/feeds", post(feed::new_feed))
+        .route("/feeds/{secret}", get(feed::work_feed))
         .route("/instances/{id}/versions/{field}", get(documents::versions))
         .route("/instances/{id}/print", get(documents::print))
         .route("/instances/{id}/documents/{doc}", get(documents::document))

@@ -17,6 +17,7 @@ mod engine_props;
 mod engine_store;
 mod exports;
 mod expressions;
+mod feeds;
 mod hardship;
 mod keys;
 mod migrate;
