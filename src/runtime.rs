@@ -258,10 +258,14 @@ impl Runtime {
         }
         // Without a version the caller asked for the step on whatever the instance is: a change
         // that came first is not a conflict to them, and the step is decided again on it.
+        // With a version, a change of the chain's head alone (a comment) is not a change of what
+        // the caller read: decided again on the row as it is, too.
         let mut attempts = 1;
-        while expected_version.is_none()
-            && attempts < UNVERSIONED_ATTEMPTS
-            && matches!(result, Err(RuntimeError::Conflict { .. }))
+        while attempts < UNVERSIONED_ATTEMPTS
+            && match &result {
+                Err(RuntimeError::Conflict { expected, found, .. }) => expected_version.is_none() || expected == found,
+                _ => false,
+            }
         {
             attempts += 1;
             self.recent.forget(id);

@@ -100,11 +100,13 @@ pub async fn id_of<C: ConnectionTrait>(c: &C, username: &Username) -> Result<Opt
     store::id_of(c, username.as_str()).await
 }
 
-/// Activates or deactivates a user; a deactivated user's sessions end.
+/// Activates or deactivates a user; a deactivated user's sessions and feed address end.
 pub async fn set_active<C: ConnectionTrait>(c: &C, id: i64, active: bool) -> Result<(), DbErr> {
     store::set_active(c, id, active).await?;
     if !active {
         crate::store::sessions::delete_of_user(c, id).await?;
+        // A reactivated account starts without a feed address: the old one may have been shared.
+        crate::store::feeds::forget(c, id).await?;
     }
     Ok(())
 }

@@ -40,9 +40,9 @@ pub async fn add(
         let stream = stream.clone();
         let txn = &txn;
         async move {
-            Ok::<_, DbErr>(
-                audit::stream_after(txn, &stream, seq - 1, 1).await?.into_iter().find(|e| e.record.seq == seq),
-            )
+            // A place below 0 is in no history (and `seq - 1` must not overflow).
+            let Some(after) = seq.checked_sub(1).filter(|a| *a >= -1) else { return Ok::<_, DbErr>(None) };
+            Ok(audit::stream_after(txn, &stream, after, 1).await?.into_iter().find(|e| e.record.seq == seq))
         }
     };
     if let Some(step) = comment.on_step {

@@ -26,3 +26,9 @@ pub async fn owner<C: ConnectionTrait>(c: &C, hash: &str) -> Result<Option<i64>,
         row(c, "SELECT user_id FROM feed_tokens WHERE token_hash = $1", vec![hash.into()]).await?;
     Ok(found.map(|o| o.user_id))
 }
+
+/// Ends the person's feed address (their account was deactivated).
+pub async fn forget<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<(), DbErr> {
+    exec(c, "DELETE FROM feed_tokens WHERE user_id = $1", vec![user_id.into()]).await?;
+    Ok(())
+}

@@ -242,6 +242,16 @@ async fn move_one(
     ctx: Context<'_>,
 ) -> Result<(Option<Outcome>, bool), MigrateError> {
     let txn = begin_write(db).await?;
+    // The scheduler takes a due timer, then its instance: the move takes them in that order too
+    // (the instance's pending timers first), so the two never wait on each other.
+    if let sea_orm::DbBackend::Postgres = txn.get_database_backend() {
+        crate::store::db::exec(
+            &txn,
+            "SELECT id FROM timers WHERE instance_id = $1 AND status = $2 ORDER BY id FOR UPDATE",
+            vec![checked.id.into(), crate::store::timers::PENDING.into()],
+        )
+        .await?;
+    }
     let Some(inst) = instances::lock(&txn, checked.id).await? else {
         txn.rollback().await?;
         return Ok((Some(Outcome::Skipped(Skip::Gone)), false));

@@ -40,7 +40,12 @@ fn error_text(tr: &Tr, e: &CommentError) -> String {
 fn place(value: &str) -> Result<Option<i64>, WebError> {
     match value.trim() {
         "" => Ok(None),
-        v => v.parse().map(Some).map_err(|_| WebError::BadRequest(format!("a place in the history: {v:?}"))),
+        v => v
+            .parse::<i64>()
+            .ok()
+            .filter(|p| *p >= 0)
+            .map(Some)
+            .ok_or_else(|| WebError::BadRequest(format!("a place in the history: {v:?}"))),
     }
 }
 
@@ -53,7 +58,7 @@ pub async fn add_comment(
     let typed = fields.value("text").to_owned();
     let parsed = Comment::parse(&typed, place(fields.value("on_step"))?, place(fields.value("corrects"))?);
     let refused = match parsed {
-        Ok(comment) => match mentioned_who_cannot_see(&state, &inst, &comment).await? {
+        Ok(mut comment) => match mentioned_who_cannot_see(&state, &inst, &mut comment, &signed).await? {
             Some(name) => CommentError::CannotSee(name),
             None => match comments::add(state.db(), id, &signed.session.user.username, &comment, state.now()).await {
                 Ok(_) => return Ok(Redirect::to(&format!("/instances/{id}#history-h")).into_response()),
@@ -69,26 +74,52 @@ pub async fn add_comment(
 }
 
 /// The first person the comment mentions who could not open the instance (they would be sent to
-/// a page they may not see); people unknown are not mentions, only text.
+/// a page they may not see). Only people who can open it stay mentioned: a name that is no one's
+/// (yet), or the author's own, is text.
 async fn mentioned_who_cannot_see(
     state: &AppState,
     inst: &crate::runtime::Instance,
-    comment: &Comment,
+    comment: &mut Comment,
+    author: &Signed,
 ) -> Result<Option<String>, WebError> {
     let directory = state.directory().await?;
+    let mut kept = Vec::new();
     for name in &comment.mentions {
         let Some(display) = directory.people.get(name) else { continue };
+        if *name == author.session.user.username {
+            continue;
+        }
         let Ok(username) = crate::people::Username::parse(name) else { continue };
         let Some(user_id) = crate::people::users::id_of(state.db(), &username).await? else { continue };
         let Some(user) = crate::people::users::find(state.db(), user_id).await? else { continue };
         if !state.rt.may_read(&user.actor(), inst).await? {
             return Ok(Some(display.clone()));
         }
+        kept.push(name.clone());
     }
+    comment.mentions = kept;
     Ok(None)
 }
 
-/// The signed-in person's unseen mentions, for "my work".
-pub async fn mentions_of(state: &AppState, signed: &Signed) -> Result<Vec<comments::Mention>, WebError> {
-    Ok(comments::unseen(state.db(), &signed.session.user.username).await?)
+/// The instances the signed-in person was mentioned in and has not opened, each with the mention,
+/// those they may still read (a role lost since is a mention no longer).
+pub async fn mentions_of(
+    state: &AppState,
+    actor: &crate::engine::Actor,
+    username: &str,
+) -> Result<Vec<(comments::Mention, crate::runtime::Instance)>, WebError> {
+    let mut out = Vec::new();
+    for m in comments::unseen(state.db(), username).await? {
+        let inst = match state.rt.instance(m.instance_id).await {
+            Ok(inst) => inst,
+            Err(e) => {
+                tracing::warn!(error = %e, instance = m.instance_id, "a mention's instance could not be read");
+                continue;
+            }
+        };
+        if state.rt.may_read(actor, &inst).await? {
+            out.push((m, inst));
+        }
+    }
+    Ok(out)
 }

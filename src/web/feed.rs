@@ -47,6 +47,17 @@ pub async fn new_feed(
     page(StatusCode::OK, &FeedLink { chrome: Chrome::signed(&signed, signed.tr.t("feed.title")), url })
 }
 
+/// Text XML 1.0 can hold: the control characters it forbids (which a title from someone's data
+/// might carry) would make a reader refuse the whole feed.
+fn xml_text(s: String) -> String {
+    if s.chars().all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r')) && !s.contains(['\u{fffe}', '\u{ffff}']) {
+        return s;
+    }
+    s.chars()
+        .filter(|c| (!c.is_control() || matches!(c, '\t' | '\n' | '\r')) && !matches!(c, '\u{fffe}' | '\u{ffff}'))
+        .collect()
+}
+
 pub struct Entry {
     pub id: String,
     pub instance: i64,
@@ -89,8 +100,7 @@ pub async fn work_feed(
     let units = state.directory().await?;
     let stamp = crate::clock::rfc3339;
     let mut entries = Vec::new();
-    for m in crate::store::comments::unseen(state.db(), &user.username).await? {
-        let inst = state.rt.instance(m.instance_id).await?;
+    for (m, inst) in crate::web::comments::mentions_of(&state, &actor, &user.username).await? {
         let who = units.people.get(&m.mentioned_by).cloned().unwrap_or(m.mentioned_by);
         let when = crate::clock::from_micros(m.at);
         entries.push(Entry {
@@ -115,11 +125,15 @@ pub async fn work_feed(
         });
     }
     entries.truncate(MAX_ENTRIES);
+    for e in &mut entries {
+        e.title = xml_text(std::mem::take(&mut e.title));
+        e.summary = xml_text(std::mem::take(&mut e.summary));
+    }
     let updated = entries.iter().map(|e| e.updated.clone()).max().unwrap_or_else(|| stamp(state.now()));
     let feed = Feed {
         lang,
         id: format!("urn:unionflow:feed:{}", user.username),
-        title: format!("{} · {}", tr.t("work.title"), user.display_name),
+        title: xml_text(format!("{} · {}", tr.t("work.title"), user.display_name)),
         updated,
         base: base(&state, &headers),
         entries,

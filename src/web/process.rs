@@ -931,12 +931,10 @@ impl Sections<'_> {
             None => self.tr.t(&format!("kind.{}", r.kind)).to_owned(),
         };
         // A comment names the step it is about and the comment it corrects by their time.
-        let named = |seq: i64| {
-            history
-                .iter()
-                .find(|h| h.record.seq == seq)
-                .map(|h| format!("{} ({})", what(&h.record), fmt_time(h.at(), self.offset)))
-        };
+        let by_seq: std::collections::HashMap<i64, &crate::store::audit::AuditRow> =
+            history.iter().map(|h| (h.record.seq, h)).collect();
+        let named =
+            |seq: i64| by_seq.get(&seq).map(|h| format!("{} ({})", what(&h.record), fmt_time(h.at(), self.offset)));
         history
             .iter()
             .map(|h| {

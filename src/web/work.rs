@@ -74,8 +74,7 @@ pub async fn my_work(State(state): State<AppState>, signed: Signed) -> Result<Re
         })
         .collect();
     let mut mentions = Vec::new();
-    for m in crate::web::comments::mentions_of(&state, &signed).await? {
-        let inst = state.rt.instance(m.instance_id).await?;
+    for (m, inst) in crate::web::comments::mentions_of(&state, &signed.actor(), &signed.session.user.username).await? {
         let title = inst.definition.title_named(&inst.row.data, lang, crate::web::process::namer(&units, lang));
         let who = units.people.get(&m.mentioned_by).cloned().unwrap_or(m.mentioned_by);
         let when = crate::web::view::fmt_time(crate::clock::from_micros(m.at), state.rt.offset());

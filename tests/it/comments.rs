@@ -89,9 +89,24 @@ async fn comments_join_the_history_and_mentions_wait_in_my_work(backend: Backend
     let other_csrf = other.csrf().await;
     let outsider = other.post(&path, &[("_csrf", &other_csrf), ("text", "我也说两句"), ("on_step", "")]).await;
     assert_eq!(outsider.status, StatusCode::FORBIDDEN);
+    let below_zero =
+        secretary.post(&path, &[("_csrf", &csrf), ("text", "x"), ("on_step", "-9223372036854775808")]).await;
+    assert_eq!(below_zero.status, StatusCode::BAD_REQUEST, "a place below 0 is refused, not a panic");
     let after = web.rt().history(id).await.unwrap();
     assert_eq!(after.len(), history.len(), "refused comments leave nothing");
     assert_eq!(web.verify().await.broken, None, "the chain covers the comments");
+
+    // A name that is no one's yet, and the author's own, are text, not mentions: a person made
+    // later with that name is not sent to the instance.
+    let later =
+        secretary.post(&path, &[("_csrf", &csrf), ("text", "@bob.new @chen.jing 记下了"), ("on_step", "")]).await;
+    assert_eq!(later.status, StatusCode::SEE_OTHER);
+    let last = web.rt().history(id).await.unwrap().pop().expect("the comment");
+    assert_eq!(last.data()["mentions"], json!([]));
+    web.people(&[("bob.new", &["admin"])]).await;
+    let mut bob = web.browser();
+    bob.sign_in("bob.new").await;
+    assert!(!bob.get("/").await.body.contains("mentions-h"));
     // A step still goes through after the comments moved the chain's head.
     web.fire(id, &admin(), "open_session", json!({})).await;
     assert_eq!(web.state_of(id).await, "in_session");

@@ -615,6 +615,9 @@ async fn e2e_admin_tour_of_every_kind_of_page() {
     run(|b| async move {
         b.sign_in("admin").await;
         b.click("header nav a[href='/admin']").await;
+        b.click("main a[href='/admin/webhooks']").await;
+        b.open("/admin").await;
+        b.click("main a[href='/admin/migrations']").await;
         b.click("header nav a[href='/figures']").await;
         b.click("header nav a[href='/processes']").await;
         let mut processes = Vec::new();
@@ -783,6 +786,8 @@ async fn tour(b: &Browser) -> Vec<String> {
         "/audit".into(),
         "/talent".into(),
         "/delegations".into(),
+        "/admin/webhooks".into(),
+        "/admin/migrations".into(),
     ];
     b.client.goto(&format!("{}/processes", b.base)).await.expect("the processes");
     let mut processes = Vec::new();

@@ -58,4 +58,13 @@ async fn the_work_list_is_a_feed_at_a_secret_address(backend: Backend) {
     assert_eq!(reader.get(&path).await.status, StatusCode::NOT_FOUND);
     assert_eq!(reader.get(&new_path).await.status, StatusCode::OK);
     assert_eq!(reader.get("/feeds/0000").await.status, StatusCode::NOT_FOUND);
+    // A deactivated account's feed ends with it.
+    let change =
+        unionflow::store::audit::Audited::begin(web.state.db(), "admin", "test", crate::support::START).await.unwrap();
+    let who = unionflow::people::Username::parse("chen.jing").unwrap();
+    let user = unionflow::people::users::id_of(change.conn(), &who).await.unwrap().expect("chen.jing");
+    unionflow::people::users::set_active(change.conn(), user, false).await.unwrap();
+    let record = unionflow::store::audit::Record { kind: "admin", event: Some("set_active"), data: json!({}) };
+    change.commit(record).await.unwrap();
+    assert_eq!(reader.get(&new_path).await.status, StatusCode::NOT_FOUND);
 }
