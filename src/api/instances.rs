@@ -77,7 +77,7 @@ async fn checked_data(
 }
 
 /// An instance the caller may read.
-async fn visible(state: &AppState, caller: &Caller, id: i64) -> Result<Instance, ApiError> {
+pub(crate) async fn visible(state: &AppState, caller: &Caller, id: i64) -> Result<Instance, ApiError> {
     let tr = &caller.tr;
     let roles = &state.rt.definitions().roles;
     let inst = state.rt.instance(id).await.map_err(|e| ApiError::from_runtime(tr, None, roles, e))?;

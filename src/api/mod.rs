@@ -7,6 +7,7 @@ mod audit;
 mod body;
 mod caller;
 pub mod calls;
+mod comments;
 mod instances;
 mod limits;
 mod problem;
@@ -74,6 +75,7 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(instances::get_one))
         .routes(routes!(instances::fire))
         .routes(routes!(instances::history))
+        .routes(routes!(comments::add))
         .routes(routes!(audit::feed))
         .routes(routes!(work::mine));
     OpenApiRouter::new().nest(PREFIX, api).split_for_parts()

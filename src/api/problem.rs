@@ -133,6 +133,12 @@ impl ApiError {
         let title = tr.t("api.key_reused");
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", title, None)
     }
+    /// Refused for a reason of its own (`reason`), worded in `detail`.
+    pub fn unprocessable(tr: &Tr, reason: &str, detail: String) -> Self {
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", tr.t("api.refused"), Some(detail));
+        e.problem.reason = Some(reason.to_owned());
+        e
+    }
     pub fn conflict(tr: &Tr, found: i64) -> Self {
         let detail = Some(tr.f("api.conflict", &[("version", found.to_string())]));
         let mut e = Self::new(StatusCode::CONFLICT, "conflict", tr.t("api.conflict_title"), detail);

@@ -23,7 +23,8 @@ pub struct CommentBox {
     pub error: Option<String>,
 }
 
-fn error_text(tr: &Tr, e: &CommentError) -> String {
+/// A refused comment in the reader's words.
+pub fn error_text(tr: &Tr, e: &CommentError) -> String {
     match e {
         CommentError::Empty => tr.t("comment.empty").to_owned(),
         CommentError::Text(p) => crate::web::view::field_problem_text(tr, p),
@@ -58,7 +59,7 @@ pub async fn add_comment(
     let typed = fields.value("text").to_owned();
     let parsed = Comment::parse(&typed, place(fields.value("on_step"))?, place(fields.value("corrects"))?);
     let refused = match parsed {
-        Ok(mut comment) => match mentioned_who_cannot_see(&state, &inst, &mut comment, &signed).await? {
+        Ok(mut comment) => match keep_mentions(&state, &inst, &mut comment, &signed.session.user.username).await? {
             Some(name) => CommentError::CannotSee(name),
             None => match comments::add(state.db(), id, &signed.session.user.username, &comment, state.now()).await {
                 Ok(_) => return Ok(Redirect::to(&format!("/instances/{id}#history-h")).into_response()),
@@ -76,17 +77,17 @@ pub async fn add_comment(
 /// The first person the comment mentions who could not open the instance (they would be sent to
 /// a page they may not see). Only people who can open it stay mentioned: a name that is no one's
 /// (yet), or the author's own, is text.
-async fn mentioned_who_cannot_see(
+pub async fn keep_mentions(
     state: &AppState,
     inst: &crate::runtime::Instance,
     comment: &mut Comment,
-    author: &Signed,
-) -> Result<Option<String>, WebError> {
+    author: &str,
+) -> Result<Option<String>, crate::runtime::RuntimeError> {
     let directory = state.directory().await?;
     let mut kept = Vec::new();
     for name in &comment.mentions {
         let Some(display) = directory.people.get(name) else { continue };
-        if *name == author.session.user.username {
+        if name == author {
             continue;
         }
         let Ok(username) = crate::people::Username::parse(name) else { continue };

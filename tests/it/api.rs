@@ -241,6 +241,14 @@ async fn a_whole_assembly_vote_runs_through_the_api(backend: Backend) {
     assert_eq!((done["state"].clone(), done["outcome"].clone()), (json!("passed"), json!("passed")));
     assert!(done["events"].as_array().is_some_and(Vec::is_empty), "nothing more to do once finished");
 
+    let said = api
+        .post(
+            &format!("/api/v1/instances/{id}/comments"),
+            &secretary,
+            json!({ "text": "表决记录已归档", "on_step": 3 }),
+        )
+        .await;
+    assert_eq!((said.status, said.json["seq"].clone()), (StatusCode::CREATED, json!(5)), "{said:?}");
     // The history is the instance's hash chain, each event under the account that did it.
     let history = api.get(&format!("/api/v1/instances/{id}/history"), &secretary).await;
     let events = history.json["items"].as_array().expect("events").clone();
@@ -253,9 +261,12 @@ async fn a_whole_assembly_vote_runs_through_the_api(backend: Backend) {
             ("u01_system", "schedule"),
             ("u01_system", "open_session"),
             ("u01_system", "record_vote"),
-            ("u01_system", "confirm")
+            ("u01_system", "confirm"),
+            ("u01_system", "-")
         ]
     );
+    assert_eq!(events[5]["kind"], "comment", "the comment is in the chain");
+    assert!(events[5]["data"].as_str().is_some_and(|d| d.contains("表决记录已归档")));
     for pair in events.windows(2) {
         assert_eq!(pair[1]["prev_hash"], pair[0]["hash"], "each event chains from the one before");
     }
@@ -656,6 +667,7 @@ async fn every_documented_route_answers_as_documented(backend: Backend) {
         "GET /api/v1/processes",
         "GET /api/v1/processes/{process}/by-key",
         "GET /api/v1/work",
+        "POST /api/v1/instances/{id}/comments",
         "POST /api/v1/instances/{id}/events/{event}",
         "POST /api/v1/processes/{process}/instances",
     ];
@@ -686,6 +698,9 @@ async fn every_documented_route_answers_as_documented(backend: Backend) {
         ),
         ("post", format!("/api/v1/instances/{id}/events/schedule"), Some(json!({ "expected_version": 1, "data": {} }))),
         ("post", format!("/api/v1/instances/{id}/events/open_session"), Some(json!({ "expected_version": 1 }))),
+        ("post", format!("/api/v1/instances/{id}/comments"), Some(json!({ "text": "材料已收到", "on_step": 0 }))),
+        ("post", format!("/api/v1/instances/{id}/comments"), Some(json!({ "text": " " }))),
+        ("post", format!("/api/v1/instances/{id}/comments"), Some(json!({ "text": "x", "corrects": -1 }))),
         ("get", format!("/api/v1/instances/{id}/history"), None),
         ("get", "/api/v1/audit?after=0&limit=5".into(), None),
         ("get", "/api/v1/audit?limit=5000".into(), None),
