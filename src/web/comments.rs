@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use crate::comments::{Comment, CommentError};
 use crate::store::comments::{self, AddError};
 use crate::web::errors::WebError;
-use crate::web::extract::{Posted, Signed};
+use crate::web::extract::Posted;
 use crate::web::i18n::Tr;
 use crate::web::process::{load_visible, render_with_comment};
 use crate::web::state::AppState;
