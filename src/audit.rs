@@ -51,6 +51,12 @@ pub fn chain_hash(prev_hash: &str, r: &AuditRecord) -> String {
     hex(&h.finalize())
 }
 
+/// The hex SHA-256 of `bytes`: how secrets (session, API and feed tokens) are kept, and requests
+/// compared.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);

@@ -281,8 +281,8 @@ pub async fn webhook_list(db: &crate::config::DbArgs) -> anyhow::Result<()> {
 /// `unionflow token calls NAME`: the account's latest calls, newest first.
 pub async fn token_calls(db: &crate::config::DbArgs, name: &str, limit: u64) -> anyhow::Result<()> {
     let conn = open(db).await?;
-    for c in crate::api::calls::latest(&conn, name, limit).await? {
-        let at = crate::clock::from_micros(c.at).format(&time::format_description::well_known::Rfc3339)?;
+    for c in crate::store::api_calls::latest(&conn, name, limit).await? {
+        let at = crate::clock::rfc3339(crate::clock::from_micros(c.at));
         println!("{at} {} {} {} {}", c.account, c.status, c.method, c.path);
     }
     Ok(())

@@ -127,11 +127,11 @@ async fn verify_periodically(state: crate::web::AppState, every: Duration) {
     }
 }
 
-/// How long the API's call log keeps a call.
-pub const API_CALLS_KEPT_DAYS: i64 = 90;
+/// How long the API's call log keeps a call, and the outbox a settled delivery.
+pub const LOGS_KEPT_DAYS: i64 = 90;
 
-/// Forgets what is kept only for a while: idempotency keys after a day, API calls after
-/// [`API_CALLS_KEPT_DAYS`]. Each in a statement of its own, so no request waits on it.
+/// Forgets what is kept only for a while: idempotency keys after a day, API calls and settled
+/// webhook deliveries after [`LOGS_KEPT_DAYS`]. Each in a statement of its own, so no request waits on it.
 async fn keep_house(rt: Arc<Runtime>) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
@@ -140,9 +140,12 @@ async fn keep_house(rt: Arc<Runtime>) {
         if let Err(e) = crate::store::idempotency::purge_expired(rt.db(), now).await {
             tracing::warn!(error = %e, "forgetting expired idempotency keys failed");
         }
-        let before = now - API_CALLS_KEPT_DAYS * 24 * 3600 * 1_000_000;
-        if let Err(e) = crate::api::calls::purge(rt.db(), before).await {
+        let before = now - LOGS_KEPT_DAYS * 24 * 3600 * 1_000_000;
+        if let Err(e) = crate::store::api_calls::purge(rt.db(), before).await {
             tracing::warn!(error = %e, "forgetting old API calls failed");
+        }
+        if let Err(e) = crate::store::outbox::purge(rt.db(), before).await {
+            tracing::warn!(error = %e, "forgetting old webhook deliveries failed");
         }
     }
 }

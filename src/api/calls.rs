@@ -9,10 +9,8 @@ use std::sync::{Arc, Mutex};
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
-
-use crate::store::db::exec;
 
 /// Calls waiting to be written; past it new ones are dropped (and counted in the log).
 const QUEUE: usize = 10_000;
@@ -21,14 +19,7 @@ const BATCH: usize = 200;
 /// The longest path (with its query) kept.
 const MAX_PATH: usize = 500;
 
-#[derive(Debug, Clone)]
-pub struct Call {
-    pub at: i64,
-    pub account: String,
-    pub method: String,
-    pub path: String,
-    pub status: u16,
-}
+pub use crate::store::api_calls::Call;
 
 /// Where the handlers' calls go.
 #[derive(Clone)]
@@ -57,30 +48,11 @@ impl CallLog {
 async fn write_batches(db: DatabaseConnection, mut rx: mpsc::Receiver<Call>) {
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
-        if let Err(e) = write(&db, &batch).await {
+        if let Err(e) = crate::store::api_calls::insert(&db, &batch).await {
             tracing::warn!(error = %e, calls = batch.len(), "writing the API call log failed");
         }
         batch.clear();
     }
-}
-
-async fn write(db: &DatabaseConnection, calls: &[Call]) -> Result<(), DbErr> {
-    let txn = crate::store::db::begin_write(db).await?;
-    for c in calls {
-        exec(
-            &txn,
-            "INSERT INTO api_calls (at, account, method, path, status) VALUES ($1, $2, $3, $4, $5)",
-            vec![
-                c.at.into(),
-                c.account.clone().into(),
-                c.method.clone().into(),
-                c.path.clone().into(),
-                i64::from(c.status).into(),
-            ],
-        )
-        .await?;
-    }
-    txn.commit().await
 }
 
 /// The account a call was made by, filled in by the `Caller` extractor once the token is known.
@@ -117,36 +89,4 @@ pub async fn log_calls(
         state.api_calls.record(Call { at, account, method, path, status: response.status().as_u16() });
     }
     response
-}
-
-/// Forgets the calls older than `keep_micros` (the server's housekeeping).
-pub async fn purge<C: sea_orm::ConnectionTrait>(c: &C, before: i64) -> Result<u64, DbErr> {
-    exec(c, "DELETE FROM api_calls WHERE at < $1", vec![before.into()]).await
-}
-
-/// The latest calls of an account, newest first.
-pub async fn latest<C: sea_orm::ConnectionTrait>(c: &C, account: &str, limit: u64) -> Result<Vec<Call>, DbErr> {
-    #[derive(sea_orm::FromQueryResult)]
-    struct Row {
-        at: i64,
-        account: String,
-        method: String,
-        path: String,
-        status: i64,
-    }
-    let sql = format!(
-        "SELECT at, account, method, path, status FROM api_calls WHERE account = $1 ORDER BY id DESC LIMIT {}",
-        limit.min(10_000)
-    );
-    let rows: Vec<Row> = crate::store::db::rows(c, &sql, vec![account.into()]).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Call {
-            at: r.at,
-            account: r.account,
-            method: r.method,
-            path: r.path,
-            status: u16::try_from(r.status).unwrap_or(0),
-        })
-        .collect())
 }

@@ -225,7 +225,7 @@ async fn claim(
     request: &Value,
 ) -> Result<Option<Answered>, ApiError> {
     let Some(key) = key else { return Ok(None) };
-    let hash = crate::audit::hex(&<sha2::Sha256 as sha2::Digest>::digest(crate::audit::canonical_json(request)));
+    let hash = crate::audit::sha256_hex(crate::audit::canonical_json(request).as_bytes());
     match idempotency::claim(txn, caller.name(), key, &hash, crate::clock::to_micros(state.now())).await? {
         Claim::New => Ok(None),
         Claim::OtherRequest => Err(ApiError::key_reused(&caller.tr)),

@@ -2,10 +2,9 @@
 //! the table only its hash. Failed sign-ins are counted in [`throttle`](crate::people::throttle).
 
 use sea_orm::{ConnectionTrait, DbErr};
-use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::audit::hex;
+use crate::audit::sha256_hex;
 use crate::clock::{from_micros, to_micros};
 use crate::people::random_token;
 use crate::people::users::{self, User};
@@ -21,7 +20,7 @@ pub struct Session {
 }
 
 fn id_of(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    sha256_hex(token.as_bytes())
 }
 
 /// Starts a session; returns the token for the cookie.

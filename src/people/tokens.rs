@@ -4,10 +4,9 @@
 //! is shown once; only its SHA-256 is kept (it is 256 random bits: a slow hash adds nothing).
 
 use sea_orm::{ConnectionTrait, DbErr};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::audit::hex;
+use crate::audit::sha256_hex;
 use crate::clock::{from_micros, to_micros};
 use crate::people::domain::{RoleGrant, Username};
 use crate::people::users::{self, User};
@@ -45,7 +44,7 @@ pub struct Issued {
 }
 
 fn hash_of(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
+    sha256_hex(secret.as_bytes())
 }
 
 /// Creates the service account `name` with its grants and one token, in the caller's transaction

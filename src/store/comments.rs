@@ -79,12 +79,7 @@ pub async fn add(
     // The head moves; the version does not: a comment does not make a form open on the instance
     // stale. (A step decided on a row read before the comment still applies only to the row it
     // read, chain head and all, and is decided again on the row as it now is.)
-    exec(
-        &txn,
-        "UPDATE instances SET audit_seq = $1, audit_hash = $2 WHERE id = $3",
-        vec![seq.into(), sealed.hash.clone().into(), id.into()],
-    )
-    .await?;
+    instances::advance_audit_head_only(&txn, id, seq, &sealed.hash).await?;
     audit::insert(&txn, sealed).await?;
     for name in &comment.mentions {
         exec(

@@ -226,6 +226,18 @@ pub async fn count_by_process<C: ConnectionTrait>(c: &C) -> Result<std::collecti
 /// Moves an instance's audit head and version after an event written outside a transition (a
 /// timer refused): a fire that read the instance before conflicts cleanly instead of colliding in
 /// the chain.
+/// Moves the instance's audit head for an event that changes nothing a step decides on (a
+/// comment): its version stays, so a form open on it does not go stale.
+pub async fn advance_audit_head_only<C: ConnectionTrait>(c: &C, id: i64, seq: i64, hash: &str) -> Result<(), DbErr> {
+    crate::store::db::exec(
+        c,
+        "UPDATE instances SET audit_seq = $1, audit_hash = $2 WHERE id = $3",
+        vec![seq.into(), hash.into(), id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn advance_audit_head<C: ConnectionTrait>(c: &C, id: i64, seq: i64, hash: &str) -> Result<(), DbErr> {
     crate::store::db::exec(
         c,

@@ -2,6 +2,7 @@
 //! applies the engine's decisions atomically and keeps the audit chain. SQL is written once with
 //! `$N` parameters, which both backends accept.
 
+pub mod api_calls;
 pub mod apply;
 pub mod audit;
 pub mod comments;

@@ -59,11 +59,7 @@ pub struct Change<'a> {
 /// The body every delivery of a change carries, but for the leading `"id"`, which differs per
 /// delivery and is spliced in by the database (see [`enqueue`]).
 fn body_after_id(c: &Change<'_>) -> String {
-    let occurred_at = c
-        .occurred_at
-        .to_offset(time::UtcOffset::UTC)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let occurred_at = crate::clock::rfc3339(c.occurred_at.to_offset(time::UtcOffset::UTC));
     let (stream, seq, hash) = c.audit;
     let body = serde_json::json!({
         "type": c.kind.as_str(),
@@ -349,4 +345,15 @@ pub async fn resend<C: ConnectionTrait>(c: &C, id: i64, now: OffsetDateTime) -> 
     )
     .await?
         > 0)
+}
+
+/// Forgets deliveries settled (delivered or failed) before `before` (the server's housekeeping):
+/// the outbox does not grow with every change for ever. Pending ones are kept whatever their age.
+pub async fn purge<C: ConnectionTrait>(c: &C, before: i64) -> Result<u64, DbErr> {
+    exec(
+        c,
+        "DELETE FROM webhook_deliveries WHERE status <> $1 AND created_at < $2",
+        vec![PENDING.into(), before.into()],
+    )
+    .await
 }

@@ -5,7 +5,6 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 
 use crate::web::errors::WebError;
 use crate::web::extract::Posted;
@@ -14,7 +13,7 @@ use crate::web::state::AppState;
 use crate::web::view::{Chrome, page};
 
 fn hash_of(secret: &str) -> String {
-    crate::audit::hex(&Sha256::digest(secret.as_bytes()))
+    crate::audit::sha256_hex(secret.as_bytes())
 }
 
 /// The site's address as the request reached it (behind HTTPS when cookies are marked secure).

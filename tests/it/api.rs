@@ -180,7 +180,7 @@ async fn keyed_fires_calls_logged_and_what_is_not_told(backend: Backend) {
     // Every call is logged under its account, reads too.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let calls = unionflow::api::calls::latest(web.state.db(), "u01_system", 100).await.expect("the call log");
+        let calls = unionflow::store::api_calls::latest(web.state.db(), "u01_system", 100).await.expect("the call log");
         if calls.iter().any(|c| c.method == "GET" && c.path == probe && c.status == 404) {
             assert!(calls.iter().all(|c| c.account == "u01_system"));
             break;
