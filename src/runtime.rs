@@ -126,7 +126,12 @@ impl Runtime {
             return Ok((actor.in_instance(instance), None));
         }
         let today = crate::definition::calendar::format_date(ctx.now.to_offset(ctx.offset).date());
-        let held = crate::store::delegations::held(conn, &actor.name, &today).await?;
+        // A substitute holds none of the absent person's written delegations, nor uses their own
+        // while doing another's work.
+        let held = match actor.substituting {
+            Some(_) => Vec::new(),
+            None => crate::store::delegations::held(conn, &actor.name, &today).await?,
+        };
         let actor = actor.clone().with_delegations(held).in_instance(instance);
         let roles = def.roles_judged();
         let people = if roles.is_empty() {
@@ -230,14 +235,43 @@ impl Runtime {
         self.fire_in(&self.db, id, expected_version, actor, event, given).await
     }
 
+    /// Fires `event` as `actor`, or, with `for_absent`, as `actor` standing in for that person:
+    /// the substitution is read inside the step's write, so one ended a moment before is
+    /// refused, with the reason.
+    pub async fn fire_as(
+        &self,
+        id: i64,
+        expected_version: Option<i64>,
+        actor: &Actor,
+        for_absent: Option<&str>,
+        event: &str,
+        given: &Data,
+    ) -> Result<Fired, RuntimeError> {
+        self.fire_in_as(&self.db, id, expected_version, actor, for_absent, event, given).await
+    }
+
     /// Fires through `conn`: the pool, or a transaction the step then belongs to.
-    #[tracing::instrument(level = "debug", skip(self, conn, actor, given), fields(actor = %actor.name))]
     pub async fn fire_in<C: Conn>(
         &self,
         conn: &C,
         id: i64,
         expected_version: Option<i64>,
         actor: &Actor,
+        event: &str,
+        given: &Data,
+    ) -> Result<Fired, RuntimeError> {
+        self.fire_in_as(conn, id, expected_version, actor, None, event, given).await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, conn, actor, given), fields(actor = %actor.name))]
+    #[expect(clippy::too_many_arguments, reason = "fire_in's arguments and the person stood in for")]
+    async fn fire_in_as<C: Conn>(
+        &self,
+        conn: &C,
+        id: i64,
+        expected_version: Option<i64>,
+        actor: &Actor,
+        for_absent: Option<&str>,
         event: &str,
         given: &Data,
     ) -> Result<Fired, RuntimeError> {
@@ -250,11 +284,11 @@ impl Runtime {
             Some(row) => row,
             None => instances::find(conn, id).await?.ok_or(RuntimeError::NotFound(id))?,
         };
-        let mut result = self.fire_on(conn, row, expected_version, actor, event, given).await;
+        let mut result = self.fire_on(conn, row, expected_version, actor, for_absent, event, given).await;
         if from_cache && matches!(result, Err(RuntimeError::Conflict { .. } | RuntimeError::Refused(_))) {
             self.recent.forget(id);
             let row = instances::find(conn, id).await?.ok_or(RuntimeError::NotFound(id))?;
-            result = self.fire_on(conn, row, expected_version, actor, event, given).await;
+            result = self.fire_on(conn, row, expected_version, actor, for_absent, event, given).await;
         }
         // Without a version the caller asked for the step on whatever the instance is: a change
         // that came first is not a conflict to them, and the step is decided again on it.
@@ -270,17 +304,19 @@ impl Runtime {
             attempts += 1;
             self.recent.forget(id);
             let row = instances::find(conn, id).await?.ok_or(RuntimeError::NotFound(id))?;
-            result = self.fire_on(conn, row, expected_version, actor, event, given).await;
+            result = self.fire_on(conn, row, expected_version, actor, for_absent, event, given).await;
         }
         result
     }
 
+    #[expect(clippy::too_many_arguments, reason = "fire_in's arguments and the person stood in for")]
     async fn fire_on<C: Conn>(
         &self,
         conn: &C,
         row: InstanceRow,
         expected_version: Option<i64>,
         actor: &Actor,
+        for_absent: Option<&str>,
         event: &str,
         given: &Data,
     ) -> Result<Fired, RuntimeError> {
@@ -294,6 +330,19 @@ impl Runtime {
         let txn = begin_write(conn).await?;
         // Who the actor acts for and who holds the roles the guards judge by are read inside the
         // write: a delegation revoked a moment before is seen, and one for another round is not.
+        // A substitute acts in the absent person's roles and units as they are now, under a
+        // substitution in force now: both read here, never taken from the caller.
+        let standing_in;
+        let actor = match for_absent {
+            None => actor,
+            Some(absent) => {
+                match crate::people::standing_in::actor_for(&txn, &actor.name, absent, ctx.today()).await? {
+                    Ok(a) => standing_in = a,
+                    Err(gap) => return Err(Refusal::NotSubstitute { absent: absent.to_owned(), gap }.into()),
+                }
+                &standing_in
+            }
+        };
         let (actor, people) = self.as_of_now(&txn, &definition, actor, row.id, ctx).await?;
         let judged = Context { people: people.as_ref(), ..ctx };
         let decision = engine::decide(&definition, &row.state, &row.data, &actor, event, given, judged)?;

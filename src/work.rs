@@ -81,7 +81,15 @@ pub async fn waiting_for(rt: &Runtime, actor: &Actor) -> Result<Vec<Waiting>, Ru
             deadlines.remove(&row.id).map_or((None, Vec::new()), |d| (Some(d.due), d.provisional));
         out.push(Waiting { row, definition, allowed, escalated, due, due_provisional });
     }
-    out.sort_by(|a, b| {
+    sort(&mut out, |w| w);
+    Ok(out)
+}
+
+/// Escalated first, then the nearest deadlines, then the newest: one order for one person's
+/// work and for the work of those they stand in for, merged.
+pub fn sort<T>(items: &mut [T], waiting: impl Fn(&T) -> &Waiting) {
+    items.sort_by(|a, b| {
+        let (a, b) = (waiting(a), waiting(b));
         b.escalated.cmp(&a.escalated).then_with(|| match (a.due, b.due) {
             (Some(x), Some(y)) => x.cmp(&y),
             (Some(_), None) => std::cmp::Ordering::Less,
@@ -89,5 +97,4 @@ pub async fn waiting_for(rt: &Runtime, actor: &Actor) -> Result<Vec<Waiting>, Ru
             (None, None) => b.row.id.cmp(&a.row.id),
         })
     });
-    Ok(out)
 }

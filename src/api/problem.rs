@@ -201,6 +201,8 @@ pub fn refusal_kind(r: &Refusal) -> (StatusCode, &'static str) {
             (StatusCode::UNPROCESSABLE_ENTITY, "deadline")
         }
         Refusal::TableFull { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "table_full"),
+        // The API acts as the token's account only, which is never anyone's substitute.
+        Refusal::NotSubstitute { .. } => (StatusCode::FORBIDDEN, "not_substitute"),
     }
 }
 

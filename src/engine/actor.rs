@@ -14,6 +14,17 @@ pub struct Actor {
     /// The written delegations the actor holds today: where one applies, they act as the person
     /// who gave it (a chief representative's signature, Art. 20).
     pub delegations: Vec<Delegated>,
+    /// When the actor stands in for someone away: whose work they do, and by which substitution.
+    /// They then act in the absent person's roles and units, never as that person (see
+    /// [`Actor::acts_for`]).
+    pub substituting: Option<Substituting>,
+}
+
+/// A substitution the actor acts under: `absent` is away, substitution `id` names the actor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Substituting {
+    pub absent: String,
+    pub id: i64,
 }
 
 /// What the engine may know of other people when it decides: who holds a role, and who holds a
@@ -58,7 +69,33 @@ impl Actor {
             roles: roles.into_iter().map(Into::into).collect(),
             units: BTreeMap::new(),
             delegations: Vec::new(),
+            substituting: None,
         }
+    }
+
+    /// `name` standing in for `absent` (the absent person's actor, as their grants make it) under
+    /// substitution `id`: their roles and units, none of their written delegations, and not
+    /// their person (a chain of substitutes is not followed: `absent`'s own standing-in is not
+    /// carried over).
+    pub fn standing_in(name: impl Into<String>, absent: &Actor, id: i64) -> Self {
+        Self {
+            name: name.into(),
+            roles: absent.roles.clone(),
+            units: absent.units.clone(),
+            delegations: Vec::new(),
+            substituting: Some(Substituting { absent: absent.name.clone(), id }),
+        }
+    }
+
+    /// Whose work the actor does: their own, or the absent person's they stand in for.
+    pub fn person(&self) -> &str {
+        self.substituting.as_ref().map_or(&self.name, |s| &s.absent)
+    }
+
+    /// Whether `person` is the actor or the one they stand in for: "four eyes" rules keep both
+    /// out.
+    pub fn is_or_stands_in_for(&self, person: &str) -> bool {
+        self.name == person || self.substituting.as_ref().is_some_and(|s| s.absent == person)
     }
 
     /// The actor holding these written delegations.
@@ -76,7 +113,12 @@ impl Actor {
 
     /// Whether the actor acts as `person`: they are that person (`Some(None)`), or hold that
     /// person's written delegation (`Some(Some(letter))`).
+    /// A substitute acts as nobody: not as the absent person (a signature is theirs or their
+    /// written delegate's), and not as themselves while doing another's work.
     pub fn acts_for(&self, person: &str) -> Option<Option<i64>> {
+        if self.substituting.is_some() {
+            return None;
+        }
         if self.name == person {
             return Some(None);
         }
@@ -119,7 +161,7 @@ impl Actor {
             };
             match scope.matches {
                 ScopeMatch::Unit => self.units.get(role).is_some_and(|units| units.contains(value)),
-                ScopeMatch::Person => self.name == value,
+                ScopeMatch::Person => self.person() == value,
             }
         })
     }

@@ -153,7 +153,7 @@ pub fn check(g: &Guard, data: &Data, actor: &Actor, facts: &Facts<'_>) -> Result
                 })
             }
         }
-        Guard::ActorNotIn(l) if list(data, l).contains(&actor.name.as_str()) => {
+        Guard::ActorNotIn(l) if list(data, l).iter().any(|p| actor.is_or_stands_in_for(p)) => {
             Err(GuardFailure::ActorIn { list: l.clone() })
         }
         Guard::RoleOrDelegate { field, role } => match (people, data.get(field).and_then(Value::as_str)) {

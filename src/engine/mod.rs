@@ -14,11 +14,11 @@ pub mod report;
 mod timers;
 mod vote;
 
-pub use actor::{Actor, Delegated, PeopleFacts};
+pub use actor::{Actor, Delegated, PeopleFacts, Substituting};
 pub use decide::{Context, Decision, EventOption, NumberOrder, SpawnOrder, Started, decide, options, spawned, start};
 pub use input::{Data, parse_kind, parse_value};
 pub use join::{ChildTally, JoinStatus, evaluate_join};
-pub use refusal::{FieldError, FieldProblem, GuardFailure, Refusal, TallyError};
+pub use refusal::{FieldError, FieldProblem, GuardFailure, Refusal, SubstituteGap, TallyError};
 pub use timers::{Deadline, TimerStart, base_of, deadline, deadline_of, next_occurrence, shift, timers_for_state};
 pub use vote::{VoteCounts, VoteResult, count_vote};
 

@@ -38,6 +38,22 @@ pub enum Refusal {
     /// A row beyond a table field's stated limit.
     #[error("{table:?} holds at most {max} rows")]
     TableFull { table: String, max: usize },
+    /// The actor asked to act for someone they do not stand in for today.
+    #[error("you are not {absent}'s substitute today: {gap}")]
+    NotSubstitute { absent: String, gap: SubstituteGap },
+}
+
+/// Why a substitution is not in force today, as the refusal says it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubstituteGap {
+    #[error("no substitution names you")]
+    None,
+    #[error("it begins on {from}")]
+    NotYet { from: String },
+    #[error("it ended on {until}")]
+    Over { until: String },
+    #[error("it was ended early on {on}")]
+    Ended { on: String },
 }
 
 /// A guard that does not hold, with what it asked for.

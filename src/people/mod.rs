@@ -7,6 +7,8 @@ pub mod domain;
 pub mod password;
 pub mod sessions;
 pub mod signin;
+pub mod standing_in;
+pub mod substitute;
 pub mod throttle;
 pub mod tokens;
 pub mod users;

@@ -123,6 +123,25 @@ pub async fn find<C: ConnectionTrait>(c: &C, id: i64) -> Result<Option<User>, Db
     Ok(with_grants(c, vec![r.into()]).await?.pop())
 }
 
+/// The active person named `username` with their grants; none for a service account.
+pub async fn active_person<C: ConnectionTrait>(c: &C, username: &str) -> Result<Option<User>, DbErr> {
+    let Some(r) = store::active_person(c, username).await? else { return Ok(None) };
+    Ok(with_grants(c, vec![r.into()]).await?.pop())
+}
+
+/// The active people who hold `role` (for `unit`, and only `person`, when given), with their
+/// grants, at most `limit`.
+pub async fn holders<C: ConnectionTrait>(
+    c: &C,
+    role: &str,
+    unit: Option<&str>,
+    person: Option<&str>,
+    limit: u64,
+) -> Result<Vec<User>, DbErr> {
+    let users = store::holders(c, role, unit, person, limit).await?.into_iter().map(User::from).collect();
+    with_grants(c, users).await
+}
+
 pub async fn list<C: ConnectionTrait>(c: &C) -> Result<Vec<User>, DbErr> {
     let users = store::list(c).await?.into_iter().map(User::from).collect();
     with_grants(c, users).await

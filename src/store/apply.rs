@@ -197,6 +197,11 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
                         data["for"] = json!(person);
                         data["delegation"] = json!(letter);
                     }
+                    // A step by a substitute: whose work it was, and under which substitution.
+                    if let Some(s) = &actor.substituting {
+                        data["for"] = json!(s.absent);
+                        data["substitution"] = json!(s.id);
+                    }
                     if !drawn.is_empty() {
                         data["numbered"] = serde_json::Value::Object(drawn);
                     }

@@ -111,6 +111,30 @@ pub async fn list<C: ConnectionTrait>(c: &C) -> Result<Vec<UserRow>, DbErr> {
     rows(c, sql, vec![]).await
 }
 
+/// The active person (never a service account) named `username`.
+pub async fn active_person<C: ConnectionTrait>(c: &C, username: &str) -> Result<Option<UserRow>, DbErr> {
+    let sql = "SELECT id, username, display_name, active FROM users WHERE username = $1 AND kind = 'person' AND active";
+    row(c, sql, vec![username.into()]).await
+}
+
+/// The active people (never service accounts) who hold `role`, for `unit` when one is given,
+/// and only `person` when one is given: by user name, at most `limit`.
+pub async fn holders<C: ConnectionTrait>(
+    c: &C,
+    role: &str,
+    unit: Option<&str>,
+    person: Option<&str>,
+    limit: u64,
+) -> Result<Vec<UserRow>, DbErr> {
+    let sql = format!(
+        "SELECT id, username, display_name, active FROM users u WHERE u.active AND u.kind = 'person'
+         AND ($3 = '' OR u.username = $3)
+         AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $1 AND ($2 = '' OR r.unit_id = $2))
+         ORDER BY u.username LIMIT {limit}"
+    );
+    rows(c, &sql, vec![role.into(), unit.unwrap_or_default().into(), person.unwrap_or_default().into()]).await
+}
+
 /// The id of the service account `username`.
 pub async fn service_id<C: ConnectionTrait>(c: &C, username: &str) -> Result<Option<i64>, DbErr> {
     #[derive(FromQueryResult)]

@@ -29,6 +29,8 @@ pub struct Signed {
     pub nav: Nav,
     /// The written delegations this person holds today (a chief's signature by a delegate).
     pub delegations: Vec<crate::engine::Delegated>,
+    /// The absent people this person stands in for today, as the actors they act as.
+    pub standing_in: Vec<crate::engine::Actor>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -61,6 +63,11 @@ impl Nav {
 impl Signed {
     pub fn actor(&self) -> crate::engine::Actor {
         self.session.user.actor().with_delegations(self.delegations.clone())
+    }
+    /// The person as themselves, then as each absent person they stand in for today: what they
+    /// may read and do is what any of these may.
+    pub fn actors(&self) -> Vec<crate::engine::Actor> {
+        std::iter::once(self.actor()).chain(self.standing_in.iter().cloned()).collect()
     }
     pub fn is_admin(&self) -> bool {
         self.session.user.has_role(crate::people::users::ADMIN)
@@ -151,7 +158,9 @@ impl FromRequestParts<AppState> for Signed {
                 let nav = Nav::for_actor(state, &session.user.actor());
                 let today = crate::definition::calendar::format_date(state.now().to_offset(state.rt.offset()).date());
                 let delegations = crate::store::delegations::held(state.db(), &session.user.username, &today).await?;
-                Ok(Signed { tr: ctx.tr, session, path: ctx.path, nav, delegations })
+                let standing_in =
+                    crate::people::standing_in::actors_of(state.db(), &session.user.username, state.rt.today()).await?;
+                Ok(Signed { tr: ctx.tr, session, path: ctx.path, nav, delegations, standing_in })
             }
             None => Err(WebError::SignIn { next: ctx.path }),
         }

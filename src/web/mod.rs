@@ -24,6 +24,7 @@ pub mod process;
 pub mod redirect;
 mod rollcall;
 pub mod state;
+mod substitutes;
 mod talent;
 mod training;
 pub mod view;
@@ -86,6 +87,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/webhooks/{id}/active", post(webhooks::set_active))
         .route("/admin/webhooks/{id}/remove", post(webhooks::remove))
         .route("/admin/webhooks/deliveries/{id}/resend", post(webhooks::resend))
+        .route("/substitutes", get(substitutes::substitutes_page).post(substitutes::create_substitute))
+        .route("/substitutes/{id}/end", post(substitutes::end_substitute))
         .route("/static/style.css", get(assets::stylesheet))
         .route("/health", get(|| async { "ok" }))
         // Pages name no icon (`<link rel="icon" href="data:,">`); a browser that asks anyway

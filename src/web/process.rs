@@ -563,6 +563,11 @@ pub struct ActionView {
     pub error: Option<String>,
     /// A roll call's table of ticks, in place of its lists' boxes.
     pub roll_call: Option<rollcall::RollCallView>,
+    /// Who the person may do it as: ("", "myself") and (absent person, "for them"), each where
+    /// allowed; a choice is offered when there are several.
+    pub acting: Vec<(String, String)>,
+    /// The choice sent with a form that came back.
+    pub chosen: String,
 }
 
 pub struct ChildView {
@@ -643,6 +648,8 @@ struct InstancePage {
     timers: Vec<TimerView>,
     history: Vec<HistoryView>,
     comment: crate::web::comments::CommentBox,
+    /// Who may act now, each away one marked with their substitute.
+    holders: Vec<String>,
 }
 
 /// The refusal with the people and units it names by their names: a refusal about
@@ -657,6 +664,10 @@ fn named_refusal(def: &Definition, directory: &Directory, tr: &Tr, data: &Data, 
             .and_then(|source| directory.name(source, value, lang))
             .unwrap_or_else(|| value.to_owned())
     };
+    if let Refusal::NotSubstitute { absent, gap } = r {
+        let absent = directory.people.get(absent).cloned().unwrap_or_else(|| absent.clone());
+        return Refusal::NotSubstitute { absent, gap: gap.clone() };
+    }
     let Refusal::Guard(failure, message) = r else { return r.clone() };
     let message = message.as_ref().map(|m| {
         let value = |field: &str| {
@@ -685,6 +696,8 @@ fn named_refusal(def: &Definition, directory: &Directory, tr: &Tr, data: &Data, 
 /// A fire that came back: which action, what was typed, and why it did not go through.
 struct Returned<'a> {
     event: &'a str,
+    /// Whom the person acted for ("" for themselves).
+    for_absent: &'a str,
     given: &'a Data,
     refusal: Option<Refusal>,
     conflict: Option<i64>,
@@ -692,10 +705,20 @@ struct Returned<'a> {
 
 pub async fn load_visible(state: &AppState, signed: &Signed, id: i64) -> Result<Instance, WebError> {
     let inst = state.rt.instance(id).await?;
-    if !state.rt.may_read(&signed.actor(), &inst).await? {
+    if !may_read(state, signed, &inst).await? {
         return Err(WebError::Forbidden);
     }
     Ok(inst)
+}
+
+/// Whether the person may read the instance, as themselves or as someone they stand in for.
+pub async fn may_read(state: &AppState, signed: &Signed, inst: &Instance) -> Result<bool, WebError> {
+    for actor in signed.actors() {
+        if state.rt.may_read(&actor, inst).await? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// What every section of an instance's page is worded with.
@@ -781,7 +804,8 @@ impl Sections<'_> {
                     fields.retain(|f| !rollcall::is_ballot(t, &f.name));
                 }
                 let label = t.label.get(lang).to_owned();
-                actions.push(ActionView { event: t.event.clone(), label, fields, error, roll_call });
+                let (acting, chosen) = (Vec::new(), String::new());
+                actions.push(ActionView { event: t.event.clone(), label, fields, error, roll_call, acting, chosen });
                 continue;
             };
             let text = refusal_text(tr, Some(def), roles, &named_refusal(def, self.units, tr, &row.data, r));
@@ -941,7 +965,13 @@ impl Sections<'_> {
                 let r = &h.record;
                 HistoryView {
                     when: fmt_time(h.at(), self.offset),
-                    who: r.actor.clone(),
+                    who: match h.data().get("substitution").and(h.data().get("for")).and_then(Value::as_str) {
+                        // A step a substitute took: "B for A".
+                        Some(absent) => {
+                            self.tr.f("substitutes.history_for", &[("by", r.actor.clone()), ("absent", absent.to_owned())])
+                        }
+                        None => r.actor.clone(),
+                    },
                     what: what(r),
                     change: match (&r.from_state, &r.to_state) {
                         (Some(f), Some(t)) if f != t => {
@@ -1135,14 +1165,49 @@ async fn render_instance_with(
     let at = Sections { tr, lang, def: &def, units: &units, offset: state.rt.offset() };
     let (stages, is_final) = at.stages(row);
     let people = state.rt.people_facts(&def).await?.map(|f| f.in_instance(row.id));
-    let (actions, refused) = at.actions(
-        row,
-        &signed.actor().in_instance(row.id),
-        people.as_ref(),
-        state.rt.today(),
-        roles,
-        returned.as_ref(),
-    );
+    let mut actions: Vec<ActionView> = Vec::new();
+    let mut refused = Vec::new();
+    // The person's own actions, then those of each absent person they stand in for: one form per
+    // action, saying whom it is done as.
+    for (i, actor) in signed.actors().iter().enumerate() {
+        let actor = actor.in_instance(row.id);
+        let (mine, not) = at.actions(row, &actor, people.as_ref(), state.rt.today(), roles, returned.as_ref());
+        if i == 0 {
+            refused = not;
+        }
+        let who = match &actor.substituting {
+            None => (String::new(), tr.t("substitutes.acting.myself").to_owned()),
+            Some(s) => {
+                let name = units.people.get(&s.absent).cloned().unwrap_or_else(|| s.absent.clone());
+                (s.absent.clone(), tr.f("substitutes.acting.for", &[("name", name)]))
+            }
+        };
+        for mut a in mine {
+            match actions.iter_mut().find(|x| x.event == a.event) {
+                Some(x) => x.acting.push(who.clone()),
+                None => {
+                    a.acting.push(who.clone());
+                    a.chosen = returned.as_ref().filter(|r| r.event == a.event).map_or_else(String::new, |r| r.for_absent.to_owned());
+                    actions.push(a);
+                }
+            }
+        }
+    }
+    refused.retain(|(label, _)| !actions.iter().any(|a| &a.label == label));
+    let holders = crate::people::standing_in::holders_now(state.db(), &def, &row.state, &row.data, state.rt.today())
+        .await?
+        .into_iter()
+        .map(|h| {
+            let name = |u: &str| units.people.get(u).cloned().unwrap_or_else(|| u.to_owned());
+            match h.away {
+                None => name(&h.username),
+                Some(s) => tr.f(
+                    "substitutes.holder_away",
+                    &[("name", name(&h.username)), ("until", s.valid_until), ("substitute", name(&s.substitute_user))],
+                ),
+            }
+        })
+        .collect::<Vec<_>>();
     let history_rows = state.rt.history(row.id).await?;
     let visited: BTreeSet<String> = history_rows.iter().filter_map(|h| h.record.to_state.clone()).collect();
     let available: Vec<String> = actions.iter().map(|a| a.event.clone()).collect();
@@ -1153,7 +1218,7 @@ async fn render_instance_with(
     let parent = match row.parent_id {
         Some(p) => {
             let parent = state.rt.instance(p).await?;
-            let opens = state.rt.may_read(&signed.actor(), &parent).await?;
+            let opens = may_read(state, signed, &parent).await?;
             Some((p, parent.definition.title_named(&parent.row.data, lang, namer(&units, lang)), opens))
         }
         None => None,
@@ -1198,6 +1263,7 @@ async fn render_instance_with(
         timers: at.timers(state.rt.timers(row.id).await?, state.now()),
         history: at.history(&history_rows),
         comment: at.comment_box(&history_rows, &signed.session.user.username, comment),
+        holders: if is_final { Vec::new() } else { holders },
     };
     page(status, &page_view)
 }
@@ -1327,7 +1393,16 @@ pub async fn fire(
     Path((id, event)): Path<(i64, String)>,
     Posted { by: signed, fields }: Posted,
 ) -> Result<Response, WebError> {
-    let inst = load_visible(&state, &signed, id).await?;
+    // Whom the person acts for: themselves, or someone they stand in for (checked by the runtime
+    // against the substitutions in force, never taken on the form's word).
+    let for_absent = fields.value("_for").trim().to_owned();
+    let inst = match load_visible(&state, &signed, id).await {
+        // Their standing-in is over, and the instance with it: they are told why.
+        Err(WebError::Forbidden) if !for_absent.is_empty() => {
+            return crate::web::substitutes::not_standing_in(&state, &signed, &for_absent).await;
+        }
+        other => other?,
+    };
     let version = form_version(&fields)?;
     let names: Vec<String> = inst
         .definition
@@ -1340,18 +1415,21 @@ pub async fn fire(
         rollcall::decode(&inst.definition, t, &fields.0, &mut given);
     }
     let result = match known {
-        Ok(()) => state.rt.fire(id, version, &signed.actor(), &event, &given).await,
+        Ok(()) => {
+            let absent = (!for_absent.is_empty()).then_some(for_absent.as_str());
+            state.rt.fire_as(id, version, &signed.actor(), absent, &event, &given).await
+        }
         Err(e) => Err(e),
     };
     let (inst, returned, status) = match result {
         Ok(_) => return Ok(Redirect::to(&format!("/instances/{id}")).into_response()),
         Err(RuntimeError::Refused(r)) => {
-            let returned = Returned { event: &event, given: &given, refusal: Some(r), conflict: None };
+            let returned = Returned { event: &event, for_absent: &for_absent, given: &given, refusal: Some(r), conflict: None };
             (inst, returned, StatusCode::UNPROCESSABLE_ENTITY)
         }
         // Shown as it is now, with what the person typed kept in the form.
         Err(RuntimeError::Conflict { found, .. }) => {
-            let returned = Returned { event: &event, given: &given, refusal: None, conflict: Some(found) };
+            let returned = Returned { event: &event, for_absent: &for_absent, given: &given, refusal: None, conflict: Some(found) };
             (load_visible(&state, &signed, id).await?, returned, StatusCode::CONFLICT)
         }
         Err(e) => return Err(e.into()),

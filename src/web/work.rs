@@ -20,6 +20,8 @@ pub struct WorkItem {
     pub provisional: Option<String>,
     pub urgent: bool,
     pub escalated: bool,
+    /// "For 王伟 (away until …)": work of someone the person stands in for.
+    pub for_whom: Option<String>,
 }
 
 /// An instance a comment mentioned the person in, until they open it.
@@ -40,17 +42,28 @@ struct WorkPage {
 pub async fn my_work(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
     let (tr, lang, now) = (signed.tr, signed.tr.code(), state.now());
     let units = state.directory().await?;
-    let waiting = crate::work::waiting_for(&state.rt, &signed.actor()).await?;
+    // The person's own work, then that of each absent person they stand in for, marked.
+    let mut waiting = Vec::new();
+    for actor in signed.actors() {
+        let for_whom = actor.substituting.as_ref().map(|s| {
+            let name = units.people.get(&s.absent).cloned().unwrap_or_else(|| s.absent.clone());
+            tr.f("work.for_absent", &[("name", name)])
+        });
+        for w in crate::work::waiting_for(&state.rt, &actor).await? {
+            waiting.push((w, for_whom.clone()));
+        }
+    }
+    crate::work::sort(&mut waiting, |(w, _)| w);
     // An assembly is titled with its round: each round read once for all its units' rows.
     let mut parents = crate::web::process::ParentTitles::default();
     let mut parent_titles = Vec::with_capacity(waiting.len());
-    for w in &waiting {
+    for (w, _) in &waiting {
         parent_titles.push(parents.of(&state, &w.definition, w.row.parent_id, lang, &units).await?.map(str::to_owned));
     }
     let items = waiting
         .into_iter()
         .zip(parent_titles)
-        .map(|(w, parent)| {
+        .map(|((w, for_whom), parent)| {
             let def = &w.definition;
             let (deadline, urgent) = w.due.map_or((None, false), |due| {
                 let (text, urgent) = deadline_text(&tr, due, now);
@@ -70,6 +83,7 @@ pub async fn my_work(State(state): State<AppState>, signed: Signed) -> Result<Re
                 provisional: crate::web::view::provisional_note(&tr, &w.due_provisional),
                 urgent: urgent || w.escalated,
                 escalated: w.escalated,
+                for_whom,
             }
         })
         .collect();
