@@ -336,7 +336,8 @@ impl Runtime {
         let actor = match for_absent {
             None => actor,
             Some(absent) => {
-                match crate::people::standing_in::actor_for(&txn, &actor.name, absent, ctx.today()).await? {
+                match crate::people::standing_in::actor_for(&txn, &actor.name, absent, ctx.today(), self.offset).await?
+                {
                     Ok(a) => standing_in = a,
                     Err(gap) => return Err(Refusal::NotSubstitute { absent: absent.to_owned(), gap }.into()),
                 }

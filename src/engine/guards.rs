@@ -260,6 +260,27 @@ mod tests {
     }
 
     #[test]
+    fn a_substitute_never_signs_as_the_absent_person_and_four_eyes_keep_both_out() {
+        let chief = data(json!({ "chief": "li.na", "voted": ["li.na"] }));
+        let li_na = Actor::new("li.na", ["worker_negotiator"]).with_delegations(vec![crate::engine::Delegated {
+            id: 7,
+            from: "wang.wei".into(),
+            instance: None,
+        }]);
+        let substitute = Actor::standing_in("sun.li", &li_na, 3);
+        assert!(substitute.roles.contains("worker_negotiator") && substitute.delegations.is_empty());
+        let signs = Guard::ActorIs("chief".into());
+        assert!(check(&signs, &chief, &li_na, &none()).is_ok());
+        assert!(check(&signs, &chief, &substitute, &none()).is_err(), "a signature is hers or her delegate's");
+        assert_eq!(substitute.acts_for("sun.li"), None, "nor as themselves while doing her work");
+        let not_again = Guard::ActorNotIn("voted".into());
+        assert!(check(&not_again, &chief, &substitute, &none()).is_err(), "she voted: nobody votes again for her");
+        let other = data(json!({ "voted": ["sun.li"] }));
+        assert!(check(&not_again, &other, &substitute, &none()).is_err(), "nor does he, for anyone");
+        assert_eq!(substitute.person(), "li.na", "a scope by person is hers");
+    }
+
+    #[test]
     fn dates_compare_in_calendar_order() {
         let ends_after =
             Guard::Compare { field: "end".into(), op: CompareOp::Ge, than: Operand::Field("start".into()) };

@@ -17,11 +17,12 @@ pub async fn actor_for<C: ConnectionTrait>(
     substitute: &str,
     absent: &str,
     today: Date,
+    offset: time::UtcOffset,
 ) -> Result<Result<Actor, SubstituteGap>, DbErr> {
     let day = format_date(today);
     let rows = substitutes::between(c, absent, substitute).await?;
     let Some(row) = rows.iter().find(|r| in_force(r, &day)) else {
-        return Ok(Err(gap(&rows, &day)));
+        return Ok(Err(gap(&rows, &day, offset)));
     };
     match users::active_person(c, absent).await? {
         Some(user) => Ok(Ok(Actor::standing_in(substitute, &user.actor(), row.id))),
@@ -46,14 +47,18 @@ fn in_force(r: &SubstitutionRow, day: &str) -> bool {
 
 /// Why none of `rows` (the newest first) is in force on `day`: one ended early that would cover
 /// it, else the next to begin, else the last that ran out.
-fn gap(rows: &[SubstitutionRow], day: &str) -> SubstituteGap {
+fn gap(rows: &[SubstitutionRow], day: &str, offset: time::UtcOffset) -> SubstituteGap {
     let covers = |r: &&SubstitutionRow| r.valid_from.as_str() <= day && day <= r.valid_until.as_str();
     if let Some(r) = rows.iter().find(covers).filter(|r| r.ended_at.is_some()) {
-        let on = r.ended_at.map(|at| format_date(crate::clock::from_micros(at).date())).unwrap_or_default();
+        let on = r
+            .ended_at
+            .map(|at| format_date(crate::clock::from_micros(at).to_offset(offset).date()))
+            .unwrap_or_default();
         return SubstituteGap::Ended { on };
     }
     let open = rows.iter().filter(|r| r.ended_at.is_none());
-    if let Some(next) = open.clone().filter(|r| r.valid_from.as_str() > day).min_by(|a, b| a.valid_from.cmp(&b.valid_from))
+    if let Some(next) =
+        open.clone().filter(|r| r.valid_from.as_str() > day).min_by(|a, b| a.valid_from.cmp(&b.valid_from))
     {
         return SubstituteGap::NotYet { from: next.valid_from.clone() };
     }

@@ -165,11 +165,7 @@ pub async fn held<C: ConnectionTrait>(c: &C, substitute: &str, today: &str) -> R
 
 /// The substitutions between `absent` and `substitute`, the newest first (at most 20): what says
 /// why one is not in force today.
-pub async fn between<C: ConnectionTrait>(
-    c: &C,
-    absent: &str,
-    substitute: &str,
-) -> Result<Vec<SubstitutionRow>, DbErr> {
+pub async fn between<C: ConnectionTrait>(c: &C, absent: &str, substitute: &str) -> Result<Vec<SubstitutionRow>, DbErr> {
     rows(
         c,
         &format!(

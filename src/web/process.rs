@@ -967,9 +967,9 @@ impl Sections<'_> {
                     when: fmt_time(h.at(), self.offset),
                     who: match h.data().get("substitution").and(h.data().get("for")).and_then(Value::as_str) {
                         // A step a substitute took: "B for A".
-                        Some(absent) => {
-                            self.tr.f("substitutes.history_for", &[("by", r.actor.clone()), ("absent", absent.to_owned())])
-                        }
+                        Some(absent) => self
+                            .tr
+                            .f("substitutes.history_for", &[("by", r.actor.clone()), ("absent", absent.to_owned())]),
                         None => r.actor.clone(),
                     },
                     what: what(r),
@@ -1187,7 +1187,10 @@ async fn render_instance_with(
                 Some(x) => x.acting.push(who.clone()),
                 None => {
                     a.acting.push(who.clone());
-                    a.chosen = returned.as_ref().filter(|r| r.event == a.event).map_or_else(String::new, |r| r.for_absent.to_owned());
+                    a.chosen = returned
+                        .as_ref()
+                        .filter(|r| r.event == a.event)
+                        .map_or_else(String::new, |r| r.for_absent.to_owned());
                     actions.push(a);
                 }
             }
@@ -1424,12 +1427,19 @@ pub async fn fire(
     let (inst, returned, status) = match result {
         Ok(_) => return Ok(Redirect::to(&format!("/instances/{id}")).into_response()),
         Err(RuntimeError::Refused(r)) => {
-            let returned = Returned { event: &event, for_absent: &for_absent, given: &given, refusal: Some(r), conflict: None };
+            let returned =
+                Returned { event: &event, for_absent: &for_absent, given: &given, refusal: Some(r), conflict: None };
             (inst, returned, StatusCode::UNPROCESSABLE_ENTITY)
         }
         // Shown as it is now, with what the person typed kept in the form.
         Err(RuntimeError::Conflict { found, .. }) => {
-            let returned = Returned { event: &event, for_absent: &for_absent, given: &given, refusal: None, conflict: Some(found) };
+            let returned = Returned {
+                event: &event,
+                for_absent: &for_absent,
+                given: &given,
+                refusal: None,
+                conflict: Some(found),
+            };
             (load_visible(&state, &signed, id).await?, returned, StatusCode::CONFLICT)
         }
         Err(e) => return Err(e.into()),

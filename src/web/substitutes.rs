@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::people::substitute::{self, MAX_AHEAD_DAYS, MAX_DAYS, MAX_REASON, Substitution, SubstituteProblem, Typed};
+use crate::people::substitute::{self, MAX_AHEAD_DAYS, MAX_DAYS, MAX_REASON, SubstituteProblem, Substitution, Typed};
 use crate::store::audit::Record;
 use crate::store::substitutes::{self as store, MAX_HELD, MAX_PENDING, NewSubstitution, SubstitutionRow};
 use crate::text::TextProblem;
@@ -61,7 +61,13 @@ struct Form {
 impl Form {
     fn from_fields(f: &Fields) -> Form {
         let v = |k: &str| f.value(k).to_owned();
-        Form { absent: v("absent"), substitute: v("substitute"), from: v("from"), until: v("until"), reason: v("reason") }
+        Form {
+            absent: v("absent"),
+            substitute: v("substitute"),
+            from: v("from"),
+            until: v("until"),
+            reason: v("reason"),
+        }
     }
 }
 
@@ -153,7 +159,11 @@ fn problem_text(tr: &Tr, p: &SubstituteProblem) -> String {
 
 /// The substitution the form describes: for someone else only by an admin (a person who names
 /// someone else as absent is refused, not quietly taken as themselves).
-async fn parse_form(state: &AppState, signed: &Signed, form: &Fields) -> Result<Result<Substitution, String>, WebError> {
+async fn parse_form(
+    state: &AppState,
+    signed: &Signed,
+    form: &Fields,
+) -> Result<Result<Substitution, String>, WebError> {
     let me = signed.session.user.username.as_str();
     let named = form.value("absent").trim();
     if !signed.is_admin() && !named.is_empty() && named != me {
@@ -207,7 +217,9 @@ pub async fn create_substitute(
     State(state): State<AppState>,
     Posted { by: signed, fields: form }: Posted,
 ) -> Result<Response, WebError> {
-    let refuse = |problem: String| render(&state, &signed, Some(problem), Form::from_fields(&form), StatusCode::UNPROCESSABLE_ENTITY);
+    let refuse = |problem: String| {
+        render(&state, &signed, Some(problem), Form::from_fields(&form), StatusCode::UNPROCESSABLE_ENTITY)
+    };
     let s = match parse_form(&state, &signed, &form).await? {
         Ok(s) => s,
         Err(problem) => return refuse(problem).await,
@@ -259,7 +271,7 @@ pub async fn end_substitute(
 /// instance they therefore cannot open: their substitutes' page, saying why.
 pub async fn not_standing_in(state: &AppState, signed: &Signed, absent: &str) -> Result<Response, WebError> {
     let me = &signed.session.user.username;
-    match crate::people::standing_in::actor_for(state.db(), me, absent, state.rt.today()).await? {
+    match crate::people::standing_in::actor_for(state.db(), me, absent, state.rt.today(), state.rt.offset()).await? {
         Ok(_) => Err(WebError::Forbidden),
         Err(gap) => {
             let directory = state.directory().await?;

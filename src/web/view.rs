@@ -201,8 +201,12 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
         Refusal::NotSubstitute { absent, gap } => {
             let gap = match gap {
                 crate::engine::SubstituteGap::None => tr.t("substitutes.gap.none").to_owned(),
-                crate::engine::SubstituteGap::NotYet { from } => tr.f("substitutes.gap.not_yet", &[("from", from.clone())]),
-                crate::engine::SubstituteGap::Over { until } => tr.f("substitutes.gap.over", &[("until", until.clone())]),
+                crate::engine::SubstituteGap::NotYet { from } => {
+                    tr.f("substitutes.gap.not_yet", &[("from", from.clone())])
+                }
+                crate::engine::SubstituteGap::Over { until } => {
+                    tr.f("substitutes.gap.over", &[("until", until.clone())])
+                }
                 crate::engine::SubstituteGap::Ended { on } => tr.f("substitutes.gap.ended", &[("on", on.clone())]),
             };
             tr.f("refusal.not_substitute", &[("absent", absent.clone()), ("gap", gap)])

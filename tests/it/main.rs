@@ -29,6 +29,7 @@ mod reports;
 mod roster;
 mod schedules;
 mod security;
+mod substitutes;
 mod training;
 mod ui;
 mod validate;
