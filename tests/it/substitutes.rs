@@ -135,7 +135,7 @@ async fn a_substitute_acts_for_the_absent_person_only_within_the_period(backend:
 }
 
 async fn bad_substitutions_are_refused_clearly_and_change_nothing(backend: Backend) {
-    let (web, _) = setting(backend).await;
+    let (web, id) = setting(backend).await;
     let (mut chen, csrf) = signed_in(&web, "chen.jing").await;
     let cases: [(&str, &str, &str, String); 5] = [
         ("nobody", "", "2026-03-10", zh().f("substitutes.problem.unknown_person", &[("name", "nobody".into())])),
@@ -179,9 +179,24 @@ async fn bad_substitutions_are_refused_clearly_and_change_nothing(backend: Backe
         ("until", "2026-03-10".into()),
     ];
     assert!(overlap.says(&zh().f("substitutes.problem.overlap", &args)), "{}", overlap.text());
+    // Who may act both as themselves and for the absent person chooses, on the form.
+    let form =
+        [("_csrf", root_csrf.as_str()), ("absent", "chen.jing"), ("substitute", "admin"), ("until", "2026-03-10")];
+    assert_eq!(root.post("/substitutes", &form).await.status, StatusCode::SEE_OTHER);
+    let page = root.get(&format!("/instances/{id}")).await;
+    let choice = page.named("_for");
+    assert!(choice.iter().any(|e| e.name == "select"), "a choice of whom to act as: {}", page.body);
+    assert!(page.says(zh().t("substitutes.acting.myself")));
+    assert!(page.says(&zh().f("substitutes.acting.for", &[("name", display_name("chen.jing"))])));
+    let done = schedule_for(&mut root, &root_csrf, id, "chen.jing").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+    let history = web.rt().history(id).await.unwrap();
+    let step = history.iter().find(|e| e.record.event.as_deref() == Some("schedule")).expect("the step");
+    assert_eq!((step.record.actor.as_str(), step.data()["for"].clone()), ("admin", json!("chen.jing")));
     // Only those named in it, or an admin, end it.
     let forbidden = chen.post("/substitutes/1/end", &[("_csrf", &csrf)]).await;
     assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
-    assert_eq!(web.count("SELECT COUNT(*) AS n FROM substitutions").await, 1);
-    assert_eq!(web.count("SELECT COUNT(*) AS n FROM audit_events WHERE kind = 'substitute'").await, 1);
+    assert_eq!(web.count("SELECT COUNT(*) AS n FROM substitutions WHERE ended_at IS NULL").await, 2);
+    assert_eq!(web.count("SELECT COUNT(*) AS n FROM audit_events WHERE kind = 'substitute'").await, 2);
+    assert!(web.verify().await.broken.is_none());
 }
