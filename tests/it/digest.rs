@@ -150,12 +150,13 @@ fn quoted_printable(text: &str) -> Vec<u8> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'=' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -395,11 +396,16 @@ async fn the_settings_refuse_what_is_not_an_address(backend: Backend) {
 }
 
 async fn a_digest_gives_each_items_deadline(backend: Backend) {
-    let web = Web::embedded(backend).await;
+    let offer = unionflow::web::DigestOffer { hour: 7 };
+    let config = unionflow::web::WebConfig { digest: Some(offer), ..crate::web::quick_config() };
+    let web = Web::new(backend, crate::web::embedded(), config).await;
     web.negotiators().await;
     let round = web.round(&["u01"], crate::web::RoundAt::Requested).await;
     let mut b = web.browser();
     b.sign_in("sun.li").await;
+    let page = b.get("/settings").await;
+    let hint = zh().f("settings.digest_hint", &[("hour", "07:00".into()), ("max", "200".into())]);
+    assert!(page.body.contains(&hint), "with SMTP configured the page says when and how much: {}", page.body);
     let csrf = b.csrf().await;
     let form = [("_csrf", csrf.as_str()), ("email", "sun.li@example.org"), ("digest", "on"), ("lang", "en")];
     assert_eq!(b.post("/settings", &form).await.status, StatusCode::SEE_OTHER);
