@@ -1,4 +1,4 @@
-//! Subcommands that report and exit: `validate`, `audit verify`, `user` and `webhook`.
+//! Subcommands that report and exit: `validate`, `audit verify`, `user`, `webhook` and `digest`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -421,4 +421,74 @@ pub fn migrate_report_text(
         let _ = writeln!(out, "  and {} more", r.unlisted);
     }
     out
+}
+
+// ---- digest ---------------------------------------------------------------------------------
+
+/// `unionflow digest send [--user NAME] [--dry-run]`: the daily digest now, whatever the hour, for
+/// one person (who need not have asked for it, but needs an address) or for everyone who asked;
+/// to test the mail settings. It does not count as the day's digest. With `--dry-run` the mail is
+/// printed, not sent.
+pub async fn digest_send(
+    db: &crate::config::DbArgs,
+    defs: &crate::config::DefinitionArgs,
+    mail: &crate::digest::MailArgs,
+    user: Option<&str>,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    use crate::digest::run::digest_for;
+    let config = mail
+        .config()
+        .context("the mail settings")?
+        .ok_or_else(|| anyhow::anyhow!("no SMTP server is set: set UNIONFLOW_SMTP_HOST (--smtp-host) and the rest"))?;
+    let mailer = if dry_run { None } else { Some(crate::digest::Mailer::new(&config)?) };
+    let rt = crate::server::runtime(db, defs).await?;
+    let people: Vec<(i64, String)> = match user {
+        Some(name) => {
+            let name = crate::people::Username::parse(name)?;
+            let id = crate::people::users::id_of(rt.db(), &name)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user named {name}"))?;
+            let row = crate::store::digests::mail_of(rt.db(), id).await?.unwrap_or_default();
+            if row.email.is_none() {
+                anyhow::bail!("{name} has no e-mail address: set one on their settings or the admin page");
+            }
+            vec![(id, name.to_string())]
+        }
+        None => {
+            let all = crate::store::digests::mail_of_all(rt.db()).await?;
+            let asked: Vec<i64> = all.iter().filter(|m| m.digest && m.email.is_some()).map(|m| m.id).collect();
+            let mut named = Vec::new();
+            for id in asked {
+                if let Some(u) = crate::people::users::find(rt.db(), id).await? {
+                    named.push((id, u.username));
+                }
+            }
+            named
+        }
+    };
+    let directory = crate::digest::run::directory(&rt).await?;
+    let now = rt.clock().now();
+    let mut failed = 0;
+    for (id, name) in people {
+        let Some(digest) = digest_for(&rt, &directory, &config, id, now).await? else {
+            println!("{name}: nothing waits (or the account is inactive): no mail");
+            continue;
+        };
+        match &mailer {
+            None => {
+                println!("To: {} <{}>", name, digest.to);
+                println!("Subject: {}\n", digest.written.subject);
+                println!("{}", digest.written.text);
+            }
+            Some(mailer) => match mailer.send(digest.message).await {
+                Ok(()) => println!("{name}: sent to {}", digest.to),
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("{name}: {e:#}");
+                }
+            },
+        }
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

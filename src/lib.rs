@@ -14,6 +14,7 @@ pub mod comments;
 pub mod config;
 pub mod definition;
 pub mod demo;
+pub mod digest;
 pub mod engine;
 pub mod expr;
 pub mod people;

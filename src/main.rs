@@ -76,6 +76,27 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The daily digest by e-mail.
+    Digest {
+        #[command(subcommand)]
+        command: DigestCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DigestCommand {
+    /// Send the digest now (whatever the hour; it does not count as the day's), to test the
+    /// mail settings: to one person, or to everyone who asked for it.
+    Send {
+        /// Only this person (who needs an e-mail address, not the opt-in).
+        #[arg(long)]
+        user: Option<String>,
+        /// Print the mail instead of sending it.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        mail: unionflow::digest::MailArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -254,6 +275,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::MigrateInstances { process, from, to, map, dry_run } => {
             let args = unionflow::cli::MigrateInstances { process: &process, from, to, map: &map, dry_run };
             unionflow::cli::migrate_instances(&cli.db, &cli.defs, args).await
+        }
+        Command::Digest { command: DigestCommand::Send { user, dry_run, mail } } => {
+            unionflow::cli::digest_send(&cli.db, &cli.defs, &mail, user.as_deref(), dry_run).await
         }
         Command::Bench(args) => {
             unionflow::bench::run(&cli.db, &cli.defs, args).await?;

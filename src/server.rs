@@ -1,5 +1,5 @@
 //! `unionflow serve`: migrate, load definitions (refusing to start on an invalid one), start the
-//! scheduler and the webhook worker, and serve the web app.
+//! scheduler, the webhook worker and (with SMTP configured) the daily digest, and serve the web app.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,6 +41,13 @@ pub struct ServeArgs {
     /// died is sent again after twice this.
     #[arg(long, default_value_t = 10)]
     pub webhook_timeout_secs: u64,
+    /// The daily digest by e-mail: the SMTP server, the sender, the hour, the site's address.
+    #[command(flatten)]
+    pub mail: crate::digest::MailArgs,
+    /// How often the digest task looks for people whose daily digest is due, in seconds (a
+    /// failed send is tried again on the next look).
+    #[arg(long, default_value_t = 60)]
+    pub digest_poll_secs: u64,
 }
 
 pub async fn runtime(db: &DbArgs, defs: &DefinitionArgs) -> anyhow::Result<Arc<Runtime>> {
@@ -53,6 +60,9 @@ pub async fn runtime(db: &DbArgs, defs: &DefinitionArgs) -> anyhow::Result<Arc<R
 }
 
 pub async fn serve(db: &DbArgs, defs: &DefinitionArgs, args: ServeArgs) -> anyhow::Result<()> {
+    // Bad mail settings stop the start, as bad definitions do; no SMTP host is no digest.
+    let mail = args.mail.config().context("the mail settings")?;
+    let mailer = mail.as_ref().map(crate::digest::Mailer::new).transpose().context("the mail settings")?;
     let rt = runtime(db, defs).await?;
     // The same warning as `validate`'s: deadlines into an unpublished year are only provisional.
     let today = rt.clock().now().to_offset(rt.offset()).date();
@@ -91,12 +101,20 @@ pub async fn serve(db: &DbArgs, defs: &DefinitionArgs, args: ServeArgs) -> anyho
     let config = crate::web::WebConfig {
         secure_cookies: args.secure_cookies,
         client_ip_header: args.client_ip_header.clone(),
+        digest: mail.as_ref().map(|m| crate::web::DigestOffer { hour: m.hour }),
         ..Default::default()
     };
     let state = crate::web::AppState::new(rt.clone(), config);
     let verifier =
         tokio::spawn(verify_periodically(state.clone(), Duration::from_secs(args.verify_every_minutes.max(1) * 60)));
     let housekeeping = tokio::spawn(keep_house(rt.clone()));
+    let digests = match (mail, mailer) {
+        (Some(mail), Some(mailer)) => {
+            let every = Duration::from_secs(args.digest_poll_secs.max(1));
+            Some(tokio::spawn(crate::digest::run::run(rt.clone(), mail, mailer, every)))
+        }
+        _ => None,
+    };
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     println!("unionflow is listening on http://{}", args.listen);
@@ -108,6 +126,9 @@ pub async fn serve(db: &DbArgs, defs: &DefinitionArgs, args: ServeArgs) -> anyho
         .await?;
     verifier.abort();
     housekeeping.abort();
+    if let Some(digests) = digests {
+        digests.abort();
+    }
     let _ = stop_tx.send(true);
     let _ = scheduler.await;
     let _ = webhook_worker.await;

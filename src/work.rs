@@ -98,3 +98,26 @@ pub fn sort<T>(items: &mut [T], waiting: impl Fn(&T) -> &Waiting) {
         })
     });
 }
+
+/// The instances `username` was mentioned in and has not opened, each with the mention: those
+/// `actor` (the person) may still read (a role lost since is a mention no longer).
+pub async fn mentions_of(
+    rt: &Runtime,
+    actor: &Actor,
+    username: &str,
+) -> Result<Vec<(crate::store::comments::Mention, crate::runtime::Instance)>, RuntimeError> {
+    let mut out = Vec::new();
+    for m in crate::store::comments::unseen(rt.db(), username).await? {
+        let inst = match rt.instance(m.instance_id).await {
+            Ok(inst) => inst,
+            Err(e) => {
+                tracing::warn!(error = %e, instance = m.instance_id, "a mention's instance could not be read");
+                continue;
+            }
+        };
+        if rt.may_read(actor, &inst).await? {
+            out.push((m, inst));
+        }
+    }
+    Ok(out)
+}

@@ -17,6 +17,7 @@ mod m20261203_000006_webhooks;
 mod m20261203_000007_mentions;
 mod m20261203_000008_feeds;
 mod m20261203_000010_substitutes;
+mod m20261203_000011_email;
 
 /// The engine's schema script, for tools that build tables of the same shape (the benchmark).
 pub use m20261128_000001_engine::SCHEMA as ENGINE_SCHEMA;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000007_mentions::Migration),
             Box::new(m20261203_000008_feeds::Migration),
             Box::new(m20261203_000010_substitutes::Migration),
+            Box::new(m20261203_000011_email::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod delegation;
 pub mod domain;
+pub mod email;
 pub mod password;
 pub mod sessions;
 pub mod signin;

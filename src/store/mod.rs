@@ -9,6 +9,7 @@ pub mod comments;
 pub mod db;
 pub mod definitions;
 pub mod delegations;
+pub mod digests;
 pub mod feeds;
 pub mod idempotency;
 pub mod instances;

@@ -21,6 +21,8 @@ pub struct UserLine {
     pub display_name: String,
     pub roles: String,
     pub active: bool,
+    /// Their e-mail address, digest and its language, as the admin may set them.
+    pub mail: crate::web::settings::MailForm,
 }
 
 /// A service account's token as the admin page lists it (never its secret).
@@ -109,10 +111,17 @@ async fn render(
     form: (String, String, String),
     status: StatusCode,
 ) -> Result<Response, WebError> {
+    let mut mail: std::collections::BTreeMap<i64, crate::web::settings::MailForm> =
+        crate::store::digests::mail_of_all(state.db())
+            .await?
+            .iter()
+            .map(|m| (m.id, crate::web::settings::MailForm::stored(m)))
+            .collect();
     let users = users::list(state.db())
         .await?
         .into_iter()
         .map(|u| UserLine {
+            mail: mail.remove(&u.id).unwrap_or_default(),
             id: u.id,
             roles: u.grants.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
             username: u.username,
@@ -279,5 +288,27 @@ pub async fn create_unit(
     units::upsert(change.conn(), &unit, state.now()).await?;
     change.commit(admin_record("save_unit", serde_json::json!({ "unit": unit.id }))).await?;
     state.directory_changed().await;
+    Ok(Redirect::to("/admin").into_response())
+}
+
+/// Sets a person's e-mail address, digest and its language, audited as an admin's change.
+pub async fn set_mail(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Posted { by: Admin(signed), fields: form }: Posted<Admin>,
+) -> Result<Response, WebError> {
+    use crate::web::settings;
+    let user = users::find(state.db(), id).await?.ok_or(WebError::NotFound)?;
+    let choice = match settings::parse_choice(&form) {
+        Ok(c) => c,
+        Err(p) => {
+            let problem = format!("{}: {}", user.username, settings::email_problem_text(&signed.tr, &p));
+            return render(&state, &signed, Some(problem), Default::default(), StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let change = signed.admin_change(&state).await?;
+    let before = crate::store::digests::mail_of(change.conn(), id).await?;
+    settings::store_choice(change.conn(), id, &choice).await?;
+    change.commit(admin_record("set_mail", settings::recorded(&user.username, before.as_ref(), &choice))).await?;
     Ok(Redirect::to("/admin").into_response())
 }

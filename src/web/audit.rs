@@ -134,6 +134,7 @@ pub(crate) const KINDS: &[&str] = &[
     "delegation",
     "comment",
     "substitute",
+    "account",
 ];
 const PAGE: u64 = 100;
 /// The longest filter value: longer than any process id, user name or kind.

@@ -102,25 +102,12 @@ pub async fn keep_mentions(
     Ok(None)
 }
 
-/// The instances the signed-in person was mentioned in and has not opened, each with the mention,
-/// those they may still read (a role lost since is a mention no longer).
+/// The instances the signed-in person was mentioned in and has not opened (the rule is
+/// [`crate::work::mentions_of`]'s, which the e-mail digest shares).
 pub async fn mentions_of(
     state: &AppState,
     actor: &crate::engine::Actor,
     username: &str,
 ) -> Result<Vec<(comments::Mention, crate::runtime::Instance)>, WebError> {
-    let mut out = Vec::new();
-    for m in comments::unseen(state.db(), username).await? {
-        let inst = match state.rt.instance(m.instance_id).await {
-            Ok(inst) => inst,
-            Err(e) => {
-                tracing::warn!(error = %e, instance = m.instance_id, "a mention's instance could not be read");
-                continue;
-            }
-        };
-        if state.rt.may_read(actor, &inst).await? {
-            out.push((m, inst));
-        }
-    }
-    Ok(out)
+    Ok(crate::work::mentions_of(&state.rt, actor, username).await?)
 }

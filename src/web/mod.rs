@@ -23,6 +23,7 @@ mod migrations;
 pub mod process;
 pub mod redirect;
 mod rollcall;
+pub mod settings;
 pub mod state;
 mod substitutes;
 mod talent;
@@ -34,7 +35,7 @@ mod work;
 use axum::Router;
 use axum::routing::{get, post};
 
-pub use state::{AppState, WebConfig};
+pub use state::{AppState, DigestOffer, WebConfig};
 
 /// Uploads may be this large before the server stops reading; the import refuses files past its
 /// own, smaller limit with a clear message.
@@ -89,6 +90,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/webhooks/deliveries/{id}/resend", post(webhooks::resend))
         .route("/substitutes", get(substitutes::substitutes_page).post(substitutes::create_substitute))
         .route("/substitutes/{id}/end", post(substitutes::end_substitute))
+        .route("/settings", get(settings::settings_page).post(settings::save_settings))
+        .route("/admin/users/{id}/mail", post(admin::set_mail))
         .route("/static/style.css", get(assets::stylesheet))
         .route("/health", get(|| async { "ok" }))
         // Pages name no icon (`<link rel="icon" href="data:,">`); a browser that asks anyway

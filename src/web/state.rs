@@ -138,6 +138,15 @@ pub struct WebConfig {
     pub client_ip_header: Option<axum::http::HeaderName>,
     /// Mark cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// The daily digest by e-mail, when an SMTP server is configured.
+    pub digest: Option<DigestOffer>,
+}
+
+/// What the settings page says of the digest an SMTP server makes possible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DigestOffer {
+    /// The hour of the day (server's offset) it goes out from.
+    pub hour: u8,
 }
 
 impl Default for WebConfig {
@@ -149,6 +158,7 @@ impl Default for WebConfig {
             password_checks: crate::people::password::PasswordChecks::for_this_machine(),
             client_ip_header: None,
             secure_cookies: false,
+            digest: None,
         }
     }
 }

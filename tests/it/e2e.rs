@@ -788,6 +788,7 @@ async fn tour(b: &Browser) -> Vec<String> {
         "/delegations".into(),
         "/admin/webhooks".into(),
         "/admin/migrations".into(),
+        "/settings".into(),
     ];
     b.client.goto(&format!("{}/processes", b.base)).await.expect("the processes");
     let mut processes = Vec::new();

@@ -11,6 +11,7 @@ mod bargaining;
 mod calendars;
 mod checker;
 mod comments;
+mod digest;
 mod e2e;
 mod e2e_day;
 mod engine_props;
