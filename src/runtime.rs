@@ -231,7 +231,6 @@ impl Runtime {
     }
 
     /// Fires through `conn`: the pool, or a transaction the step then belongs to.
-    #[tracing::instrument(level = "debug", skip(self, conn, actor, given), fields(actor = %actor.name))]
     pub async fn fire_in<C: Conn>(
         &self,
         conn: &C,
@@ -240,6 +239,24 @@ impl Runtime {
         actor: &Actor,
         event: &str,
         given: &Data,
+    ) -> Result<Fired, RuntimeError> {
+        self.fire_attached_in(conn, id, expected_version, actor, event, given, None).await
+    }
+
+    /// Fires a step that may carry a file, stored in `conn` (the transaction the file was
+    /// written in): the engine judges whether the step takes it, and the step's audit event
+    /// records it.
+    #[expect(clippy::too_many_arguments, reason = "a fire's inputs and the file the step carries")]
+    #[tracing::instrument(level = "debug", skip(self, conn, actor, given, attached), fields(actor = %actor.name))]
+    pub async fn fire_attached_in<C: Conn>(
+        &self,
+        conn: &C,
+        id: i64,
+        expected_version: Option<i64>,
+        actor: &Actor,
+        event: &str,
+        given: &Data,
+        attached: Option<&engine::Attached>,
     ) -> Result<Fired, RuntimeError> {
         // The row this process last wrote saves a read. It is only a guess: the version check
         // of the update decides, and whatever a guess led to — a conflict, or a refusal that a
@@ -250,11 +267,11 @@ impl Runtime {
             Some(row) => row,
             None => instances::find(conn, id).await?.ok_or(RuntimeError::NotFound(id))?,
         };
-        let mut result = self.fire_on(conn, row, expected_version, actor, event, given).await;
+        let mut result = self.fire_on(conn, row, expected_version, actor, event, given, attached).await;
         if from_cache && matches!(result, Err(RuntimeError::Conflict { .. } | RuntimeError::Refused(_))) {
             self.recent.forget(id);
             let row = instances::find(conn, id).await?.ok_or(RuntimeError::NotFound(id))?;
-            result = self.fire_on(conn, row, expected_version, actor, event, given).await;
+            result = self.fire_on(conn, row, expected_version, actor, event, given, attached).await;
         }
         // Without a version the caller asked for the step on whatever the instance is: a change
         // that came first is not a conflict to them, and the step is decided again on it.
@@ -270,11 +287,12 @@ impl Runtime {
             attempts += 1;
             self.recent.forget(id);
             let row = instances::find(conn, id).await?.ok_or(RuntimeError::NotFound(id))?;
-            result = self.fire_on(conn, row, expected_version, actor, event, given).await;
+            result = self.fire_on(conn, row, expected_version, actor, event, given, attached).await;
         }
         result
     }
 
+    #[expect(clippy::too_many_arguments, reason = "a fire's inputs and the file the step carries")]
     async fn fire_on<C: Conn>(
         &self,
         conn: &C,
@@ -283,6 +301,7 @@ impl Runtime {
         actor: &Actor,
         event: &str,
         given: &Data,
+        attached: Option<&engine::Attached>,
     ) -> Result<Fired, RuntimeError> {
         if let Some(expected) = expected_version
             && expected != row.version
@@ -296,8 +315,12 @@ impl Runtime {
         // write: a delegation revoked a moment before is seen, and one for another round is not.
         let (actor, people) = self.as_of_now(&txn, &definition, actor, row.id, ctx).await?;
         let judged = Context { people: people.as_ref(), ..ctx };
-        let decision = engine::decide(&definition, &row.state, &row.data, &actor, event, given, judged)?;
+        let decision =
+            engine::decide_attached(&definition, &row.state, &row.data, &actor, event, given, attached, judged)?;
         let updated = self.applier(&txn, ctx).apply(&row, &definition, decision, &actor, "transition").await?;
+        if let Some(file) = attached {
+            crate::store::attachments::link_step(&txn, file.id, updated.audit_seq).await?;
+        }
         txn.commit().await?;
         let fired = Fired { state: updated.state.clone(), version: updated.version };
         self.recent.put(updated);

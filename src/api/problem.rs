@@ -201,6 +201,8 @@ pub fn refusal_kind(r: &Refusal) -> (StatusCode, &'static str) {
             (StatusCode::UNPROCESSABLE_ENTITY, "deadline")
         }
         Refusal::TableFull { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "table_full"),
+        Refusal::AttachmentRequired(_) => (StatusCode::UNPROCESSABLE_ENTITY, "attachment_required"),
+        Refusal::AttachmentNotTaken => (StatusCode::UNPROCESSABLE_ENTITY, "attachment_not_taken"),
     }
 }
 

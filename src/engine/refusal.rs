@@ -38,6 +38,12 @@ pub enum Refusal {
     /// A row beyond a table field's stated limit.
     #[error("{table:?} holds at most {max} rows")]
     TableFull { table: String, max: usize },
+    /// The step must carry a file (the definition's `attachment = { required = true, .. }`).
+    #[error("this step needs an attachment: {}", .0.en)]
+    AttachmentRequired(Box<Label>),
+    /// A file came with a step whose definition takes none.
+    #[error("this step takes no attachment")]
+    AttachmentNotTaken,
 }
 
 /// A guard that does not hold, with what it asked for.

@@ -133,6 +133,7 @@ pub(crate) const KINDS: &[&str] = &[
     "admin",
     "delegation",
     "comment",
+    "attachment",
 ];
 const PAGE: u64 = 100;
 /// The longest filter value: longer than any process id, user name or kind.

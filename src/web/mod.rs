@@ -6,6 +6,7 @@ mod assets;
 mod audit;
 mod auth;
 pub mod charts;
+pub mod attachments;
 pub mod comments;
 mod cookies;
 mod csv_export;
@@ -86,6 +87,15 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/webhooks/{id}/active", post(webhooks::set_active))
         .route("/admin/webhooks/{id}/remove", post(webhooks::remove))
         .route("/admin/webhooks/deliveries/{id}/resend", post(webhooks::resend))
+        .route(
+            "/instances/{id}/attachments",
+            post(attachments::add_attachment).layer(axum::extract::DefaultBodyLimit::max(attachments::BODY_LIMIT)),
+        )
+        .route("/instances/{id}/attachments/{file}", get(attachments::download))
+        .route(
+            "/instances/{id}/fire/{event}/with-file",
+            post(attachments::fire_with_file).layer(axum::extract::DefaultBodyLimit::max(attachments::BODY_LIMIT)),
+        )
         .route("/static/style.css", get(assets::stylesheet))
         .route("/health", get(|| async { "ok" }))
         // Pages name no icon (`<link rel="icon" href="data:,">`); a browser that asks anyway

@@ -33,3 +33,5 @@ mod training;
 mod ui;
 mod validate;
 mod webhooks;
+mod attachments;
+mod e2e_attach;
