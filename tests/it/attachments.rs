@@ -56,7 +56,7 @@ pub fn multipart(parts: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String
     (format!("multipart/form-data; boundary={b}"), body)
 }
 
-async fn upload(browser: &mut Browser, path: &str, parts: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Page {
+pub async fn upload(browser: &mut Browser, path: &str, parts: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Page {
     let (content_type, body) = multipart(parts, file);
     let req = Request::post(path).header(header::CONTENT_TYPE, content_type).body(Body::from(body)).expect("request");
     browser.send(req).await
@@ -258,6 +258,19 @@ async fn the_bureaus_objection_must_carry_its_written_opinion(backend: Backend) 
         Err(RuntimeError::Refused(Refusal::AttachmentRequired(label))) => assert_eq!(label.zh, "审查意见书"),
         other => panic!("an objection without its opinion should be refused, got {other:?}"),
     }
+
+    // The API says so with a problem document, and takes nothing.
+    let api = crate::api::Client::of(&web);
+    let token = crate::api::token(&web, "bureau-system", &["bureau_reviewer"], 60).await;
+    let body = json!({ "data": { "objection": "第十二条工时条款违反规定" } });
+    let answer = api.post(&format!("/api/v1/instances/{id}/events/object"), &token, body).await;
+    assert_eq!(
+        (answer.status, answer.json["reason"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("attachment_required")),
+        "{answer:?}"
+    );
+    assert!(answer.json["detail"].as_str().is_some_and(|d| d.contains("审查意见书") || d.contains("written opinion")), "{answer:?}");
+    assert_eq!(web.state_of(id).await, "bureau_review");
 
     // The page's form carries a file input, and posted without a file it is refused and says why.
     let mut reviewer = web.browser();

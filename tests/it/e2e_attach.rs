@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fantoccini::Locator;
 use serde_json::json;
 use unionflow::engine::Actor;
 use unionflow::runtime::Runtime;
