@@ -155,8 +155,27 @@ fn looks_like_markup(window: &[u8]) -> bool {
     }
     let lower = body.to_ascii_lowercase();
     const MARKS: &[&[u8]] = &[
-        b"<!doctype", b"<html", b"<head", b"<body", b"<script", b"<iframe", b"<svg", b"<?xml", b"<meta", b"<style",
-        b"<object", b"<embed", b"<img", b"<a ", b"<!--", b"<title", b"<table", b"<div", b"<br", b"<p>", b"<p ",
+        b"<!doctype",
+        b"<html",
+        b"<head",
+        b"<body",
+        b"<script",
+        b"<iframe",
+        b"<svg",
+        b"<?xml",
+        b"<meta",
+        b"<style",
+        b"<object",
+        b"<embed",
+        b"<img",
+        b"<a ",
+        b"<!--",
+        b"<title",
+        b"<table",
+        b"<div",
+        b"<br",
+        b"<p>",
+        b"<p ",
     ];
     MARKS.iter().any(|m| contains(&lower, m))
 }

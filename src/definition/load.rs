@@ -1176,7 +1176,8 @@ impl Checker<'_, '_> {
             self.rep.at(raw.span(), "an attachment's label needs both zh and en".to_owned());
         }
         if t.roles.iter().all(|r| r.get_ref() == SYSTEM_ROLE) {
-            self.rep.at(raw.span(), format!("{:?} is taken by the system only, which attaches no file", t.event.get_ref()));
+            self.rep
+                .at(raw.span(), format!("{:?} is taken by the system only, which attaches no file", t.event.get_ref()));
         }
         Some(AttachmentSpec { required: a.required, label: a.label.clone() })
     }

@@ -16,8 +16,8 @@ mod vote;
 
 pub use actor::{Actor, Delegated, PeopleFacts};
 pub use decide::{
-    Attached, Context, Decision, EventOption, NumberOrder, SpawnOrder, Started, decide, decide_attached, options, spawned,
-    start,
+    Attached, Context, Decision, EventOption, NumberOrder, SpawnOrder, Started, decide, decide_attached, options,
+    spawned, start,
 };
 pub use input::{Data, parse_kind, parse_value};
 pub use join::{ChildTally, JoinStatus, evaluate_join};

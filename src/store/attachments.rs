@@ -209,8 +209,7 @@ pub struct AttachmentRow {
     pub uploaded_at: i64,
 }
 
-const COLUMNS: &str =
-    "id, instance_id, event_seq, on_step, name, media_type, size, sha256, uploaded_by, uploaded_at";
+const COLUMNS: &str = "id, instance_id, event_seq, on_step, name, media_type, size, sha256, uploaded_by, uploaded_at";
 
 /// The files of an instance, oldest first (at most [`MAX_PER_INSTANCE`] are ever kept).
 pub async fn of_instance<C: ConnectionTrait>(c: &C, instance_id: i64) -> Result<Vec<AttachmentRow>, DbErr> {

@@ -87,10 +87,9 @@ pub fn error_text(tr: &Tr, e: &AttachmentError) -> String {
         AttachmentError::TooMany => {
             tr.f("attachment.too_many", &[("max", crate::attachments::MAX_PER_INSTANCE.to_string())])
         }
-        AttachmentError::InstanceFull => tr.f(
-            "attachment.instance_full",
-            &[("max", mib(crate::attachments::MAX_TOTAL_PER_INSTANCE.unsigned_abs()))],
-        ),
+        AttachmentError::InstanceFull => {
+            tr.f("attachment.instance_full", &[("max", mib(crate::attachments::MAX_TOTAL_PER_INSTANCE.unsigned_abs()))])
+        }
         AttachmentError::NoSuchStep(_) => tr.t("comment.no_such_step").to_owned(),
     }
 }
@@ -282,9 +281,7 @@ pub async fn download(
     let db = state.db().clone();
     let chunks = futures_util::stream::try_unfold(0i64, move |seq| {
         let db = db.clone();
-        async move {
-            Ok::<_, sea_orm::DbErr>(attachments::chunk(&db, file, seq).await?.map(|bytes| (bytes, seq + 1)))
-        }
+        async move { Ok::<_, sea_orm::DbErr>(attachments::chunk(&db, file, seq).await?.map(|bytes| (bytes, seq + 1))) }
     });
     let mut response = Body::from_stream(chunks).into_response();
     let headers = response.headers_mut();
@@ -306,15 +303,14 @@ pub async fn download(
 }
 
 /// The policy of a download: no script, no style, no frame, a sandbox of its own.
-pub const DOWNLOAD_CSP: &str = "default-src 'none'; sandbox; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+pub const DOWNLOAD_CSP: &str =
+    "default-src 'none'; sandbox; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// `attachment` always, with the name in UTF-8 (RFC 6266 / 8187) and an ASCII stand-in for old
 /// clients (every character that is not plain ASCII, a quote or a backslash becomes `_`).
 fn disposition(name: &str) -> String {
-    let ascii: String = name
-        .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
-        .collect();
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
     let mut encoded = String::new();
     for b in name.bytes() {
         if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {

@@ -3,10 +3,10 @@
 
 mod admin;
 mod assets;
+pub mod attachments;
 mod audit;
 mod auth;
 pub mod charts;
-pub mod attachments;
 pub mod comments;
 mod cookies;
 mod csv_export;

@@ -798,8 +798,10 @@ impl Sections<'_> {
                     fields.retain(|f| !rollcall::is_ballot(t, &f.name));
                 }
                 let label = t.label.get(lang).to_owned();
-                let attachment =
-                    t.attachment.as_ref().map(|a| FileInput { label: a.label.get(lang).to_owned(), required: a.required });
+                let attachment = t
+                    .attachment
+                    .as_ref()
+                    .map(|a| FileInput { label: a.label.get(lang).to_owned(), required: a.required });
                 actions.push(ActionView { event: t.event.clone(), label, fields, error, roll_call, attachment });
                 continue;
             };

@@ -128,7 +128,9 @@ async fn a_file_joins_the_history_and_the_chain_and_comes_back_whole(backend: Ba
     let scan = pdf(600 * 1024);
     let path = format!("/instances/{id}/attachments");
     // About the schedule step, the second event of the history.
-    let sent = upload(&mut secretary, &path, &[("_csrf", &csrf), ("on_step", "1")], Some(("会议通知 扫描件.pdf", &scan))).await;
+    let sent =
+        upload(&mut secretary, &path, &[("_csrf", &csrf), ("on_step", "1")], Some(("会议通知 扫描件.pdf", &scan)))
+            .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
     assert_eq!(stored(&web).await, (1, 3), "600 KiB kept in three chunks of 256 KiB");
     assert_eq!(web.rt().instance(id).await.unwrap().row.version, version, "a file does not make open forms stale");
@@ -165,7 +167,11 @@ async fn a_file_joins_the_history_and_the_chain_and_comes_back_whole(backend: Ba
     let mut other = web.browser();
     other.sign_in("liu.yang").await;
     assert_eq!(download(&other, &href).await.0, StatusCode::FORBIDDEN);
-    let second = web.rt().start("assembly_approval", &admin(), &crate::support::data(json!({ "unit": "u01", "draft_version": 2 }))).await.unwrap();
+    let second = web
+        .rt()
+        .start("assembly_approval", &admin(), &crate::support::data(json!({ "unit": "u01", "draft_version": 2 })))
+        .await
+        .unwrap();
     let elsewhere = format!("/instances/{second}/attachments/{}", file["id"]);
     assert_eq!(download(&secretary, &elsewhere).await.0, StatusCode::NOT_FOUND);
 
@@ -269,7 +275,10 @@ async fn the_bureaus_objection_must_carry_its_written_opinion(backend: Backend) 
         (StatusCode::UNPROCESSABLE_ENTITY, json!("attachment_required")),
         "{answer:?}"
     );
-    assert!(answer.json["detail"].as_str().is_some_and(|d| d.contains("审查意见书") || d.contains("written opinion")), "{answer:?}");
+    assert!(
+        answer.json["detail"].as_str().is_some_and(|d| d.contains("审查意见书") || d.contains("written opinion")),
+        "{answer:?}"
+    );
     assert_eq!(web.state_of(id).await, "bureau_review");
 
     // The page's form carries a file input, and posted without a file it is refused and says why.
@@ -302,7 +311,11 @@ async fn the_bureaus_objection_must_carry_its_written_opinion(backend: Backend) 
     let step = history.iter().rev().find(|e| e.record.event.as_deref() == Some("object")).expect("the objection");
     assert_eq!(step.data()["attachment"]["sha256"], json!(sha256(&opinion)), "the step's event carries the sha256");
     let linked = web
-        .count(&format!("SELECT COUNT(*) AS n FROM attachments WHERE event_seq = {} AND size = {}", step.record.seq, opinion.len()))
+        .count(&format!(
+            "SELECT COUNT(*) AS n FROM attachments WHERE event_seq = {} AND size = {}",
+            step.record.seq,
+            opinion.len()
+        ))
         .await;
     assert_eq!(linked, 1, "the file is linked to its step");
     assert_eq!(web.verify().await.broken, None);
