@@ -17,6 +17,9 @@ pub const MAX_PER_INSTANCE: i64 = 100;
 pub const MAX_TOTAL_PER_INSTANCE: i64 = 500 * 1024 * 1024;
 /// The longest file name, in characters.
 pub const NAME_MAX: usize = 200;
+/// The longest a file may take to arrive: its rows are written in one transaction, which on
+/// SQLite holds the write lock while it lasts.
+pub const MAX_SECONDS: u64 = 180;
 /// How the bytes are kept: rows of this size, so no more than one sits in memory at a time.
 pub const CHUNK_BYTES: usize = 256 * 1024;
 
@@ -33,6 +36,8 @@ pub enum AttachmentError {
     PathInName,
     #[error("the file is larger than the limit of {} MiB", MAX_BYTES / (1024 * 1024))]
     TooLarge,
+    #[error("the form took longer than {MAX_SECONDS} seconds to arrive")]
+    TooSlow,
     #[error("the file is empty")]
     Empty,
     #[error("the file looks like a web page or markup (HTML, SVG, XML), which is not taken")]

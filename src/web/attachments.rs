@@ -3,6 +3,8 @@
 //! Anyone who may read the instance may do each. Uploads stream into the database piece by
 //! piece inside one transaction; downloads stream out a chunk row at a time.
 
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -77,6 +79,9 @@ pub fn error_text(tr: &Tr, e: &AttachmentError) -> String {
         AttachmentError::NoExtension => tr.t("attachment.no_extension").to_owned(),
         AttachmentError::PathInName => tr.t("attachment.path_in_name").to_owned(),
         AttachmentError::TooLarge => tr.f("attachment.too_large", &[("max", mib(crate::attachments::MAX_BYTES))]),
+        AttachmentError::TooSlow => {
+            tr.f("attachment.too_slow", &[("seconds", crate::attachments::MAX_SECONDS.to_string())])
+        }
         AttachmentError::Empty => tr.t("attachment.empty").to_owned(),
         AttachmentError::Markup => tr.t("attachment.markup").to_owned(),
         AttachmentError::Archive => tr.t("attachment.archive").to_owned(),
@@ -164,6 +169,21 @@ async fn read_form(state: &AppState, signed: &Signed, id: i64, form: &mut Multip
     Ok(out)
 }
 
+/// [`read_form`] within [`MAX_SECONDS`](crate::attachments::MAX_SECONDS): a form that takes
+/// longer is dropped, its transaction rolled back, and refused as too slow.
+async fn read_in_time(
+    state: &AppState,
+    signed: &Signed,
+    id: i64,
+    form: &mut Multipart,
+) -> Result<Result<FileForm, AttachmentError>, WebError> {
+    let limit = Duration::from_secs(crate::attachments::MAX_SECONDS);
+    match tokio::time::timeout(limit, read_form(state, signed, id, form)).await {
+        Ok(read) => Ok(Ok(read?)),
+        Err(_) => Ok(Err(AttachmentError::TooSlow)),
+    }
+}
+
 /// A form that broke off (the client went away, the body passed the route's limit): nothing of
 /// it is kept.
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> WebError {
@@ -178,7 +198,10 @@ pub async fn add_attachment(
     mut form: Multipart,
 ) -> Result<Response, WebError> {
     let inst = load_visible(&state, &signed, id).await?;
-    let posted = read_form(&state, &signed, id, &mut form).await?;
+    let posted = match read_in_time(&state, &signed, id, &mut form).await? {
+        Ok(posted) => posted,
+        Err(e) => return refuse(&state, &signed, inst, &e).await,
+    };
     signed.check_csrf(&posted.fields.0)?;
     let on_step = place(posted.fields.value("on_step"))?;
     let refused = match (posted.file, posted.txn) {
@@ -224,7 +247,10 @@ pub async fn fire_with_file(
     mut form: Multipart,
 ) -> Result<Response, WebError> {
     let inst = load_visible(&state, &signed, id).await?;
-    let posted = read_form(&state, &signed, id, &mut form).await?;
+    let posted = match read_in_time(&state, &signed, id, &mut form).await? {
+        Ok(posted) => posted,
+        Err(e) => return refuse_step(&state, &signed, inst, &event, &crate::engine::Data::new(), &e).await,
+    };
     signed.check_csrf(&posted.fields.0)?;
     let version = form_version(&posted.fields)?;
     let (given, known) = step_input(&state, &inst, &event, &posted.fields, signed.tr.code()).await?;
