@@ -322,3 +322,95 @@ async fn the_bureaus_objection_must_carry_its_written_opinion(backend: Backend) 
     let page = reviewer.get(&format!("/instances/{id}")).await;
     assert!(page.body.contains("审查意见书.pdf"), "the history shows the file beside the step");
 }
+
+const FILED: &str = r#"
+id = "filed"
+label = { zh = "归档", en = "Filed" }
+initial = "open"
+
+[start]
+roles = ["admin"]
+
+[[stage]]
+id = "main"
+label = { zh = "主", en = "Main" }
+
+[[state]]
+id = "open"
+stage = "main"
+label = { zh = "开放", en = "Open" }
+
+[[state]]
+id = "done"
+stage = "main"
+final = true
+outcome = "passed"
+label = { zh = "完成", en = "Done" }
+
+[[transition]]
+event = "file"
+from = "open"
+to = "done"
+roles = ["clerk"]
+label = { zh = "归档", en = "File it" }
+attachment = { required = true, label = { zh = "扫描件", en = "The scan" } }
+
+[[transition]]
+event = "note"
+from = "open"
+roles = ["clerk"]
+label = { zh = "备注", en = "Note" }
+"#;
+
+/// The engine alone: a step that requires a file is refused without one, one that takes none is
+/// refused with one, and the decision carries the file for the step's audit event.
+#[test]
+fn the_engine_judges_whether_a_step_carries_its_file() {
+    use unionflow::engine::{Attached, Context, decide_attached};
+    let set = crate::support::defs(&[("filed.toml", FILED)]);
+    let def = set.get("filed").expect("the definition");
+    let clerk = Actor::new("li", ["clerk"]);
+    let ctx = Context {
+        now: crate::support::START,
+        calendar: &set.calendar,
+        offset: time::macros::offset!(+8),
+        people: None,
+    };
+    let scan =
+        Attached { id: 1, name: "a.pdf".into(), media_type: "application/pdf".into(), size: 9, sha256: "ab".into() };
+    let none = Data::new();
+    match decide_attached(def, "open", &none, &clerk, "file", &none, None, ctx) {
+        Err(Refusal::AttachmentRequired(label)) => assert_eq!(label.en, "The scan"),
+        other => panic!("refused without the scan, got {other:?}"),
+    }
+    let decided = decide_attached(def, "open", &none, &clerk, "file", &none, Some(&scan), ctx).expect("taken");
+    assert_eq!((decided.to.as_str(), decided.attachment), ("done", Some(scan.clone())));
+    assert_eq!(
+        decide_attached(def, "open", &none, &clerk, "note", &none, Some(&scan), ctx),
+        Err(Refusal::AttachmentNotTaken)
+    );
+}
+
+/// The loader: an attachment's label in both languages, and never required of the system.
+#[test]
+fn a_definition_names_its_file_and_never_asks_the_system_for_one() {
+    let load = |text: &str| {
+        let files = [
+            unionflow::definition::SourceFile { path: "roles.toml".into(), text: crate::support::ROLES.into() },
+            unionflow::definition::SourceFile { path: "filed.toml".into(), text: text.into() },
+        ];
+        unionflow::definition::load(&files).err().map(|p| p.to_string()).unwrap_or_default()
+    };
+    assert_eq!(load(FILED), "");
+    let blank = FILED.replace(r#"en = "The scan""#, r#"en = " ""#);
+    assert!(load(&blank).contains("needs both zh and en"), "{}", load(&blank));
+    let system = FILED.replace(
+        r#"roles = ["clerk"]
+label = { zh = "归档""#,
+        r#"roles = ["system"]
+label = { zh = "归档""#,
+    );
+    assert!(load(&system).contains("attaches no file"), "{}", load(&system));
+    let unknown = FILED.replace("required = true,", "required = true, size = 3,");
+    assert!(!load(&unknown).is_empty(), "an unknown key is refused");
+}
