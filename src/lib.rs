@@ -4,6 +4,7 @@
 //! hash chain.
 
 pub mod api;
+pub mod attachments;
 pub mod audit;
 pub mod bench;
 pub mod bench_expressions;

@@ -263,7 +263,6 @@ impl Runtime {
         self.fire_in_as(conn, id, expected_version, actor, None, event, given).await
     }
 
-    #[tracing::instrument(level = "debug", skip(self, conn, actor, given), fields(actor = %actor.name))]
     #[expect(clippy::too_many_arguments, reason = "fire_in's arguments and the person stood in for")]
     async fn fire_in_as<C: Conn>(
         &self,
@@ -275,6 +274,25 @@ impl Runtime {
         event: &str,
         given: &Data,
     ) -> Result<Fired, RuntimeError> {
+        self.fire_attached_in(conn, id, expected_version, actor, for_absent, event, given, None).await
+    }
+
+    /// Fires a step that may carry a file, stored in `conn` (the transaction the file was
+    /// written in): the engine judges whether the step takes it, and the step's audit event
+    /// records it. `for_absent`: the person a substitute acts for.
+    #[expect(clippy::too_many_arguments, reason = "a fire's inputs, the person stood in for and the file")]
+    #[tracing::instrument(level = "debug", skip(self, conn, actor, given, attached), fields(actor = %actor.name))]
+    pub async fn fire_attached_in<C: Conn>(
+        &self,
+        conn: &C,
+        id: i64,
+        expected_version: Option<i64>,
+        actor: &Actor,
+        for_absent: Option<&str>,
+        event: &str,
+        given: &Data,
+        attached: Option<&engine::Attached>,
+    ) -> Result<Fired, RuntimeError> {
         // The row this process last wrote saves a read. It is only a guess: the version check
         // of the update decides, and whatever a guess led to — a conflict, or a refusal that a
         // stale state could explain — is decided again on the row read afresh.
@@ -284,11 +302,11 @@ impl Runtime {
             Some(row) => row,
             None => instances::find(conn, id).await?.ok_or(RuntimeError::NotFound(id))?,
         };
-        let mut result = self.fire_on(conn, row, expected_version, actor, for_absent, event, given).await;
+        let mut result = self.fire_on(conn, row, expected_version, actor, for_absent, event, given, attached).await;
         if from_cache && matches!(result, Err(RuntimeError::Conflict { .. } | RuntimeError::Refused(_))) {
             self.recent.forget(id);
             let row = instances::find(conn, id).await?.ok_or(RuntimeError::NotFound(id))?;
-            result = self.fire_on(conn, row, expected_version, actor, for_absent, event, given).await;
+            result = self.fire_on(conn, row, expected_version, actor, for_absent, event, given, attached).await;
         }
         // Without a version the caller asked for the step on whatever the instance is: a change
         // that came first is not a conflict to them, and the step is decided again on it.
@@ -304,12 +322,12 @@ impl Runtime {
             attempts += 1;
             self.recent.forget(id);
             let row = instances::find(conn, id).await?.ok_or(RuntimeError::NotFound(id))?;
-            result = self.fire_on(conn, row, expected_version, actor, for_absent, event, given).await;
+            result = self.fire_on(conn, row, expected_version, actor, for_absent, event, given, attached).await;
         }
         result
     }
 
-    #[expect(clippy::too_many_arguments, reason = "fire_in's arguments and the person stood in for")]
+    #[expect(clippy::too_many_arguments, reason = "a fire's inputs, the person stood in for and the file")]
     async fn fire_on<C: Conn>(
         &self,
         conn: &C,
@@ -319,6 +337,7 @@ impl Runtime {
         for_absent: Option<&str>,
         event: &str,
         given: &Data,
+        attached: Option<&engine::Attached>,
     ) -> Result<Fired, RuntimeError> {
         if let Some(expected) = expected_version
             && expected != row.version
@@ -346,8 +365,12 @@ impl Runtime {
         };
         let (actor, people) = self.as_of_now(&txn, &definition, actor, row.id, ctx).await?;
         let judged = Context { people: people.as_ref(), ..ctx };
-        let decision = engine::decide(&definition, &row.state, &row.data, &actor, event, given, judged)?;
+        let decision =
+            engine::decide_attached(&definition, &row.state, &row.data, &actor, event, given, attached, judged)?;
         let updated = self.applier(&txn, ctx).apply(&row, &definition, decision, &actor, "transition").await?;
+        if let Some(file) = attached {
+            crate::store::attachments::link_step(&txn, file.id, updated.audit_seq).await?;
+        }
         txn.commit().await?;
         let fired = Fired { state: updated.state.clone(), version: updated.version };
         self.recent.put(updated);

@@ -16,6 +16,7 @@ mod m20261203_000005_service_accounts;
 mod m20261203_000006_webhooks;
 mod m20261203_000007_mentions;
 mod m20261203_000008_feeds;
+mod m20261203_000009_attachments;
 mod m20261203_000010_substitutes;
 mod m20261203_000011_email;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_webhooks::Migration),
             Box::new(m20261203_000007_mentions::Migration),
             Box::new(m20261203_000008_feeds::Migration),
+            Box::new(m20261203_000009_attachments::Migration),
             Box::new(m20261203_000010_substitutes::Migration),
             Box::new(m20261203_000011_email::Migration),
         ]

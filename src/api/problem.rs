@@ -203,6 +203,8 @@ pub fn refusal_kind(r: &Refusal) -> (StatusCode, &'static str) {
         Refusal::TableFull { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "table_full"),
         // The API acts as the token's account only, which is never anyone's substitute.
         Refusal::NotSubstitute { .. } => (StatusCode::FORBIDDEN, "not_substitute"),
+        Refusal::AttachmentRequired(_) => (StatusCode::UNPROCESSABLE_ENTITY, "attachment_required"),
+        Refusal::AttachmentNotTaken => (StatusCode::UNPROCESSABLE_ENTITY, "attachment_not_taken"),
     }
 }
 

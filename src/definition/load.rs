@@ -1163,7 +1163,23 @@ impl Checker<'_, '_> {
             effects,
             task: t.task,
             restart_timers: t.restart_timers,
+            attachment: self.attachment(t),
         }
+    }
+
+    /// The file a step carries: named in both languages, and never required of a step the
+    /// system takes (a timer or a join has no file to give).
+    fn attachment(&mut self, t: &RawTransition) -> Option<AttachmentSpec> {
+        let raw = t.attachment.as_ref()?;
+        let a = raw.get_ref();
+        if a.label.zh.trim().is_empty() || a.label.en.trim().is_empty() {
+            self.rep.at(raw.span(), "an attachment's label needs both zh and en".to_owned());
+        }
+        if t.roles.iter().all(|r| r.get_ref() == SYSTEM_ROLE) {
+            self.rep
+                .at(raw.span(), format!("{:?} is taken by the system only, which attaches no file", t.event.get_ref()));
+        }
+        Some(AttachmentSpec { required: a.required, label: a.label.clone() })
     }
 }
 

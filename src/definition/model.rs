@@ -731,6 +731,15 @@ pub struct Transition {
     /// Back into its own state, the state's timers start again (by default they keep running:
     /// a call recorded each month does not put off the quarterly visit).
     pub restart_timers: bool,
+    /// The file the step carries (its form has a file input), required or not.
+    pub attachment: Option<AttachmentSpec>,
+}
+
+/// The file a step carries: what it is (the form's label) and whether the step needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentSpec {
+    pub required: bool,
+    pub label: Label,
 }
 
 impl Transition {

@@ -305,6 +305,17 @@ pub struct RawTransition {
     /// A transition back into its own state keeps that state's timers running unless this is set.
     #[serde(default)]
     pub restart_timers: bool,
+    /// A file the step carries: `attachment = { required = true, label = { zh = "…", en = "…" } }`.
+    pub attachment: Option<Spanned<RawAttachment>>,
+}
+
+/// The file a step carries, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAttachment {
+    #[serde(default)]
+    pub required: bool,
+    pub label: Label,
 }
 
 fn yes() -> bool {

@@ -62,6 +62,19 @@ pub struct Decision {
     pub numbers: Vec<NumberOrder>,
     /// The rows `add_row` effects added, by table field, for the audit trail.
     pub rows_added: Vec<(String, Value)>,
+    /// The file the step carries, for its audit event to record.
+    pub attachment: Option<Attached>,
+}
+
+/// A file a step carries, as received and stored: what the engine checks against the
+/// transition's `attachment`, and what the step's audit event records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attached {
+    pub id: i64,
+    pub name: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
 }
 
 /// A number to draw: from the counter `scope`, written into `into` as `pattern` says.
@@ -228,6 +241,22 @@ pub fn decide(
     given: &Data,
     ctx: Context<'_>,
 ) -> Result<Decision, Refusal> {
+    decide_attached(def, state, data, actor, event, given, None, ctx)
+}
+
+/// [`decide`] for a step that may carry a file: a transition that requires one is refused
+/// without it, and one that takes none is refused with it.
+#[expect(clippy::too_many_arguments, reason = "decide's inputs and the file the step carries")]
+pub fn decide_attached(
+    def: &Definition,
+    state: &str,
+    data: &Data,
+    actor: &Actor,
+    event: &str,
+    given: &Data,
+    attached: Option<&Attached>,
+    ctx: Context<'_>,
+) -> Result<Decision, Refusal> {
     if def.state(state).is_some_and(|s| s.is_final) {
         return Err(Refusal::Finished { state: state.to_owned() });
     }
@@ -235,8 +264,12 @@ pub fn decide(
     // own to succeed or fail: a failing effect does not fall through to the next declaration.
     let mut refused = None;
     for t in def.transitions_for(state, event) {
-        match admitted(def, t, data, actor, given, ctx) {
-            Ok((input, next)) => return decide_by(def, t, state, input, next, actor, event, ctx),
+        match admitted(def, t, data, actor, given, ctx).and_then(|ok| carries(t, attached).map(|()| ok)) {
+            Ok((input, next)) => {
+                let mut decision = decide_by(def, t, state, input, next, actor, event, ctx)?;
+                decision.attachment = attached.cloned();
+                return Ok(decision);
+            }
             Err(refusal) => refused = Some(refusal),
         }
     }
@@ -249,6 +282,15 @@ pub fn decide(
             Refusal::UnknownEvent { event: event.to_owned() }
         }
     }))
+}
+
+/// Whether the step carries the file its declaration asks for, and none it does not take.
+fn carries(t: &Transition, attached: Option<&Attached>) -> Result<(), Refusal> {
+    match (&t.attachment, attached) {
+        (Some(spec), None) if spec.required => Err(Refusal::AttachmentRequired(Box::new(spec.label.clone()))),
+        (None, Some(_)) => Err(Refusal::AttachmentNotTaken),
+        _ => Ok(()),
+    }
 }
 
 /// Whether one declaration of the event takes it: the actor may, the values given parse, and its
@@ -357,6 +399,7 @@ fn decide_by(
         delegation,
         numbers,
         rows_added,
+        attachment: None,
     })
 }
 

@@ -15,7 +15,10 @@ mod timers;
 mod vote;
 
 pub use actor::{Actor, Delegated, PeopleFacts, Substituting};
-pub use decide::{Context, Decision, EventOption, NumberOrder, SpawnOrder, Started, decide, options, spawned, start};
+pub use decide::{
+    Attached, Context, Decision, EventOption, NumberOrder, SpawnOrder, Started, decide, decide_attached, options,
+    spawned, start,
+};
 pub use input::{Data, parse_kind, parse_value};
 pub use join::{ChildTally, JoinStatus, evaluate_join};
 pub use refusal::{FieldError, FieldProblem, GuardFailure, Refusal, SubstituteGap, TallyError};

@@ -41,6 +41,12 @@ pub enum Refusal {
     /// The actor asked to act for someone they do not stand in for today.
     #[error("you are not {absent}'s substitute today: {gap}")]
     NotSubstitute { absent: String, gap: SubstituteGap },
+    /// The step must carry a file (the definition's `attachment = { required = true, .. }`).
+    #[error("this step needs an attachment: {}", .0.en)]
+    AttachmentRequired(Box<Label>),
+    /// A file came with a step whose definition takes none.
+    #[error("this step takes no attachment")]
+    AttachmentNotTaken,
 }
 
 /// Why a substitution is not in force today, as the refusal says it.

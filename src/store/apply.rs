@@ -205,6 +205,10 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
                     if !drawn.is_empty() {
                         data["numbered"] = serde_json::Value::Object(drawn);
                     }
+                    // The file the step carries: its sha256 in the chain.
+                    if let Some(file) = &d.attachment {
+                        data["attachment"] = crate::store::attachments::audit_data(file);
+                    }
                     // The rows added to tables, by table: a history reads them as rows added.
                     if !d.rows_added.is_empty() {
                         let mut added = serde_json::Map::new();

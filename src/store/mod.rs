@@ -4,6 +4,7 @@
 
 pub mod api_calls;
 pub mod apply;
+pub mod attachments;
 pub mod audit;
 pub mod comments;
 pub mod db;

@@ -135,6 +135,7 @@ pub(crate) const KINDS: &[&str] = &[
     "comment",
     "substitute",
     "account",
+    "attachment",
 ];
 const PAGE: u64 = 100;
 /// The longest filter value: longer than any process id, user name or kind.

@@ -3,6 +3,7 @@
 
 mod admin;
 mod assets;
+pub mod attachments;
 mod audit;
 mod auth;
 pub mod charts;
@@ -92,6 +93,15 @@ pub fn router(state: AppState) -> Router {
         .route("/substitutes/{id}/end", post(substitutes::end_substitute))
         .route("/settings", get(settings::settings_page).post(settings::save_settings))
         .route("/admin/users/{id}/mail", post(admin::set_mail))
+        .route(
+            "/instances/{id}/attachments",
+            post(attachments::add_attachment).layer(axum::extract::DefaultBodyLimit::max(attachments::BODY_LIMIT)),
+        )
+        .route("/instances/{id}/attachments/{file}", get(attachments::download))
+        .route(
+            "/instances/{id}/fire/{event}/with-file",
+            post(attachments::fire_with_file).layer(axum::extract::DefaultBodyLimit::max(attachments::BODY_LIMIT)),
+        )
         .route("/static/style.css", get(assets::stylesheet))
         .route("/health", get(|| async { "ok" }))
         // Pages name no icon (`<link rel="icon" href="data:,">`); a browser that asks anyway

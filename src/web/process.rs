@@ -568,6 +568,14 @@ pub struct ActionView {
     pub acting: Vec<(String, String)>,
     /// The choice sent with a form that came back.
     pub chosen: String,
+    /// The file the step carries.
+    pub attachment: Option<FileInput>,
+}
+
+/// A step form's file input: what the file is, and whether the step needs it.
+pub struct FileInput {
+    pub label: String,
+    pub required: bool,
 }
 
 pub struct ChildView {
@@ -610,6 +618,8 @@ pub struct HistoryView {
     /// timeline of the records; a comment's text.
     pub detail: String,
     pub comment: bool,
+    /// The files this event recorded, each a download link.
+    pub files: Vec<crate::web::attachments::FileLink>,
 }
 
 #[derive(Template)]
@@ -650,6 +660,11 @@ struct InstancePage {
     comment: crate::web::comments::CommentBox,
     /// Who may act now, each away one marked with their substitute.
     holders: Vec<String>,
+    /// Why the last file added from the history was refused.
+    attach_error: Option<String>,
+    /// The file inputs' `accept` list and hint (types and limit).
+    accept: &'static str,
+    attach_hint: String,
 }
 
 /// The refusal with the people and units it names by their names: a refusal about
@@ -701,6 +716,8 @@ struct Returned<'a> {
     given: &'a Data,
     refusal: Option<Refusal>,
     conflict: Option<i64>,
+    /// Why the file the step carried was refused, in the reader's words.
+    file_error: Option<String>,
 }
 
 pub async fn load_visible(state: &AppState, signed: &Signed, id: i64) -> Result<Instance, WebError> {
@@ -792,7 +809,7 @@ impl Sections<'_> {
                             _ => Vec::new(),
                         };
                         let text = |x| self.refused(roles, &row.data, r.given, x);
-                        (r.given.clone(), errors, r.refusal.as_ref().map(text))
+                        (r.given.clone(), errors, r.file_error.clone().or_else(|| r.refusal.as_ref().map(text)))
                     }
                     _ => (Data::new(), Vec::new(), None),
                 };
@@ -805,7 +822,20 @@ impl Sections<'_> {
                 }
                 let label = t.label.get(lang).to_owned();
                 let (acting, chosen) = (Vec::new(), String::new());
-                actions.push(ActionView { event: t.event.clone(), label, fields, error, roll_call, acting, chosen });
+                let attachment = t
+                    .attachment
+                    .as_ref()
+                    .map(|a| FileInput { label: a.label.get(lang).to_owned(), required: a.required });
+                actions.push(ActionView {
+                    event: t.event.clone(),
+                    label,
+                    fields,
+                    error,
+                    roll_call,
+                    acting,
+                    chosen,
+                    attachment,
+                });
                 continue;
             };
             let text = refusal_text(tr, Some(def), roles, &named_refusal(def, self.units, tr, &row.data, r));
@@ -948,7 +978,11 @@ impl Sections<'_> {
         records
     }
 
-    fn history(&self, history: &[crate::store::audit::AuditRow]) -> Vec<HistoryView> {
+    fn history(
+        &self,
+        history: &[crate::store::audit::AuditRow],
+        files: &[crate::store::attachments::AttachmentRow],
+    ) -> Vec<HistoryView> {
         let def = self.def;
         let what = |r: &crate::audit::AuditRecord| match r.event.as_deref() {
             Some(e) => def.event_label(e, self.lang).to_owned(),
@@ -982,6 +1016,9 @@ impl Sections<'_> {
                     },
                     detail: if r.kind == crate::store::timers::DEADLINE_MOVED {
                         moved_deadline(&h.data())
+                    } else if r.kind == crate::store::attachments::KIND {
+                        let on = h.data().get("on_step").and_then(Value::as_i64).and_then(named);
+                        on.map(|what| self.tr.f("attachment.on_step", &[("what", what)])).unwrap_or_default()
                     } else if r.kind == crate::store::comments::KIND {
                         let data = h.data();
                         let about = |key: &str, label: &str| {
@@ -997,6 +1034,11 @@ impl Sections<'_> {
                         [given, added].into_iter().filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" · ")
                     },
                     comment: r.kind == crate::store::comments::KIND,
+                    files: files
+                        .iter()
+                        .filter(|f| f.event_seq == r.seq)
+                        .map(|f| crate::web::attachments::FileLink::of(&self.tr, f))
+                        .collect(),
                 }
             })
             .collect()
@@ -1136,7 +1178,7 @@ async fn render_instance(
     returned: Option<Returned<'_>>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
-    render_instance_with(state, signed, inst, returned, None, status).await
+    render_instance_with(state, signed, inst, returned, None, None, status).await
 }
 
 /// The instance's page with a comment sent back: what was typed, and what was wrong with it.
@@ -1147,7 +1189,18 @@ pub(crate) async fn render_with_comment(
     comment: (String, String),
     status: StatusCode,
 ) -> Result<Response, WebError> {
-    render_instance_with(state, signed, inst, None, Some(comment), status).await
+    render_instance_with(state, signed, inst, None, Some(comment), None, status).await
+}
+
+/// The instance's page with a file added from the history refused, and why.
+pub(crate) async fn render_with_attach_error(
+    state: &AppState,
+    signed: &Signed,
+    inst: Instance,
+    error: String,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    render_instance_with(state, signed, inst, None, None, Some(error), status).await
 }
 
 async fn render_instance_with(
@@ -1156,6 +1209,7 @@ async fn render_instance_with(
     inst: Instance,
     returned: Option<Returned<'_>>,
     comment: Option<(String, String)>,
+    attach_error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let (tr, def, row) = (signed.tr, inst.definition.clone(), &inst.row);
@@ -1264,9 +1318,12 @@ async fn render_instance_with(
         pictures: map_charts(&tr, &def, &row.data),
         documents: documents.map(|d| (d.id.clone(), d.label.get(lang).to_owned())).collect(),
         timers: at.timers(state.rt.timers(row.id).await?, state.now()),
-        history: at.history(&history_rows),
+        history: at.history(&history_rows, &crate::store::attachments::of_instance(state.db(), row.id).await?),
         comment: at.comment_box(&history_rows, &signed.session.user.username, comment),
         holders: if is_final { Vec::new() } else { holders },
+        attach_error,
+        accept: crate::web::attachments::ACCEPT,
+        attach_hint: crate::web::attachments::hint(&tr),
     };
     page(status, &page_view)
 }
@@ -1407,16 +1464,7 @@ pub async fn fire(
         other => other?,
     };
     let version = form_version(&fields)?;
-    let names: Vec<String> = inst
-        .definition
-        .transition(&inst.row.state, &event)
-        .map(|t| t.ask.iter().chain(&t.optional).cloned().collect())
-        .unwrap_or_default();
-    let units = state.directory().await?;
-    let (mut given, known) = decode_form(&inst.definition, &fields.0, &names, &units, signed.tr.code());
-    if let Some(t) = inst.definition.transition(&inst.row.state, &event) {
-        rollcall::decode(&inst.definition, t, &fields.0, &mut given);
-    }
+    let (given, known) = step_input(&state, &inst, &event, &fields, signed.tr.code()).await?;
     let result = match known {
         Ok(()) => {
             let absent = (!for_absent.is_empty()).then_some(for_absent.as_str());
@@ -1424,32 +1472,74 @@ pub async fn fire(
         }
         Err(e) => Err(e),
     };
+    after_fire(&state, &signed, inst, &event, &for_absent, &given, result).await
+}
+
+/// The values a step's form sent for the event's fields, as the engine takes them, and the
+/// refusal of any value the directories do not know.
+pub(crate) async fn step_input(
+    state: &AppState,
+    inst: &Instance,
+    event: &str,
+    fields: &crate::web::extract::Fields,
+    lang: &str,
+) -> Result<(Data, Result<(), RuntimeError>), WebError> {
+    let transition = inst.definition.transition(&inst.row.state, event);
+    let names: Vec<String> = transition.map(|t| t.ask.iter().chain(&t.optional).cloned().collect()).unwrap_or_default();
+    let units = state.directory().await?;
+    let (mut given, known) = decode_form(&inst.definition, &fields.0, &names, &units, lang);
+    if let Some(t) = transition {
+        rollcall::decode(&inst.definition, t, &fields.0, &mut given);
+    }
+    Ok((given, known))
+}
+
+/// The step's form again, its file refused (`why`, in the reader's words), what was typed kept.
+pub(crate) async fn file_refused(
+    state: &AppState,
+    signed: &Signed,
+    inst: Instance,
+    event: &str,
+    given: &Data,
+    why: String,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let returned = Returned { event, for_absent: "", given, refusal: None, conflict: None, file_error: Some(why) };
+    render_instance(state, signed, inst, Some(returned), status).await
+}
+
+/// Where a step's form leads: to the instance when it went through, else back to its page with
+/// what was typed and why not.
+pub(crate) async fn after_fire(
+    state: &AppState,
+    signed: &Signed,
+    inst: Instance,
+    event: &str,
+    for_absent: &str,
+    given: &Data,
+    result: Result<crate::runtime::Fired, RuntimeError>,
+) -> Result<Response, WebError> {
+    let id = inst.row.id;
     let (inst, returned, status) = match result {
         Ok(_) => return Ok(Redirect::to(&format!("/instances/{id}")).into_response()),
         Err(RuntimeError::Refused(r)) => {
-            let returned =
-                Returned { event: &event, for_absent: &for_absent, given: &given, refusal: Some(r), conflict: None };
+            let returned = Returned { event, for_absent, given, refusal: Some(r), conflict: None, file_error: None };
             (inst, returned, StatusCode::UNPROCESSABLE_ENTITY)
         }
         // Shown as it is now, with what the person typed kept in the form.
         Err(RuntimeError::Conflict { found, .. }) => {
-            let returned = Returned {
-                event: &event,
-                for_absent: &for_absent,
-                given: &given,
-                refusal: None,
-                conflict: Some(found),
-            };
-            (load_visible(&state, &signed, id).await?, returned, StatusCode::CONFLICT)
+            let returned =
+                Returned { event, for_absent, given, refusal: None, conflict: Some(found), file_error: None };
+            (load_visible(state, signed, id).await?, returned, StatusCode::CONFLICT)
         }
         Err(e) => return Err(e.into()),
     };
-    render_instance(&state, &signed, inst, Some(returned), status).await
+    render_instance(state, signed, inst, Some(returned), status).await
 }
 
 /// The version the form was read at: a value that is not one is refused, never taken as "no
 /// check" (which would apply a change made on a stale page).
-fn form_version(fields: &crate::web::extract::Fields) -> Result<Option<i64>, WebError> {
+pub(crate) fn form_version(fields: &crate::web::extract::Fields) -> Result<Option<i64>, WebError> {
     match fields.0.iter().find(|(k, _)| k == "_version") {
         None => Ok(None),
         Some((_, v)) => {

@@ -195,6 +195,10 @@ pub fn refusal_text(tr: &Tr, def: Option<&Definition>, roles: &Roles, r: &Refusa
             tr.f("refusal.deadline_out_of_range", &[("event", event)])
         }
         Refusal::NotStartable => tr.t("refusal.not_startable").to_owned(),
+        Refusal::AttachmentRequired(label) => {
+            tr.f("refusal.attachment_required", &[("what", label.get(lang).to_owned())])
+        }
+        Refusal::AttachmentNotTaken => tr.t("refusal.attachment_not_taken").to_owned(),
         Refusal::TableFull { table, max } => {
             tr.f("refusal.table_full", &[("table", label(table)), ("max", max.to_string())])
         }

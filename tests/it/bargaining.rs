@@ -317,7 +317,13 @@ async fn a_bureau_objection_sends_the_round_back_to_negotiation(backend: Backend
     let bureau = Actor::new("liu", ["bureau_reviewer"]);
     let no_reason = refused(&h, round, &bureau, "object", json!({})).await;
     assert!(matches!(no_reason, Refusal::Input(_)), "an objection needs its reasons: {no_reason}");
-    fire(&h, round, &bureau, "object", json!({ "objection": "第十二条工时条款违反规定" })).await;
+    let reasons = json!({ "objection": "第十二条工时条款违反规定" });
+    let no_opinion = refused(&h, round, &bureau, "object", reasons.clone()).await;
+    assert!(matches!(no_opinion, Refusal::AttachmentRequired(_)), "an objection carries its written opinion");
+    let opinion = crate::attachments::pdf(4096);
+    crate::attachments::fire_with_file(&h.rt, round, &bureau, "object", data(reasons), "审查意见书.pdf", &opinion)
+        .await
+        .expect("the objection with its opinion");
     assert_eq!(h.state(round).await, "negotiating");
     h.clock.advance(time::Duration::days(30));
     assert_eq!(h.rt.fire_due_timers().await.unwrap(), 0, "the review period's timer was cancelled");

@@ -129,6 +129,11 @@ impl Driver {
 
     /// A new browser session: headless Chromium, a fresh profile, a 1280×900 window.
     pub(crate) async fn session(&self) -> Client {
+        self.session_with_prefs(None).await
+    }
+
+    /// A new browser session with these Chromium preferences (a download folder, say).
+    pub(crate) async fn session_with_prefs(&self, prefs: Option<Value>) -> Client {
         let mut args = vec![
             "--headless=new".to_string(),
             "--no-sandbox".into(),
@@ -145,6 +150,9 @@ impl Driver {
         ];
         args.sort_unstable();
         let mut options = json!({ "args": args });
+        if let Some(prefs) = prefs {
+            options["prefs"] = prefs;
+        }
         let binary = std::env::var("UNIONFLOW_CHROMIUM")
             .ok()
             .or_else(|| std::path::Path::new("/usr/bin/chromium").exists().then(|| "/usr/bin/chromium".into()));

@@ -188,12 +188,15 @@ async fn the_rounds_page_says_when_the_bureau_objected(backend: Backend) {
     let csrf = b.csrf().await;
     let version = before.hidden("_version");
     let objection = "第十二条工时条款违反规定";
-    let objected = b
-        .post(
-            &format!("/instances/{round}/fire/object"),
-            &[("_csrf", &csrf), ("_version", &version), ("objection", objection)],
-        )
-        .await;
+    // The objection carries the bureau's written opinion, as its definition requires.
+    let opinion = crate::attachments::pdf(2048);
+    let objected = crate::attachments::upload(
+        &mut b,
+        &format!("/instances/{round}/fire/object/with-file"),
+        &[("_csrf", &csrf), ("_version", &version), ("objection", objection)],
+        Some(("审查意见书.pdf", &opinion)),
+    )
+    .await;
     assert!(objected.status.is_redirection(), "{}", objected.text());
     assert_eq!(web.state_of(round).await, "negotiating");
     let after = b.get(&format!("/instances/{round}")).await;
