@@ -16,6 +16,7 @@ mod m20261203_000005_service_accounts;
 mod m20261203_000006_webhooks;
 mod m20261203_000007_mentions;
 mod m20261203_000008_feeds;
+mod m20261203_000012_read_paths;
 
 /// The engine's schema script, for tools that build tables of the same shape (the benchmark).
 pub use m20261128_000001_engine::SCHEMA as ENGINE_SCHEMA;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_webhooks::Migration),
             Box::new(m20261203_000007_mentions::Migration),
             Box::new(m20261203_000008_feeds::Migration),
+            Box::new(m20261203_000012_read_paths::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ pub mod migrate;
 pub mod outbox;
 pub mod reports;
 pub mod sessions;
+pub mod summaries;
 pub mod throttle;
 pub mod timers;
 pub mod tokens;
