@@ -83,6 +83,7 @@ impl Runtime {
         if moved > 0 {
             tracing::info!(moved, "pending deadlines computed again on the calendars loaded");
         }
+        crate::store::summaries::fill_if_asked(&db, &registry, offset).await?;
         Ok(Self { db, recent: RecentRows::default(), registry, clock, offset })
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::definition::{Definition, Effect, SYSTEM_ROLE};
+use crate::definition::{Definition, Effect, SYSTEM_ROLE, ScopeMatch};
 use crate::engine::{self, Actor, ESCALATIONS_KEY};
 use crate::runtime::{Runtime, RuntimeError};
 use crate::store::instances::{self, InstanceRow};
@@ -43,6 +43,47 @@ fn states_for<'a>(def: &'a Definition, actor: &Actor) -> BTreeSet<&'a str> {
         .collect()
 }
 
+/// The instances of `def` the actor could act on by their data, as the engine's scope check
+/// judges them (any of the roles that bring them to the list, within all of its scopes), so the
+/// list reads only those. None (every candidate is read) when one of those roles has no scope,
+/// or when escalations go to one of the actor's roles: an escalation reaches all who hold it.
+fn within(def: &Definition, actor: &Actor) -> Option<instances::Within> {
+    let escalated = def
+        .transitions
+        .iter()
+        .flat_map(|t| &t.effects)
+        .any(|e| matches!(e, Effect::Escalate(role) if actor.roles.contains(role)));
+    if escalated {
+        return None;
+    }
+    let acting: BTreeSet<&String> = def
+        .transitions
+        .iter()
+        .flat_map(|t| &t.roles)
+        .filter(|r| *r != SYSTEM_ROLE && actor.roles.contains(*r))
+        .collect();
+    let mut any = Vec::new();
+    for role in acting {
+        let scopes: Vec<_> = def.scopes.iter().filter(|s| &s.role == role).collect();
+        if scopes.is_empty() {
+            return None;
+        }
+        any.push(
+            scopes
+                .into_iter()
+                .map(|s| {
+                    let values = match s.matches {
+                        ScopeMatch::Person => vec![actor.name.clone()],
+                        ScopeMatch::Unit => actor.units.get(role).into_iter().flatten().cloned().collect(),
+                    };
+                    (s.field.clone(), values)
+                })
+                .collect(),
+        );
+    }
+    Some(any)
+}
+
 fn escalated_to(row: &InstanceRow, actor: &Actor) -> bool {
     matches!(row.data.get(ESCALATIONS_KEY), Some(Value::Array(list))
         if list.iter().any(|e| e.get("role").and_then(Value::as_str).is_some_and(|r| actor.roles.contains(r))))
@@ -53,7 +94,8 @@ pub async fn waiting_for(rt: &Runtime, actor: &Actor) -> Result<Vec<Waiting>, Ru
     let mut rows = Vec::new();
     for def in rt.definitions().definitions.values() {
         let states: Vec<&str> = states_for(def, actor).into_iter().collect();
-        rows.extend(instances::open_in_states(rt.db(), &def.id, &states, CANDIDATES).await?);
+        let within = within(def, actor);
+        rows.extend(instances::open_in_states(rt.db(), &def.id, &states, within.as_ref(), CANDIDATES).await?);
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut deadlines = timers::earliest_due(rt.db(), &ids).await?;

@@ -19,6 +19,7 @@ mod m20261203_000008_feeds;
 mod m20261203_000009_attachments;
 mod m20261203_000010_substitutes;
 mod m20261203_000011_email;
+mod m20261203_000012_read_paths;
 
 /// The engine's schema script, for tools that build tables of the same shape (the benchmark).
 pub use m20261128_000001_engine::SCHEMA as ENGINE_SCHEMA;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_attachments::Migration),
             Box::new(m20261203_000010_substitutes::Migration),
             Box::new(m20261203_000011_email::Migration),
+            Box::new(m20261203_000012_read_paths::Migration),
         ]
     }
 }

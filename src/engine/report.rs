@@ -382,6 +382,75 @@ pub fn tally<'a>(def: &Definition, rows: impl IntoIterator<Item = Row<'a>>) -> V
     tallies.into_iter().map(Tally::lines).collect()
 }
 
+/// What one instance adds to one group of a report, in parts that add up across instances: a
+/// summary kept as instances change is the sum of these (see `store::summaries`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Part {
+    /// Instances in the group: a group is shown while some instance falls in it, even at zero.
+    pub visits: i64,
+    /// A count, an average's number of values, or a rate's numerator.
+    pub n: i64,
+    /// A rate's denominator.
+    pub d: i64,
+    /// A sum, or an average's sum.
+    pub total: Decimal,
+}
+
+impl Part {
+    fn of(figure: &Figure) -> Part {
+        let whole = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        let (n, d, total) = match figure {
+            Figure::Count(n) => (whole(*n), 0, Decimal::ZERO),
+            Figure::Sum(s) => (0, 0, *s),
+            Figure::Average { sum, n } => (whole(*n), 0, *sum),
+            Figure::Rate { numerator, denominator } => (whole(*numerator), whole(*denominator), Decimal::ZERO),
+        };
+        Part { visits: 1, n, d, total }
+    }
+
+    pub fn add(&mut self, other: &Part, sign: i64) {
+        self.visits += sign * other.visits;
+        self.n += sign * other.n;
+        self.d += sign * other.d;
+        self.total = if sign < 0 { self.total - other.total } else { self.total + other.total };
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.visits == 0 && self.n == 0 && self.d == 0 && self.total.is_zero()
+    }
+
+    /// The figure these parts make for a report of `kind`.
+    pub fn figure(&self, kind: &ReportKind) -> Figure {
+        let whole = |v: i64| u64::try_from(v).unwrap_or(0);
+        match kind {
+            ReportKind::Count(_) => Figure::Count(whole(self.n)),
+            ReportKind::Sum(_) => Figure::Sum(self.total),
+            ReportKind::Average(_) | ReportKind::DaysInStage => Figure::Average { sum: self.total, n: whole(self.n) },
+            ReportKind::Rate { .. } => Figure::Rate { numerator: whole(self.n), denominator: whole(self.d) },
+        }
+    }
+}
+
+/// What one instance adds to each group of each of `def`'s reports, by report id and group keys.
+/// Days in stage are left out: they grow with the clock, not with changes.
+pub fn parts(def: &Definition, row: &Row<'_>) -> BTreeMap<(String, Vec<String>), Part> {
+    let mut out = BTreeMap::new();
+    for report in def.reports.iter().filter(|r| r.kind != ReportKind::DaysInStage) {
+        let mut tally = Tally::new(def, report);
+        tally.add(row);
+        for (keys, figure) in tally.groups {
+            out.insert((report.id.clone(), keys), Part::of(&figure));
+        }
+    }
+    out
+}
+
+/// A report's lines from its groups' summed parts, in the order [`Tally::lines`] gives.
+pub fn lines_of(def: &Definition, report: &Report, groups: impl IntoIterator<Item = (Vec<String>, Part)>) -> Vec<Line> {
+    let groups = groups.into_iter().map(|(keys, part)| (keys, part.figure(&report.kind))).collect();
+    Tally { def, report, groups }.lines()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,5 +480,35 @@ mod tests {
         let avg = Figure::Average { sum: Decimal::from(170), n: 3 };
         assert_eq!(avg.average().unwrap().to_string(), "56.67");
         assert_eq!(Figure::Average { sum: Decimal::ZERO, n: 0 }.text(), "—");
+    }
+
+    #[test]
+    fn parts_of_each_instance_add_up_to_the_tally_of_all() {
+        let def =
+            crate::definition::load::parse_stored("trainee_track", include_str!("../../workflows/trainee_track.toml"))
+                .expect("the track definition loads");
+        let datas = [
+            json!({ "attendance_by_phase": { "1": 90, "2": 75 }, "levels": { "practice": 3 } }),
+            json!({ "attendance_by_phase": { "1": 60 } }),
+            json!({}),
+        ];
+        let datas: Vec<Data> = datas.iter().map(|d| d.as_object().cloned().unwrap()).collect();
+        let day = time::macros::date!(2026 - 03 - 02);
+        let rows: Vec<Row<'_>> = datas
+            .iter()
+            .zip(["in_training", "in_training", "assigned"])
+            .map(|(data, state)| Row { state, outcome: None, data, started: day, stage_days: None })
+            .collect();
+        let mut summed: BTreeMap<(String, Vec<String>), Part> = BTreeMap::new();
+        for row in &rows {
+            for (key, part) in parts(&def, row) {
+                summed.entry(key).or_default().add(&part, 1);
+            }
+        }
+        let whole = tally(&def, rows.iter().copied());
+        for (report, lines) in def.reports.iter().zip(whole) {
+            let groups = summed.iter().filter(|((r, _), _)| *r == report.id).map(|((_, k), p)| (k.clone(), p.clone()));
+            assert_eq!(lines_of(&def, report, groups), lines, "report {}", report.id);
+        }
     }
 }

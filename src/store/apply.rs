@@ -16,6 +16,7 @@ use crate::store::db::{exec, row};
 use crate::store::definitions::{Registry, RegistryError};
 use crate::store::instances::{self, InstanceRow};
 use crate::store::outbox;
+use crate::store::summaries::{self, Child};
 use crate::store::timers;
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +64,24 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         actor: &Actor,
         kind: &str,
     ) -> Result<i64, ApplyError> {
+        let mut sums = summaries::Changes::default();
+        let id = self.insert_one(definition_id, def, started, parent, actor, kind, &mut sums).await?;
+        sums.write(self.conn).await?;
+        Ok(id)
+    }
+
+    /// [`Self::insert_instance`], its part in its parent's summaries left in `sums`.
+    #[expect(clippy::too_many_arguments, reason = "insert_instance's, and where its summary changes go")]
+    async fn insert_one(
+        &self,
+        definition_id: i64,
+        def: &Definition,
+        started: &engine::Started,
+        parent: Option<(i64, i64)>,
+        actor: &Actor,
+        kind: &str,
+        sums: &mut summaries::Changes,
+    ) -> Result<i64, ApplyError> {
         let now = to_micros(self.now());
         let data = crate::store::units::record_defaults(self.conn, def, started.data.clone()).await?;
         let (parent_id, fanout) = match parent {
@@ -90,6 +109,17 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         )
         .await?
         .ok_or(DbErr::RecordNotInserted)?;
+        if let Some(parent) = parent_id {
+            let started_on = self.now().to_offset(self.ctx.offset).date();
+            let row = engine::report::Row {
+                state: &started.state,
+                outcome: None,
+                data: &data,
+                started: started_on,
+                stage_days: None,
+            };
+            sums.change(None, Some(&Child { parent, def, row }));
+        }
         for t in &started.timers {
             timers::insert(self.conn, id, t, self.now()).await?;
         }
@@ -151,13 +181,16 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         kind: &str,
     ) -> Result<InstanceRow, ApplyError> {
         let mut pending = VecDeque::new();
-        let row = self.apply_one(inst, def, decision, actor, kind, &mut pending).await?;
+        let mut sums = summaries::Changes::default();
+        let row = self.apply_one(inst, def, decision, actor, kind, &mut pending, &mut sums).await?;
         while let Some(Pending::CheckJoin(id)) = pending.pop_front() {
-            self.check_join(id, &mut pending).await?;
+            self.check_join(id, &mut pending, &mut sums).await?;
         }
+        sums.write(self.conn).await?;
         Ok(row)
     }
 
+    #[expect(clippy::too_many_arguments, reason = "a decision, and where what it sets off goes")]
     async fn apply_one(
         &self,
         inst: &InstanceRow,
@@ -166,6 +199,7 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         actor: &Actor,
         kind: &str,
         pending: &mut VecDeque<Pending>,
+        sums: &mut summaries::Changes,
     ) -> Result<InstanceRow, ApplyError> {
         let fanouts = inst.fanouts + i64::from(!d.spawns.is_empty());
         let mut drawn = serde_json::Map::new();
@@ -286,10 +320,11 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
                 .current(&order.definition)
                 .ok_or_else(|| ApplyError::UnknownProcess(order.definition.clone()))?;
             let started = engine::spawned(child_def, order.data.clone(), self.ctx).map_err(ApplyError::Refused)?;
-            self.insert_instance(row, child_def, &started, Some((inst.id, fanouts)), &Actor::system(), "spawn").await?;
+            self.insert_one(row, child_def, &started, Some((inst.id, fanouts)), &Actor::system(), "spawn", sums)
+                .await?;
         }
         for event in &d.close_children {
-            self.close_children(inst.id, event, pending).await?;
+            self.close_children(inst.id, event, pending, sums).await?;
         }
         if d.enters && def.state(&d.to).is_some_and(|s| s.join.is_some()) {
             pending.push_back(Pending::CheckJoin(inst.id));
@@ -299,7 +334,7 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         {
             pending.push_back(Pending::CheckJoin(parent));
         }
-        Ok(InstanceRow {
+        let changed = InstanceRow {
             state: d.to,
             data: d.data,
             version: inst.version + 1,
@@ -309,7 +344,10 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
             audit_hash,
             updated_at: self.now(),
             ..inst.clone()
-        })
+        };
+        let offset = self.ctx.offset;
+        sums.change(Child::of(def, inst, offset).as_ref(), Child::of(def, &changed, offset).as_ref());
+        Ok(changed)
     }
 
     /// Fires `event` as the engine on every child of `parent` still open, each with its own audit
@@ -319,6 +357,7 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
         parent: i64,
         event: &str,
         pending: &mut VecDeque<Pending>,
+        sums: &mut summaries::Changes,
     ) -> Result<(), ApplyError> {
         for child in instances::children(self.conn, parent).await?.into_iter().filter(|c| c.outcome.is_none()) {
             let Some(child) = instances::lock(self.conn, child.id).await? else { continue };
@@ -327,7 +366,7 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
             if let Ok(decision) =
                 engine::decide(&def, &child.state, &child.data, &system, event, &engine::Data::new(), self.ctx)
             {
-                Box::pin(self.apply_one(&child, &def, decision, &system, "transition", pending)).await?;
+                Box::pin(self.apply_one(&child, &def, decision, &system, "transition", pending, sums)).await?;
             }
         }
         Ok(())
@@ -362,7 +401,12 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
     /// Decides the join of an instance, if it waits on one. The row is locked first, so two
     /// children finishing at once are counted one after the other: the second sees the first,
     /// and the join fires exactly once.
-    async fn check_join(&self, id: i64, pending: &mut VecDeque<Pending>) -> Result<(), ApplyError> {
+    async fn check_join(
+        &self,
+        id: i64,
+        pending: &mut VecDeque<Pending>,
+        sums: &mut summaries::Changes,
+    ) -> Result<(), ApplyError> {
         let Some(inst) = instances::lock(self.conn, id).await? else {
             return Ok(());
         };
@@ -390,7 +434,7 @@ impl<'a, C: ConnectionTrait> Applier<'a, C> {
                 }
             }
         }
-        self.apply_one(&inst, &def, decision, &Actor::system(), "join", pending).await?;
+        self.apply_one(&inst, &def, decision, &Actor::system(), "join", pending, sums).await?;
         Ok(())
     }
 }

@@ -190,25 +190,106 @@ pub async fn child_tally<C: ConnectionTrait>(
     Ok(tally)
 }
 
+/// A field of an instance's JSON data as text, spelled as the indexes on such fields are
+/// (migration `m20261203_000012_read_paths`), so that a filter on it is served by them. None for
+/// a name that is not a plain field id (it is written into the statement).
+pub fn json_text<C: ConnectionTrait>(c: &C, field: &str) -> Option<String> {
+    if field.is_empty() || !field.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        return None;
+    }
+    Some(match c.get_database_backend() {
+        sea_orm::DbBackend::Postgres => format!("(data::json ->> '{field}')"),
+        _ => format!("json_extract(data, '$.{field}')"),
+    })
+}
+
+/// Which instances a person may act on by their data: any of the alternatives, each a set of
+/// fields that must all hold one of their values (a role's scopes: the mentor field is their
+/// username, the unit field one of their units).
+pub type Within = Vec<Vec<(String, Vec<String>)>>;
+
 /// Open instances of `process` in any of `states`, newest first, at most `limit` (the candidates
-/// of a work list; `limit` bounds what one person's list reads).
+/// of a work list; `limit` bounds what one person's list reads); only those `within` the person's
+/// scope when given, found through the indexes on scope fields rather than read and dropped.
 pub async fn open_in_states<C: ConnectionTrait>(
     c: &C,
     process: &str,
     states: &[&str],
+    within: Option<&Within>,
     limit: u64,
 ) -> Result<Vec<InstanceRow>, DbErr> {
-    if states.is_empty() {
+    if states.is_empty() || within.is_some_and(Vec::is_empty) {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (0..states.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql = format!(
-        "SELECT {COLUMNS} FROM instances WHERE outcome IS NULL AND process = $1 AND state IN ({}) ORDER BY id DESC LIMIT {limit}",
-        placeholders.join(", ")
-    );
     let mut values: Vec<Value> = vec![process.into()];
-    values.extend(states.iter().map(|s| (*s).into()));
+    let mark = |v: &str, values: &mut Vec<Value>| {
+        values.push(v.into());
+        format!("${}", values.len())
+    };
+    let states: Vec<String> = states.iter().map(|s| mark(s, &mut values)).collect();
+    // A field no index could name is left to the caller's own check: read, not filtered.
+    let plain = within.is_some_and(|w| w.iter().flatten().all(|(field, _)| json_text(c, field).is_some()));
+    let mut scope = String::new();
+    if let (Some(within), true) = (within, plain) {
+        let mut any = Vec::new();
+        for all in within {
+            let mut each = Vec::new();
+            for (field, allowed) in all {
+                let json = json_text(c, field).unwrap_or_default();
+                let marks: Vec<String> = allowed.iter().map(|v| mark(v, &mut values)).collect();
+                each.push(if marks.is_empty() {
+                    "1 = 0".to_owned()
+                } else {
+                    format!("{json} IN ({})", marks.join(", "))
+                });
+            }
+            any.push(format!("({})", if each.is_empty() { "1 = 1".to_owned() } else { each.join(" AND ") }));
+        }
+        scope = format!(" AND ({})", any.join(" OR "));
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM instances WHERE outcome IS NULL AND process = $1 AND state IN ({}){scope} ORDER BY id DESC LIMIT {limit}",
+        states.join(", ")
+    );
     select(c, &sql, values).await
+}
+
+/// The children of `parent` whose data field `field` holds one of `values` (a cohort's tracks of
+/// the trainees a page shows), through the index on the field within a parent.
+pub async fn children_with<C: ConnectionTrait>(
+    c: &C,
+    parent: i64,
+    field: &str,
+    values: &[&str],
+) -> Result<Vec<InstanceRow>, DbErr> {
+    let Some(json) = json_text(c, field) else { return Ok(Vec::new()) };
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (0..values.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM instances WHERE parent_id = $1 AND {json} IN ({}) ORDER BY id",
+        marks.join(", ")
+    );
+    let mut bound: Vec<Value> = vec![parent.into()];
+    bound.extend(values.iter().map(|v| (*v).into()));
+    select(c, &sql, bound).await
+}
+
+/// Whether some child of `parent` is in `state`.
+pub async fn has_child_in<C: ConnectionTrait>(c: &C, parent: i64, state: &str) -> Result<bool, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Found {
+        #[expect(dead_code, reason = "only whether a row comes back is read")]
+        id: i64,
+    }
+    let found: Option<Found> = row(
+        c,
+        "SELECT id FROM instances WHERE parent_id = $1 AND state = $2 LIMIT 1",
+        vec![parent.into(), state.into()],
+    )
+    .await?;
+    Ok(found.is_some())
 }
 
 /// How many instances each process has.

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
-use serde_json::Value;
 
 use crate::clock::to_micros;
 use crate::sector::track;
@@ -21,8 +20,9 @@ pub struct MentorRow {
 }
 
 #[derive(FromQueryResult)]
-struct TrackData {
-    data: String,
+struct Load {
+    mentor: Option<String>,
+    n: i64,
 }
 
 /// Adds a mentor to the pool, or updates the one with that username.
@@ -49,24 +49,14 @@ pub async fn list<C: ConnectionTrait>(c: &C) -> Result<Vec<MentorRow>, DbErr> {
     rows(c, "SELECT username, name, field, capacity FROM mentors ORDER BY field, username", vec![]).await
 }
 
-/// How many open tracks outside the talent pool each mentor follows. The mentor is a field of
-/// the track's JSON data, read here rather than in SQL, whose JSON functions differ between the
-/// backends.
+/// How many open tracks outside the talent pool each mentor follows, counted in the index on
+/// open instances' mentor field (no track's data is read).
 pub async fn loads<C: ConnectionTrait>(c: &C) -> Result<BTreeMap<String, usize>, DbErr> {
-    let tracks: Vec<TrackData> = rows(
-        c,
-        "SELECT data FROM instances WHERE process = $1 AND outcome IS NULL AND state <> $2",
-        vec![track::PROCESS.into(), track::IN_POOL.into()],
-    )
-    .await?;
-    let mut count: BTreeMap<String, usize> = BTreeMap::new();
-    for t in &tracks {
-        if let Some(m) = serde_json::from_str::<Value>(&t.data)
-            .ok()
-            .and_then(|d| d.get(track::MENTOR).and_then(Value::as_str).map(str::to_owned))
-        {
-            *count.entry(m).or_default() += 1;
-        }
-    }
-    Ok(count)
+    let Some(mentor) = crate::store::instances::json_text(c, track::MENTOR) else { return Ok(BTreeMap::new()) };
+    let sql = format!(
+        "SELECT {mentor} AS mentor, COUNT(*) AS n FROM instances
+         WHERE process = $1 AND outcome IS NULL AND state <> $2 AND {mentor} IS NOT NULL GROUP BY {mentor}"
+    );
+    let loads: Vec<Load> = rows(c, &sql, vec![track::PROCESS.into(), track::IN_POOL.into()]).await?;
+    Ok(loads.into_iter().filter_map(|l| Some((l.mentor?, usize::try_from(l.n).unwrap_or(0)))).collect())
 }

@@ -340,6 +340,14 @@ async fn apply<C: ConnectionTrait>(
     for t in &mv.timers {
         timers::insert(c, inst.id, t, ctx.now).await?;
     }
+    // The instance now counts in its parent's summaries by the new version's reports.
+    let moved = InstanceRow { state: mv.to_state.clone(), data: mv.data.clone(), ..inst.clone() };
+    let mut sums = crate::store::summaries::Changes::default();
+    sums.change(
+        crate::store::summaries::Child::of(&m.from.def, inst, ctx.offset).as_ref(),
+        crate::store::summaries::Child::of(&m.to.def, &moved, ctx.offset).as_ref(),
+    );
+    sums.write(c).await?;
     Ok(())
 }
 

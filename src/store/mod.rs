@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod reports;
 pub mod sessions;
 pub mod substitutes;
+pub mod summaries;
 pub mod throttle;
 pub mod timers;
 pub mod tokens;

@@ -25,11 +25,15 @@ pub async fn in_state<C: ConnectionTrait>(c: &C, state: &str, limit: u64) -> Res
     instances::select(c, &sql, vec![track::PROCESS.into(), state.into()]).await
 }
 
-/// The tracks that have not ended, oldest first.
-pub async fn open<C: ConnectionTrait>(c: &C) -> Result<Vec<InstanceRow>, DbErr> {
-    let sql =
-        format!("SELECT {} FROM instances WHERE process = $1 AND outcome IS NULL ORDER BY id", instances::COLUMNS);
-    instances::select(c, &sql, vec![track::PROCESS.into()]).await
+/// The tracks `mentor` follows that have not ended, oldest first, through the index on open
+/// instances' mentor field.
+pub async fn open_of_mentor<C: ConnectionTrait>(c: &C, mentor: &str) -> Result<Vec<InstanceRow>, DbErr> {
+    let Some(field) = instances::json_text(c, track::MENTOR) else { return Ok(Vec::new()) };
+    let sql = format!(
+        "SELECT {} FROM instances WHERE process = $1 AND outcome IS NULL AND {field} = $2 ORDER BY id",
+        instances::COLUMNS
+    );
+    instances::select(c, &sql, vec![track::PROCESS.into(), mentor.into()]).await
 }
 
 /// The data of each of the given instances (the cohorts of some tracks), by id. The ids are

@@ -94,9 +94,16 @@ pub async fn name_of<C: ConnectionTrait>(c: &C, cohort: i64, code: &str) -> Resu
     Ok(found.map(|n| n.name))
 }
 
-/// The name of each trainee of a cohort, by code.
-pub async fn names<C: ConnectionTrait>(c: &C, cohort: i64) -> Result<Vec<(String, String)>, DbErr> {
-    let found: Vec<Name> = rows(c, "SELECT code, name FROM trainees WHERE cohort_id = $1", vec![cohort.into()]).await?;
+/// The name of each of the trainees `codes` of a cohort, by code.
+pub async fn names_of<C: ConnectionTrait>(c: &C, cohort: i64, codes: &[&str]) -> Result<Vec<(String, String)>, DbErr> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (0..codes.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!("SELECT code, name FROM trainees WHERE cohort_id = $1 AND code IN ({})", marks.join(", "));
+    let mut values: Vec<sea_orm::Value> = vec![cohort.into()];
+    values.extend(codes.iter().map(|c| (*c).into()));
+    let found: Vec<Name> = rows(c, &sql, values).await?;
     Ok(found.into_iter().map(|n| (n.code, n.name)).collect())
 }
 

@@ -61,11 +61,7 @@ pub async fn my_trainees<C: ConnectionTrait>(
     mentor: &str,
     competences: &[String],
 ) -> Result<Vec<Mentored>, DbErr> {
-    let tracks: Vec<InstanceRow> = store::tracks::open(c)
-        .await?
-        .into_iter()
-        .filter(|t| t.data.get(track::MENTOR).and_then(Value::as_str) == Some(mentor))
-        .collect();
+    let tracks: Vec<InstanceRow> = store::tracks::open_of_mentor(c, mentor).await?;
     let mut cohorts: BTreeMap<i64, i64> = BTreeMap::new();
     let mut names: BTreeMap<(i64, String), String> = BTreeMap::new();
     for cohort in tracks.iter().filter_map(|t| t.parent_id).collect::<std::collections::BTreeSet<_>>() {
@@ -74,7 +70,13 @@ pub async fn my_trainees<C: ConnectionTrait>(
             cohort,
             row.and_then(|r| r.data.get(crate::sector::cohort::PHASE).and_then(Value::as_i64)).unwrap_or(0),
         );
-        for (code, name) in store::trainees::names(c, cohort).await? {
+        // Only the mentor's own trainees are named: a cohort may have hundreds.
+        let codes: Vec<&str> = tracks
+            .iter()
+            .filter(|t| t.parent_id == Some(cohort))
+            .filter_map(|t| t.data.get(track::TRAINEE).and_then(Value::as_str))
+            .collect();
+        for (code, name) in store::trainees::names_of(c, cohort, &codes).await? {
             names.insert((cohort, code), name);
         }
     }

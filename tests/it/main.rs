@@ -26,6 +26,7 @@ mod keys;
 mod migrate;
 mod pages;
 mod push_script;
+mod read_paths;
 mod readme_examples;
 mod records;
 mod reports;

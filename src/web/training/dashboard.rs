@@ -1,6 +1,6 @@
 //! The cohort dashboard: the trainee tracks' declared reports (`[[report]]` in
-//! `workflows/trainee_track.toml`) summed over this cohort's trainees, and mentor load, which is
-//! the mentors' records rather than instance data.
+//! `workflows/trainee_track.toml`) over this cohort's trainees, kept summed as the tracks change
+//! (`store::summaries`), and mentor load, which is the mentors' records rather than instance data.
 
 use crate::web::charts::{self, Bar};
 use crate::web::errors::WebError;
@@ -8,28 +8,20 @@ use crate::web::extract::Signed;
 use crate::web::state::AppState;
 use crate::web::training::page::MentorLine;
 
-/// Each declared report of the cohort's tracks as a chart (captioned with its label), then
-/// mentor load.
+/// Each declared report of the cohort's tracks as a chart (captioned with its label), from the
+/// summary kept as the tracks change, then mentor load.
 pub(super) async fn charts(
     state: &AppState,
     signed: &Signed,
-    tracks: &[crate::store::instances::InstanceRow],
+    cohort: i64,
     mentors: &[MentorLine],
 ) -> Result<Vec<(String, String)>, WebError> {
     let tr = signed.tr;
     let mut charts = Vec::new();
-    if let Some(first) = tracks.first() {
-        let def = state
-            .rt
-            .registry()
-            .by_row(state.db(), first.definition_id)
-            .await
-            .map_err(crate::runtime::RuntimeError::from)?;
-        let offset = state.rt.offset();
-        let rows = tracks.iter().map(|t| crate::store::reports::row(t, offset));
-        let figures = crate::engine::report::tally(&def, rows);
+    if let Some(def) = state.rt.definitions().get(crate::sector::track::PROCESS) {
+        let figures = crate::store::summaries::figures(state.db(), cohort, def).await?;
         for (r, lines) in def.reports.iter().zip(&figures) {
-            let view = crate::web::figures::report_view(&tr, &def, r, lines, &format!("chart-{}", r.id));
+            let view = crate::web::figures::report_view(&tr, def, r, lines, &format!("chart-{}", r.id));
             if !view.chart.is_empty() {
                 charts.push((view.label, view.chart));
             }

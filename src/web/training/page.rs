@@ -142,7 +142,10 @@ async fn render_page(
         .map(|(m, name)| MentorLine { username: m.username, name, field: m.field, load: m.load, capacity: m.capacity })
         .collect();
     let lang = signed.tr.code();
-    let tracks = state.rt.children(id).await?;
+    // Only the tracks of the trainees shown, and the dashboard from its kept summary: the page
+    // reads as much for a cohort of 600 as for one of 20.
+    let codes: Vec<&str> = enrolled.iter().map(|t| t.code.as_str()).collect();
+    let tracks = crate::store::instances::children_with(state.db(), id, track::TRAINEE, &codes).await?;
     let track_def = state.rt.definitions().get(track::PROCESS).cloned();
     let by_code: std::collections::HashMap<&str, &crate::store::instances::InstanceRow> =
         tracks.iter().filter_map(|t| Some((t.data.get(track::TRAINEE)?.as_str()?, t))).collect();
@@ -169,7 +172,7 @@ async fn render_page(
             }
         })
         .collect();
-    let charts = super::dashboard::charts(state, signed, &tracks, &mentors).await?;
+    let charts = super::dashboard::charts(state, signed, id, &mentors).await?;
     let title = inst.definition.title_of(&inst.row.data, lang);
     let capacity = inst.row.data.get(crate::sector::cohort::CAPACITY).map(ToString::to_string).unwrap_or_default();
     let chrome = Chrome::signed(signed, format!("{title} — {}", signed.tr.t("training.trainees")));
@@ -182,7 +185,7 @@ async fn render_page(
             capacity,
             may_graduate: inst.row.state == crate::sector::cohort::GRADUATION,
             may_enrol: inst.definition.transition(&inst.row.state, crate::sector::cohort::ENROL).is_some(),
-            may_begin: tracks.iter().any(|t| t.process == track::PROCESS && t.state == track::ASSIGNED),
+            may_begin: crate::store::instances::has_child_in(state.db(), id, track::ASSIGNED).await?,
             may_raise: inst.definition.transition(&inst.row.state, crate::sector::cohort::RAISE_CAPACITY).is_some(),
             skill_levels: SkillLevel::ALL.iter().map(|l| (l.id(), level_name(&signed.tr, l.recorded()))).collect(),
             import_hint: signed.tr.f("training.import.hint", &[("max", MAX_ROWS.to_string())]),
