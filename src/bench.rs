@@ -4,7 +4,9 @@
 //! every step its own committed transaction — and then writes the same rows (an instance row and
 //! an audit event per step, in tables of the engine's shape) through the same connection with no
 //! engine at all.
-//! On a disk where fsync dominates, the ratio shows what the engine itself costs.
+//! On a disk where fsync dominates, the ratio shows what the engine itself costs. On SQLite a
+//! second floor writes the same rows through SQLite's C API (`bench_rusqlite`): what the driver
+//! costs. It prints a table with the machine and the database's durability settings.
 
 use std::time::Instant;
 
@@ -14,7 +16,7 @@ use serde_json::json;
 
 use crate::config::{DbArgs, DefinitionArgs};
 use crate::engine::{Actor, Data};
-use crate::store::db::exec;
+use crate::store::db::{exec, one};
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
@@ -28,6 +30,9 @@ pub struct BenchArgs {
     /// How many trainees the cohort has (training); each gets 6 phases of records.
     #[arg(long, default_value_t = 600)]
     pub trainees: usize,
+    /// How many interleaved rounds of the engine and its floors (engine); medians are printed.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -61,6 +66,7 @@ fn cpu_seconds() -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
+#[derive(Clone, Copy)]
 struct Measure {
     steps: usize,
     wall: f64,
@@ -71,8 +77,9 @@ impl Measure {
     fn per_sec(&self) -> f64 {
         self.steps as f64 / self.wall
     }
-    fn cpu_us_per_step(&self) -> Option<f64> {
-        self.cpu.map(|c| c * 1e6 / self.steps as f64)
+    /// CPU seconds per step.
+    fn cpu_per_step(&self) -> Option<f64> {
+        self.cpu.map(|c| c / self.steps as f64)
     }
 }
 
@@ -84,6 +91,16 @@ async fn timed<F: std::future::Future<Output = anyhow::Result<usize>>>(f: F) -> 
     Ok(Measure { steps, wall, cpu })
 }
 
+/// The median round by throughput, and the median CPU per step (each its own median).
+fn median(mut runs: Vec<Measure>) -> Measure {
+    runs.sort_by(|a, b| a.per_sec().total_cmp(&b.per_sec()));
+    let mid = runs[runs.len() / 2];
+    let mut cpus: Vec<f64> = runs.iter().filter_map(Measure::cpu_per_step).collect();
+    cpus.sort_by(f64::total_cmp);
+    let cpu = cpus.get(cpus.len() / 2).map(|c| c * mid.steps as f64);
+    Measure { cpu, ..mid }
+}
+
 pub async fn run(db: &DbArgs, defs: &DefinitionArgs, args: BenchArgs) -> anyhow::Result<()> {
     if args.suite == Suite::Expressions {
         return crate::bench_expressions::run(&db.database, args.instances).await;
@@ -92,10 +109,15 @@ pub async fn run(db: &DbArgs, defs: &DefinitionArgs, args: BenchArgs) -> anyhow:
     if args.suite == Suite::Training {
         return crate::bench_training::run(&rt, &db.database, args.trainees).await;
     }
-    let n = args.instances;
+    let (n, rounds) = (args.instances, args.rounds.max(1));
     let actor = Actor::new("bench", ["admin"]);
     let steps = steps();
-    println!("unionflow bench: {n} {PROCESS} instances (create + {} transitions each) on {}", steps.len(), db.database);
+    let per = steps.len() + 1;
+    println!(
+        "unionflow bench: {n} {PROCESS} instances (create + {} transitions each), {rounds} interleaved rounds, on {}",
+        steps.len(),
+        db.database
+    );
 
     let run_engine = |count: usize, offset: usize| {
         let (rt, actor, steps) = (&rt, &actor, &steps);
@@ -107,32 +129,119 @@ pub async fn run(db: &DbArgs, defs: &DefinitionArgs, args: BenchArgs) -> anyhow:
                     rt.fire(id, None, actor, event, input).await?;
                 }
             }
-            Ok(count * (steps.len() + 1))
+            Ok(count * per)
         }
     };
-    // Both sides warm up first (connections, prepared statements, page cache), so neither is
-    // measured against a database the other warmed.
+    let sqlite = crate::bench_rusqlite::sqlite_path(&db.database).map(str::to_owned);
+    let transitions = steps.len();
+    let run_rusqlite = |count: usize| {
+        let path = sqlite.clone();
+        async move {
+            let Some(path) = path else { return Ok(0) };
+            let schema = migration::sql(sea_orm::DbBackend::Sqlite, &floor_schema());
+            tokio::task::spawn_blocking(move || {
+                crate::bench_rusqlite::floor(&path, &schema, &FLOOR_TABLES, count, transitions)
+            })
+            .await?
+        }
+    };
+    // Every side warms up first (connections, prepared statements, page cache), so none is
+    // measured against a database another warmed; then the rounds interleave, so a change in the
+    // machine's load falls on all of them.
     let warm = (n / 10).max(10);
     floor(rt.db(), warm, steps.len()).await?;
-    run_engine(warm, n).await?;
-    let floor = timed(floor(rt.db(), n, steps.len())).await?;
-    let engine = timed(run_engine(n, 0)).await?;
+    run_rusqlite(warm).await?;
+    run_engine(warm, n * rounds).await?;
+    let (mut engine, mut orm, mut raw) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        orm.push(timed(floor(rt.db(), n, steps.len())).await?);
+        if sqlite.is_some() {
+            raw.push(timed(run_rusqlite(n)).await?);
+        }
+        engine.push(timed(run_engine(n, round * n)).await?);
+    }
+    let engine = median(engine);
+    let orm = median(orm);
+    let raw = (!raw.is_empty()).then(|| median(raw));
 
-    let transitions = n * steps.len();
+    println!();
+    println!("{}", machine());
+    println!("{}", settings(rt.db()).await?);
     println!();
     println!(
-        "engine: {:>8.1} instances/s  {:>8.1} transitions/s  {:>8.1} steps/s",
-        n as f64 / engine.wall,
-        transitions as f64 / engine.wall,
-        engine.per_sec()
+        "| side | instances/s | steps/s | CPU s per {n} instances | CPU µs per step | engine's throughput ÷ this |"
     );
-    println!("floor:  {:>8.1} steps/s (same rows and indexes, same connection, no engine)", floor.per_sec());
-    println!("ratio:  {:.2}× the floor's throughput", engine.per_sec() / floor.per_sec());
-    if let (Some(e), Some(f)) = (engine.cpu_us_per_step(), floor.cpu_us_per_step()) {
-        println!("cpu:    {e:.1} µs per step with the engine, {f:.1} µs without: the engine's own {:.1} µs", e - f);
+    println!("|---|---|---|---|---|---|");
+    let row = |name: &str, m: &Measure| {
+        let cpu = m.cpu_per_step();
+        println!(
+            "| {name} | {:.0} | {:.0} | {} | {} | {:.2}× |",
+            m.per_sec() / per as f64,
+            m.per_sec(),
+            cpu.map_or("?".into(), |c| format!("{:.2}", c * (n * per) as f64)),
+            cpu.map_or("?".into(), |c| format!("{:.0}", c * 1e6)),
+            engine.per_sec() / m.per_sec()
+        );
+    };
+    row("engine (sea-orm, sqlx)", &engine);
+    row("floor: sea-orm over sqlx, no engine", &orm);
+    if let Some(raw) = &raw {
+        row("floor: rusqlite (SQLite's C API), no ORM, no engine", raw);
+    }
+    if let (Some(e), Some(f)) = (engine.cpu_per_step(), orm.cpu_per_step()) {
+        println!();
+        println!("CPU per step: the engine's own {:.0} µs over the sea-orm floor", (e - f) * 1e6);
+        if let Some(r) = raw.as_ref().and_then(Measure::cpu_per_step) {
+            println!("CPU per step: sea-orm and sqlx's own {:.0} µs over SQLite's C API", (f - r) * 1e6);
+        }
     }
     Ok(())
 }
+
+/// The CPU's model and how many logical cores there are, from /proc/cpuinfo.
+fn machine() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = info
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, m)| m.trim().to_owned()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = info.lines().filter(|l| l.starts_with("processor")).count();
+    format!("machine:  {model}, {cores} logical cores")
+}
+
+/// The database and the settings that decide when a commit is durable, as the connection has them.
+async fn settings(db: &sea_orm::DatabaseConnection) -> anyhow::Result<String> {
+    let text = |row: Option<sea_orm::QueryResult>, col: &str| -> anyhow::Result<String> {
+        let row = row.ok_or_else(|| anyhow::anyhow!("no answer for {col}"))?;
+        Ok(row.try_get_by_index::<String>(0).or_else(|_| row.try_get_by_index::<i64>(0).map(|v| v.to_string()))?)
+    };
+    Ok(match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let version = text(one(db, "SHOW server_version", vec![]).await?, "server_version")?;
+            let sync = text(one(db, "SHOW synchronous_commit", vec![]).await?, "synchronous_commit")?;
+            let fsync = text(one(db, "SHOW fsync", vec![]).await?, "fsync")?;
+            format!("database: PostgreSQL {version}, synchronous_commit={sync}, fsync={fsync}")
+        }
+        _ => {
+            let version = text(one(db, "SELECT sqlite_version()", vec![]).await?, "sqlite_version")?;
+            let journal = text(one(db, "PRAGMA journal_mode", vec![]).await?, "journal_mode")?;
+            // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA.
+            let sync = text(one(db, "PRAGMA synchronous", vec![]).await?, "synchronous")?;
+            let sync = match sync.as_str() {
+                "0" => "OFF",
+                "1" => "NORMAL",
+                "2" => "FULL",
+                "3" => "EXTRA",
+                other => other,
+            };
+            format!("database: SQLite {version}, journal_mode={journal}, synchronous={sync}")
+        }
+    })
+}
+
+/// An instance's data and an audit event's, as the floors write them.
+pub(crate) const FLOOR_DATA: &str = r#"{"abstain":0,"assembly_date":"2026-12-01","draft_version":1,"kind":"representatives","roster_size":25,"unit":"bench"}"#;
+pub(crate) const FLOOR_EVENT: &str = r#"{"input":{"present":20,"yes":15},"spawned":0,"vote":null}"#;
 
 /// Tables of exactly the engine's shape (same columns, same indexes), under other names.
 fn floor_schema() -> String {
@@ -144,7 +253,7 @@ fn floor_schema() -> String {
         .replace("definitions", "bench_floor_definitions")
 }
 
-const FLOOR_TABLES: [&str; 5] = [
+pub(crate) const FLOOR_TABLES: [&str; 5] = [
     "bench_floor_heads",
     "bench_floor_audit",
     "bench_floor_timers",
@@ -164,8 +273,7 @@ async fn floor(db: &sea_orm::DatabaseConnection, n: usize, transitions: usize) -
     }
     exec(db, "INSERT INTO bench_floor_definitions (process, version, sha256, source, loaded_at) VALUES ('p', 1, 'x', 'x', 0)", vec![])
         .await?;
-    let data = r#"{"abstain":0,"assembly_date":"2026-12-01","draft_version":1,"kind":"representatives","roster_size":25,"unit":"bench"}"#;
-    let event = r#"{"input":{"present":20,"yes":15},"spawned":0,"vote":null}"#;
+    let (data, event) = (FLOOR_DATA, FLOOR_EVENT);
     let hash = crate::audit::GENESIS;
     let audit = "INSERT INTO bench_floor_audit (stream, seq, at, actor, kind, process, instance_id, event, from_state, to_state, data, prev_hash, hash)
                  VALUES ($1, $2, 0, 'bench', 'transition', 'p', $3, 'e', 'a', 'b', $4, $5, $5)";

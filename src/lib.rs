@@ -8,6 +8,7 @@ pub mod attachments;
 pub mod audit;
 pub mod bench;
 pub mod bench_expressions;
+pub mod bench_rusqlite;
 pub mod bench_training;
 pub mod cli;
 pub mod clock;

@@ -15,6 +15,8 @@ use crate::store::db::{Conn, begin_write};
 use crate::store::definitions::{Registry, RegistryError};
 use crate::store::instances::{self, InstanceRow};
 use crate::store::timers::{self, TimerRow};
+use crate::store::writer::{Target, Writer};
+use futures_util::FutureExt;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
@@ -62,6 +64,8 @@ pub struct Fired {
 
 pub struct Runtime {
     db: DatabaseConnection,
+    /// On SQLite, where there is one writer anyway: fires and starts made at once share commits.
+    writer: Option<Writer<Runtime>>,
     recent: RecentRows,
     registry: Registry,
     clock: Arc<dyn Clock>,
@@ -84,7 +88,8 @@ impl Runtime {
             tracing::info!(moved, "pending deadlines computed again on the calendars loaded");
         }
         crate::store::summaries::fill_if_asked(&db, &registry, offset).await?;
-        Ok(Self { db, recent: RecentRows::default(), registry, clock, offset })
+        let writer = (db.get_database_backend() == sea_orm::DbBackend::Sqlite).then(|| Writer::new(db.clone()));
+        Ok(Self { db, writer, recent: RecentRows::default(), registry, clock, offset })
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -161,7 +166,20 @@ impl Runtime {
 
     /// Starts an instance of `process` by hand.
     pub async fn start(&self, process: &str, actor: &Actor, given: &Data) -> Result<i64, RuntimeError> {
-        self.start_in(&self.db, process, actor, given).await
+        let Some(writer) = &self.writer else {
+            return self.start_in(&self.db, process, actor, given).await;
+        };
+        let (process, actor, given) = (process.to_owned(), actor.clone(), given.clone());
+        let job = writer.run(self, move |rt, target| {
+            async move {
+                match target {
+                    Target::Pool(db) => rt.start_in(db, &process, &actor, &given).await,
+                    Target::Batch(txn) => rt.start_in(txn, &process, &actor, &given).await,
+                }
+            }
+            .boxed()
+        });
+        job.await?
     }
 
     /// Starts an instance through `conn`: the pool, or a transaction the start then belongs to
@@ -233,7 +251,7 @@ impl Runtime {
         event: &str,
         given: &Data,
     ) -> Result<Fired, RuntimeError> {
-        self.fire_in(&self.db, id, expected_version, actor, event, given).await
+        self.fire_as(id, expected_version, actor, None, event, given).await
     }
 
     /// Fires `event` as `actor`, or, with `for_absent`, as `actor` standing in for that person:
@@ -248,7 +266,25 @@ impl Runtime {
         event: &str,
         given: &Data,
     ) -> Result<Fired, RuntimeError> {
-        self.fire_in_as(&self.db, id, expected_version, actor, for_absent, event, given).await
+        let Some(writer) = &self.writer else {
+            return self.fire_in_as(&self.db, id, expected_version, actor, for_absent, event, given).await;
+        };
+        // On SQLite, fires waiting at once share one commit (see `store::writer`).
+        let (actor, event, given) = (actor.clone(), event.to_owned(), given.clone());
+        let for_absent = for_absent.map(str::to_owned);
+        let job = writer.run(self, move |rt, target| {
+            async move {
+                let absent = for_absent.as_deref();
+                match target {
+                    Target::Pool(db) => rt.fire_in_as(db, id, expected_version, &actor, absent, &event, &given).await,
+                    Target::Batch(txn) => {
+                        rt.fire_in_as(txn, id, expected_version, &actor, absent, &event, &given).await
+                    }
+                }
+            }
+            .boxed()
+        });
+        job.await?
     }
 
     /// Fires through `conn`: the pool, or a transaction the step then belongs to.

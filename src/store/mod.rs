@@ -30,6 +30,7 @@ pub mod trainees;
 pub mod units;
 pub mod users;
 pub mod webhooks;
+pub mod writer;
 
 pub use db::{connect, migrate};
 pub use sea_orm::{DatabaseConnection, DbBackend, DbErr};

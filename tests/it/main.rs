@@ -21,6 +21,7 @@ mod engine_store;
 mod exports;
 mod expressions;
 mod feeds;
+mod group_commit;
 mod hardship;
 mod keys;
 mod migrate;
