@@ -17,8 +17,8 @@ pub const MAX_PER_INSTANCE: i64 = 100;
 pub const MAX_TOTAL_PER_INSTANCE: i64 = 500 * 1024 * 1024;
 /// The longest file name, in characters.
 pub const NAME_MAX: usize = 200;
-/// The longest a file may take to arrive: its rows are written in one transaction, which on
-/// SQLite holds the write lock while it lasts.
+/// The longest a file form may take to arrive: a connection held open by a client that never
+/// finishes is a resource, and its spool file another.
 pub const MAX_SECONDS: u64 = 180;
 /// How the bytes are kept: rows of this size, so no more than one sits in memory at a time.
 pub const CHUNK_BYTES: usize = 256 * 1024;

@@ -145,18 +145,32 @@ async fn read_form(state: &AppState, signed: &Signed, id: i64, form: &mut Multip
                 return Ok(out);
             }
         };
-        let txn = begin_write(state.db()).await?;
-        let mut writer = Writer::open(&txn, id, name.as_str(), &signed.session.user.username, state.now()).await?;
+        // The file arrives into a spool file while it is hashed and checked; only a file taken
+        // whole is copied into the database, so the write transaction (on SQLite, the one write
+        // lock) lasts as long as the copy, never as long as a slow client's upload.
+        let mut spool = Spool::create().map_err(spool_error)?;
         let mut upload = Upload::new(name);
         while let Some(piece) = field.chunk().await.map_err(multipart_error)? {
             if let Err(e) = upload.push(&piece) {
                 out.file = Some(Err(e));
                 return Ok(out);
             }
-            writer.write(&txn, &piece).await?;
+            spool.write(&piece).map_err(spool_error)?;
         }
         match upload.finish() {
             Ok(received) => {
+                let txn = begin_write(state.db()).await?;
+                let by = &signed.session.user.username;
+                let mut writer = Writer::open(&txn, id, received.name.as_str(), by, state.now()).await?;
+                let mut chunk = vec![0u8; crate::attachments::CHUNK_BYTES];
+                spool.rewind().map_err(spool_error)?;
+                loop {
+                    let n = spool.read(&mut chunk).map_err(spool_error)?;
+                    if n == 0 {
+                        break;
+                    }
+                    writer.write(&txn, &chunk[..n]).await?;
+                }
                 out.file = Some(Ok(writer.finish(&txn, &received).await?));
                 out.txn = Some(txn);
             }
@@ -182,6 +196,49 @@ async fn read_in_time(
         Ok(read) => Ok(Ok(read?)),
         Err(_) => Ok(Err(AttachmentError::TooSlow)),
     }
+}
+
+/// An upload's bytes on disk until they are taken: a file of its own in the system's temporary
+/// folder, removed when the form is done with (taken, refused or cut off). Local writes of a
+/// network-sized piece are short, so they are made in place rather than on a blocking thread.
+struct Spool {
+    path: std::path::PathBuf,
+    file: std::fs::File,
+}
+
+impl Spool {
+    fn create() -> std::io::Result<Spool> {
+        let path = std::env::temp_dir().join(format!("unionflow-upload-{}", crate::people::random_token()));
+        let file = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
+        Ok(Spool { path, file })
+    }
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        std::io::Write::write_all(&mut self.file, bytes)
+    }
+    fn rewind(&mut self) -> std::io::Result<()> {
+        std::io::Seek::rewind(&mut self.file)
+    }
+    /// Fills `buf` as far as the file allows; 0 at its end.
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut filled = 0;
+        while filled < buf.len() {
+            match std::io::Read::read(&mut self.file, &mut buf[filled..])? {
+                0 => break,
+                n => filled += n,
+            }
+        }
+        Ok(filled)
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn spool_error(e: std::io::Error) -> WebError {
+    WebError::Internal(anyhow::anyhow!("the upload's spool file: {e}"))
 }
 
 /// A form that broke off (the client went away, the body passed the route's limit): nothing of
