@@ -73,7 +73,8 @@ fn within(def: &Definition, actor: &Actor) -> Option<instances::Within> {
                 .into_iter()
                 .map(|s| {
                     let values = match s.matches {
-                        ScopeMatch::Person => vec![actor.name.clone()],
+                        // A substitute's list holds the absent person's work: judged by their name.
+                        ScopeMatch::Person => vec![actor.person().to_owned()],
                         ScopeMatch::Unit => actor.units.get(role).into_iter().flatten().cloned().collect(),
                     };
                     (s.field.clone(), values)

@@ -108,12 +108,14 @@ struct FileForm {
 }
 
 /// Reads a file form of instance `id` as it arrives. The CSRF token must come before the file
-/// (our forms put it first), so nothing is written for a forged post; the file goes into the
-/// database a chunk at a time as it is hashed and checked, and what is refused or cut off is
-/// rolled back with the transaction when it is dropped.
+/// (our forms put it first), so nothing is kept for a forged post; the file is hashed and checked
+/// into a spool as it comes, and only once the whole form is in is it copied into the database,
+/// in a transaction the caller commits (or drops: nothing kept).
 async fn read_form(state: &AppState, signed: &Signed, id: i64, form: &mut Multipart) -> Result<FileForm, WebError> {
     let mut out = FileForm { fields: Fields(Vec::new()), file: None, txn: None };
     let mut text = 0usize;
+    // The file taken whole, waiting in its spool until the whole form has arrived.
+    let mut taken: Option<(Spool, crate::attachments::Received)> = None;
     while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_owned();
         let Some(file_name) = field.file_name().map(str::to_owned) else {
@@ -129,7 +131,7 @@ async fn read_form(state: &AppState, signed: &Signed, id: i64, form: &mut Multip
             out.fields.0.push((name, value));
             continue;
         };
-        if out.file.is_some() || out.txn.is_some() {
+        if taken.is_some() {
             return Err(WebError::BadRequest("one file per form".to_owned()));
         }
         signed.check_csrf(&out.fields.0)?;
@@ -158,27 +160,29 @@ async fn read_form(state: &AppState, signed: &Signed, id: i64, form: &mut Multip
             spool.write(&piece).map_err(spool_error)?;
         }
         match upload.finish() {
-            Ok(received) => {
-                let txn = begin_write(state.db()).await?;
-                let by = &signed.session.user.username;
-                let mut writer = Writer::open(&txn, id, received.name.as_str(), by, state.now()).await?;
-                let mut chunk = vec![0u8; crate::attachments::CHUNK_BYTES];
-                spool.rewind().map_err(spool_error)?;
-                loop {
-                    let n = spool.read(&mut chunk).map_err(spool_error)?;
-                    if n == 0 {
-                        break;
-                    }
-                    writer.write(&txn, &chunk[..n]).await?;
-                }
-                out.file = Some(Ok(writer.finish(&txn, &received).await?));
-                out.txn = Some(txn);
-            }
+            Ok(received) => taken = Some((spool, received)),
             Err(e) => {
                 out.file = Some(Err(e));
                 return Ok(out);
             }
         }
+    }
+    // Only now, the whole form in, is the write lock taken: for as long as the copy lasts.
+    if let Some((mut spool, received)) = taken {
+        let txn = begin_write(state.db()).await?;
+        let by = &signed.session.user.username;
+        let mut writer = Writer::open(&txn, id, received.name.as_str(), by, state.now()).await?;
+        let mut chunk = vec![0u8; crate::attachments::CHUNK_BYTES];
+        spool.rewind().map_err(spool_error)?;
+        loop {
+            let n = spool.read(&mut chunk).map_err(spool_error)?;
+            if n == 0 {
+                break;
+            }
+            writer.write(&txn, &chunk[..n]).await?;
+        }
+        out.file = Some(Ok(writer.finish(&txn, &received).await?));
+        out.txn = Some(txn);
     }
     Ok(out)
 }
@@ -209,7 +213,12 @@ struct Spool {
 impl Spool {
     fn create() -> std::io::Result<Spool> {
         let path = std::env::temp_dir().join(format!("unionflow-upload-{}", crate::people::random_token()));
-        let file = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
+        // Readable by this server's user alone: an upload is someone's paper.
+        let file = std::os::unix::fs::OpenOptionsExt::mode(
+            std::fs::OpenOptions::new().read(true).write(true).create_new(true),
+            0o600,
+        )
+        .open(&path)?;
         Ok(Spool { path, file })
     }
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {

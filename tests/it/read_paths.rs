@@ -153,6 +153,12 @@ async fn a_mentors_lists_hold_exactly_their_own_trainees(backend: Backend) {
         let work: BTreeSet<i64> =
             unionflow::work::waiting_for(&h.rt, &mentor).await.unwrap().iter().map(|w| w.row.id).collect();
         assert_eq!(work, own, "my work of {m}: the growth records of their own trainees, no one else's");
+        // Their substitute's list holds the same work: a person-scoped role is judged by the
+        // absent person's name, not the substitute's.
+        let substitute = Actor::standing_in("stand.in", &mentor, 1);
+        let covered: BTreeSet<i64> =
+            unionflow::work::waiting_for(&h.rt, &substitute).await.unwrap().iter().map(|w| w.row.id).collect();
+        assert_eq!(covered, own, "{m}'s substitute's work");
         let names = mentoring::my_trainees(h.rt.db(), m, &competences).await.unwrap();
         assert!(names.iter().all(|t| t.name.starts_with("学员")), "named from the roster: {:?}", names[0].name);
     }
