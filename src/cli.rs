@@ -467,7 +467,7 @@ pub async fn digest_send(
             named
         }
     };
-    let directory = crate::digest::run::directory(&rt).await?;
+    let directory = crate::web::state::Directory::read(rt.db()).await?;
     let now = rt.clock().now();
     let mut failed = 0;
     for (id, name) in people {

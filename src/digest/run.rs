@@ -64,13 +64,6 @@ pub fn day_of(rt: &Runtime, now: OffsetDateTime) -> String {
     crate::definition::calendar::format_date(now.to_offset(rt.offset()).date())
 }
 
-/// The directories names are read from, as the pages read them.
-pub async fn directory(rt: &Runtime) -> Result<Directory, sea_orm::DbErr> {
-    let units = crate::store::units::list(rt.db()).await?.into_iter().map(|u| (u.id.clone(), u)).collect();
-    let people = crate::people::users::directory(rt.db()).await?.into_iter().collect();
-    Ok(Directory { units, people })
-}
-
 /// The digest of person `user_id` now, or `None` when they have no address, are not active, or
 /// nothing waits for them (whether they asked for it is the caller's question).
 pub async fn digest_for(
@@ -116,17 +109,22 @@ pub async fn tick(rt: &Runtime, config: &MailConfig, mailer: &Mailer) -> Result<
         return Ok(done);
     }
     let today = day_of(rt, now);
-    let directory = directory(rt).await?;
+    // Read once a tick, and only when someone is due: after the hour most ticks find no one.
+    let mut directory: Option<Directory> = None;
     let mut after = 0;
     loop {
         let due = digests::due(rt.db(), &today, MAX_TRIES, after, BATCH).await?;
         let Some(last) = due.last() else { break };
         after = last.id;
+        let directory = match &mut directory {
+            Some(d) => &*d,
+            None => directory.insert(Directory::read(rt.db()).await?),
+        };
         for person in due {
             if !digests::claim(rt.db(), person.id, &today, MAX_TRIES).await? {
                 continue;
             }
-            let sent = match digest_for(rt, &directory, config, person.id, now).await {
+            let sent = match digest_for(rt, directory, config, person.id, now).await {
                 Ok(None) => {
                     done.nothing += 1;
                     continue;

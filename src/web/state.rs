@@ -37,6 +37,13 @@ pub struct Directory {
 }
 
 impl Directory {
+    /// The directories as the database holds them now.
+    pub async fn read(db: &sea_orm::DatabaseConnection) -> Result<Directory, sea_orm::DbErr> {
+        let units = crate::store::units::list(db).await?.into_iter().map(|u| (u.id.clone(), u)).collect();
+        let people = crate::people::users::directory(db).await?.into_iter().collect();
+        Ok(Directory { units, people })
+    }
+
     pub fn knows(&self, source: Source, id: &str) -> bool {
         match source {
             Source::Units => self.units.contains_key(id),
@@ -94,9 +101,7 @@ impl AppState {
         {
             return Ok(directory.clone());
         }
-        let units = crate::store::units::list(self.db()).await?.into_iter().map(|u| (u.id.clone(), u)).collect();
-        let people = crate::people::users::directory(self.db()).await?.into_iter().collect();
-        let directory = Arc::new(Directory { units, people });
+        let directory = Arc::new(Directory::read(self.db()).await?);
         *self.directory.write().await = Some((std::time::Instant::now(), directory.clone()));
         Ok(directory)
     }
