@@ -62,12 +62,14 @@ pub struct Fired {
     pub version: i64,
 }
 
+/// Cheap to clone (shared parts): a step queued for a shared commit carries its own runtime.
+#[derive(Clone)]
 pub struct Runtime {
     db: DatabaseConnection,
     /// On SQLite, where there is one writer anyway: fires and starts made at once share commits.
-    writer: Option<Writer<Runtime>>,
-    recent: RecentRows,
-    registry: Registry,
+    writer: Option<Arc<Writer>>,
+    recent: Arc<RecentRows>,
+    registry: Arc<Registry>,
     clock: Arc<dyn Clock>,
     offset: UtcOffset,
 }
@@ -89,7 +91,7 @@ impl Runtime {
         }
         crate::store::summaries::fill_if_asked(&db, &registry, offset).await?;
         let writer = (db.get_database_backend() == sea_orm::DbBackend::Sqlite).then(|| Writer::new(db.clone()));
-        Ok(Self { db, writer, recent: RecentRows::default(), registry, clock, offset })
+        Ok(Self { db, writer, recent: Arc::default(), registry: Arc::new(registry), clock, offset })
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -166,11 +168,8 @@ impl Runtime {
 
     /// Starts an instance of `process` by hand.
     pub async fn start(&self, process: &str, actor: &Actor, given: &Data) -> Result<i64, RuntimeError> {
-        let Some(writer) = &self.writer else {
-            return self.start_in(&self.db, process, actor, given).await;
-        };
-        let (process, actor, given) = (process.to_owned(), actor.clone(), given.clone());
-        let job = writer.run(self, move |rt, target| {
+        let (rt, process, actor, given) = (self.clone(), process.to_owned(), actor.clone(), given.clone());
+        self.write(move |target| {
             async move {
                 match target {
                     Target::Pool(db) => rt.start_in(db, &process, &actor, &given).await,
@@ -178,8 +177,21 @@ impl Runtime {
                 }
             }
             .boxed()
-        });
-        job.await?
+        })
+        .await?
+    }
+
+    /// Makes a change: on SQLite through the shared commit (see `store::writer`), so changes made
+    /// at once share one commit and never wait for SQLite's write lock one by one; on PostgreSQL
+    /// directly through the pool. The job owns what it needs: on SQLite it may outlive its caller.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        job: impl for<'c> FnOnce(Target<'c>) -> futures_util::future::BoxFuture<'c, T> + Send + 'static,
+    ) -> Result<T, DbErr> {
+        match &self.writer {
+            Some(writer) => writer.run(job).await,
+            None => Ok(job(Target::Pool(&self.db)).await),
+        }
     }
 
     /// Starts an instance through `conn`: the pool, or a transaction the start then belongs to
@@ -266,13 +278,9 @@ impl Runtime {
         event: &str,
         given: &Data,
     ) -> Result<Fired, RuntimeError> {
-        let Some(writer) = &self.writer else {
-            return self.fire_in_as(&self.db, id, expected_version, actor, for_absent, event, given).await;
-        };
-        // On SQLite, fires waiting at once share one commit (see `store::writer`).
-        let (actor, event, given) = (actor.clone(), event.to_owned(), given.clone());
+        let (rt, actor, event, given) = (self.clone(), actor.clone(), event.to_owned(), given.clone());
         let for_absent = for_absent.map(str::to_owned);
-        let job = writer.run(self, move |rt, target| {
+        self.write(move |target| {
             async move {
                 let absent = for_absent.as_deref();
                 match target {
@@ -283,8 +291,8 @@ impl Runtime {
                 }
             }
             .boxed()
-        });
-        job.await?
+        })
+        .await?
     }
 
     /// Fires through `conn`: the pool, or a transaction the step then belongs to.

@@ -9,8 +9,12 @@ use std::sync::{Arc, Mutex};
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
-use sea_orm::DatabaseConnection;
+use futures_util::FutureExt;
 use tokio::sync::mpsc;
+
+use crate::runtime::Runtime;
+use crate::store::api_calls;
+use crate::store::writer::Target;
 
 /// Calls waiting to be written; past it new ones are dropped (and counted in the log).
 const QUEUE: usize = 10_000;
@@ -28,11 +32,12 @@ pub struct CallLog {
 }
 
 impl CallLog {
-    /// A log written to `db` by a task of its own (none outside a tokio runtime: nothing is kept).
-    pub fn writing_to(db: DatabaseConnection) -> Self {
+    /// A log written through `rt` by a task of its own (none outside a tokio runtime: nothing is
+    /// kept). Its writes take the runtime's shared commit, never SQLite's write lock beside it.
+    pub fn writing_to(rt: Runtime) -> Self {
         let Ok(handle) = tokio::runtime::Handle::try_current() else { return Self { tx: None } };
         let (tx, rx) = mpsc::channel(QUEUE);
-        handle.spawn(write_batches(db, rx));
+        handle.spawn(write_batches(rt, rx));
         Self { tx: Some(tx) }
     }
 
@@ -45,13 +50,24 @@ impl CallLog {
     }
 }
 
-async fn write_batches(db: DatabaseConnection, mut rx: mpsc::Receiver<Call>) {
+async fn write_batches(rt: Runtime, mut rx: mpsc::Receiver<Call>) {
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
-        if let Err(e) = crate::store::api_calls::insert(&db, &batch).await {
-            tracing::warn!(error = %e, calls = batch.len(), "writing the API call log failed");
+        let calls = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+        let written = rt
+            .write(move |target| {
+                async move {
+                    match target {
+                        Target::Pool(db) => api_calls::insert(db, &calls).await,
+                        Target::Batch(txn) => api_calls::insert(txn, &calls).await,
+                    }
+                }
+                .boxed()
+            })
+            .await;
+        if let Ok(Err(e)) | Err(e) = written {
+            tracing::warn!(error = %e, "writing the API call log failed");
         }
-        batch.clear();
     }
 }
 

@@ -1,8 +1,8 @@
 //! The API's call log: every call of a service account, written in batches (see `api::calls`).
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 
-use crate::store::db::{begin_write, exec, rows};
+use crate::store::db::{Conn, begin_write, exec, rows};
 
 #[derive(Debug, Clone)]
 pub struct Call {
@@ -14,8 +14,9 @@ pub struct Call {
 }
 
 /// Writes a batch of calls in one transaction.
-pub async fn insert(db: &DatabaseConnection, calls: &[Call]) -> Result<(), DbErr> {
-    let txn = begin_write(db).await?;
+/// Writes `calls` in one transaction (a savepoint inside one).
+pub async fn insert<C: Conn>(c: &C, calls: &[Call]) -> Result<(), DbErr> {
+    let txn = begin_write(c).await?;
     for c in calls {
         exec(
             &txn,

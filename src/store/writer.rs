@@ -2,13 +2,15 @@
 //! transaction and one commit (one fsync), instead of queueing on SQLite's single writer for one
 //! commit each.
 //!
-//! A change is queued as a [`Job`]; the first caller to take the write turn runs every job waiting
-//! in one transaction, each in its own savepoint (the runtime's `begin_write` inside a transaction),
-//! so one refused, conflicting or failing rolls back alone; then it commits, and only then tells
-//! each caller how its change went. A job alone in its turn runs on the pool, as it would without
-//! the writer: a sequential caller pays nothing for the batching.
+//! A change is queued as a [`Job`]; one task (spawned when the queue fills from empty) writes every
+//! job waiting in one transaction, each in its own savepoint (the runtime's `begin_write` inside a
+//! transaction), so one refused, conflicting or failing rolls back alone; then it commits, and only
+//! then tells each caller how its change went. A job alone in its turn runs on the pool, as it
+//! would without the writer. The writing is the task's, not a caller's: a caller that goes away
+//! (its request dropped) takes nothing of the others' with it.
 
-use std::sync::Mutex;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
@@ -31,32 +33,35 @@ pub enum Target<'a> {
 /// nothing of it is on disk).
 type Deliver = Box<dyn FnOnce(Result<(), DbErr>) + Send>;
 
-/// A change to make, given the context `X` (the runtime) and where to make it.
-type Job<X> = Box<dyn for<'c> FnOnce(&'c X, Target<'c>) -> BoxFuture<'c, Deliver> + Send>;
+/// A change to make, given where to make it. It owns all it needs: it may outlive its caller.
+type Job = Box<dyn for<'c> FnOnce(Target<'c>) -> BoxFuture<'c, Deliver> + Send>;
 
-pub struct Writer<X> {
-    db: DatabaseConnection,
-    waiting: Mutex<Vec<Job<X>>>,
-    /// Held by the caller whose turn it is to write what waits.
-    turn: tokio::sync::Mutex<()>,
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<Job>,
+    /// A task is writing what waits; it ends once it finds the queue empty.
+    draining: bool,
 }
 
-impl<X: Sync> Writer<X> {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db, waiting: Mutex::new(Vec::new()), turn: tokio::sync::Mutex::new(()) }
+pub struct Writer {
+    db: DatabaseConnection,
+    queue: Mutex<Queue>,
+}
+
+impl Writer {
+    pub fn new(db: DatabaseConnection) -> Arc<Self> {
+        Arc::new(Self { db, queue: Mutex::new(Queue::default()) })
     }
 
-    /// Queues `job` and returns its result once the transaction it ran in is on disk. Whoever takes
-    /// the turn first writes every job waiting; the others find theirs done.
+    /// Queues `job` and returns its result once the transaction it ran in is on disk.
     pub async fn run<T: Send + 'static>(
-        &self,
-        ctx: &X,
-        job: impl for<'c> FnOnce(&'c X, Target<'c>) -> BoxFuture<'c, T> + Send + 'static,
+        self: &Arc<Self>,
+        job: impl for<'c> FnOnce(Target<'c>) -> BoxFuture<'c, T> + Send + 'static,
     ) -> Result<T, DbErr> {
-        let (tx, mut rx) = oneshot::channel::<Result<T, DbErr>>();
-        let job: Job<X> = Box::new(move |ctx, target| {
+        let (tx, rx) = oneshot::channel::<Result<T, DbErr>>();
+        let job: Job = Box::new(move |target| {
             async move {
-                let out = job(ctx, target).await;
+                let out = job(target).await;
                 let deliver: Deliver = Box::new(move |committed| {
                     let _ = tx.send(committed.map(|()| out));
                 });
@@ -64,33 +69,54 @@ impl<X: Sync> Writer<X> {
             }
             .boxed()
         });
-        self.waiting.lock().unwrap_or_else(|e| e.into_inner()).push(job);
-        let _turn = self.turn.lock().await;
-        loop {
-            match rx.try_recv() {
-                Ok(done) => return done,
-                Err(oneshot::error::TryRecvError::Closed) => {
-                    return Err(DbErr::Custom("the change was not made: the transaction it was in failed".into()));
-                }
-                // Not taken yet (or past the last batch's bound): this caller writes what waits.
-                Err(oneshot::error::TryRecvError::Empty) => {}
+        let start = {
+            let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            queue.waiting.push(job);
+            !std::mem::replace(&mut queue.draining, true)
+        };
+        if start {
+            tokio::spawn(Arc::clone(self).drain());
+        }
+        rx.await
+            .unwrap_or_else(|_| Err(DbErr::Custom("the change was not made: the transaction it was in failed".into())))
+    }
+
+    /// Writes what waits, batch after batch, until nothing does.
+    async fn drain(self: Arc<Self>) {
+        // Were this task dropped (its tokio runtime shutting down), the next change starts another.
+        struct Draining<'a>(&'a Writer);
+        impl Drop for Draining<'_> {
+            fn drop(&mut self) {
+                self.0.queue.lock().unwrap_or_else(|e| e.into_inner()).draining = false;
             }
+        }
+        let draining = Draining(&self);
+        loop {
             let jobs = {
-                let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
-                let n = waiting.len().min(MAX_BATCH);
-                waiting.drain(..n).collect::<Vec<_>>()
+                let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+                if queue.waiting.is_empty() {
+                    queue.draining = false;
+                    // Another change may start its own task from now on: this one must not undo it.
+                    std::mem::forget(draining);
+                    return;
+                }
+                let n = queue.waiting.len().min(MAX_BATCH);
+                queue.waiting.drain(..n).collect::<Vec<_>>()
             };
-            self.write(ctx, jobs).await;
+            // A job that panics loses its batch (rolled back, each caller told nothing was made),
+            // not the writer: the jobs behind it are still written.
+            if AssertUnwindSafe(self.write(jobs)).catch_unwind().await.is_err() {
+                tracing::error!("group commit: a change panicked; the transaction it was in was rolled back");
+            }
         }
     }
 
     /// Runs `jobs`: one alone through the pool; several in one transaction, committed once. Each
-    /// is told how it went after the commit. Were this dropped halfway (its caller went away), the
-    /// transaction rolls back and the callers of the jobs it held are told nothing was made.
-    async fn write(&self, ctx: &X, mut jobs: Vec<Job<X>>) {
+    /// is told how it went after the commit.
+    async fn write(&self, mut jobs: Vec<Job>) {
         if jobs.len() == 1 {
             let job = jobs.remove(0);
-            job(ctx, Target::Pool(&self.db)).await(Ok(()));
+            job(Target::Pool(&self.db)).await(Ok(()));
             return;
         }
         let txn = match begin_write(&self.db).await {
@@ -102,7 +128,7 @@ impl<X: Sync> Writer<X> {
         };
         let mut done = Vec::with_capacity(jobs.len());
         for job in jobs {
-            done.push(job(ctx, Target::Batch(&txn)).await);
+            done.push(job(Target::Batch(&txn)).await);
         }
         match txn.commit().await {
             Ok(()) => done.into_iter().for_each(|d| d(Ok(()))),
@@ -115,7 +141,7 @@ impl<X: Sync> Writer<X> {
     }
 }
 
-impl<X> std::fmt::Debug for Writer<X> {
+impl std::fmt::Debug for Writer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Writer").finish_non_exhaustive()
     }

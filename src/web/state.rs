@@ -22,6 +22,8 @@ pub struct AppState {
     pub api_limits: Arc<crate::api::Limiter>,
     /// Where every API call is logged under its account.
     pub api_calls: crate::api::CallLog,
+    /// The figures page's sums, while nothing they count has changed.
+    pub figures: Arc<crate::web::figures_cache::FiguresCache>,
 }
 
 /// The directories as read, and when.
@@ -79,7 +81,7 @@ const DIRECTORY_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(
 
 impl AppState {
     pub fn new(rt: Arc<Runtime>, config: WebConfig) -> Self {
-        let api_calls = crate::api::CallLog::writing_to(rt.db().clone());
+        let api_calls = crate::api::CallLog::writing_to(Runtime::clone(&rt));
         Self {
             rt,
             config: Arc::new(config),
@@ -87,6 +89,7 @@ impl AppState {
             directory: Arc::default(),
             api_limits: Arc::default(),
             api_calls,
+            figures: Arc::default(),
         }
     }
 

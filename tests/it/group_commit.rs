@@ -164,8 +164,40 @@ async fn a_fire_whose_writes_fail_is_not_acknowledged_and_the_others_are_kept(ba
     chain_verifies(&h).await;
 }
 
+/// Polls `fire` once: it starts (queues its step, or takes the write turn) and is left where it is.
+async fn poll_once<F: std::future::Future + Unpin>(fire: &mut F) -> std::task::Poll<F::Output> {
+    std::future::poll_fn(|cx| std::task::Poll::Ready(std::pin::Pin::new(&mut *fire).poll(cx))).await
+}
+
+/// A caller that goes away (a browser closed mid-request drops its handler) takes nothing of
+/// anyone else's with it: the fires that shared its commit are still made and acknowledged.
+async fn a_caller_gone_mid_commit_loses_no_one_elses_fire(backend: Backend) {
+    let h = harness(backend).await;
+    let ids = open(&h, 5).await;
+    let (actor, nothing) = (admin(), Default::default());
+    let mut fires: Vec<_> = ids.iter().map(|&id| Box::pin(h.rt.fire(id, None, &actor, "count", &nothing))).collect();
+    // The first fire takes the write turn; the others queue behind it while it writes.
+    for fire in &mut fires {
+        assert!(poll_once(fire).await.is_pending(), "a fire waits at least for its commit");
+    }
+    let mut rest = fires.split_off(1);
+    fires.remove(0).await.expect("the first fire is kept");
+    // The second now writes every fire waiting, and its caller goes away before the commit.
+    let mut gone = rest.remove(0);
+    let _ = poll_once(&mut gone).await;
+    drop(gone);
+    for (fire, id) in rest.into_iter().zip(&ids[2..]) {
+        assert!(fire.await.is_ok(), "instance {id}'s fire is kept though the caller it was written with left");
+    }
+    for &id in &ids[2..] {
+        assert_eq!(version(&h, id).await, 2, "instance {id}: its step is in the database");
+    }
+    chain_verifies(&h).await;
+}
+
 on_both_backends! {
     group_commit_many => many_fires_at_once_are_each_kept_and_chained_in_order;
     group_commit_conflict => a_conflicting_or_refused_fire_among_many_fails_alone;
     group_commit_failure => a_fire_whose_writes_fail_is_not_acknowledged_and_the_others_are_kept;
+    group_commit_caller_gone => a_caller_gone_mid_commit_loses_no_one_elses_fire;
 }
