@@ -124,3 +124,23 @@ pub async fn figures<C: ConnectionTrait>(
     }
     Ok(Figures { reports: tallies.into_iter().map(Tally::lines).collect(), truncated })
 }
+
+/// What changes whenever an instance of `process` does: how many there are and the sum of their
+/// versions (every step bumps one). Read before the figures, it tells whether figures summed
+/// earlier still hold; it does not depend on the order in which concurrent steps commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromQueryResult)]
+pub struct Fingerprint {
+    pub instances: i64,
+    pub versions: i64,
+}
+
+pub async fn fingerprint<C: ConnectionTrait>(c: &C, process: &str) -> Result<Fingerprint, DbErr> {
+    let found = crate::store::db::row(
+        c,
+        "SELECT COUNT(*) AS instances, CAST(COALESCE(SUM(version), 0) AS BIGINT) AS versions \
+         FROM instances WHERE process = $1",
+        vec![process.into()],
+    )
+    .await?;
+    Ok(found.unwrap_or(Fingerprint { instances: 0, versions: 0 }))
+}

@@ -108,8 +108,7 @@ pub async fn figures_page(
     let tr = signed.tr;
     let mut processes = Vec::new();
     for def in readable(&state, &signed) {
-        let figures =
-            crate::store::reports::figures(state.db(), def, state.rt.offset(), state.rt.clock().now()).await?;
+        let figures = state.figures.figures(state.db(), def, state.rt.offset(), state.rt.clock().now()).await?;
         let reports = def
             .reports
             .iter()
@@ -145,7 +144,7 @@ pub async fn figures_csv(
     let def = readable(&state, &signed).find(|d| d.id == which.process).cloned().ok_or(WebError::NotFound)?;
     let index = def.reports.iter().position(|r| r.id == which.report).ok_or(WebError::NotFound)?;
     let r = &def.reports[index];
-    let figures = crate::store::reports::figures(state.db(), &def, state.rt.offset(), state.rt.clock().now()).await?;
+    let figures = state.figures.figures(state.db(), &def, state.rt.offset(), state.rt.clock().now()).await?;
     let mut header: Vec<String> = r.by.iter().map(report::group_column).collect();
     header.extend(report::value_columns(&r.kind).iter().map(|c| (*c).to_owned()));
     let io = |e: csv::Error| WebError::Internal(e.into());

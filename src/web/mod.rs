@@ -18,6 +18,7 @@ pub mod errors;
 pub mod extract;
 mod feed;
 pub mod figures;
+mod figures_cache;
 pub mod i18n;
 mod mentoring;
 mod migrations;

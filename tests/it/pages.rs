@@ -1035,6 +1035,30 @@ async fn the_figures_page_draws_the_rounds_declared_reports(backend: Backend) {
     assert!(page.texts("figcaption").contains(&"签订率".to_owned()), "{:?}", page.texts("figcaption"));
 }
 
+/// The figures page keeps its sums between views, but never past a change: a round started
+/// after a view is counted in the next one.
+async fn the_figures_page_counts_a_change_made_since_the_last_view(backend: Backend) {
+    let web = Web::embedded(backend).await;
+    web.negotiators().await;
+    web.round(&["u01"], RoundAt::InEffect).await;
+    let mut b = web.browser();
+    b.sign_in("wang.wei").await;
+    let rate = |page: &crate::web::Page| {
+        page.body
+            .split(r#"aria-labelledby="bargaining_round-signing_rate""#)
+            .nth(1)
+            .and_then(|rest| rest.split("</svg>").next())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let before = b.get("/figures").await;
+    assert!(rate(&before).contains("100% (1/1)"), "{}", rate(&before));
+    assert_eq!(rate(&b.get("/figures").await), rate(&before), "nothing changed: the same figures");
+    web.round(&["u02"], RoundAt::Negotiating).await;
+    let after = b.get("/figures").await;
+    assert!(rate(&after).contains("50% (1/2)"), "the new round's unit is counted: {}", rate(&after));
+}
+
 /// The talent pool links a graduate only where their page opens for the reader, and names each
 /// mentor by name (issue 12, items 1 and 11).
 async fn the_talent_pool_links_only_what_opens_and_names_mentors(backend: Backend) {
@@ -1228,6 +1252,7 @@ on_both_backends! {
     blanks => a_documents_blanks_follow_the_readers_language;
     talent_links => the_talent_pool_links_only_what_opens_and_names_mentors;
     figures_declared => the_figures_page_draws_the_rounds_declared_reports;
+    figures_after_a_change => the_figures_page_counts_a_change_made_since_the_last_view;
     draft_from_last => a_new_draft_version_starts_from_the_last;
     sign_after_rejection => signing_after_a_rejection_says_to_wait_for_the_new_draft;
     publication_words => publication_is_refused_in_the_words_of_units;
