@@ -30,13 +30,13 @@ pub struct Waiting {
     pub due_provisional: Vec<i32>,
 }
 
-/// The states of `def` where `actor` might act or find an escalation: only there are candidates
-/// read.
+/// The states of `def` where `actor` might have a task (a step that is not a task — a record
+/// made any day — puts nothing on a list) or find an escalation: only there are candidates read.
 fn states_for<'a>(def: &'a Definition, actor: &Actor) -> BTreeSet<&'a str> {
     def.transitions
         .iter()
         .filter(|t| {
-            t.roles.iter().any(|r| r != SYSTEM_ROLE && actor.roles.contains(r))
+            (t.task && t.roles.iter().any(|r| r != SYSTEM_ROLE && actor.roles.contains(r)))
                 || t.effects.iter().any(|e| matches!(e, Effect::Escalate(role) if actor.roles.contains(role)))
         })
         .flat_map(|t| t.from.iter().map(String::as_str))
@@ -59,6 +59,7 @@ fn within(def: &Definition, actor: &Actor) -> Option<instances::Within> {
     let acting: BTreeSet<&String> = def
         .transitions
         .iter()
+        .filter(|t| t.task)
         .flat_map(|t| &t.roles)
         .filter(|r| *r != SYSTEM_ROLE && actor.roles.contains(*r))
         .collect();
