@@ -7,9 +7,11 @@ use axum::http::request::Parts;
 
 use crate::api::problem::ApiError;
 use crate::engine::Actor;
-use crate::people::User;
+use crate::people::{User, tokens};
+use crate::store::writer::Target;
 use crate::web::i18n::{Lang, Tr};
 use crate::web::state::AppState;
+use futures_util::FutureExt;
 
 pub struct Caller {
     pub user: User,
@@ -73,9 +75,8 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let tr = lang_of(&parts.headers);
         let token = bearer(&parts.headers).ok_or_else(|| ApiError::unauthorized(&tr))?;
-        let found = crate::people::tokens::authenticate(state.db(), token, state.now())
-            .await
-            .map_err(|e| ApiError::internal(&tr, &e))?;
+        let found =
+            tokens::authenticate(state.db(), token, state.now()).await.map_err(|e| ApiError::internal(&tr, &e))?;
         let Some(signed) = found else {
             // Wrong tokens are counted by the client's address: past the bound it is told to wait
             // rather than given a query per guess.
@@ -93,6 +94,26 @@ impl FromRequestParts<AppState> for Caller {
         let limit = signed.per_minute;
         if let Err(wait) = state.api_limits.take(signed.token_id, limit, std::time::Instant::now()) {
             return Err(ApiError::too_many(&tr, wait.as_secs_f64().ceil() as u64, limit));
+        }
+        if signed.use_to_record {
+            // Best effort, and through the shared commit: a read must not fail for its token's
+            // last use, nor queue for SQLite's write lock beside the writer.
+            let (token, now) = (signed.token_id, state.now());
+            let recorded = state
+                .rt
+                .write(move |target| {
+                    async move {
+                        match target {
+                            Target::Pool(db) => tokens::record_use(db, token, now).await,
+                            Target::Batch(txn) => tokens::record_use(txn, token, now).await,
+                        }
+                    }
+                    .boxed()
+                })
+                .await;
+            if let Ok(Err(e)) | Err(e) = recorded {
+                tracing::warn!(error = %e, "recording a token's last use failed");
+            }
         }
         tracing::debug!(account = %signed.user.username, path = %parts.uri.path(), "API call");
         Ok(Caller { user: signed.user, tr })

@@ -92,14 +92,14 @@ pub async fn authenticate<C: ConnectionTrait>(
         return Ok(None);
     }
     let Some(user) = users::find(c, token.user_id).await? else { return Ok(None) };
-    // Best effort: a read must not fail, nor wait on the writers, for its token's last use.
-    if token.last_used_at.is_none_or(|at| now - from_micros(at) > TOUCH_EVERY)
-        && let Err(e) = store::touch(c, token.id, to_micros(now)).await
-    {
-        tracing::warn!(error = %e, "recording a token's last use failed");
-    }
     let per_minute = u32::try_from(token.per_minute).unwrap_or(DEFAULT_PER_MINUTE);
-    Ok(Some(Authenticated { user, token_id: token.id, per_minute }))
+    let use_to_record = token.last_used_at.is_none_or(|at| now - from_micros(at) > TOUCH_EVERY);
+    Ok(Some(Authenticated { user, token_id: token.id, per_minute, use_to_record }))
+}
+
+/// Records that the token was used at `now` (the caller does it when [`Authenticated`] asks).
+pub async fn record_use<C: ConnectionTrait>(c: &C, token_id: i64, now: OffsetDateTime) -> Result<(), DbErr> {
+    store::touch(c, token_id, to_micros(now)).await
 }
 
 /// A signed-in service account.
@@ -108,6 +108,8 @@ pub struct Authenticated {
     pub user: User,
     pub token_id: i64,
     pub per_minute: u32,
+    /// The token's last use was recorded over a minute ago (or never): record this one.
+    pub use_to_record: bool,
 }
 
 /// Revokes the account's tokens and deactivates it, in the caller's transaction; `false` when

@@ -6,10 +6,12 @@ use axum::http::request::Parts;
 
 use crate::people::sessions::{self, Session};
 use crate::sector::{cohort, track};
+use crate::store::writer::Target;
 use crate::web::cookies;
 use crate::web::errors::WebError;
 use crate::web::i18n::Tr;
 use crate::web::state::AppState;
+use futures_util::FutureExt;
 
 pub const CSRF_FIELD: &str = "_csrf";
 
@@ -142,7 +144,20 @@ impl FromRequestParts<AppState> for Ctx {
         if let Some(s) = &session
             && now - s.last_seen_at > state.config.session_touch_every
         {
-            sessions::touch(state.db(), &s.id, now, state.config.session_idle).await?;
+            // Through the shared commit: on SQLite, never queued for the write lock beside it.
+            let (id, idle) = (s.id.clone(), state.config.session_idle);
+            state
+                .rt
+                .write(move |target| {
+                    async move {
+                        match target {
+                            Target::Pool(db) => sessions::touch(db, &id, now, idle).await,
+                            Target::Batch(txn) => sessions::touch(txn, &id, now, idle).await,
+                        }
+                    }
+                    .boxed()
+                })
+                .await??;
         }
         Ok(Ctx { tr, session, path })
     }

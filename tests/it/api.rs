@@ -450,6 +450,16 @@ async fn tokens_are_limited_revoked_and_expire(backend: Backend) {
     for _ in 0..2 {
         assert_eq!(api.get("/api/v1/processes", &slow).await.status, StatusCode::OK);
     }
+    let used = unionflow::store::db::one(
+        web.state.db(),
+        "SELECT t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.username = $1",
+        vec!["slow_system".into()],
+    )
+    .await
+    .expect("a read")
+    .expect("the token");
+    let used: Option<i64> = unionflow::store::db::get(&used, "last_used_at").expect("a column");
+    assert_eq!(used, Some(unionflow::clock::to_micros(START)), "the admin page shows when the token was last used");
     let limited = api.get("/api/v1/processes", &slow).await;
     assert_eq!((limited.status, limited.problem()), (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"));
     let wait: u64 = limited.headers[header::RETRY_AFTER].to_str().ok().and_then(|s| s.parse().ok()).expect("seconds");
