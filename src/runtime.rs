@@ -15,7 +15,7 @@ use crate::store::db::{Conn, begin_write};
 use crate::store::definitions::{Registry, RegistryError};
 use crate::store::instances::{self, InstanceRow};
 use crate::store::timers::{self, TimerRow};
-use crate::store::writer::{Target, Writer};
+use crate::store::writer::{Target, Writer, on_target};
 use futures_util::FutureExt;
 
 #[derive(Debug, thiserror::Error)]
@@ -170,13 +170,7 @@ impl Runtime {
     pub async fn start(&self, process: &str, actor: &Actor, given: &Data) -> Result<i64, RuntimeError> {
         let (rt, process, actor, given) = (self.clone(), process.to_owned(), actor.clone(), given.clone());
         self.write(move |target| {
-            async move {
-                match target {
-                    Target::Pool(db) => rt.start_in(db, &process, &actor, &given).await,
-                    Target::Batch(txn) => rt.start_in(txn, &process, &actor, &given).await,
-                }
-            }
-            .boxed()
+            async move { on_target!(target, |conn| rt.start_in(conn, &process, &actor, &given).await) }.boxed()
         })
         .await?
     }
@@ -283,12 +277,9 @@ impl Runtime {
         self.write(move |target| {
             async move {
                 let absent = for_absent.as_deref();
-                match target {
-                    Target::Pool(db) => rt.fire_in_as(db, id, expected_version, &actor, absent, &event, &given).await,
-                    Target::Batch(txn) => {
-                        rt.fire_in_as(txn, id, expected_version, &actor, absent, &event, &given).await
-                    }
-                }
+                on_target!(target, |conn| rt
+                    .fire_in_as(conn, id, expected_version, &actor, absent, &event, &given)
+                    .await)
             }
             .boxed()
         })

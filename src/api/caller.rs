@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use crate::api::problem::ApiError;
 use crate::engine::Actor;
 use crate::people::{User, tokens};
-use crate::store::writer::Target;
+use crate::store::writer::on_target;
 use crate::web::i18n::{Lang, Tr};
 use crate::web::state::AppState;
 use futures_util::FutureExt;
@@ -102,13 +102,7 @@ impl FromRequestParts<AppState> for Caller {
             let recorded = state
                 .rt
                 .write(move |target| {
-                    async move {
-                        match target {
-                            Target::Pool(db) => tokens::record_use(db, token, now).await,
-                            Target::Batch(txn) => tokens::record_use(txn, token, now).await,
-                        }
-                    }
-                    .boxed()
+                    async move { on_target!(target, |conn| tokens::record_use(conn, token, now).await) }.boxed()
                 })
                 .await;
             if let Ok(Err(e)) | Err(e) = recorded {

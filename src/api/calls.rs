@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::runtime::Runtime;
 use crate::store::api_calls;
-use crate::store::writer::Target;
+use crate::store::writer::on_target;
 
 /// Calls waiting to be written; past it new ones are dropped (and counted in the log).
 const QUEUE: usize = 10_000;
@@ -56,13 +56,7 @@ async fn write_batches(rt: Runtime, mut rx: mpsc::Receiver<Call>) {
         let calls = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
         let written = rt
             .write(move |target| {
-                async move {
-                    match target {
-                        Target::Pool(db) => api_calls::insert(db, &calls).await,
-                        Target::Batch(txn) => api_calls::insert(txn, &calls).await,
-                    }
-                }
-                .boxed()
+                async move { on_target!(target, |conn| api_calls::insert(conn, &calls).await) }.boxed()
             })
             .await;
         if let Ok(Err(e)) | Err(e) = written {

@@ -29,6 +29,18 @@ pub enum Target<'a> {
     Batch(&'a DatabaseTransaction),
 }
 
+/// `$body` with `$conn` bound to the target's connection, whichever it is: a job's code is the
+/// same on the pool and in a batch, only the connection's type differs.
+macro_rules! on_target {
+    ($target:expr, |$conn:ident| $body:expr) => {
+        match $target {
+            $crate::store::writer::Target::Pool($conn) => $body,
+            $crate::store::writer::Target::Batch($conn) => $body,
+        }
+    };
+}
+pub(crate) use on_target;
+
 /// A job's end: what to tell its caller once the transaction has committed, or failed to (then
 /// nothing of it is on disk).
 type Deliver = Box<dyn FnOnce(Result<(), DbErr>) + Send>;

@@ -6,7 +6,7 @@ use axum::http::request::Parts;
 
 use crate::people::sessions::{self, Session};
 use crate::sector::{cohort, track};
-use crate::store::writer::Target;
+use crate::store::writer::on_target;
 use crate::web::cookies;
 use crate::web::errors::WebError;
 use crate::web::i18n::Tr;
@@ -149,13 +149,7 @@ impl FromRequestParts<AppState> for Ctx {
             state
                 .rt
                 .write(move |target| {
-                    async move {
-                        match target {
-                            Target::Pool(db) => sessions::touch(db, &id, now, idle).await,
-                            Target::Batch(txn) => sessions::touch(txn, &id, now, idle).await,
-                        }
-                    }
-                    .boxed()
+                    async move { on_target!(target, |conn| sessions::touch(conn, &id, now, idle).await) }.boxed()
                 })
                 .await??;
         }
