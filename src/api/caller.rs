@@ -91,10 +91,7 @@ impl FromRequestParts<AppState> for Caller {
         if let Some(by) = parts.extensions.get::<crate::api::calls::CalledBy>() {
             by.set(&signed.user.username);
         }
-        let limit = signed.per_minute;
-        if let Err(wait) = state.api_limits.take(signed.token_id, limit, std::time::Instant::now()) {
-            return Err(ApiError::too_many(&tr, wait.as_secs_f64().ceil() as u64, limit));
-        }
+        // A use refused for its rate is a use all the same.
         if signed.use_to_record {
             // Best effort, and through the shared commit: a read must not fail for its token's
             // last use, nor queue for SQLite's write lock beside the writer.
@@ -108,6 +105,10 @@ impl FromRequestParts<AppState> for Caller {
             if let Ok(Err(e)) | Err(e) = recorded {
                 tracing::warn!(error = %e, "recording a token's last use failed");
             }
+        }
+        let limit = signed.per_minute;
+        if let Err(wait) = state.api_limits.take(signed.token_id, limit, std::time::Instant::now()) {
+            return Err(ApiError::too_many(&tr, wait.as_secs_f64().ceil() as u64, limit));
         }
         tracing::debug!(account = %signed.user.username, path = %parts.uri.path(), "API call");
         Ok(Caller { user: signed.user, tr })

@@ -145,13 +145,18 @@ impl FromRequestParts<AppState> for Ctx {
             && now - s.last_seen_at > state.config.session_touch_every
         {
             // Through the shared commit: on SQLite, never queued for the write lock beside it.
+            // Best effort: a page is not refused because its session's expiry did not slide (the
+            // next request tries again).
             let (id, idle) = (s.id.clone(), state.config.session_idle);
-            state
+            let touched = state
                 .rt
                 .write(move |target| {
                     async move { on_target!(target, |conn| sessions::touch(conn, &id, now, idle).await) }.boxed()
                 })
-                .await??;
+                .await;
+            if let Ok(Err(e)) | Err(e) = touched {
+                tracing::warn!(error = %e, "sliding a session's expiry failed");
+            }
         }
         Ok(Ctx { tr, session, path })
     }
